@@ -46,6 +46,9 @@ type Position struct {
 type positions struct {
 	src Source
 	at  map[string]Position
+	// warnings are lint findings only the decoder can see (for example a
+	// buildorder written as 18446744073709551615); Lint reports them.
+	warnings []Warning
 }
 
 // pos returns the position of path, falling back to its nearest recorded
