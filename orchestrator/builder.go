@@ -1,0 +1,52 @@
+package orchestrator
+
+import (
+	"context"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+// Builder is the build-system side of a module build. A koji builder submits
+// tasks and waits for repositories; a local builder runs rpmbuild and
+// createrepo_c. Every method must be safe to call again after a restart: the
+// service reconciles unfinished builds by calling Poll, and re-calls Prepare,
+// FinishBatch and Finalize when it cannot tell whether they completed.
+type Builder interface {
+	// Prepare sets up the buildroot of mb (koji: tags, groups, target and
+	// inheritance; local: work directories and the module macros).
+	Prepare(ctx context.Context, mb *ModuleBuild, stream *modulemd.Stream) error
+	// Submit starts building component c, whose SCMURL and Ref are pinned.
+	// It returns a task identifier that Poll and Cancel accept.
+	Submit(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) (taskID string, err error)
+	// Poll reports the state of a submitted component build.
+	Poll(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) (ComponentResult, error)
+	// Cancel stops a component build that is still running.
+	Cancel(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) error
+	// FinishBatch makes the successful builds of a batch available to the
+	// batches after it (koji: tag and regenerate the build repo; local:
+	// createrepo_c).
+	FinishBatch(ctx context.Context, mb *ModuleBuild, batch int, built []*ComponentBuild) error
+	// Finalize publishes the finished module: final is the module stream
+	// with artifacts filled in by the caller from the ComponentResults.
+	Finalize(ctx context.Context, mb *ModuleBuild, final *modulemd.Stream, built []*ComponentBuild) (Publication, error)
+}
+
+// ComponentResult is what a Builder reports about one component build.
+type ComponentResult struct {
+	State  ComponentState
+	NVR    string // set when complete
+	Reason string // why it failed, when it did
+	// RPMs lists the binary and source RPMs produced, as N-E:V-R.A strings.
+	RPMs []string
+	// Licenses lists the licences of the produced RPMs.
+	Licenses []string
+}
+
+// Publication says where a finished module was published.
+type Publication struct {
+	// Repository is a local repository directory (local builder) or a koji
+	// tag (koji builder).
+	Repository string
+	// KojiBuildID is the content-generator build, when there is one.
+	KojiBuildID int64
+}
