@@ -1,0 +1,529 @@
+package scm
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) when a ref, commit or file does not exist
+// in the repository.
+var ErrNotFound = errors.New("not found")
+
+// ErrNoGit is returned (wrapped) when the git binary is not installed.
+var ErrNoGit = errors.New("git is not installed (install the package git)")
+
+// Error is a failed git operation: which repository, what was asked, and
+// what git said.
+type Error struct {
+	Repo   string // the repository as given
+	Op     string // "resolve", "fetch", "read", "export", ...
+	Detail string // what was asked for (ref, commit, path)
+	Stderr string // git's message, trimmed
+	Err    error  // the underlying error (ErrNotFound, *exec.ExitError, ...)
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scm: %s %s", e.Op, e.Repo)
+	if e.Detail != "" {
+		fmt.Fprintf(&b, " %s", e.Detail)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Stderr != "" {
+		fmt.Fprintf(&b, " (git: %s)", e.Stderr)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Git runs git commands. The zero value is ready to use: it finds git on
+// PATH and mirrors remote repositories under the user's cache directory.
+// A Git is safe for concurrent use.
+type Git struct {
+	// Binary is the git executable; empty means "git" on PATH.
+	Binary string
+	// CacheDir holds mirrors of remote repositories; empty means
+	// $XDG_CACHE_HOME/modkit/git (os.UserCacheDir), or a directory under
+	// os.TempDir when there is no cache directory.
+	CacheDir string
+
+	// mirrorLocal makes local repositories go through the mirror cache too
+	// (tests use it to exercise the remote path).
+	mirrorLocal bool
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// Default is the Git used by the package-level functions.
+var Default = &Git{}
+
+// ResolveRef resolves ref (a branch, tag, commit or "" for HEAD) in repo to a
+// full commit hash, using [Default].
+func ResolveRef(ctx context.Context, repo, ref string) (string, error) {
+	return Default.ResolveRef(ctx, repo, ref)
+}
+
+// CommitTime returns the committer time of commit in repo (UTC), using
+// [Default].
+func CommitTime(ctx context.Context, repo, commit string) (time.Time, error) {
+	return Default.CommitTime(ctx, repo, commit)
+}
+
+// ReadFile returns the content of the file at path in commit of repo, using
+// [Default].
+func ReadFile(ctx context.Context, repo, commit, path string) ([]byte, error) {
+	return Default.ReadFile(ctx, repo, commit, path)
+}
+
+// Export writes the tree of commit in repo into dir, using [Default].
+func Export(ctx context.Context, repo, commit, dir string) error {
+	return Default.Export(ctx, repo, commit, dir)
+}
+
+var hexCommit = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// IsCommit reports whether s is a full commit hash (SHA-1 or SHA-256, lower
+// case).
+func IsCommit(s string) bool { return hexCommit.MatchString(s) }
+
+// LocalPath returns the file-system path of repo when it is a local path or
+// a file:// URL, and ok=false for any other URL.
+func LocalPath(repo string) (p string, ok bool) {
+	if strings.HasPrefix(repo, "file://") {
+		u, err := url.Parse(repo)
+		if err != nil || (u.Host != "" && u.Host != "localhost") {
+			return "", false
+		}
+		return filepath.Clean(u.Path), true
+	}
+	if strings.Contains(repo, "://") {
+		return "", false
+	}
+	// scp-like syntax (host:path) is remote unless the part before the colon
+	// contains a slash, as git decides.
+	if i := strings.IndexByte(repo, ':'); i > 0 && !strings.Contains(repo[:i], "/") {
+		return "", false
+	}
+	return filepath.Clean(repo), true
+}
+
+// ResolveRef resolves ref (a branch, tag, commit or "" for HEAD) in repo to a
+// full commit hash. A remote repository is fetched first, so a branch
+// resolves to its current head.
+func (g *Git) ResolveRef(ctx context.Context, repo, ref string) (string, error) {
+	if err := checkArgs(repo, ref); err != nil {
+		return "", err
+	}
+	gitDir, err := g.open(ctx, repo, "", true)
+	if err != nil {
+		return "", err
+	}
+	if ref == "" {
+		ref = "HEAD"
+	}
+	out, stderr, err := g.run(ctx, gitDir, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	if err != nil {
+		if isExit(err) {
+			return "", &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: ErrNotFound, Stderr: stderr}
+		}
+		return "", &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: err, Stderr: stderr}
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// CommitTime returns the committer time of commit in repo, in UTC.
+func (g *Git) CommitTime(ctx context.Context, repo, commit string) (time.Time, error) {
+	gitDir, err := g.openCommit(ctx, repo, commit)
+	if err != nil {
+		return time.Time{}, err
+	}
+	out, stderr, err := g.run(ctx, gitDir, nil, "show", "-s", "--format=%ct", commit)
+	if err != nil {
+		return time.Time{}, &Error{Repo: repo, Op: "read commit time of", Detail: commit, Err: err, Stderr: stderr}
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		return time.Time{}, &Error{Repo: repo, Op: "read commit time of", Detail: commit, Err: err}
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// ReadFile returns the content of the file at path (slash-separated,
+// relative to the repository root) in commit of repo. A missing file is an
+// error wrapping [ErrNotFound].
+func (g *Git) ReadFile(ctx context.Context, repo, commit, p string) ([]byte, error) {
+	clean := path.Clean(strings.TrimPrefix(p, "/"))
+	if clean == "." || strings.HasPrefix(clean, "../") || clean == ".." {
+		return nil, &Error{Repo: repo, Op: "read", Detail: strconv.Quote(p), Err: errors.New("not a file path inside the repository")}
+	}
+	gitDir, err := g.openCommit(ctx, repo, commit)
+	if err != nil {
+		return nil, err
+	}
+	obj := commit + ":" + clean
+	typ, _, err := g.run(ctx, gitDir, nil, "cat-file", "-t", obj)
+	if err != nil {
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: ErrNotFound}
+	}
+	if t := strings.TrimSpace(string(typ)); t != "blob" {
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: fmt.Errorf("is a %s, not a file", t)}
+	}
+	out, stderr, err := g.run(ctx, gitDir, nil, "cat-file", "blob", obj)
+	if err != nil {
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: err, Stderr: stderr}
+	}
+	return out, nil
+}
+
+// Export writes the tree of commit in repo into dir, which is created if
+// needed. Files keep their executable bit; symbolic links are recreated;
+// submodules are not followed.
+func (g *Git) Export(ctx context.Context, repo, commit, dir string) error {
+	gitDir, err := g.openCommit(ctx, repo, commit)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &Error{Repo: repo, Op: "export", Detail: commit, Err: err}
+	}
+	cmd := g.command(ctx, gitDir, "archive", "--format=tar", commit)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return &Error{Repo: repo, Op: "export", Detail: commit, Err: err}
+	}
+	if err := cmd.Start(); err != nil {
+		return &Error{Repo: repo, Op: "export", Detail: commit, Err: startErr(err)}
+	}
+	xerr := untar(pipe, dir)
+	_, _ = io.Copy(io.Discard, pipe)
+	werr := cmd.Wait()
+	if werr != nil {
+		return &Error{Repo: repo, Op: "export", Detail: commit, Err: werr, Stderr: trim(stderr.String())}
+	}
+	if xerr != nil {
+		return &Error{Repo: repo, Op: "export", Detail: commit + " into " + dir, Err: xerr}
+	}
+	return nil
+}
+
+// untar extracts a git archive stream into dir, refusing entries that would
+// land outside it.
+func untar(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(h.Name)
+		if name == "." || name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
+			if h.Typeflag == tar.TypeXGlobalHeader || name == "." {
+				continue
+			}
+			return fmt.Errorf("archive entry %q is outside the tree", h.Name)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			mode := fs.FileMode(0o644)
+			if h.Mode&0o111 != 0 {
+				mode = 0o755
+			}
+			_ = os.Remove(target)
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, tr); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			_ = os.Remove(target)
+			if err := os.Symlink(h.Linkname, target); err != nil {
+				return err
+			}
+		case tar.TypeXGlobalHeader, tar.TypeXHeader:
+		default:
+			// git archive writes nothing else; ignore what we do not know.
+		}
+	}
+}
+
+// checkArgs refuses repository and ref strings git would read as options.
+func checkArgs(repo, ref string) error {
+	if repo == "" {
+		return &Error{Repo: repo, Op: "open", Err: errors.New("empty repository")}
+	}
+	if strings.HasPrefix(repo, "-") {
+		return &Error{Repo: repo, Op: "open", Err: errors.New("a repository may not start with '-'")}
+	}
+	if strings.HasPrefix(ref, "-") || strings.ContainsAny(ref, "\x00\n") {
+		return &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: errors.New("invalid ref")}
+	}
+	return nil
+}
+
+// openCommit opens repo making sure commit is present (fetching a remote
+// mirror when it is not).
+func (g *Git) openCommit(ctx context.Context, repo, commit string) (string, error) {
+	if err := checkArgs(repo, ""); err != nil {
+		return "", err
+	}
+	if !IsCommit(commit) {
+		return "", &Error{Repo: repo, Op: "open", Detail: strconv.Quote(commit), Err: errors.New("not a full commit hash")}
+	}
+	return g.open(ctx, repo, commit, false)
+}
+
+// open returns the git directory to run commands in. For a local repository
+// it is the path itself; for a remote one it is a bare mirror, fetched when
+// refresh is set or when want (a commit) is missing from it.
+func (g *Git) open(ctx context.Context, repo, want string, refresh bool) (string, error) {
+	if p, ok := LocalPath(repo); ok && !g.mirrorLocal {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", &Error{Repo: repo, Op: "open", Err: err}
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			return "", &Error{Repo: repo, Op: "open", Err: err}
+		}
+		if !st.IsDir() {
+			return "", &Error{Repo: repo, Op: "open", Err: errors.New("not a directory")}
+		}
+		if _, stderr, err := g.run(ctx, abs, nil, "rev-parse", "--git-dir"); err != nil {
+			if errors.Is(err, ErrNoGit) {
+				return "", &Error{Repo: repo, Op: "open", Err: err}
+			}
+			return "", &Error{Repo: repo, Op: "open", Err: errors.New("not a git repository"), Stderr: stderr}
+		}
+		if want != "" && !g.hasCommit(ctx, abs, want) {
+			return "", &Error{Repo: repo, Op: "open", Detail: "commit " + want, Err: ErrNotFound}
+		}
+		return abs, nil
+	}
+	mirror, err := g.mirrorDir(repo)
+	if err != nil {
+		return "", &Error{Repo: repo, Op: "open", Err: err}
+	}
+	lock := g.lock(mirror)
+	lock.Lock()
+	defer lock.Unlock()
+	if _, err := os.Stat(filepath.Join(mirror, "HEAD")); err != nil {
+		if err := os.MkdirAll(filepath.Dir(mirror), 0o755); err != nil {
+			return "", &Error{Repo: repo, Op: "open", Err: err}
+		}
+		tmp, err := os.MkdirTemp(filepath.Dir(mirror), ".clone-")
+		if err != nil {
+			return "", &Error{Repo: repo, Op: "open", Err: err}
+		}
+		defer os.RemoveAll(tmp)
+		if _, stderr, err := g.run(ctx, "", nil, "clone", "--quiet", "--mirror", "--end-of-options", repo, tmp); err != nil {
+			return "", &Error{Repo: repo, Op: "clone", Err: err, Stderr: stderr}
+		}
+		if err := os.Rename(tmp, mirror); err != nil && !dirExists(filepath.Join(mirror, "HEAD")) {
+			return "", &Error{Repo: repo, Op: "clone", Err: err}
+		}
+		refresh = false
+	}
+	if refresh || (want != "" && !g.hasCommit(ctx, mirror, want)) {
+		if _, stderr, err := g.run(ctx, mirror, nil, "fetch", "--quiet", "--prune", "--end-of-options", repo, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"); err != nil {
+			return "", &Error{Repo: repo, Op: "fetch", Err: err, Stderr: stderr}
+		}
+		// A HEAD that moved to another branch is not updated by fetch.
+		if out, _, err := g.run(ctx, "", nil, "ls-remote", "--symref", "--end-of-options", repo, "HEAD"); err == nil {
+			if head, ok := strings.CutPrefix(strings.SplitN(string(out), "\n", 2)[0], "ref: "); ok {
+				if ref, _, ok := strings.Cut(head, "\t"); ok {
+					_, _, _ = g.run(ctx, mirror, nil, "symbolic-ref", "HEAD", ref)
+				}
+			}
+		}
+		if want != "" && !g.hasCommit(ctx, mirror, want) {
+			// The commit may be reachable only from refs we do not mirror.
+			_, _, _ = g.run(ctx, mirror, nil, "fetch", "--quiet", "--end-of-options", repo, want)
+		}
+	}
+	if want != "" && !g.hasCommit(ctx, mirror, want) {
+		return "", &Error{Repo: repo, Op: "open", Detail: "commit " + want, Err: ErrNotFound}
+	}
+	return mirror, nil
+}
+
+func (g *Git) hasCommit(ctx context.Context, gitDir, commit string) bool {
+	_, _, err := g.run(ctx, gitDir, nil, "cat-file", "-e", commit+"^{commit}")
+	return err == nil
+}
+
+func (g *Git) mirrorDir(repo string) (string, error) {
+	base := g.CacheDir
+	if base == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			base = filepath.Join(d, "modkit", "git")
+		} else {
+			base = filepath.Join(os.TempDir(), "modkit-git-cache")
+		}
+	}
+	sum := sha256.Sum256([]byte(repo))
+	name := hex.EncodeToString(sum[:12])
+	// Keep the last path element for people looking at the cache.
+	if u, err := url.Parse(repo); err == nil && u.Path != "" {
+		if b := path.Base(strings.TrimSuffix(u.Path, "/")); b != "" && b != "." && b != "/" {
+			name = sanitize(b) + "-" + name
+		}
+	}
+	return filepath.Join(base, name), nil
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, strings.TrimSuffix(s, ".git"))
+}
+
+func (g *Git) lock(key string) *sync.Mutex {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.locks == nil {
+		g.locks = map[string]*sync.Mutex{}
+	}
+	l, ok := g.locks[key]
+	if !ok {
+		l = &sync.Mutex{}
+		g.locks[key] = l
+	}
+	return l
+}
+
+// cleanEnv is the environment every git command gets: enough to find
+// programs, and nothing from the user's or system's git configuration.
+func cleanEnv(gitDir string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"LC_ALL=C",
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + os.DevNull,
+		"GIT_TERMINAL_PROMPT=0",
+		"GIT_ASKPASS=",
+		"SSH_ASKPASS=",
+		"GIT_PAGER=cat",
+		"GIT_AUTHOR_NAME=modkit", "GIT_AUTHOR_EMAIL=modkit@localhost",
+		"GIT_COMMITTER_NAME=modkit", "GIT_COMMITTER_EMAIL=modkit@localhost",
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		env = append(env, "HOME="+h) // ssh looks for known_hosts and keys here
+	}
+	for _, k := range []string{"SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	if gitDir != "" {
+		// Never find a repository above a local path given to us.
+		env = append(env, "GIT_CEILING_DIRECTORIES="+filepath.Dir(gitDir))
+	}
+	return env
+}
+
+func (g *Git) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	bin := g.Binary
+	if bin == "" {
+		bin = "git"
+	}
+	full := args
+	if dir != "" {
+		full = append([]string{"-C", dir}, args...)
+	}
+	cmd := exec.CommandContext(ctx, bin, full...)
+	cmd.Env = cleanEnv(dir)
+	cmd.Stdin = nil
+	return cmd
+}
+
+// run runs git in dir and returns its stdout, trimmed stderr and error.
+func (g *Git) run(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]byte, string, error) {
+	cmd := g.command(ctx, dir, args...)
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		err = startErr(err)
+	}
+	return stdout.Bytes(), trim(stderr.String()), err
+}
+
+func startErr(err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return ErrNoGit
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) {
+		return ErrNoGit
+	}
+	return err
+}
+
+func isExit(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee)
+}
+
+func trim(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+func dirExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
