@@ -1,0 +1,219 @@
+package koji
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/modkit/modkit/internal/xmlrpcx"
+)
+
+// spec describes one typed call so that it can run alone or inside a
+// multicall.
+type spec[T any] struct {
+	method string
+	args   []any
+	kw     Kwargs
+	conv   func(v any) (T, error)
+}
+
+func (s spec[T]) params() []any {
+	if len(s.kw) > 0 {
+		return append(s.args[:len(s.args):len(s.args)], s.kw)
+	}
+	return s.args
+}
+
+func runSpec[T any](ctx context.Context, c *Client, s spec[T]) (T, error) {
+	v, err := c.do(ctx, s.method, s.params(), callOpts{})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	out, err := s.conv(v)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("koji: %s: %w", s.method, err)
+	}
+	return out, nil
+}
+
+// required decodes a lookup result, mapping nil to ErrNotFound.
+func required[T any](what string, ref Ref) func(any) (*T, error) {
+	return func(v any) (*T, error) {
+		if v == nil {
+			return nil, notFound(what, ref.quoted())
+		}
+		var out T
+		if err := xmlrpcx.Unmarshal(v, &out); err != nil {
+			return nil, fmt.Errorf("decode result: %w", err)
+		}
+		return &out, nil
+	}
+}
+
+// decodeAs decodes a result into T.
+func decodeAs[T any](v any) (T, error) {
+	var out T
+	if err := xmlrpcx.Unmarshal(v, &out); err != nil {
+		return out, fmt.Errorf("decode result: %w", err)
+	}
+	return out, nil
+}
+
+// ErrPending is returned by [Future.Result] before the multicall ran.
+var ErrPending = errors.New("koji: multicall has not run")
+
+// Multicall batches calls into one HTTP request (koji's multiCall). Queue
+// calls with its methods, run them with [Multicall.Do], then read each
+// [Future]. Every call succeeds or fails on its own; on the hub the batch is
+// one transaction with a savepoint per call. A Multicall is not safe for
+// concurrent use.
+type Multicall struct {
+	c     *Client
+	calls []*pendingCall
+}
+
+type pendingCall struct {
+	method string
+	params []any
+	done   bool
+	v      any
+	err    error
+}
+
+// Future is the result of one call queued in a Multicall.
+type Future[T any] struct {
+	p    *pendingCall
+	conv func(any) (T, error)
+}
+
+// Result returns the call's result or error: a *Fault for a failed call,
+// ErrNotFound for a missing object, ErrPending before [Multicall.Do], or
+// the multicall's own error if the batch could not be sent.
+func (f *Future[T]) Result() (T, error) {
+	var zero T
+	if !f.p.done {
+		return zero, ErrPending
+	}
+	if f.p.err != nil {
+		return zero, f.p.err
+	}
+	out, err := f.conv(f.p.v)
+	if err != nil {
+		return zero, fmt.Errorf("koji: %s: %w", f.p.method, err)
+	}
+	return out, nil
+}
+
+// NewMulticall starts an empty batch.
+func (c *Client) NewMulticall() *Multicall { return &Multicall{c: c} }
+
+// Len returns the number of queued calls.
+func (m *Multicall) Len() int { return len(m.calls) }
+
+func addSpec[T any](m *Multicall, s spec[T]) *Future[T] {
+	p := &pendingCall{method: s.method, params: s.params()}
+	m.calls = append(m.calls, p)
+	return &Future[T]{p: p, conv: s.conv}
+}
+
+// Call queues an arbitrary method; end args with [Kwargs] for keyword
+// arguments. The future yields the raw value tree; decode it with
+// [DecodeValue].
+func (m *Multicall) Call(method string, args ...any) *Future[any] {
+	return addSpec(m, spec[any]{method: method, args: args, conv: func(v any) (any, error) { return v, nil }})
+}
+
+// GetBuild queues [Client.GetBuild].
+func (m *Multicall) GetBuild(build Ref) *Future[*Build] { return addSpec(m, getBuildSpec(build)) }
+
+// GetTag queues [Client.GetTag].
+func (m *Multicall) GetTag(tag Ref, opts *GetTagOptions) *Future[*Tag] {
+	return addSpec(m, getTagSpec(tag, opts))
+}
+
+// GetTaskInfo queues [Client.GetTaskInfo].
+func (m *Multicall) GetTaskInfo(id int64) *Future[*Task] { return addSpec(m, getTaskSpec(id)) }
+
+// ListTagged queues [Client.ListTagged].
+func (m *Multicall) ListTagged(tag Ref, opts *ListTaggedOptions) *Future[[]Build] {
+	return addSpec(m, listTaggedSpec(tag, opts))
+}
+
+// MulticallOptions are optional arguments of Multicall.Do.
+type MulticallOptions struct {
+	// BatchSize splits the calls into several requests (and hub
+	// transactions) of at most this many calls; 0 sends one request.
+	BatchSize int
+}
+
+// Do sends the queued calls that have not run yet. It returns an error only
+// when a batch could not be sent or decoded; that error is then also the
+// result of each call of the batch. Per-call faults are reported by the
+// futures. The calls are cleared, so the Multicall can be reused.
+func (m *Multicall) Do(ctx context.Context, opts *MulticallOptions) error {
+	calls := m.calls
+	m.calls = nil
+	size := len(calls)
+	if opts != nil && opts.BatchSize > 0 {
+		size = opts.BatchSize
+	}
+	var errs []error
+	for start := 0; start < len(calls); start += size {
+		batch := calls[start:min(start+size, len(calls))]
+		if err := m.c.runBatch(ctx, batch); err != nil {
+			for _, p := range batch {
+				p.done, p.err = true, err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Client) runBatch(ctx context.Context, batch []*pendingCall) error {
+	list := make([]map[string]any, len(batch))
+	safe := true
+	for i, p := range batch {
+		args := p.params
+		if args == nil {
+			args = []any{}
+		}
+		list[i] = map[string]any{"methodName": p.method, "params": args}
+		safe = safe && readOnly(p.method)
+	}
+	body, err := xmlrpcx.EncodeCall("multiCall", list)
+	if err != nil {
+		return fmt.Errorf("koji: multiCall: %w", err)
+	}
+	v, err := c.send(ctx, "multiCall", safe, callOpts{}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
+	}, xmlrpcx.DecodeResponse)
+	if err != nil {
+		return err
+	}
+	results, ok := v.([]any)
+	if !ok || len(results) != len(batch) {
+		return fmt.Errorf("koji: multiCall: got %T with %d results for %d calls", v, len(results), len(batch))
+	}
+	for i, r := range results {
+		p := batch[i]
+		p.done = true
+		if f, ok := xmlrpcx.FaultFromValue(r); ok {
+			p.err = toFault(p.method, f)
+			continue
+		}
+		one, ok := r.([]any)
+		if !ok || len(one) != 1 {
+			p.err = fmt.Errorf("koji: multiCall: %s: malformed result %T", p.method, r)
+			continue
+		}
+		p.v = one[0]
+	}
+	return nil
+}
+
+// DecodeValue stores a raw value tree (from [Multicall.Call]) in out using
+// `xmlrpc` struct tags.
+func DecodeValue(v any, out any) error { return xmlrpcx.Unmarshal(v, out) }
