@@ -1,0 +1,702 @@
+package resolver
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+// ExpandOptions adjust [Expand]; nil means defaults (MBS's defaults).
+type ExpandOptions struct {
+	// BaseModuleNames lists the base modules in priority order (MBS
+	// BASE_MODULE_NAMES); nil means ["platform"].
+	BaseModuleNames []string
+	// BuildRequireOverrides and RequireOverrides replace the stream list of
+	// a module in every dependency block before expansion (MBS submit
+	// options buildrequire_overrides and require_overrides).
+	BuildRequireOverrides map[string][]string
+	RequireOverrides      map[string][]string
+	// DefaultStreams picks the stream of a module whose list expands to
+	// more than one stream (MBS local builds' -s name:stream).
+	DefaultStreams map[string]string
+	// Unambiguous makes a list that expands to several streams, with no
+	// DefaultStreams entry, an error (MBS local builds).
+	Unambiguous bool
+	// AllowIncompatibleBaseModules lets dependencies built against any base
+	// module sharing a virtual stream be used, not only those of the same
+	// major version and not newer (MBS ALLOW_ONLY_COMPATIBLE_BASE_MODULES
+	// set to false).
+	AllowIncompatibleBaseModules bool
+	// NoVersionPrefix keeps the input's version instead of prefixing it
+	// with the base module's stream version.
+	NoVersionPrefix bool
+}
+
+func (o *ExpandOptions) baseNames() []string {
+	if o == nil || len(o.BaseModuleNames) == 0 {
+		return []string{"platform"}
+	}
+	return o.BaseModuleNames
+}
+
+// Expansion is one module build that stream expansion produced: what MBS
+// stores as one module build row at submit time.
+type Expansion struct {
+	// Stream is the expanded module: a single dependency block naming the
+	// chosen streams, xmd.mbs.buildrequires (every resolved dependency,
+	// transitively, with stream, version, context and, when known, ref and
+	// koji_tag), xmd.mbs.mse, the prefixed version and the context.
+	Stream *modulemd.Stream
+	// Block is the index of the input's dependency block it came from (for
+	// static contexts: of the context, in sorted order).
+	Block int
+	// BuildRequires are the resolved builds, sorted by name.
+	BuildRequires []*modulemd.Stream
+	// BuildContext, BuildContextNoBMS and RuntimeContext are MBS's full
+	// SHA-1 hashes; Context is the 8-character module context.
+	BuildContext      string
+	BuildContextNoBMS string
+	RuntimeContext    string
+	Context           string
+	// Static is set when the context came from the packager (static
+	// contexts) rather than from hashing.
+	Static bool
+}
+
+// NSVC returns name:stream:version:context of the expanded module.
+func (e *Expansion) NSVC() string { return e.Stream.NSVC() }
+
+// Expand performs MBS's module stream expansion of mmd against the builds in
+// src and returns one [Expansion] per dependency block and satisfiable
+// combination of one stream per buildrequired module, in block order.
+//
+// It applies overrides, the stream-list rules, static contexts
+// (xmd.mbs_options.contexts, or StaticContext with a context set), base
+// modules with stream versions, virtual streams and compatible base modules,
+// transitive runtime requires, one stream per module name and the newest build
+// per name:stream, as MBS 3.4 does (see the package documentation). A
+// dependency block that no combination satisfies makes Expand fail with a
+// [*ConflictError] explaining every attempt; a missing dependency gives a
+// [*NotFoundError]. mmd is not modified.
+func Expand(ctx context.Context, src Source, mmd *modulemd.Stream, opts *ExpandOptions) ([]*Expansion, error) {
+	if mmd == nil {
+		return nil, fmt.Errorf("%w: no module", ErrInput)
+	}
+	if mmd.MDVersionNumber == 1 {
+		up, err := modulemd.UpgradeStream(mmd, 2)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		mmd = up
+	}
+	inputs, err := staticInputs(mmd)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Expansion
+	var conflict *ConflictError
+	for i, in := range inputs {
+		exps, err := expandOne(ctx, src, in, opts)
+		var ce *ConflictError
+		switch {
+		case asConflict(err, &ce):
+			if conflict == nil {
+				conflict = &ConflictError{Module: mmd.Name + ":" + mmd.Stream}
+			}
+			conflict.Blocks = append(conflict.Blocks, ce.Blocks...)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		for _, e := range exps {
+			if len(inputs) > 1 {
+				e.Block = i
+			}
+			out = append(out, e)
+		}
+	}
+	if conflict != nil {
+		return nil, conflict
+	}
+	return out, nil
+}
+
+// staticInputs splits a module with xmd.mbs_options.contexts into one module
+// per static context, each with a single dependency block.
+func staticInputs(mmd *modulemd.Stream) ([]*modulemd.Stream, error) {
+	raw := xmdPath(mmd.XMD, "mbs_options", "contexts")
+	if raw == nil {
+		return []*modulemd.Stream{mmd}, nil
+	}
+	ctxs, ok := raw.(map[string]any)
+	if !ok || len(ctxs) == 0 {
+		return nil, fmt.Errorf("%w: xmd.mbs_options.contexts: expected a map of context name to {buildrequires, requires}", ErrInput)
+	}
+	var out []*modulemd.Stream
+	var problems []string
+	for _, name := range sortedKeys(ctxs) {
+		body, _ := ctxs[name].(map[string]any)
+		dep := modulemd.Dependency{}
+		for _, key := range []string{"buildrequires", "requires"} {
+			m, ok := body[key].(map[string]any)
+			if !ok {
+				problems = append(problems, fmt.Sprintf("xmd.mbs_options.contexts.%s.%s: required map of module to stream is missing", name, key))
+				continue
+			}
+			lists := map[string][]string{}
+			for mod, v := range m {
+				s, ok := v.(string)
+				if !ok || s == "" || strings.HasPrefix(s, "-") {
+					problems = append(problems, fmt.Sprintf("xmd.mbs_options.contexts.%s.%s.%s: expected one stream name (a non-empty string not starting with '-')", name, key, mod))
+					continue
+				}
+				lists[mod] = []string{s}
+			}
+			if key == "buildrequires" {
+				dep.BuildRequires = lists
+			} else {
+				dep.Requires = lists
+			}
+		}
+		c := mmd.Clone()
+		c.Dependencies = []modulemd.Dependency{dep}
+		c.Context = name
+		c.StaticContext = true
+		c.XMD = withoutStaticContexts(c.XMD)
+		out = append(out, c)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInput, strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+func withoutStaticContexts(x any) any {
+	m, ok := x.(map[string]any)
+	if !ok {
+		return x
+	}
+	opts, ok := m["mbs_options"].(map[string]any)
+	if !ok {
+		return x
+	}
+	delete(opts, "contexts")
+	if len(opts) == 0 {
+		delete(m, "mbs_options")
+	}
+	return m
+}
+
+// expander holds the state of one expansion.
+type expander struct {
+	ctx   context.Context
+	src   Source
+	opts  *ExpandOptions
+	mmd   *modulemd.Stream
+	base  map[string]bool
+	bases []*modulemd.Stream // candidate base module builds
+	pool  map[string][]*modulemd.Stream
+	done  map[string]bool
+	cache map[string][]*modulemd.Stream
+}
+
+func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *ExpandOptions) ([]*Expansion, error) {
+	x := &expander{ctx: ctx, src: src, opts: opts, mmd: mmd, base: map[string]bool{},
+		pool: map[string][]*modulemd.Stream{}, done: map[string]bool{}, cache: map[string][]*modulemd.Stream{}}
+	for _, b := range opts.baseNames() {
+		x.base[b] = true
+	}
+	// Overrides, then stream-list expansion, of every block.
+	blocks := make([]modulemd.Dependency, len(mmd.Dependencies))
+	for i, d := range mmd.Dependencies {
+		br, err := x.expandLists(override(d.BuildRequires, opts, true))
+		if err != nil {
+			return nil, err
+		}
+		rq, err := x.expandLists(override(d.Requires, opts, false))
+		if err != nil {
+			return nil, err
+		}
+		blocks[i] = modulemd.Dependency{BuildRequires: br, Requires: rq}
+	}
+	if len(blocks) == 0 {
+		return []*Expansion{x.write(0, modulemd.Dependency{}, nil)}, nil
+	}
+	if err := x.collectBases(blocks); err != nil {
+		return nil, err
+	}
+	for _, d := range blocks {
+		for _, name := range sortedKeys(d.BuildRequires) {
+			if x.base[name] {
+				continue
+			}
+			for _, st := range d.BuildRequires[name] {
+				if err := x.addCandidates(name, st, ""); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, bs := range x.pool {
+		sortBuilds(bs)
+	}
+	m := newModel(x)
+	var out []*Expansion
+	var conflict *ConflictError
+	for i, d := range blocks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sols, bc := m.solveBlock(i, d)
+		if bc != nil {
+			if conflict == nil {
+				conflict = &ConflictError{Module: mmd.Name + ":" + mmd.Stream}
+			}
+			conflict.Blocks = append(conflict.Blocks, *bc)
+			continue
+		}
+		for _, sol := range sols {
+			out = append(out, x.write(i, d, sol))
+		}
+	}
+	if conflict != nil {
+		return nil, conflict
+	}
+	return out, nil
+}
+
+func override(lists map[string][]string, opts *ExpandOptions, build bool) map[string][]string {
+	var ov map[string][]string
+	if opts != nil {
+		ov = opts.RequireOverrides
+		if build {
+			ov = opts.BuildRequireOverrides
+		}
+	}
+	if len(ov) == 0 {
+		return lists
+	}
+	out := maps.Clone(lists)
+	for name, l := range ov {
+		if _, ok := out[name]; ok {
+			out[name] = l
+		}
+	}
+	return out
+}
+
+// expandLists applies the stream-list rules to every module of a block.
+func (x *expander) expandLists(lists map[string][]string) (map[string][]string, error) {
+	out := make(map[string][]string, len(lists))
+	for _, name := range sortedKeys(lists) {
+		list := lists[name]
+		var avail []string
+		if !hasPositive(list) {
+			var err error
+			if avail, err = x.src.Streams(x.ctx, name); err != nil {
+				return nil, err
+			}
+		}
+		streams := ExpandStreamList(list, avail)
+		if len(streams) > 1 && x.opts != nil {
+			if d, ok := x.opts.DefaultStreams[name]; ok {
+				streams = []string{d}
+			} else if x.opts.Unambiguous {
+				return nil, fmt.Errorf("%w: there are multiple streams to choose from for module %s: %s; choose one with a default stream", ErrInput, name, strings.Join(streams, ", "))
+			}
+		}
+		if len(streams) == 0 {
+			streams = []string{}
+		}
+		out[name] = streams
+	}
+	return out, nil
+}
+
+// baseVersion is the stream version of a base module build (padded).
+func baseVersion(s *modulemd.Stream) uint64 {
+	v, _ := StreamVersion(s.Stream, true)
+	return v
+}
+
+// collectBases finds the base module builds: the newest build of every
+// buildrequired base stream, newest stream version first, and its compatible
+// base modules.
+func (x *expander) collectBases(blocks []modulemd.Dependency) error {
+	seen := map[string]bool{}
+	add := func(s *modulemd.Stream) {
+		if id := nsvcOf(s); !seen[id] {
+			seen[id] = true
+			x.bases = append(x.bases, s)
+		}
+	}
+	wanted := false
+	var tried []string
+	for _, name := range x.opts.baseNames() {
+		var streams []string
+		for _, d := range blocks {
+			streams = append(streams, d.BuildRequires[name]...)
+		}
+		if _, ok := blocksHave(blocks, name); !ok {
+			continue
+		}
+		wanted = true
+		slices.Sort(streams)
+		streams = slices.Compact(streams)
+		slices.SortStableFunc(streams, func(a, b string) int {
+			va, _ := StreamVersion(a, true)
+			vb, _ := StreamVersion(b, true)
+			return cmp.Compare(vb, va)
+		})
+		for _, st := range streams {
+			tried = append(tried, name+":"+st)
+			newest, err := x.newestBase(name, st)
+			if err != nil {
+				return err
+			}
+			if newest == nil {
+				continue
+			}
+			add(newest)
+			compat, err := x.compatibleBases(newest)
+			if err != nil {
+				return err
+			}
+			for _, c := range compat {
+				add(c)
+			}
+		}
+	}
+	if wanted && len(x.bases) == 0 {
+		return fmt.Errorf("%w: none of the base module streams in the buildrequires section could be found (tried %s)", ErrNoBaseModule, strings.Join(tried, ", "))
+	}
+	return nil
+}
+
+func blocksHave(blocks []modulemd.Dependency, name string) ([]string, bool) {
+	for _, d := range blocks {
+		if l, ok := d.BuildRequires[name]; ok {
+			return l, true
+		}
+	}
+	return nil, false
+}
+
+// newestBase returns the newest build of base module name:stream, falling
+// back to the newest base module that has stream as a virtual stream.
+func (x *expander) newestBase(name, stream string) (*modulemd.Stream, error) {
+	bs, err := x.builds(name, stream)
+	if err != nil || len(bs) > 0 {
+		if len(bs) > 0 {
+			return bs[0], err
+		}
+		return nil, err
+	}
+	all, err := x.allBases(name)
+	if err != nil {
+		return nil, err
+	}
+	var best *modulemd.Stream
+	for _, b := range all {
+		if slices.Contains(virtualStreams(b), stream) && (best == nil || baseVersion(b) > baseVersion(best)) {
+			best = b
+		}
+	}
+	return best, nil
+}
+
+// allBases returns the newest build of every stream of base module name.
+func (x *expander) allBases(name string) ([]*modulemd.Stream, error) {
+	streams, err := x.src.Streams(x.ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []*modulemd.Stream
+	for _, st := range streams {
+		bs, err := x.builds(name, st)
+		if err != nil {
+			return nil, err
+		}
+		if len(bs) > 0 {
+			out = append(out, bs[0])
+		}
+	}
+	return out, nil
+}
+
+// compatibleBases returns the base modules sharing a virtual stream with b
+// (same major and not newer, unless incompatible ones are allowed), newest
+// first.
+func (x *expander) compatibleBases(b *modulemd.Stream) ([]*modulemd.Stream, error) {
+	vs := virtualStreams(b)
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	all, err := x.allBases(b.Name)
+	if err != nil {
+		return nil, err
+	}
+	own := baseVersion(b)
+	var out []*modulemd.Stream
+	for _, o := range all {
+		if o.Stream == b.Stream || !slices.ContainsFunc(virtualStreams(o), func(v string) bool { return slices.Contains(vs, v) }) {
+			continue
+		}
+		if x.opts == nil || !x.opts.AllowIncompatibleBaseModules {
+			ov := baseVersion(o)
+			if ov/10000 != own/10000 || ov > own {
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	slices.SortStableFunc(out, func(a, b *modulemd.Stream) int { return cmp.Compare(baseVersion(b), baseVersion(a)) })
+	return out, nil
+}
+
+func (x *expander) builds(name, stream string) ([]*modulemd.Stream, error) {
+	key := name + ":" + stream
+	if bs, ok := x.cache[key]; ok {
+		return bs, nil
+	}
+	bs, err := x.src.Builds(x.ctx, name, stream)
+	if err != nil {
+		return nil, err
+	}
+	x.cache[key] = bs
+	return bs, nil
+}
+
+// addCandidates adds the builds of name:stream that suit the base modules,
+// then, recursively, those of their runtime requires.
+func (x *expander) addCandidates(name, stream, requiredBy string) error {
+	key := name + ":" + stream
+	if x.done[key] {
+		return nil
+	}
+	x.done[key] = true
+	all, err := x.builds(name, stream)
+	if err != nil {
+		return err
+	}
+	found := x.suitable(all)
+	if len(found) == 0 {
+		return &NotFoundError{Name: name, Stream: stream, RequiredBy: requiredBy}
+	}
+	x.pool[name] = append(x.pool[name], found...)
+	for _, c := range found {
+		for _, d := range c.Dependencies {
+			for _, rn := range sortedKeys(d.Requires) {
+				if x.base[rn] {
+					continue
+				}
+				for _, st := range d.Requires[rn] {
+					if strings.HasPrefix(st, "-") {
+						continue
+					}
+					if err := x.addCandidates(rn, st, nsvcOf(c)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// suitable picks, from every build of one name:stream (newest first), those
+// MBS would consider: per base module major version (newest first), the
+// builds made against the newest base module that has any, of their latest
+// version; without base modules, the latest version.
+func (x *expander) suitable(all []*modulemd.Stream) []*modulemd.Stream {
+	if len(all) == 0 {
+		return nil
+	}
+	if len(x.bases) == 0 {
+		return latest(all)
+	}
+	byMajor := map[uint64][]*modulemd.Stream{}
+	for _, b := range x.bases {
+		byMajor[baseVersion(b)/10000] = append(byMajor[baseVersion(b)/10000], b)
+	}
+	majors := slices.Sorted(maps.Keys(byMajor))
+	slices.Reverse(majors)
+	var out []*modulemd.Stream
+	seen := map[string]bool{}
+	for _, mj := range majors {
+		bases := byMajor[mj]
+		slices.SortStableFunc(bases, func(a, b *modulemd.Stream) int { return cmp.Compare(baseVersion(b), baseVersion(a)) })
+		for _, b := range bases {
+			var match []*modulemd.Stream
+			for _, s := range all {
+				if builtAgainst(s, b) {
+					match = append(match, s)
+				}
+			}
+			if len(match) == 0 {
+				continue
+			}
+			for _, s := range latest(match) {
+				if id := nsvcOf(s); !seen[id] {
+					seen[id] = true
+					out = append(out, s)
+				}
+			}
+			break
+		}
+	}
+	return out
+}
+
+// latest returns the builds of the highest version (input newest first).
+func latest(bs []*modulemd.Stream) []*modulemd.Stream {
+	n := 1
+	for n < len(bs) && bs[n].Version == bs[0].Version {
+		n++
+	}
+	return bs[:n]
+}
+
+// builtAgainst reports whether build s was built against base module build
+// b: xmd.mbs.buildrequires names b (stream, and version and context when
+// recorded); without that record (metadata from a repository), its
+// dependencies naming b's module must admit b's stream or a virtual stream.
+func builtAgainst(s, b *modulemd.Stream) bool {
+	if rec, ok := xmdPath(s.XMD, "mbs", "buildrequires", b.Name).(map[string]any); ok {
+		if st, _ := rec["stream"].(string); st != b.Stream {
+			return false
+		}
+		if v, _ := rec["version"].(string); v != "" && v != strconv.FormatUint(b.Version, 10) {
+			return false
+		}
+		if c, _ := rec["context"].(string); c != "" && b.Context != "" && c != b.Context {
+			return false
+		}
+		return true
+	}
+	names := append([]string{b.Stream}, virtualStreams(b)...)
+	mentioned := false
+	for _, d := range s.Dependencies {
+		for _, lists := range []map[string][]string{d.BuildRequires, d.Requires} {
+			list, ok := lists[b.Name]
+			if !ok {
+				continue
+			}
+			mentioned = true
+			for _, n := range names {
+				if admits(list, n) {
+					return true
+				}
+			}
+		}
+	}
+	return !mentioned
+}
+
+// write builds the Expansion of block i for one solution.
+func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *Expansion {
+	chosen := map[string]string{}
+	for _, s := range sol {
+		chosen[s.Name] = s.Stream
+	}
+	nb := modulemd.Dependency{BuildRequires: map[string][]string{}, Requires: map[string][]string{}}
+	for name := range d.BuildRequires {
+		if st, ok := chosen[name]; ok {
+			nb.BuildRequires[name] = []string{st}
+		} else {
+			nb.BuildRequires[name] = slices.Clone(d.BuildRequires[name])
+		}
+	}
+	for name, list := range d.Requires {
+		br, isBR := d.BuildRequires[name]
+		if st, ok := chosen[name]; ok && isBR && slices.Equal(br, list) {
+			nb.Requires[name] = []string{st}
+		} else {
+			nb.Requires[name] = slices.Clone(list)
+		}
+	}
+	out := x.mmd.Clone()
+	if len(d.BuildRequires) == 0 && len(d.Requires) == 0 && len(x.mmd.Dependencies) == 0 {
+		out.Dependencies = nil
+	} else {
+		out.Dependencies = []modulemd.Dependency{nb}
+	}
+	sorted := slices.Clone(sol)
+	slices.SortFunc(sorted, func(a, b *modulemd.Stream) int { return cmp.Compare(a.Name, b.Name) })
+
+	xmdBR := map[string]any{}
+	streams := map[string]string{}
+	noBMS := map[string]string{}
+	for _, s := range sorted {
+		e := map[string]any{
+			"stream":  s.Stream,
+			"version": strconv.FormatUint(s.Version, 10),
+			"context": s.Context,
+		}
+		if ref := xmdString(s.XMD, "mbs", "commit"); ref != "" {
+			e["ref"] = ref
+		}
+		if tag := xmdString(s.XMD, "mbs", "koji_tag"); tag != "" {
+			e["koji_tag"] = tag
+		}
+		xmdBR[s.Name] = e
+		streams[s.Name] = s.Stream
+		if !x.base[s.Name] {
+			noBMS[s.Name] = s.Stream
+		}
+	}
+	top, _ := out.XMD.(map[string]any)
+	if top == nil {
+		top = map[string]any{}
+	}
+	mbs, _ := top["mbs"].(map[string]any)
+	if mbs == nil {
+		mbs = map[string]any{}
+	}
+	mbs["buildrequires"] = xmdBR
+	mbs["mse"] = true
+	if out.StaticContext {
+		mbs["static_context"] = true
+	}
+	top["mbs"] = mbs
+	out.XMD = top
+
+	runtime := map[string][]string{}
+	for _, dep := range out.Dependencies {
+		for name, list := range dep.Requires {
+			runtime[name] = append(runtime[name], list...)
+		}
+	}
+	for name, l := range runtime {
+		slices.Sort(l)
+		runtime[name] = slices.Compact(l)
+	}
+	e := &Expansion{
+		Block:             i,
+		BuildRequires:     sorted,
+		BuildContext:      BuildContext(streams),
+		BuildContextNoBMS: BuildContext(noBMS),
+		RuntimeContext:    RuntimeContext(runtime),
+		Static:            out.StaticContext,
+	}
+	if !e.Static {
+		out.Context = Context(e.BuildContext, e.RuntimeContext)
+	}
+	e.Context = out.Context
+	if x.opts == nil || !x.opts.NoVersionPrefix {
+		for _, b := range x.opts.baseNames() {
+			if st, ok := chosen[b]; ok {
+				out.Version = PrefixVersion(st, out.Version)
+				break
+			}
+		}
+	}
+	e.Stream = out
+	return e
+}

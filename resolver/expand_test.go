@@ -1,0 +1,337 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modkit/modkit/modulemd"
+)
+
+// universe is a small set of ready builds, as an MBS database would hold.
+func universe() []*modulemd.Stream {
+	f28, f29 := platform("f28", 3), platform("f29", 3)
+	e82, e83, e84 := platform("el8.2.0", 1, "el8"), platform("el8.3.0", 1, "el8"), platform("el8.4.0", 1, "el8")
+	return []*modulemd.Stream{
+		f28, f29, e82, e83, e84,
+		against(st("nodejs:10:1:aaaa0001", "br:platform=f28;req:platform=f28"), f28),
+		against(st("nodejs:10:2:aaaa0002", "br:platform=f28;req:platform=f28"), f28),
+		against(st("nodejs:10:2:bbbb0002", "br:platform=f28;req:platform=f28"), f28),
+		against(st("nodejs:10:3:cccc0003", "br:platform=f29;req:platform=f29"), f29),
+		against(st("nodejs:12:1:aaaa0001", "br:platform=f28;req:platform=f28"), f28),
+		against(st("nodejs:12:1:dddd0001", "br:platform=f29;req:platform=f29"), f29),
+		against(st("npm:6:1:aaaa0001", "br:platform=f28;br:nodejs=10;req:platform=f28;req:nodejs=10"), f28),
+		against(st("foo:1:1:aaaa0001", "req:platform=f28"), f28),
+		against(st("foo:2:1:aaaa0001", "req:platform=f28"), f28),
+		against(st("lib:1:1:eeee0001", "req:platform=el8"), e82),
+		against(st("lib:2:1:eeee0002", "req:platform=el8"), e84),
+		against(st("uv:1:1:aaaa0001", "req:platform=f28"), f28),
+		against(st("uv:2:1:aaaa0001", "req:platform=f28"), f28),
+		against(st("a:1:1:aaaa0001", "req:platform=f28;req:uv=1"), f28),
+		against(st("b:1:1:aaaa0001", "req:platform=f28;req:uv=2"), f28),
+	}
+}
+
+func app(blocks ...string) *modulemd.Stream {
+	s := st("app:main:20200101000000", blocks...)
+	s.XMD = map[string]any{"mbs": map[string]any{"commit": "abc123", "scmurl": "git://x/app?#abc123"}}
+	return s
+}
+
+type expSummary struct {
+	NSVC          string
+	Block         int
+	BuildRequires []string
+	Deps          []modulemd.Dependency
+}
+
+func summarize(exps []*Expansion) []expSummary {
+	var out []expSummary
+	for _, e := range exps {
+		s := expSummary{NSVC: e.NSVC(), Block: e.Block, Deps: e.Stream.Dependencies}
+		for _, b := range e.BuildRequires {
+			s.BuildRequires = append(s.BuildRequires, b.NSVC())
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func deps(br, req map[string][]string) []modulemd.Dependency {
+	return []modulemd.Dependency{{BuildRequires: br, Requires: req}}
+}
+
+func TestExpand(t *testing.T) {
+	t.Parallel()
+	src := NewSource(universe())
+	ctxF28 := Context(BuildContext(map[string]string{"platform": "f28"}), RuntimeContext(map[string][]string{"platform": {"f28"}}))
+	tests := []struct {
+		name string
+		mmd  *modulemd.Stream
+		opts *ExpandOptions
+		want []expSummary
+	}{
+		{
+			name: "platform:[f28, f29] gives two builds, version prefixed",
+			mmd:  app("br:platform=f28,f29;req:platform=f28,f29"),
+			want: []expSummary{
+				{NSVC: "app:main:2820200101000000:9c690d0e", BuildRequires: []string{"platform:f28:3:00000000"},
+					Deps: deps(map[string][]string{"platform": {"f28"}}, map[string][]string{"platform": {"f28"}})},
+				{NSVC: "app:main:2920200101000000:" + Context(BuildContext(map[string]string{"platform": "f29"}), RuntimeContext(map[string][]string{"platform": {"f29"}})),
+					BuildRequires: []string{"platform:f29:3:00000000"},
+					Deps:          deps(map[string][]string{"platform": {"f29"}}, map[string][]string{"platform": {"f29"}})},
+			},
+		},
+		{
+			name: "newest build per name:stream; contexts do not multiply",
+			mmd:  app("br:platform=f28;br:nodejs=10;req:platform=f28"),
+			want: []expSummary{{
+				NSVC:          "app:main:2820200101000000:" + Context(BuildContext(map[string]string{"platform": "f28", "nodejs": "10"}), RuntimeContext(map[string][]string{"platform": {"f28"}})),
+				BuildRequires: []string{"nodejs:10:2:aaaa0002", "platform:f28:3:00000000"},
+				Deps:          deps(map[string][]string{"platform": {"f28"}, "nodejs": {"10"}}, map[string][]string{"platform": {"f28"}}),
+			}},
+		},
+		{
+			name: "2 x 2 streams give 4 builds; requires with the same set follow the choice, others stay expanded",
+			mmd:  app("br:platform=f28;br:nodejs=10,12;br:foo=;req:platform=f28;req:nodejs=10,12;req:foo=1"),
+			want: func() []expSummary {
+				var out []expSummary
+				for _, f := range []string{"1", "2"} {
+					for _, n := range []string{"10", "12"} {
+						nb := map[string]string{"10": "nodejs:10:2:aaaa0002", "12": "nodejs:12:1:aaaa0001"}[n]
+						rt := map[string][]string{"platform": {"f28"}, "nodejs": {n}, "foo": {"1"}}
+						out = append(out, expSummary{
+							NSVC:          "app:main:2820200101000000:" + Context(BuildContext(map[string]string{"platform": "f28", "nodejs": n, "foo": f}), RuntimeContext(rt)),
+							BuildRequires: []string{"foo:" + f + ":1:aaaa0001", nb, "platform:f28:3:00000000"},
+							Deps:          deps(map[string][]string{"platform": {"f28"}, "nodejs": {n}, "foo": {f}}, rt),
+						})
+					}
+				}
+				return out
+			}(),
+		},
+		{
+			name: "transitive runtime requires land in buildrequires",
+			mmd:  app("br:platform=f28;br:npm=6;req:platform=f28"),
+			want: []expSummary{{
+				NSVC:          "app:main:2820200101000000:" + Context(BuildContext(map[string]string{"platform": "f28", "npm": "6", "nodejs": "10"}), RuntimeContext(map[string][]string{"platform": {"f28"}})),
+				BuildRequires: []string{"nodejs:10:2:aaaa0002", "npm:6:1:aaaa0001", "platform:f28:3:00000000"},
+				Deps:          deps(map[string][]string{"platform": {"f28"}, "npm": {"6"}}, map[string][]string{"platform": {"f28"}}),
+			}},
+		},
+		{
+			name: "compatible base module: lib built against el8.2.0 serves el8.3.0",
+			mmd:  app("br:platform=el8.3.0;br:lib=1;req:platform=el8"),
+			want: []expSummary{{
+				NSVC:          "app:main:8030020200101000000:" + Context(BuildContext(map[string]string{"platform": "el8.3.0", "lib": "1"}), RuntimeContext(map[string][]string{"platform": {"el8"}})),
+				BuildRequires: []string{"lib:1:1:eeee0001", "platform:el8.3.0:1:00000000"},
+				Deps:          deps(map[string][]string{"platform": {"el8.3.0"}, "lib": {"1"}}, map[string][]string{"platform": {"el8"}}),
+			}},
+		},
+		{
+			name: "several dependency blocks each expand",
+			mmd:  app("br:platform=f28;req:platform=f28", "br:platform=f29;req:platform=f29"),
+			want: []expSummary{
+				{NSVC: "app:main:2820200101000000:" + ctxF28, Block: 0, BuildRequires: []string{"platform:f28:3:00000000"},
+					Deps: deps(map[string][]string{"platform": {"f28"}}, map[string][]string{"platform": {"f28"}})},
+				{NSVC: "app:main:2920200101000000:" + Context(BuildContext(map[string]string{"platform": "f29"}), RuntimeContext(map[string][]string{"platform": {"f29"}})),
+					Block: 1, BuildRequires: []string{"platform:f29:3:00000000"},
+					Deps: deps(map[string][]string{"platform": {"f29"}}, map[string][]string{"platform": {"f29"}})},
+			},
+		},
+		{
+			name: "buildrequire override",
+			mmd:  app("br:platform=f28,f29;req:platform="),
+			opts: &ExpandOptions{BuildRequireOverrides: map[string][]string{"platform": {"f29"}}},
+			want: []expSummary{{
+				NSVC:          "app:main:2920200101000000:" + Context(BuildContext(map[string]string{"platform": "f29"}), RuntimeContext(map[string][]string{"platform": {"el8.2.0", "el8.3.0", "el8.4.0", "f28", "f29"}})),
+				BuildRequires: []string{"platform:f29:3:00000000"},
+				Deps:          deps(map[string][]string{"platform": {"f29"}}, map[string][]string{"platform": {"el8.2.0", "el8.3.0", "el8.4.0", "f28", "f29"}}),
+			}},
+		},
+		{
+			name: "default streams pick one of many",
+			mmd:  app("br:platform=f28;br:nodejs=;req:platform=f28"),
+			opts: &ExpandOptions{DefaultStreams: map[string]string{"nodejs": "12"}, NoVersionPrefix: true},
+			want: []expSummary{{
+				NSVC:          "app:main:20200101000000:" + Context(BuildContext(map[string]string{"platform": "f28", "nodejs": "12"}), RuntimeContext(map[string][]string{"platform": {"f28"}})),
+				BuildRequires: []string{"nodejs:12:1:aaaa0001", "platform:f28:3:00000000"},
+				Deps:          deps(map[string][]string{"platform": {"f28"}, "nodejs": {"12"}}, map[string][]string{"platform": {"f28"}}),
+			}},
+		},
+		{
+			name: "no dependencies at all",
+			mmd:  app(),
+			want: []expSummary{{NSVC: "app:main:20200101000000:" + Context(BuildContext(nil), RuntimeContext(nil))}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			before := tt.mmd.Clone()
+			got, err := Expand(context.Background(), src, tt.mmd, tt.opts)
+			if err != nil {
+				t.Fatalf("Expand: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, summarize(got)); diff != "" {
+				t.Errorf("expansions (-want +got):\n%s", diff)
+			}
+			if !before.Equal(tt.mmd) {
+				t.Error("Expand modified its input")
+			}
+			for _, e := range got {
+				if e.Context != e.Stream.Context || Context(e.BuildContext, e.RuntimeContext) != e.Context {
+					t.Errorf("%s: context fields disagree: %+v", e.NSVC(), e)
+				}
+				if xmdPath(e.Stream.XMD, "mbs", "mse") != true {
+					t.Errorf("%s: xmd.mbs.mse not set", e.NSVC())
+				}
+				if xmdString(e.Stream.XMD, "mbs", "commit") != "abc123" {
+					t.Errorf("%s: existing xmd.mbs keys lost", e.NSVC())
+				}
+			}
+		})
+	}
+}
+
+func TestExpandXMDBuildRequires(t *testing.T) {
+	t.Parallel()
+	got, err := Expand(context.Background(), NewSource(universe()), app("br:platform=f28;br:npm=6;req:platform=f28"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"nodejs":   map[string]any{"stream": "10", "version": "2", "context": "aaaa0002", "ref": "ref-nodejs-10"},
+		"npm":      map[string]any{"stream": "6", "version": "1", "context": "aaaa0001", "ref": "ref-npm-6"},
+		"platform": map[string]any{"stream": "f28", "version": "3", "context": "00000000", "ref": "virtual", "koji_tag": "module-f28-build"},
+	}
+	if diff := cmp.Diff(want, xmdPath(got[0].Stream.XMD, "mbs", "buildrequires")); diff != "" {
+		t.Errorf("xmd.mbs.buildrequires (-want +got):\n%s", diff)
+	}
+	if got[0].BuildContextNoBMS != BuildContext(map[string]string{"npm": "6", "nodejs": "10"}) {
+		t.Errorf("BuildContextNoBMS = %s", got[0].BuildContextNoBMS)
+	}
+}
+
+func TestExpandStaticContexts(t *testing.T) {
+	t.Parallel()
+	mmd := app("br:platform=f28,f29;req:platform=f28,f29")
+	mmd.XMD.(map[string]any)["mbs_options"] = map[string]any{"contexts": map[string]any{
+		"ctx29": map[string]any{"buildrequires": map[string]any{"platform": "f29"}, "requires": map[string]any{"platform": "f29"}},
+		"ctx28": map[string]any{"buildrequires": map[string]any{"platform": "f28", "nodejs": "12"}, "requires": map[string]any{"platform": "f28"}},
+	}}
+	got, err := Expand(context.Background(), NewSource(universe()), mmd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []expSummary{
+		{NSVC: "app:main:2820200101000000:ctx28", Block: 0, BuildRequires: []string{"nodejs:12:1:aaaa0001", "platform:f28:3:00000000"},
+			Deps: deps(map[string][]string{"platform": {"f28"}, "nodejs": {"12"}}, map[string][]string{"platform": {"f28"}})},
+		{NSVC: "app:main:2920200101000000:ctx29", Block: 1, BuildRequires: []string{"platform:f29:3:00000000"},
+			Deps: deps(map[string][]string{"platform": {"f29"}}, map[string][]string{"platform": {"f29"}})},
+	}
+	if diff := cmp.Diff(want, summarize(got)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, e := range got {
+		if !e.Static || xmdPath(e.Stream.XMD, "mbs", "static_context") != true || xmdPath(e.Stream.XMD, "mbs_options") != nil {
+			t.Errorf("%s: static markers wrong: static=%v xmd=%v", e.NSVC(), e.Static, e.Stream.XMD)
+		}
+		if e.BuildContext == "" || e.RuntimeContext == "" {
+			t.Errorf("%s: build/runtime contexts must still be computed", e.NSVC())
+		}
+	}
+
+	bad := app()
+	bad.XMD.(map[string]any)["mbs_options"] = map[string]any{"contexts": map[string]any{
+		"c1": map[string]any{"buildrequires": map[string]any{"platform": "-f28"}},
+	}}
+	_, err = Expand(context.Background(), NewSource(universe()), bad, nil)
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "c1.requires") || !strings.Contains(err.Error(), "c1.buildrequires.platform") {
+		t.Errorf("bad static contexts: err = %v; want ErrInput naming both problems", err)
+	}
+}
+
+func TestExpandErrors(t *testing.T) {
+	t.Parallel()
+	src := NewSource(universe())
+	tests := []struct {
+		name      string
+		mmd       *modulemd.Stream
+		opts      *ExpandOptions
+		wantErr   error
+		conflicts []Attempt
+	}{
+		{name: "missing stream", mmd: app("br:platform=f28;br:nodejs=99"), wantErr: ErrNotFound},
+		{name: "missing base module", mmd: app("br:platform=f99"), wantErr: ErrNoBaseModule},
+		{name: "ambiguous when asked", mmd: app("br:platform=f28;br:nodejs="), opts: &ExpandOptions{Unambiguous: true}, wantErr: ErrInput},
+		{
+			name:    "direct conflict",
+			mmd:     app("br:platform=f28;br:nodejs=12;br:npm=6"),
+			wantErr: ErrUnsatisfiable,
+			conflicts: []Attempt{{
+				Combination: []string{"platform:f28:3:00000000", "nodejs:12:1:aaaa0001", "npm:6:1:aaaa0001"},
+				Conflicts:   []string{"npm:6 requires nodejs:[10]; this block buildrequires nodejs:12"},
+			}},
+		},
+		{
+			name:    "transitive stream collision",
+			mmd:     app("br:platform=f28;br:a=1;br:b=1"),
+			wantErr: ErrUnsatisfiable,
+			conflicts: []Attempt{{
+				Combination: []string{"platform:f28:3:00000000", "a:1:1:aaaa0001", "b:1:1:aaaa0001"},
+				Conflicts:   []string{"a:1 needs uv:[1]; b:1 needs uv:[2]: the module has conflicting buildrequires of a:1 and b:1"},
+			}},
+		},
+		{
+			name:    "dependency built against a newer base module",
+			mmd:     app("br:platform=el8.3.0;br:lib=2"),
+			opts:    &ExpandOptions{AllowIncompatibleBaseModules: true},
+			wantErr: ErrUnsatisfiable,
+			conflicts: []Attempt{{
+				Combination: []string{"platform:el8.3.0:1:00000000", "lib:2:1:eeee0002"},
+				Conflicts:   []string{"lib:2 requires platform:[el8]; this block buildrequires platform:el8.3.0"},
+			}},
+		},
+		{name: "incompatible base modules are not looked at by default", mmd: app("br:platform=el8.3.0;br:lib=2"), wantErr: ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Expand(context.Background(), src, tt.mmd, tt.opts)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.conflicts == nil {
+				return
+			}
+			var ce *ConflictError
+			if !errors.As(err, &ce) || len(ce.Blocks) != 1 {
+				t.Fatalf("err = %#v, want a *ConflictError with one block", err)
+			}
+			if diff := cmp.Diff(tt.conflicts, ce.Blocks[0].Attempts); diff != "" {
+				t.Errorf("attempts (-want +got):\n%s\nerror text:\n%s", diff, err)
+			}
+		})
+	}
+}
+
+func TestConflictErrorText(t *testing.T) {
+	t.Parallel()
+	_, err := Expand(context.Background(), NewSource(universe()), app("br:platform=f28;br:nodejs=10,12;br:npm=6"), nil)
+	want := `app:main: no combination of buildrequired streams can be satisfied
+  dependency block 0 (buildrequires nodejs:[10, 12] npm:[6] platform:[f28]):
+    tried platform:f28:3:00000000, nodejs:12:1:aaaa0001, npm:6:1:aaaa0001:
+      npm:6 requires nodejs:[10]; this block buildrequires nodejs:12`
+	// nodejs:10 works, so this must succeed: one expansion.
+	if err != nil {
+		t.Fatalf("Expand: %v", err)
+	}
+	_, err = Expand(context.Background(), NewSource(universe()), app("br:platform=f28;br:nodejs=12;br:npm=6"), nil)
+	want = strings.Replace(want, "nodejs:[10, 12]", "nodejs:[12]", 1)
+	if err == nil || err.Error() != want {
+		t.Errorf("error text:\n%v\nwant:\n%s", err, want)
+	}
+}

@@ -1,0 +1,99 @@
+package resolver
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+// Source is where stream expansion finds the module builds a module can be
+// built against: MBS's "resolver" backend. An index of modules.yaml files is
+// one ([NewSource], [LoadSource]); the build service's database is another.
+//
+// A Source returns only builds usable as dependencies (for MBS: in state
+// ready). Base modules (platform) are ordinary builds whose stream name
+// carries the stream version (f28, el8.3.0) and whose xmd.mbs.virtual_streams
+// lists their virtual streams. Every implementation must pass
+// resolvertest.Run. Returned streams are shared: callers must not modify
+// them.
+type Source interface {
+	// Streams returns the sorted, distinct stream names of module name that
+	// have at least one build; nil when the module is unknown.
+	Streams(ctx context.Context, name string) ([]string, error)
+	// Builds returns every build of name:stream (all versions and contexts),
+	// newest version first, then by context; nil when there is none.
+	Builds(ctx context.Context, name, stream string) ([]*modulemd.Stream, error)
+}
+
+// memSource is the in-memory Source over a fixed set of streams.
+type memSource struct {
+	streams map[string][]string           // name -> sorted stream names
+	builds  map[string][]*modulemd.Stream // "name:stream" -> newest first
+}
+
+// NewSource returns a Source over the given module streams (for example
+// every stream of a [modulemd.Index]). Streams without a name or stream
+// are ignored; of several builds with one NSVC (per-arch copies) the first is
+// kept.
+func NewSource(streams []*modulemd.Stream) Source {
+	src := &memSource{streams: map[string][]string{}, builds: map[string][]*modulemd.Stream{}}
+	seen := map[string]bool{}
+	for _, s := range streams {
+		if s == nil || s.Name == "" || s.Stream == "" {
+			continue
+		}
+		id := nsvcOf(s)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		key := s.Name + ":" + s.Stream
+		if len(src.builds[key]) == 0 {
+			src.streams[s.Name] = append(src.streams[s.Name], s.Stream)
+		}
+		src.builds[key] = append(src.builds[key], s)
+	}
+	for _, ss := range src.streams {
+		slices.Sort(ss)
+	}
+	for _, bs := range src.builds {
+		sortBuilds(bs)
+	}
+	return src
+}
+
+// sortBuilds orders builds newest version first, then by context.
+func sortBuilds(bs []*modulemd.Stream) {
+	slices.SortStableFunc(bs, func(a, b *modulemd.Stream) int {
+		if c := cmp.Compare(b.Version, a.Version); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Context, b.Context)
+	})
+}
+
+func (m *memSource) Streams(ctx context.Context, name string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(m.streams[name]), nil
+}
+
+func (m *memSource) Builds(ctx context.Context, name, stream string) ([]*modulemd.Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(m.builds[name+":"+stream]), nil
+}
+
+// nsvcOf formats N:S:V[:C].
+func nsvcOf(s *modulemd.Stream) string {
+	id := s.Name + ":" + s.Stream + ":" + strconv.FormatUint(s.Version, 10)
+	if s.Context != "" {
+		id += ":" + s.Context
+	}
+	return id
+}
