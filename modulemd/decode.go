@@ -1,0 +1,362 @@
+package modulemd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// A Decoder reads modulemd documents from a YAML stream, one at a time.
+//
+// The input may be compressed with gzip, bzip2, xz or zstd; the format is
+// detected from its first bytes. Documents are parsed in parallel (up to
+// GOMAXPROCS at once) while being returned in stream order, and the input is
+// read incrementally, so memory use does not grow with the size of the
+// stream.
+//
+// Decode checks the structure of each document and the type of every scalar,
+// the way libmodulemd's parser does; semantic rules (required fields,
+// cross-field constraints) are checked by [Validate].
+type Decoder struct {
+	src    io.Reader
+	file   string
+	strict bool
+	// validate, when set, runs on every decoded document in the worker that
+	// decoded it; a non-nil result replaces the document by that error.
+	validate func(Document) error
+
+	started bool
+	closeIn func()
+	split   *splitter
+	queue   []*pending
+	docs    int // documents handed to workers so far
+	fatal   error
+	ended   bool
+
+	seq *seqDecoder // set once the splitter fell back to sequential parsing
+}
+
+type pending struct {
+	ch       chan decoded // buffered: workers never block
+	fallback *chunk
+}
+
+type decoded struct {
+	doc   Document
+	err   error
+	fatal bool // a syntax error: the stream ends here
+}
+
+// NewDecoder returns a decoder that reads from r. It reads only as much as
+// it needs, so r may be a large file or a network stream.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{src: r}
+}
+
+// SetFile sets the name used in errors and in each document's [Source]. It
+// must be called before the first Decode.
+func (d *Decoder) SetFile(name string) { d.file = name }
+
+// Strict makes keys the format does not define errors ([ErrUnknownKey])
+// instead of being skipped. libmodulemd's strict mode. Packager v3 documents
+// are always read strictly. It must be called before the first Decode.
+func (d *Decoder) Strict(on bool) { d.strict = on }
+
+// Decode returns the next document, or io.EOF after the last one.
+//
+// A problem confined to one document returns (nil, err), where err is a
+// [*ParseError] or an errors.Join of several; the next call continues with
+// the following document. A YAML syntax error ([ErrSyntax]), a read error or
+// a safety limit on the stream itself ends the stream: it is returned once
+// and later calls return io.EOF.
+func (d *Decoder) Decode() (Document, error) {
+	if !d.started {
+		d.start()
+	}
+	for {
+		if d.seq != nil {
+			doc, err := d.seq.next()
+			if err == io.EOF {
+				d.seq = nil
+				d.ended = true
+				continue
+			}
+			return doc, err
+		}
+		d.fill()
+		if len(d.queue) == 0 {
+			if d.fatal != nil {
+				err := d.fatal
+				d.fatal = nil
+				return nil, err
+			}
+			return nil, io.EOF
+		}
+		p := d.queue[0]
+		d.queue[0] = nil
+		d.queue = d.queue[1:]
+		if p.fallback != nil {
+			d.seq = newSeqDecoder(d, *p.fallback)
+			continue
+		}
+		res := <-p.ch
+		if res.fatal {
+			// A syntax error ends the stream, as it does for libyaml.
+			d.ended = true
+			d.fatal = nil
+			for _, q := range d.queue {
+				if q.ch != nil {
+					<-q.ch
+				}
+			}
+			d.queue = nil
+		}
+		return res.doc, res.err
+	}
+}
+
+// All returns an iterator over the remaining documents and their errors, in
+// the manner of Decode, stopping at the end of the stream. Per-document
+// errors are yielded with a nil document and iteration continues.
+func (d *Decoder) All() iter.Seq2[Document, error] {
+	return func(yield func(Document, error) bool) {
+		for {
+			doc, err := d.Decode()
+			if err == io.EOF {
+				return
+			}
+			if !yield(doc, err) {
+				return
+			}
+		}
+	}
+}
+
+func (d *Decoder) start() {
+	d.started = true
+	in, closeIn, err := decompress(d.src)
+	d.closeIn = closeIn
+	if err != nil {
+		d.fatal = d.wrapRead(err)
+		d.ended = true
+		return
+	}
+	d.split = newSplitter(in)
+}
+
+func (d *Decoder) wrapRead(err error) error {
+	if d.file != "" {
+		return fmt.Errorf("modulemd: reading %s: %w", d.file, err)
+	}
+	return fmt.Errorf("modulemd: reading input: %w", err)
+}
+
+// window is how many documents may be in flight at once.
+func window() int { return 4 * runtime.GOMAXPROCS(0) }
+
+// fill hands chunks to workers until the window is full or the input ends.
+func (d *Decoder) fill() {
+	w := window()
+	for !d.ended && len(d.queue) < w {
+		c, err := d.split.next()
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				pe.File = d.file
+				d.fatal = pe
+			} else {
+				d.fatal = d.wrapRead(err)
+			}
+			d.ended = true
+			break
+		}
+		switch c.kind {
+		case chunkEOF:
+			d.ended = true
+		case chunkFallback:
+			c := c
+			d.queue = append(d.queue, &pending{fallback: &c})
+			d.ended = true
+		case chunkDoc:
+			d.docs++
+			p := &pending{ch: make(chan decoded, 1)}
+			d.queue = append(d.queue, p)
+			go func(c chunk, n int) {
+				p.ch <- d.decodeChunk(c.data, c.line-1, n)
+			}(c, d.docs)
+		}
+	}
+	if d.ended && (len(d.queue) == 0 || d.queue[len(d.queue)-1].fallback == nil) {
+		d.closeInput()
+	}
+}
+
+// decodeChunk parses one document; it never panics.
+func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int) (res decoded) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = decoded{fatal: true, err: &ParseError{File: d.file, Doc: docNum, Line: lineOff + 1,
+				Msg: fmt.Sprintf("the YAML parser failed: %v", v), Err: ErrSyntax}}
+		}
+	}()
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return decoded{fatal: true, err: d.syntaxError(err, lineOff, docNum)}
+	}
+	return d.convert(&n, lineOff, docNum)
+}
+
+func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int) decoded {
+	r := docReader{file: d.file, doc: docNum, lineOff: lineOff, strict: d.strict}
+	doc, err := r.decodeNode(n)
+	if err != nil {
+		return decoded{err: err}
+	}
+	if d.validate != nil {
+		if err := d.validate(doc); err != nil {
+			return decoded{err: err}
+		}
+	}
+	return decoded{doc: doc}
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 error into a *ParseError with an absolute line.
+func (d *Decoder) syntaxError(err error, lineOff, docNum int) *ParseError {
+	msg := err.Error()
+	pe := &ParseError{File: d.file, Doc: docNum, Err: ErrSyntax}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		l, _ := strconv.Atoi(m[1])
+		pe.Line = l + lineOff
+		pe.Msg = "YAML syntax error: " + m[2]
+	} else {
+		pe.Msg = "YAML syntax error: " + trimYAMLPrefix(msg)
+	}
+	return pe
+}
+
+func trimYAMLPrefix(s string) string {
+	if len(s) > 6 && s[:6] == "yaml: " {
+		return s[6:]
+	}
+	return s
+}
+
+// seqDecoder parses the rest of a stream with yaml.v3's sequential stream
+// parser (see the splitter).
+type seqDecoder struct {
+	d       *Decoder
+	y       *yaml.Decoder
+	in      *errCapture
+	lineOff int
+	skip    bool
+	done    bool
+}
+
+func newSeqDecoder(d *Decoder, c chunk) *seqDecoder {
+	ec := &errCapture{r: c.rest}
+	return &seqDecoder{d: d, y: yaml.NewDecoder(ec), in: ec, lineOff: c.line - 1, skip: c.primed}
+}
+
+// errCapture remembers the first read error other than io.EOF, which
+// yaml.v3 would report as a syntax problem.
+type errCapture struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errCapture) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func (s *seqDecoder) next() (doc Document, err error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.done = true
+			doc, err = nil, &ParseError{File: s.d.file, Doc: s.d.docs,
+				Msg: fmt.Sprintf("the YAML parser failed: %v", v), Err: ErrSyntax}
+		}
+	}()
+	for {
+		var n yaml.Node
+		err := s.y.Decode(&n)
+		if err == io.EOF {
+			s.done = true
+			s.d.closeInput()
+			return nil, io.EOF
+		}
+		if s.skip {
+			s.skip = false
+			if err == nil {
+				continue
+			}
+		}
+		s.d.docs++
+		if err != nil {
+			s.done = true
+			s.d.closeInput()
+			if s.in.err != nil {
+				return nil, s.d.wrapRead(s.in.err)
+			}
+			return nil, s.d.syntaxError(err, s.lineOff, s.d.docs)
+		}
+		res := s.d.convert(&n, s.lineOff, s.d.docs)
+		return res.doc, res.err
+	}
+}
+
+func (d *Decoder) closeInput() {
+	if d.closeIn != nil {
+		d.closeIn()
+		d.closeIn = nil
+	}
+}
+
+// Parse decodes every document in data (which may be compressed). Like
+// libmodulemd it is lenient: every document that decoded is returned, and
+// the error joins the failures of the others.
+func Parse(data []byte) ([]Document, error) {
+	return decodeAll(NewDecoder(bytes.NewReader(data)))
+}
+
+// ReadFile decodes every document of the file at path, as [Parse] does.
+// Errors name the file.
+func ReadFile(path string) ([]Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("modulemd: %w", err)
+	}
+	defer f.Close()
+	dec := NewDecoder(f)
+	dec.SetFile(path)
+	return decodeAll(dec)
+}
+
+func decodeAll(dec *Decoder) ([]Document, error) {
+	var docs []Document
+	var errs []error
+	for doc, err := range dec.All() {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	return docs, errors.Join(errs...)
+}

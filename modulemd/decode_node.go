@@ -1,0 +1,368 @@
+package modulemd
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Safety limits of the decoder.
+const (
+	// maxAliasNodes bounds how many nodes one document may reach through YAML
+	// aliases, counting each expansion (alias bombs).
+	maxAliasNodes = 100_000
+	// maxXMDDepth bounds the nesting of xmd values.
+	maxXMDDepth = 100
+)
+
+// docReader converts the yaml.Node tree of one document into a Document,
+// collecting every problem and the position of every field it reads.
+type docReader struct {
+	file    string
+	doc     int
+	lineOff int // added to yaml.v3's chunk-relative line numbers
+	strict  bool
+
+	errs []error
+	pos  *positions
+
+	aliasBudget int
+	sizes       map[*yaml.Node]int // memoized alias target sizes
+	limitHit    bool
+}
+
+// fail records one problem at node n (or at no location when n is nil).
+func (r *docReader) fail(n *yaml.Node, path string, sentinel error, format string, args ...any) {
+	e := &ParseError{File: r.file, Doc: r.doc, Path: path, Msg: fmt.Sprintf(format, args...), Err: sentinel}
+	if n != nil {
+		e.Line, e.Column = n.Line+r.lineOff, n.Column
+	}
+	r.errs = append(r.errs, e)
+}
+
+// err returns the collected problems, or nil.
+func (r *docReader) err() error {
+	switch len(r.errs) {
+	case 0:
+		return nil
+	case 1:
+		return r.errs[0]
+	}
+	return errors.Join(r.errs...)
+}
+
+// at records where path was found.
+func (r *docReader) at(path string, n *yaml.Node) {
+	r.pos.set(path, Position{Line: n.Line + r.lineOff, Column: n.Column})
+}
+
+// warn records a decode-time lint finding.
+func (r *docReader) warn(n *yaml.Node, path, code, format string, args ...any) {
+	r.pos.warnings = append(r.pos.warnings, Warning{
+		File: r.file, Doc: r.doc, Line: n.Line + r.lineOff, Column: n.Column,
+		Path: path, Msg: fmt.Sprintf(format, args...), Code: code,
+	})
+}
+
+// deref follows aliases, charging the size of what they expand to against
+// the document's alias budget. It returns nil once the budget is exhausted
+// (after recording an ErrLimit problem once).
+func (r *docReader) deref(n *yaml.Node, path string) *yaml.Node {
+	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
+		if r.limitHit {
+			return nil
+		}
+		t := n.Alias
+		if t == nil || hops > 100 {
+			r.fail(n, path, ErrSyntax, "unresolvable alias %q", n.Value)
+			return nil
+		}
+		r.aliasBudget -= r.size(t, 0)
+		if r.aliasBudget < 0 {
+			r.limitHit = true
+			r.fail(n, path, ErrLimit, "aliases expand to more than %d nodes", maxAliasNodes)
+			return nil
+		}
+		n = t
+	}
+	return n
+}
+
+// size counts the nodes below n, expanding aliases, saturating just above
+// the alias budget so that exponential expansions stay cheap to measure.
+func (r *docReader) size(n *yaml.Node, depth int) int {
+	if n == nil {
+		return 1
+	}
+	if s, ok := r.sizes[n]; ok {
+		return s
+	}
+	if depth > 10_000 {
+		return maxAliasNodes + 1
+	}
+	s := 1
+	for _, c := range n.Content {
+		s += r.size(c, depth+1)
+		if s > maxAliasNodes {
+			s = maxAliasNodes + 1
+			break
+		}
+	}
+	if n.Kind == yaml.AliasNode {
+		s += r.size(n.Alias, depth+1)
+		if s > maxAliasNodes {
+			s = maxAliasNodes + 1
+		}
+	}
+	if r.sizes == nil {
+		r.sizes = make(map[*yaml.Node]int)
+	}
+	r.sizes[n] = s
+	return s
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a sequence"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the scalar %q", truncate(n.Value, 40))
+	case yaml.DocumentNode:
+		return "a document"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "nothing"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// mapping checks that n is a mapping and returns it (nil otherwise, after
+// recording the problem). what names the expected content for the message.
+func (r *docReader) mapping(n *yaml.Node, path, what string) *yaml.Node {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		r.fail(n, path, ErrType, "expected %s (a mapping), got %s", what, kindName(n))
+		return nil
+	}
+	return n
+}
+
+// entry is one key/value pair of a mapping, with its key resolved.
+type entry struct {
+	key   string
+	kn, v *yaml.Node
+}
+
+// entries lists the pairs of mapping m in order, resolving aliased keys.
+// Keys that are not scalars are reported and left out.
+func (r *docReader) entries(m *yaml.Node, path string) []entry {
+	out := make([]entry, 0, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := r.deref(m.Content[i], path)
+		if k == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			r.fail(k, path, ErrType, "expected a scalar key, got %s", kindName(k))
+			continue
+		}
+		out = append(out, entry{key: k.Value, kn: k, v: m.Content[i+1]})
+	}
+	return out
+}
+
+// unknown handles a key the format does not define at path: an ErrUnknownKey
+// problem in strict mode, silently skipped otherwise.
+func (r *docReader) unknown(e entry, path string, allowed []string) {
+	if !r.strict {
+		return
+	}
+	r.unknownStrict(e, path, allowed)
+}
+
+func (r *docReader) unknownStrict(e entry, path string, allowed []string) {
+	where := path
+	if where == "" {
+		where = "the document root"
+	}
+	r.fail(e.kn, join(path, e.key), ErrUnknownKey, "unknown key %q in %s; expected one of: %s",
+		e.key, where, strings.Join(allowed, ", "))
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// str reads a string from any scalar.
+func (r *docReader) str(n *yaml.Node, path string) (string, bool) {
+	n = r.deref(n, path)
+	if n == nil {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode {
+		r.fail(n, path, ErrType, "expected a string (a scalar), got %s", kindName(n))
+		return "", false
+	}
+	r.at(path, n)
+	return n.Value, true
+}
+
+// scalar returns the scalar n, or reports what was expected.
+func (r *docReader) scalar(n *yaml.Node, path, what string) *yaml.Node {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		r.fail(n, path, ErrType, "expected %s (a scalar), got %s", what, kindName(n))
+		return nil
+	}
+	r.at(path, n)
+	return n
+}
+
+func (r *docReader) uint64(n *yaml.Node, path string) (uint64, bool) {
+	s := r.scalar(n, path, "an unsigned integer")
+	if s == nil {
+		return 0, false
+	}
+	v, msg := parseUint64(s.Value)
+	if msg != "" {
+		r.fail(s, path, ErrType, "%s", msg)
+		return 0, false
+	}
+	return v, true
+}
+
+func (r *docReader) buildorder(n *yaml.Node, path string) int64 {
+	s := r.scalar(n, path, "an integer")
+	if s == nil {
+		return 0
+	}
+	v, wrapped, msg := parseInt64(s.Value)
+	if msg != "" {
+		r.fail(s, path, ErrType, "%s", msg)
+		return 0
+	}
+	if wrapped {
+		r.warn(s, path, "buildorder-overflow",
+			"buildorder %s is out of range; read as -1 as Fedora's libmodulemd does, write -1 instead", s.Value)
+	}
+	return v
+}
+
+func (r *docReader) bool(n *yaml.Node, path string) bool {
+	s := r.scalar(n, path, "a boolean")
+	if s == nil {
+		return false
+	}
+	v, msg := parseBool(s.Value)
+	if msg != "" {
+		r.fail(s, path, ErrType, "%s", msg)
+	}
+	return v
+}
+
+func (r *docReader) date(n *yaml.Node, path string) Date {
+	s := r.scalar(n, path, "a date YYYY-MM-DD")
+	if s == nil {
+		return Date{}
+	}
+	d, msg := parseDate(s.Value)
+	if msg != "" {
+		r.fail(s, path, ErrType, "%s", msg)
+	}
+	return d
+}
+
+// set reads a string set: a sequence of scalars or a single scalar (an empty
+// scalar is the empty set). The result is sorted and deduplicated; nil when
+// empty.
+func (r *docReader) set(n *yaml.Node, path string) []string {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	r.at(path, n)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value == "" {
+			return nil
+		}
+		r.at(path+"."+n.Value, n)
+		return []string{n.Value}
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(n.Content))
+		for _, c := range n.Content {
+			c = r.deref(c, path)
+			if c == nil {
+				continue
+			}
+			if c.Kind != yaml.ScalarNode {
+				r.fail(c, path, ErrType, "expected a list of strings, got %s in the list", kindName(c))
+				continue
+			}
+			r.at(path+"."+c.Value, c)
+			out = append(out, c.Value)
+		}
+		return sortedSet(out)
+	}
+	r.fail(n, path, ErrType, "expected a list of strings, got %s", kindName(n))
+	return nil
+}
+
+// sortedSet sorts s by bytes and removes duplicates; nil when empty.
+func sortedSet(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	if !slices.IsSorted(s) {
+		slices.Sort(s)
+	}
+	return slices.Compact(s)
+}
+
+// setEmptyOK is set, but an empty set is returned as a non-nil empty slice
+// (for map values where presence means something).
+func (r *docReader) setEmptyOK(n *yaml.Node, path string) []string {
+	s := r.set(n, path)
+	if s == nil {
+		s = []string{}
+	}
+	return s
+}
+
+// rpmsSet reads `{rpms: [...]}` (api, filter, demodularized).
+func (r *docReader) rpmsSet(n *yaml.Node, path string) []string {
+	m := r.mapping(n, path, "a mapping with the key rpms")
+	if m == nil {
+		return nil
+	}
+	r.at(path, m)
+	var out []string
+	for _, e := range r.entries(m, path) {
+		if e.key == "rpms" {
+			out = r.set(e.v, path+".rpms")
+			continue
+		}
+		r.unknown(e, path, []string{"rpms"})
+	}
+	return out
+}

@@ -1,0 +1,396 @@
+package modulemd
+
+import (
+	"maps"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	defaultsKeys     = []string{"module", "modified", "stream", "profiles", "intents"}
+	intentKeys       = []string{"stream", "profiles"}
+	obsoletesKeys    = []string{"modified", "reset", "module", "stream", "context", "eol_date", "message", "obsoleted_by"}
+	translationsKeys = []string{"module", "stream", "modified", "translations"}
+	translationKeys  = []string{"summary", "description", "profiles"}
+	packagerV3Keys   = []string{"name", "stream", "summary", "description", "license", "xmd", "configurations",
+		"references", "profiles", "api", "filter", "demodularized", "components"}
+	configurationKeys = []string{"context", "platform", "buildrequires", "requires", "buildopts"}
+)
+
+func (r *docReader) defaults(m *yaml.Node) *Defaults {
+	d := &Defaults{MDVersionNumber: 1, pos: r.pos}
+	const p = "data"
+	var seenModule, seenStream bool
+	for _, e := range r.entries(m, p) {
+		path := p + "." + e.key
+		switch e.key {
+		case "module":
+			if seenModule {
+				r.fail(e.kn, path, ErrDuplicate, "module name appears twice; expected it once")
+				continue
+			}
+			seenModule = true
+			d.Module, _ = r.str(e.v, path)
+		case "modified":
+			d.Modified, _ = r.uint64(e.v, path)
+		case "stream":
+			if seenStream {
+				r.fail(e.kn, path, ErrDuplicate, "default stream appears twice; expected it once")
+				continue
+			}
+			seenStream = true
+			d.Stream, _ = r.str(e.v, path)
+		case "profiles":
+			d.Profiles = r.defaultProfiles(e.v, path)
+		case "intents":
+			d.Intents = r.intents(e.v, path)
+		default:
+			r.unknown(e, p, defaultsKeys)
+		}
+	}
+	return d
+}
+
+// defaultProfiles reads stream → profile set. A stream listed twice is an
+// error; an empty list is kept as a present, empty (non-nil) entry.
+func (r *docReader) defaultProfiles(n *yaml.Node, path string) map[string][]string {
+	m := r.mapping(n, path, "a mapping of stream names to profile lists")
+	if m == nil {
+		return nil
+	}
+	r.at(path, m)
+	es := r.entries(m, path)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(es))
+	for _, e := range es {
+		sp := path + "." + e.key
+		if _, dup := out[e.key]; dup {
+			r.fail(e.kn, sp, ErrDuplicate, "stream %q is listed twice in the profile defaults; expected each stream once", e.key)
+			continue
+		}
+		r.at(sp, e.kn)
+		out[e.key] = r.setEmptyOK(e.v, sp)
+	}
+	return out
+}
+
+func (r *docReader) intents(n *yaml.Node, path string) map[string]Intent {
+	m := r.mapping(n, path, "a mapping of intent names to intents")
+	if m == nil {
+		return nil
+	}
+	r.at(path, m)
+	es := r.entries(m, path)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string]Intent, len(es))
+	for _, e := range es {
+		ip := path + "." + e.key
+		if _, dup := out[e.key]; dup {
+			r.fail(e.kn, ip, ErrDuplicate, "intent %q is listed twice; expected each intent once", e.key)
+			continue
+		}
+		im := r.mapping(e.v, ip, "an intent")
+		if im == nil {
+			continue
+		}
+		r.at(ip, e.kn)
+		var it Intent
+		var seenStream bool
+		for _, f := range r.entries(im, ip) {
+			fp := ip + "." + f.key
+			switch f.key {
+			case "stream":
+				if seenStream {
+					r.fail(f.kn, fp, ErrDuplicate, "intent default stream appears twice; expected it once")
+					continue
+				}
+				seenStream = true
+				it.Stream, _ = r.str(f.v, fp)
+			case "profiles":
+				it.Profiles = r.defaultProfiles(f.v, fp)
+			default:
+				r.unknown(f, ip, intentKeys)
+			}
+		}
+		out[e.key] = it
+	}
+	return out
+}
+
+func (r *docReader) obsoletes(m *yaml.Node) *Obsoletes {
+	o := &Obsoletes{MDVersionNumber: 1, pos: r.pos}
+	const p = "data"
+	for _, e := range r.entries(m, p) {
+		path := p + "." + e.key
+		switch e.key {
+		case "modified", "eol_date":
+			s := r.scalar(e.v, path, "a UTC timestamp YYYY-MM-DDTHH:MMZ")
+			if s == nil {
+				continue
+			}
+			t, msg := parseObsoletesTime(s.Value)
+			if msg != "" {
+				r.fail(s, path, ErrType, "%s", msg)
+				continue
+			}
+			if e.key == "modified" {
+				o.Modified = t
+			} else {
+				o.EOLDate = t
+			}
+		case "reset":
+			o.Reset = r.bool(e.v, path)
+		case "module":
+			o.Module, _ = r.str(e.v, path)
+		case "stream":
+			o.Stream, _ = r.str(e.v, path)
+		case "context":
+			o.Context, _ = r.str(e.v, path)
+		case "message":
+			o.Message, _ = r.str(e.v, path)
+		case "obsoleted_by":
+			o.ObsoletedBy = r.obsoletedBy(e.v, path)
+		default:
+			r.unknown(e, p, obsoletesKeys)
+		}
+	}
+	return o
+}
+
+// obsoletedBy reads {module, stream}. As in libmodulemd, other keys are
+// ignored even in strict mode, and a repeated key is an error.
+func (r *docReader) obsoletedBy(n *yaml.Node, path string) *ObsoletedBy {
+	m := r.mapping(n, path, "a mapping with module and stream")
+	if m == nil {
+		return nil
+	}
+	r.at(path, m)
+	ob := &ObsoletedBy{}
+	var seenM, seenS bool
+	for _, e := range r.entries(m, path) {
+		fp := path + "." + e.key
+		switch e.key {
+		case "module":
+			if seenM {
+				r.fail(e.kn, fp, ErrDuplicate, "obsoleted_by module appears twice; expected it once")
+				continue
+			}
+			seenM = true
+			ob.Module, _ = r.str(e.v, fp)
+		case "stream":
+			if seenS {
+				r.fail(e.kn, fp, ErrDuplicate, "obsoleted_by stream appears twice; expected it once")
+				continue
+			}
+			seenS = true
+			ob.Stream, _ = r.str(e.v, fp)
+		}
+	}
+	return ob
+}
+
+func (r *docReader) translations(m *yaml.Node, version uint64) *Translations {
+	t := &Translations{MDVersionNumber: version, pos: r.pos}
+	const p = "data"
+	for _, e := range r.entries(m, p) {
+		path := p + "." + e.key
+		switch e.key {
+		case "module":
+			t.Module, _ = r.str(e.v, path)
+		case "stream":
+			t.Stream, _ = r.str(e.v, path)
+		case "modified":
+			t.Modified, _ = r.uint64(e.v, path)
+		case "translations":
+			t.Entries = r.translationEntries(e.v, path)
+		default:
+			r.unknown(e, p, translationsKeys)
+		}
+	}
+	return t
+}
+
+func (r *docReader) translationEntries(n *yaml.Node, path string) map[string]TranslationEntry {
+	m := r.mapping(n, path, "a mapping of locales to translations")
+	if m == nil {
+		return nil
+	}
+	r.at(path, m)
+	es := r.entries(m, path)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string]TranslationEntry, len(es))
+	for _, e := range es {
+		lp := path + "." + e.key
+		lm := r.mapping(e.v, lp, "a translation entry")
+		if lm == nil {
+			continue
+		}
+		r.at(lp, e.kn)
+		var te TranslationEntry
+		for _, f := range r.entries(lm, lp) {
+			fp := lp + "." + f.key
+			switch f.key {
+			case "summary":
+				te.Summary, _ = r.str(f.v, fp)
+			case "description":
+				te.Description, _ = r.str(f.v, fp)
+			case "profiles":
+				pm := r.mapping(f.v, fp, "a mapping of profile names to descriptions")
+				if pm == nil {
+					continue
+				}
+				r.at(fp, pm)
+				for _, g := range r.entries(pm, fp) {
+					if s, ok := r.str(g.v, fp+"."+g.key); ok {
+						if te.Profiles == nil {
+							te.Profiles = make(map[string]string)
+						}
+						te.Profiles[g.key] = s
+					}
+				}
+			default:
+				r.unknown(f, lp, translationKeys)
+			}
+		}
+		out[e.key] = te
+	}
+	return out
+}
+
+// packagerV2 reads a modulemd-packager v2: the stream v2 reader with the
+// build-system keys treated as unknown.
+func (r *docReader) packagerV2(m *yaml.Node) *Packager {
+	s := r.streamV2(m, true)
+	return &Packager{
+		MDVersionNumber: 2,
+		Summary:         s.Summary,
+		Description:     s.Description,
+		License:         s.License.Module,
+		StaticContext:   s.StaticContext,
+		Dependencies:    s.Dependencies,
+		References:      s.References,
+		Profiles:        s.Profiles,
+		API:             s.API,
+		Filter:          s.Filter,
+		Demodularized:   s.Demodularized,
+		Components:      s.Components,
+		pos:             r.pos,
+	}
+}
+
+// packagerV3 reads a modulemd-packager v3, which is always parsed strictly.
+func (r *docReader) packagerV3(m *yaml.Node) *Packager {
+	saved := r.strict
+	r.strict = true
+	defer func() { r.strict = saved }()
+	pk := &Packager{MDVersionNumber: 3, pos: r.pos}
+	const p = "data"
+	for _, e := range r.entries(m, p) {
+		path := p + "." + e.key
+		switch e.key {
+		case "name":
+			pk.Name, _ = r.str(e.v, path)
+		case "stream":
+			pk.Stream, _ = r.str(e.v, path)
+		case "summary":
+			pk.Summary, _ = r.str(e.v, path)
+		case "description":
+			pk.Description, _ = r.str(e.v, path)
+		case "license":
+			pk.License = r.set(e.v, path)
+		case "xmd":
+			pk.XMD = r.xmd(e.v, path)
+		case "configurations":
+			pk.Configurations = r.configurations(e.v, path)
+		case "references":
+			pk.References = r.references(e.v, path)
+		case "profiles":
+			pk.Profiles = r.profiles(e.v, path)
+		case "api":
+			pk.API = r.rpmsSet(e.v, path)
+		case "filter":
+			pk.Filter = r.rpmsSet(e.v, path)
+		case "demodularized":
+			pk.Demodularized = r.rpmsSet(e.v, path)
+		case "components":
+			pk.Components = r.components(e.v, path)
+		default:
+			r.unknownStrict(e, p, packagerV3Keys)
+		}
+	}
+	return pk
+}
+
+func (r *docReader) configurations(n *yaml.Node, path string) []Configuration {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		r.fail(n, path, ErrType, "expected a list of build configurations, got %s", kindName(n))
+		return nil
+	}
+	r.at(path, n)
+	out := make([]Configuration, 0, len(n.Content))
+	for i, c := range n.Content {
+		cp := path + "." + itoa(i)
+		m := r.mapping(c, cp, "a build configuration")
+		if m == nil {
+			continue
+		}
+		r.at(cp, m)
+		var cf Configuration
+		for _, e := range r.entries(m, cp) {
+			fp := cp + "." + e.key
+			switch e.key {
+			case "context":
+				cf.Context, _ = r.str(e.v, fp)
+			case "platform":
+				cf.Platform, _ = r.str(e.v, fp)
+			case "buildrequires":
+				cf.BuildRequires = r.singleStreams(e.v, fp)
+			case "requires":
+				cf.Requires = r.singleStreams(e.v, fp)
+			case "buildopts":
+				cf.BuildOpts = r.buildopts(e.v, fp, true)
+			default:
+				r.unknownStrict(e, cp, configurationKeys)
+			}
+		}
+		out = append(out, cf)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// singleStreams reads a packager v3 dependency map: module → a list holding
+// exactly one stream.
+func (r *docReader) singleStreams(n *yaml.Node, path string) map[string]string {
+	ns := r.nestedSet(n, path)
+	if ns == nil {
+		return nil
+	}
+	out := make(map[string]string, len(ns))
+	for _, mod := range slices.Sorted(maps.Keys(ns)) {
+		streams := ns[mod]
+		if len(streams) != 1 {
+			r.fail(nil, path+"."+mod, ErrInvalid, "dependency %s lists %d streams; expected exactly one stream", mod, len(streams))
+			if at, ok := r.pos.at[path+"."+mod]; ok {
+				e := r.errs[len(r.errs)-1].(*ParseError)
+				e.Line, e.Column = at.Line, at.Column
+			}
+			continue
+		}
+		out[mod] = streams[0]
+	}
+	return out
+}

@@ -1,0 +1,285 @@
+package modulemd
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// maxDocBytes bounds the size of one YAML document.
+const maxDocBytes = 256 << 20
+
+// The splitter cuts a YAML stream into documents without parsing it, so that
+// documents can be parsed in parallel and without holding the whole stream.
+//
+// A line that starts with "---" or "..." followed by white space or the end
+// of the line is a document marker wherever it appears (YAML forbids them
+// inside scalars, and a column-0 line cannot belong to a block scalar), so
+// cutting there is exact. Anything the fast path does not model exactly
+// (directives in odd places, content after "..." without "---", lone CR line
+// breaks, UTF-16/32 input) makes the splitter hand the rest of the input to
+// yaml.v3's own sequential stream parser, which then decides.
+
+type chunkKind int
+
+const (
+	chunkDoc      chunkKind = iota // data holds exactly one document
+	chunkFallback                  // rest must be parsed sequentially
+	chunkEOF
+)
+
+type chunk struct {
+	kind chunkKind
+	data []byte
+	line int       // 1-based line of data[0] in the stream
+	rest io.Reader // chunkFallback: the remaining input, starting at line
+	// primed (chunkFallback) says rest begins with the two synthetic lines
+	// of fallbackPrimer, whose document must be skipped.
+	primed bool
+}
+
+// fallbackPrimer puts yaml.v3's stream parser into the state it has after a
+// document, so that what follows is judged as libyaml would judge it there
+// (for example content after "..." needs a "---").
+const fallbackPrimer = "--- 0\n...\n"
+
+type splitter struct {
+	r     io.Reader
+	buf   []byte // unread data is buf[off:]
+	off   int
+	eof   bool
+	rerr  error
+	crLF  bool // the input holds '\r' somewhere: check line breaks closely
+	first bool // before the first document (an implicit document may start)
+	inDoc bool
+	cur   []byte // the document (or document prefix) being collected
+	start int    // line of cur[0]
+	line  int    // line number of the next line
+	done  bool
+}
+
+func newSplitter(r io.Reader) *splitter {
+	return &splitter{r: r, first: true, line: 1, start: 1}
+}
+
+// fill reads more input; it reports false at the end of input.
+func (s *splitter) fill() bool {
+	if s.eof {
+		return false
+	}
+	if s.off > 0 && s.off == len(s.buf) {
+		s.buf, s.off = s.buf[:0], 0
+	}
+	if s.off > len(s.buf)/2 && s.off > 0 {
+		n := copy(s.buf, s.buf[s.off:])
+		s.buf, s.off = s.buf[:n], 0
+	}
+	if cap(s.buf)-len(s.buf) < 128<<10 {
+		nb := make([]byte, len(s.buf)-s.off, max(2*cap(s.buf), 512<<10))
+		copy(nb, s.buf[s.off:])
+		s.buf, s.off = nb, 0
+	}
+	n, err := io.ReadAtLeast(s.r, s.buf[len(s.buf):cap(s.buf)], 1)
+	if n > 0 && !s.crLF && bytes.IndexByte(s.buf[len(s.buf):len(s.buf)+n], '\r') >= 0 {
+		s.crLF = true
+	}
+	s.buf = s.buf[:len(s.buf)+n]
+	if err != nil {
+		s.eof = true
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			s.rerr = err
+		}
+	}
+	return n > 0 || !s.eof
+}
+
+// nextLine returns the next line including its '\n' (the last line may lack
+// one), or nil at the end of input. The slice is valid until the next call.
+func (s *splitter) nextLine() []byte {
+	for {
+		if i := bytes.IndexByte(s.buf[s.off:], '\n'); i >= 0 {
+			l := s.buf[s.off : s.off+i+1]
+			s.off += i + 1
+			return l
+		}
+		if !s.fill() {
+			if s.off < len(s.buf) {
+				l := s.buf[s.off:]
+				s.off = len(s.buf)
+				return l
+			}
+			return nil
+		}
+	}
+}
+
+func isMarker(l []byte, c byte) bool {
+	if len(l) < 3 || l[0] != c || l[1] != c || l[2] != c {
+		return false
+	}
+	return len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r' || l[3] == '\n'
+}
+
+func blankOrComment(l []byte) bool {
+	for _, c := range l {
+		switch c {
+		case ' ', '\t':
+			continue
+		case '#', '\r', '\n':
+			return true
+		}
+		return false
+	}
+	return true
+}
+
+// loneCR reports a '\r' that is not part of the line's final "\r\n".
+func loneCR(l []byte) bool {
+	n := len(l)
+	if n > 0 && l[n-1] == '\n' {
+		n--
+		if n > 0 && l[n-1] == '\r' {
+			n--
+		}
+	}
+	return bytes.IndexByte(l[:n], '\r') >= 0
+}
+
+// next returns the next document chunk, a fallback chunk, or chunkEOF. A
+// read error is returned with chunkEOF.
+func (s *splitter) next() (chunk, error) {
+	if s.done {
+		return chunk{kind: chunkEOF}, nil
+	}
+	if s.first && s.line == 1 && len(s.cur) == 0 && s.off == 0 {
+		for len(s.buf) < 4 && s.fill() {
+		}
+		if b := s.buf; len(b) >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe || b[0] == 0) ||
+			len(b) >= 4 && b[2] == 0 && b[3] == 0 {
+			return s.fallback(nil), nil
+		}
+	}
+	for {
+		l := s.nextLine()
+		if l == nil {
+			s.done = true
+			if s.rerr != nil {
+				return chunk{kind: chunkEOF}, s.rerr
+			}
+			if s.inDoc {
+				return s.emit(), nil
+			}
+			if hasDirective(s.cur) {
+				// A directive with no document after it: let yaml.v3 say so.
+				return s.fallback(nil), nil
+			}
+			return chunk{kind: chunkEOF}, nil
+		}
+		cls := l
+		if s.line == 1 && bytes.HasPrefix(cls, []byte("\xef\xbb\xbf")) {
+			cls = cls[3:]
+		}
+		if s.crLF && loneCR(l) {
+			return s.fallback(l), nil
+		}
+		if !s.inDoc {
+			switch {
+			case isMarker(cls, '-'):
+				s.inDoc = true
+			case isMarker(cls, '.'):
+				// A stray document end: keep the line count, drop the marker.
+				s.appendLine([]byte("\n"))
+				continue
+			case len(cls) > 0 && cls[0] == '%':
+			case blankOrComment(cls):
+			case s.first && !hasDirective(s.cur):
+				s.inDoc = true // an implicit first document
+			default:
+				return s.fallback(l), nil
+			}
+			s.appendLine(l)
+			continue
+		}
+		switch {
+		case isMarker(cls, '-'):
+			c := s.emit()
+			s.inDoc = true
+			s.appendLine(l)
+			return c, nil
+		case isMarker(cls, '.'):
+			s.appendLine(l)
+			c := s.emit()
+			return c, nil
+		case len(cls) > 0 && cls[0] == '%':
+			return s.fallback(l), nil
+		}
+		s.appendLine(l)
+		if len(s.cur) > maxDocBytes {
+			s.done = true
+			return chunk{kind: chunkEOF}, &ParseError{Line: s.start,
+				Msg: fmt.Sprintf("a document is larger than %d MiB", maxDocBytes>>20), Err: ErrLimit}
+		}
+	}
+}
+
+func hasDirective(b []byte) bool {
+	for len(b) > 0 {
+		if b[0] == '%' {
+			return true
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		b = b[i+1:]
+	}
+	return false
+}
+
+func (s *splitter) appendLine(l []byte) {
+	if len(s.cur) == 0 {
+		s.start = s.line
+	}
+	s.cur = append(s.cur, l...)
+	s.line++
+}
+
+// emit returns the collected document and starts a new one.
+func (s *splitter) emit() chunk {
+	c := chunk{kind: chunkDoc, data: s.cur, line: s.start}
+	s.cur = nil
+	s.inDoc = false
+	s.first = false
+	return c
+}
+
+// fallback hands everything not yet emitted (the collected prefix, the line
+// l just read, and the unread input) to the sequential parser.
+func (s *splitter) fallback(l []byte) chunk {
+	s.done = true
+	start := s.line
+	if len(s.cur) > 0 {
+		start = s.start
+	}
+	primed := !s.first
+	head := make([]byte, 0, len(fallbackPrimer)+len(s.cur)+len(l)+len(s.buf)-s.off)
+	if primed {
+		head = append(head, fallbackPrimer...)
+		start -= 2
+	}
+	head = append(head, s.cur...)
+	head = append(head, l...)
+	head = append(head, s.buf[s.off:]...)
+	s.cur, s.buf, s.off = nil, nil, 0
+	var rest io.Reader = bytes.NewReader(head)
+	if !s.eof {
+		rest = io.MultiReader(rest, s.r)
+	} else if s.rerr != nil {
+		rest = io.MultiReader(rest, errReader{s.rerr})
+	}
+	return chunk{kind: chunkFallback, rest: rest, line: start, primed: primed}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

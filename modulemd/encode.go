@@ -1,0 +1,283 @@
+package modulemd
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// An Encoder writes modulemd documents in libmodulemd 2.15's style: each
+// document between "---" and "...", keys in libmodulemd's order, maps and
+// sets sorted by byte order, indentation 2, descriptions folded, stream names
+// double-quoted, and every string another YAML parser could read as a
+// number, boolean or null double-quoted. The output is deterministic.
+//
+// Decoding what an Encoder wrote gives back an equal document. Where
+// libmodulemd's emitter loses data (it drops rpm-map entries) or writes
+// translation locales in hash order, the Encoder writes everything, sorted.
+type Encoder struct {
+	w io.Writer
+}
+
+// NewEncoder returns an encoder that writes to w.
+func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// Encode writes one document. It fails, writing nothing, when the document
+// holds something the format cannot represent (for example demodularized
+// packages in a version 1 stream, several dependency entries in a v1 stream,
+// an unset metadata version, or invalid UTF-8): nothing is dropped silently.
+// Encode does not run [Validate].
+func (e *Encoder) Encode(doc Document) error {
+	b, err := encodeDoc(doc)
+	if err != nil {
+		return err
+	}
+	_, err = e.w.Write(b)
+	return err
+}
+
+// Marshal encodes docs, in order, as one YAML stream. Large inputs are
+// encoded in parallel.
+func Marshal(docs ...Document) ([]byte, error) {
+	parts := make([][]byte, len(docs))
+	errs := make([]error, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs)/8+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(docs) {
+					return
+				}
+				parts[i], errs[i] = encodeDoc(docs[i])
+			}
+		})
+	}
+	wg.Wait()
+	size := 0
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		size += len(parts[i])
+	}
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+// EncodeError reports a document the encoder cannot write. It wraps
+// ErrInvalid (or ErrLimit for xmd nested too deeply).
+func encodeErr(path, format string, args ...any) error {
+	return fmt.Errorf("modulemd: encode: %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalid)
+}
+
+// encodeDoc renders one document as "---\n...\n...\n".
+func encodeDoc(doc Document) (out []byte, err error) {
+	if doc == nil || isNilDoc(doc) {
+		return nil, encodeErr("document", "nil document")
+	}
+	b := &builder{}
+	var data mapNode
+	var kind Kind
+	version := doc.MDVersion()
+	switch d := doc.(type) {
+	case *Stream:
+		kind = KindStream
+		data = b.stream(d)
+	case *Defaults:
+		kind = KindDefaults
+		data = b.defaults(d)
+	case *Obsoletes:
+		kind = KindObsoletes
+		data = b.obsoletes(d)
+	case *Translations:
+		kind = KindTranslations
+		data = b.translations(d)
+	case *Packager:
+		kind = KindPackager
+		data = b.packager(d)
+	default:
+		return nil, encodeErr("document", "unsupported document type %T", doc)
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	root := newMap()
+	root.add("document", plain(string(kind)))
+	root.add("version", intNode(version))
+	root.add("data", data.node())
+
+	var buf bytes.Buffer
+	buf.Grow(4096)
+	buf.WriteString("---\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	enc.CompactSeqIndent()
+	defer func() {
+		// yaml.v3 reports emitter failures by panicking.
+		if v := recover(); v != nil {
+			out, err = nil, encodeErr("document", "YAML emitter failed: %v", v)
+		}
+	}()
+	if err := enc.Encode(root.n); err != nil {
+		return nil, fmt.Errorf("modulemd: encode: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("modulemd: encode: %w", err)
+	}
+	buf.WriteString("...\n")
+	return buf.Bytes(), nil
+}
+
+func isNilDoc(doc Document) bool {
+	switch d := doc.(type) {
+	case *Stream:
+		return d == nil
+	case *Defaults:
+		return d == nil
+	case *Obsoletes:
+		return d == nil
+	case *Translations:
+		return d == nil
+	case *Packager:
+		return d == nil
+	}
+	return false
+}
+
+// builder makes yaml.Node trees, remembering the first problem.
+type builder struct {
+	err error
+}
+
+func (b *builder) fail(path, format string, args ...any) {
+	if b.err == nil {
+		b.err = encodeErr(path, format, args...)
+	}
+}
+
+// mapNode is a block mapping under construction.
+type mapNode struct{ n *yaml.Node }
+
+func newMap() mapNode { return mapNode{&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}} }
+
+func (m mapNode) add(key string, v *yaml.Node) {
+	m.n.Content = append(m.n.Content, plainKey(key), v)
+}
+
+// addKey adds an entry whose key is data (a name chosen by the user).
+func (m mapNode) addKey(b *builder, path, key string, v *yaml.Node) {
+	m.n.Content = append(m.n.Content, b.str(path, key), v)
+}
+
+func (m mapNode) empty() bool { return len(m.n.Content) == 0 }
+
+// node returns the mapping, written as {} when empty.
+func (m mapNode) node() *yaml.Node {
+	if m.empty() {
+		m.n.Style = yaml.FlowStyle
+	}
+	return m.n
+}
+
+func plainKey(k string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
+}
+
+// plain is a scalar written without quotes or tag whatever it looks like
+// (document types, dates).
+func plain(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+}
+
+// strNode is a string scalar, double-quoted when another YAML parser could
+// read it as something else.
+func strNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if looksRetyped(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// str is strNode with a UTF-8 check.
+func (b *builder) str(path, s string) *yaml.Node {
+	if !utf8.ValidString(s) {
+		b.fail(path, "string is not valid UTF-8")
+	}
+	return strNode(s)
+}
+
+// quoted is a string that is always double-quoted (stream names).
+func (b *builder) quoted(path, s string) *yaml.Node {
+	n := b.str(path, s)
+	n.Style = yaml.DoubleQuotedStyle
+	return n
+}
+
+// folded is a string written in folded block style (descriptions, macros).
+func (b *builder) folded(path, s string) *yaml.Node {
+	n := b.str(path, s)
+	if n.Style == 0 {
+		n.Style = yaml.FoldedStyle
+	}
+	return n
+}
+
+func intNode(v uint64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(v, 10)}
+}
+
+func int64Node(v int64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
+}
+
+func trueNode() *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}
+}
+
+// seq builds a sequence of strings, sorted and deduplicated (sets).
+func (b *builder) seq(path string, items []string, flow bool) *yaml.Node {
+	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	if flow || len(items) == 0 {
+		s.Style = yaml.FlowStyle
+	}
+	if !slices.IsSorted(items) {
+		items = slices.Sorted(slices.Values(items))
+	}
+	for i, it := range items {
+		if i > 0 && items[i-1] == it {
+			continue
+		}
+		s.Content = append(s.Content, b.str(path, it))
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func isAutogenerated(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && rest != "" && allDigits(rest)
+}

@@ -1,0 +1,236 @@
+package modulemd
+
+import "go.yaml.in/yaml/v3"
+
+func (b *builder) defaults(d *Defaults) mapNode {
+	m := newMap()
+	if d.MDVersionNumber != 1 {
+		b.fail("version", "defaults metadata version %d; expected 1", d.MDVersionNumber)
+		return m
+	}
+	if d.Module != "" {
+		m.add("module", b.str("data.module", d.Module))
+	}
+	if d.Modified != 0 {
+		m.add("modified", intNode(d.Modified))
+	}
+	if d.Stream != "" && !d.conflict {
+		m.add("stream", b.quoted("data.stream", d.Stream))
+	}
+	if len(d.Profiles) > 0 {
+		m.add("profiles", b.profileDefaults(d.Profiles, "data.profiles"))
+	}
+	if len(d.Intents) > 0 {
+		im := newMap()
+		for _, name := range sortedKeys(d.Intents) {
+			it := d.Intents[name]
+			ip := "data.intents." + name
+			e := newMap()
+			if it.Stream != "" {
+				e.add("stream", b.quoted(ip+".stream", it.Stream))
+			}
+			if len(it.Profiles) > 0 {
+				e.add("profiles", b.profileDefaults(it.Profiles, ip+".profiles"))
+			}
+			im.addKey(b, "data.intents", name, e.node())
+		}
+		m.add("intents", im.n)
+	}
+	return m
+}
+
+func (b *builder) profileDefaults(p map[string][]string, path string) *yaml.Node {
+	m := newMap()
+	for _, stream := range sortedKeys(p) {
+		m.addKey(b, path, stream, b.seq(path+"."+stream, p[stream], true))
+	}
+	return m.node()
+}
+
+func (b *builder) obsoletes(o *Obsoletes) mapNode {
+	m := newMap()
+	if o.MDVersionNumber != 1 {
+		b.fail("version", "obsoletes metadata version %d; expected 1", o.MDVersionNumber)
+		return m
+	}
+	if !o.Modified.IsZero() {
+		m.add("modified", plain(formatObsoletesTime(o.Modified)))
+	}
+	if o.Reset {
+		m.add("reset", trueNode())
+	}
+	if o.Module != "" {
+		m.add("module", b.str("data.module", o.Module))
+	}
+	if o.Stream != "" {
+		m.add("stream", b.quoted("data.stream", o.Stream))
+	}
+	if o.Context != "" {
+		m.add("context", b.str("data.context", o.Context))
+	}
+	if !o.EOLDate.IsZero() {
+		m.add("eol_date", plain(formatObsoletesTime(o.EOLDate)))
+	}
+	if o.Message != "" {
+		m.add("message", b.str("data.message", o.Message))
+	}
+	if ob := o.ObsoletedBy; ob != nil {
+		e := newMap()
+		if ob.Module != "" {
+			e.add("module", b.str("data.obsoleted_by.module", ob.Module))
+		}
+		if ob.Stream != "" {
+			e.add("stream", b.quoted("data.obsoleted_by.stream", ob.Stream))
+		}
+		m.add("obsoleted_by", e.node())
+	}
+	return m
+}
+
+func (b *builder) translations(t *Translations) mapNode {
+	m := newMap()
+	if t.MDVersionNumber == 0 {
+		b.fail("version", "translations metadata version is unset; expected 1")
+		return m
+	}
+	if t.Module != "" {
+		m.add("module", b.str("data.module", t.Module))
+	}
+	if t.Stream != "" {
+		m.add("stream", b.quoted("data.stream", t.Stream))
+	}
+	if t.Modified != 0 {
+		m.add("modified", intNode(t.Modified))
+	}
+	if len(t.Entries) > 0 {
+		tm := newMap()
+		for _, loc := range sortedKeys(t.Entries) {
+			te := t.Entries[loc]
+			lp := "data.translations." + loc
+			e := newMap()
+			if te.Summary != "" {
+				e.add("summary", b.str(lp+".summary", te.Summary))
+			}
+			if te.Description != "" {
+				e.add("description", b.str(lp+".description", te.Description))
+			}
+			if len(te.Profiles) > 0 {
+				pm := newMap()
+				for _, name := range sortedKeys(te.Profiles) {
+					pm.addKey(b, lp+".profiles", name, b.str(lp+".profiles."+name, te.Profiles[name]))
+				}
+				e.add("profiles", pm.n)
+			}
+			tm.addKey(b, "data.translations", loc, e.node())
+		}
+		m.add("translations", tm.n)
+	}
+	return m
+}
+
+func (b *builder) packager(pk *Packager) mapNode {
+	switch pk.MDVersionNumber {
+	case 2:
+		return b.packagerV2(pk)
+	case 3:
+		return b.packagerV3(pk)
+	}
+	b.fail("version", "packager metadata version %d; expected 2 or 3", pk.MDVersionNumber)
+	return newMap()
+}
+
+func (b *builder) packagerV2(pk *Packager) mapNode {
+	const p = "data"
+	switch {
+	case pk.Name != "", pk.Stream != "":
+		b.fail(p+".name", "packager v2 documents have no name or stream")
+	case pk.XMD != nil:
+		b.fail(p+".xmd", "packager v2 documents have no xmd")
+	case len(pk.Configurations) > 0:
+		b.fail(p+".configurations", "packager v2 documents have no configurations")
+	}
+	m := newMap()
+	if pk.StaticContext {
+		m.add("static_context", trueNode())
+	}
+	if pk.Summary != "" {
+		m.add("summary", b.str(p+".summary", pk.Summary))
+	}
+	if pk.Description != "" {
+		m.add("description", b.folded(p+".description", pk.Description))
+	}
+	if l := b.license(License{Module: pk.License}, p+".license"); l != nil {
+		m.add("license", l)
+	}
+	if len(pk.Dependencies) > 0 {
+		m.add("dependencies", b.dependencies(pk.Dependencies, p+".dependencies"))
+	}
+	b.common(m, p, pk.References, pk.Profiles, pk.API, pk.Filter, pk.Demodularized, false, nil, &pk.Components)
+	return m
+}
+
+func (b *builder) packagerV3(pk *Packager) mapNode {
+	const p = "data"
+	switch {
+	case pk.StaticContext:
+		b.fail(p+".static_context", "packager v3 documents have no static_context")
+	case len(pk.Dependencies) > 0:
+		b.fail(p+".dependencies", "packager v3 documents have configurations, not dependencies")
+	}
+	m := newMap()
+	if pk.Name != "" && !isAutogenerated(pk.Name, unnamedModulePrefix) {
+		m.add("name", b.str(p+".name", pk.Name))
+	}
+	if pk.Stream != "" && !isAutogenerated(pk.Stream, unnamedStreamPrefix) {
+		m.add("stream", b.quoted(p+".stream", pk.Stream))
+	}
+	if pk.Summary != "" {
+		m.add("summary", b.str(p+".summary", pk.Summary))
+	}
+	if pk.Description != "" {
+		m.add("description", b.folded(p+".description", pk.Description))
+	}
+	if len(pk.License) > 0 {
+		m.add("license", b.seq(p+".license", pk.License, false))
+	}
+	if pk.XMD != nil {
+		x, err := xmdTopNode(pk.XMD, p+".xmd")
+		if err != nil && b.err == nil {
+			b.err = err
+		}
+		m.add("xmd", x)
+	}
+	if len(pk.Configurations) > 0 {
+		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for i, c := range pk.Configurations {
+			cp := p + ".configurations." + itoa(i)
+			e := newMap()
+			if c.Context != "" {
+				e.add("context", b.str(cp+".context", c.Context))
+			}
+			if c.Platform != "" {
+				e.add("platform", b.str(cp+".platform", c.Platform))
+			}
+			for _, part := range []struct {
+				key  string
+				deps map[string]string
+			}{{"buildrequires", c.BuildRequires}, {"requires", c.Requires}} {
+				if len(part.deps) == 0 {
+					continue
+				}
+				dm := newMap()
+				for _, mod := range sortedKeys(part.deps) {
+					dm.addKey(b, cp+"."+part.key, mod, b.seq(cp+"."+part.key+"."+mod, []string{part.deps[mod]}, true))
+				}
+				e.add(part.key, dm.n)
+			}
+			if c.BuildOpts != nil {
+				e.add("buildopts", b.buildopts(c.BuildOpts, cp+".buildopts"))
+			}
+			s.Content = append(s.Content, e.node())
+		}
+		m.add("configurations", s)
+	}
+	b.common(m, p, pk.References, pk.Profiles, pk.API, pk.Filter, pk.Demodularized, false, nil, &pk.Components)
+	return m
+}

@@ -1,0 +1,255 @@
+package modulemd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// xmd values, as decoded and encoded here:
+//
+//   - a scalar is a string holding the scalar's text, except the exact
+//     scalars TRUE and FALSE, which are the booleans true and false (as in
+//     libmodulemd). There is no null: `key:` is the empty string and `~` is
+//     the string "~", which is what libmodulemd reads too, so every value
+//     survives a decode/encode round trip unchanged;
+//   - a mapping is a map[string]any (keys are written sorted);
+//   - a sequence is a []any (elements of any kind, kept in order; unlike
+//     libmodulemd, mixed lists lose nothing).
+//
+// The top level is a mapping or a scalar; a top-level sequence is an error.
+
+// xmd reads an xmd value.
+func (r *docReader) xmd(n *yaml.Node, path string) any {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		r.fail(n, path, ErrType, "expected xmd to be a mapping or a scalar, got a sequence")
+		return nil
+	}
+	r.at(path, n)
+	return r.xmdValue(n, path, 0)
+}
+
+func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if depth >= maxXMDDepth {
+		r.limitHit = true
+		r.fail(n, path, ErrLimit, "xmd is nested more than %d levels deep", maxXMDDepth)
+		return nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Value {
+		case "TRUE":
+			return true
+		case "FALSE":
+			return false
+		}
+		return n.Value
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		for _, e := range r.entries(n, path) {
+			if r.limitHit {
+				return nil
+			}
+			out[e.key] = r.xmdValue(e.v, path+"."+e.key, depth+1)
+		}
+		return out
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for i, c := range n.Content {
+			if r.limitHit {
+				return nil
+			}
+			out = append(out, r.xmdValue(c, path+"."+itoa(i), depth+1))
+		}
+		return out
+	}
+	r.fail(n, path, ErrType, "unexpected %s in xmd", kindName(n))
+	return nil
+}
+
+// xmdNode builds the YAML for an xmd value. It refuses values of other Go
+// types and nesting deeper than the decoder accepts, so that what is written
+// can be read back.
+func xmdNode(v any, path string, depth int) (*yaml.Node, error) {
+	if depth > maxXMDDepth {
+		return nil, fmt.Errorf("%s: xmd is nested more than %d levels deep: %w", path, maxXMDDepth, ErrLimit)
+	}
+	switch x := v.(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			return nil, fmt.Errorf("%s: xmd string is not valid UTF-8: %w", path, ErrInvalid)
+		}
+		n := strNode(x)
+		if x == "TRUE" || x == "FALSE" {
+			// Quoted so it reads back as a string, not a boolean.
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return n, nil
+	case bool:
+		if x {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}, nil
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "FALSE"}, nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		if len(keys) == 0 {
+			m.Style = yaml.FlowStyle
+		}
+		for _, k := range keys {
+			if !utf8.ValidString(k) {
+				return nil, fmt.Errorf("%s: xmd key is not valid UTF-8: %w", path, ErrInvalid)
+			}
+			c, err := xmdNode(x[k], path+"."+k, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m.Content = append(m.Content, strNode(k), c)
+		}
+		return m, nil
+	case []any:
+		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		if len(x) == 0 {
+			s.Style = yaml.FlowStyle
+		}
+		for i, e := range x {
+			c, err := xmdNode(e, path+"."+itoa(i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s.Content = append(s.Content, c)
+		}
+		return s, nil
+	case nil:
+		return nil, fmt.Errorf("%s: xmd holds nil; expected a string, bool, []any or map[string]any: %w", path, ErrInvalid)
+	}
+	return nil, fmt.Errorf("%s: xmd holds a %T; expected a string, bool, []any or map[string]any: %w",
+		path, v, ErrInvalid)
+}
+
+// xmdTopNode is xmdNode for the top level, where a sequence is not allowed.
+func xmdTopNode(v any, path string) (*yaml.Node, error) {
+	if _, ok := v.([]any); ok {
+		return nil, fmt.Errorf("%s: xmd must be a mapping or a scalar, not a list: %w", path, ErrInvalid)
+	}
+	return xmdNode(v, path, 1)
+}
+
+// looksRetyped reports whether a plain scalar s would be read as something
+// other than a string by some YAML parser (YAML 1.1 or 1.2 numbers, booleans,
+// nulls), or is empty: such strings are written double-quoted.
+func looksRetyped(s string) bool {
+	if s == "" {
+		return true
+	}
+	switch strings.ToLower(s) {
+	case "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+		".nan", ".inf", "+.inf", "-.inf", "nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+		"=", "<<":
+		return true
+	}
+	return looksNumeric(s)
+}
+
+// looksNumeric reports strings that YAML 1.1 or 1.2 resolvers may read as a
+// number or a timestamp: decimal, hexadecimal, octal and binary integers,
+// floats with exponents, base-60 numbers (1:20), underscores as digit
+// separators, and dates (2077-10-23).
+func looksNumeric(s string) bool {
+	if looksTimestamp(s) {
+		return true
+	}
+	if s[0] == '+' || s[0] == '-' {
+		s = s[1:]
+	}
+	if len(s) > 2 && s[0] == '0' {
+		var ok func(byte) bool
+		switch s[1] {
+		case 'x', 'X':
+			ok = func(c byte) bool { return isHex(c) || c == '_' }
+		case 'o', 'O':
+			ok = func(c byte) bool { return c >= '0' && c <= '7' || c == '_' }
+		case 'b', 'B':
+			ok = func(c byte) bool { return c == '0' || c == '1' || c == '_' }
+		}
+		if ok != nil {
+			for i := 2; i < len(s); i++ {
+				if !ok(s[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	digits := false
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			digits = true
+		} else if c != '_' && c != '.' && c != ':' {
+			break
+		}
+	}
+	if !digits {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// looksTimestamp matches the start of a YAML 1.1 timestamp: YYYY-M-D
+// followed by nothing, 'T', 't' or white space.
+func looksTimestamp(s string) bool {
+	i := 0
+	digits := func(min, max int) bool {
+		j := i
+		for i < len(s) && i-j < max && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i-j >= min
+	}
+	if !digits(4, 4) || i >= len(s) || s[i] != '-' {
+		return false
+	}
+	i++
+	if !digits(1, 2) || i >= len(s) || s[i] != '-' {
+		return false
+	}
+	i++
+	if !digits(1, 2) {
+		return false
+	}
+	return i == len(s) || s[i] == 'T' || s[i] == 't' || s[i] == ' ' || s[i] == '\t'
+}
