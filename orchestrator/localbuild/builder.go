@@ -1,0 +1,345 @@
+package localbuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modkit/modkit/internal/scm"
+	"github.com/modkit/modkit/internal/systool"
+	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/orchestrator"
+)
+
+// ErrUnknownTask is returned (wrapped) by Poll for a component that was
+// never submitted to this builder's directory.
+var ErrUnknownTask = errors.New("localbuild: unknown task")
+
+// Programs are the programs the builder runs.
+var Programs = []string{"rpm", "rpmbuild", "rpmspec", "createrepo_c", "modifyrepo_c", "git"}
+
+// Options configure a [Builder].
+type Options struct {
+	// Dir holds the work directories, build logs, the per-module build
+	// repositories and the final repositories. Required.
+	Dir string
+	// Jobs is the number of rpmbuild processes run at once; 0 means the
+	// number of CPUs.
+	Jobs int
+	// Git fetches component sources; nil means scm.Default.
+	Git *scm.Git
+	// Arch is the architecture written into the final modulemd; empty means
+	// rpm's %_arch on this host (what dnf expects here).
+	Arch string
+	// Defaults are modulemd-defaults documents added to final repositories
+	// for the modules they describe. When none is given for a module whose
+	// stream has default profiles (packager v3 `default: true`), the
+	// builder writes one that makes the built stream the default with those
+	// profiles, so that `dnf install` works from the repository.
+	Defaults []*modulemd.Defaults
+	// Repos are extra repository directories whose RPMs may satisfy
+	// BuildRequires (for example the repositories of buildrequired modules
+	// built earlier).
+	Repos []string
+	// Logger receives one line per build step; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Builder builds components with rpmbuild. It implements
+// [orchestrator.Builder] and is safe for concurrent use.
+type Builder struct {
+	dir    string
+	git    *scm.Git
+	arch   string
+	opts   Options
+	log    *slog.Logger
+	jobs   chan struct{}
+	mu     sync.Mutex
+	active map[string]*job // component dir → running build
+
+	rpmbuildNanos atomic.Int64
+	repoNanos     atomic.Int64
+	builds        atomic.Int64
+}
+
+// job is a build running in this process.
+type job struct {
+	taskID string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Stats are cumulative timings of a Builder, for telling rpmbuild's time
+// apart from the orchestration's.
+type Stats struct {
+	// Builds is the number of rpmbuild runs.
+	Builds int
+	// RPMBuild is the wall time spent in rpmbuild.
+	RPMBuild time.Duration
+	// Repo is the wall time spent in createrepo_c, modifyrepo_c and
+	// reading RPM headers.
+	Repo time.Duration
+}
+
+// New returns a Builder. It fails with a *systool.MissingError naming the
+// packages to install when rpmbuild, createrepo_c, modifyrepo_c or git is
+// missing.
+func New(opts *Options) (*Builder, error) {
+	if opts == nil || opts.Dir == "" {
+		return nil, errors.New("localbuild: New needs Options.Dir")
+	}
+	if err := systool.Check(Programs...); err != nil {
+		return nil, fmt.Errorf("localbuild: %w", err)
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("localbuild: %w", err)
+	}
+	b := &Builder{dir: dir, opts: *opts, git: opts.Git, arch: opts.Arch, log: opts.Logger, active: map[string]*job{}}
+	if b.git == nil {
+		b.git = scm.Default
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.arch == "" {
+		out, err := exec.Command("rpm", "--eval", "%{_arch}").Output()
+		if err != nil {
+			return nil, fmt.Errorf("localbuild: rpm --eval %%{_arch}: %w", err)
+		}
+		b.arch = strings.TrimSpace(string(out))
+	}
+	n := opts.Jobs
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	b.jobs = make(chan struct{}, n)
+	return b, nil
+}
+
+var _ orchestrator.Builder = (*Builder)(nil)
+
+// Arch returns the architecture the builder writes into final modulemd.
+func (b *Builder) Arch() string { return b.arch }
+
+// Stats returns the builder's cumulative timings.
+func (b *Builder) Stats() Stats {
+	return Stats{
+		Builds:   int(b.builds.Load()),
+		RPMBuild: time.Duration(b.rpmbuildNanos.Load()),
+		Repo:     time.Duration(b.repoNanos.Load()),
+	}
+}
+
+// ModuleDir returns the directory holding everything of module build mb.
+func (b *Builder) ModuleDir(mb *orchestrator.ModuleBuild) string {
+	name := fmt.Sprintf("%d-%s-%s-%s-%s", mb.ID, mb.Name, mb.Stream, mb.Version, mb.Context)
+	return filepath.Join(b.dir, sanitize(name))
+}
+
+// RepoDir returns the final repository directory of mb (written by
+// Finalize).
+func (b *Builder) RepoDir(mb *orchestrator.ModuleBuild) string {
+	return filepath.Join(b.ModuleDir(mb), "repo")
+}
+
+func (b *Builder) componentDir(mb *orchestrator.ModuleBuild, pkg string) string {
+	return filepath.Join(b.ModuleDir(mb), "components", sanitize(pkg))
+}
+
+func (b *Builder) buildRepoDir(mb *orchestrator.ModuleBuild) string {
+	return filepath.Join(b.ModuleDir(mb), "buildrepo")
+}
+
+func (b *Builder) macrosFile(mb *orchestrator.ModuleBuild) string {
+	return filepath.Join(b.ModuleDir(mb), "macros.zz-modules")
+}
+
+// Prepare creates the module's directories, writes its RPM macros file
+// (what module-build-macros installs in a koji buildroot) and the generated
+// module-build-macros spec, and an empty build repository.
+func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, stream *modulemd.Stream) error {
+	md := b.ModuleDir(mb)
+	for _, d := range []string{filepath.Join(md, "components"), filepath.Join(b.buildRepoDir(mb), "Packages"), filepath.Join(md, orchestrator.MacrosPackage)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
+		}
+	}
+	m := *mb
+	if m.DistTag == "" {
+		m.DistTag = fallbackDistTag(mb, stream)
+	}
+	if err := writeFileAtomic(b.macrosFile(mb), []byte(orchestrator.Macros(&m, stream))); err != nil {
+		return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
+	}
+	spec := orchestrator.MacrosSpec(&m, stream, nil)
+	if err := writeFileAtomic(filepath.Join(md, orchestrator.MacrosPackage, orchestrator.MacrosPackage+".spec"), []byte(spec)); err != nil {
+		return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
+	}
+	if _, err := os.Stat(filepath.Join(b.buildRepoDir(mb), "repodata")); err != nil {
+		if err := b.createRepo(ctx, b.buildRepoDir(mb)); err != nil {
+			return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
+		}
+	}
+	b.log.Info("prepared module build", "nsvc", mb.NSVC(), "dir", md)
+	return nil
+}
+
+// fallbackDistTag computes MBS's dist tag when the service did not set one:
+// the platform stream as marking and the build's own id as index.
+func fallbackDistTag(mb *orchestrator.ModuleBuild, s *modulemd.Stream) string {
+	marking := "local"
+	if s != nil {
+		for _, d := range s.Dependencies {
+			for _, st := range d.BuildRequires["platform"] {
+				if !strings.HasPrefix(st, "-") {
+					marking = st
+					break
+				}
+			}
+		}
+	}
+	return orchestrator.DistTag("module+", marking, mb.ID, mb.Name, mb.Stream, mb.Version, mb.Context)
+}
+
+// Submit starts building c in the background and returns its task id
+// ("local:<module id>:<package>:<run>"). Submit is idempotent per component
+// and c.Attempt: submitting again while that build runs, or after it ended,
+// returns the same task id without building again (Poll then reports the
+// recorded result). A new c.Attempt starts a new build.
+func (b *Builder) Submit(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (string, error) {
+	cdir := b.componentDir(mb, c.Package)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, _ := readRecord(cdir)
+	same := r != nil && r.ServiceAttempt == c.Attempt && r.Ref == c.Ref
+	if j := b.active[cdir]; j != nil {
+		if same {
+			return j.taskID, nil
+		}
+		j.cancel()
+		b.mu.Unlock()
+		<-j.done
+		b.mu.Lock()
+	}
+	if same && r.Result != nil {
+		return r.TaskID, nil
+	}
+	return b.start(mb, c, cdir)
+}
+
+// start records a new attempt on disk and runs it; b.mu is held.
+func (b *Builder) start(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild, cdir string) (string, error) {
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return "", fmt.Errorf("localbuild: submit %s: %w", c.Package, err)
+	}
+	prev, _ := readRecord(cdir)
+	r := &record{Attempt: 1, ServiceAttempt: c.Attempt, Package: c.Package, SCMURL: c.SCMURL, Ref: c.Ref, BuildTimeOnly: c.BuildTimeOnly, Buildonly: c.Buildonly, Batch: c.Batch, Started: time.Now().UTC()}
+	if prev != nil {
+		r.Attempt = prev.Attempt + 1
+	}
+	r.TaskID = "local:" + strconv.FormatInt(mb.ID, 10) + ":" + c.Package + ":" + strconv.Itoa(r.Attempt)
+	if err := writeRecord(cdir, r); err != nil {
+		return "", fmt.Errorf("localbuild: submit %s: %w", c.Package, err)
+	}
+	if c.ID != 0 {
+		link := b.byComponent(c.ID)
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err == nil {
+			_ = os.Remove(link)
+			_ = os.Symlink(cdir, link)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	j := &job{taskID: r.TaskID, cancel: cancel, done: make(chan struct{})}
+	b.active[cdir] = j
+	mbCopy, cCopy := *mb, *c
+	go func() {
+		defer close(j.done)
+		defer cancel()
+		res := b.build(ctx, &mbCopy, &cCopy, cdir, r)
+		r.Result = &res
+		r.Finished = time.Now().UTC()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if err := writeRecord(cdir, r); err != nil {
+			b.log.Error("cannot record build result", "package", c.Package, "err", err)
+		}
+		delete(b.active, cdir)
+	}()
+	return r.TaskID, nil
+}
+
+// Poll reports the recorded result of c's latest build. A build that was
+// started by a process that is gone (so it will never finish) is started
+// again, and reported as building.
+func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (orchestrator.ComponentResult, error) {
+	cdir := b.componentDir(mb, c.Package)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, err := readRecord(cdir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return orchestrator.ComponentResult{}, fmt.Errorf("%w: %s of %s was never submitted here", ErrUnknownTask, c.Package, mb.NSVC())
+		}
+		return orchestrator.ComponentResult{}, fmt.Errorf("localbuild: poll %s: %w", c.Package, err)
+	}
+	if r.Result != nil {
+		return *r.Result, nil
+	}
+	if b.active[cdir] != nil {
+		return orchestrator.ComponentResult{State: orchestrator.ComponentBuilding}, nil
+	}
+	b.log.Info("restarting a build that was interrupted", "package", c.Package, "task", r.TaskID)
+	if _, err := b.start(mb, c, cdir); err != nil {
+		return orchestrator.ComponentResult{}, err
+	}
+	return orchestrator.ComponentResult{State: orchestrator.ComponentBuilding}, nil
+}
+
+// Cancel stops c's running build and records it as canceled.
+func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) error {
+	cdir := b.componentDir(mb, c.Package)
+	b.mu.Lock()
+	j := b.active[cdir]
+	b.mu.Unlock()
+	if j != nil {
+		j.cancel()
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, err := readRecord(cdir)
+	if err != nil || r.Result != nil {
+		return nil
+	}
+	r.Result = &orchestrator.ComponentResult{State: orchestrator.ComponentCanceled, Reason: "canceled"}
+	r.Finished = time.Now().UTC()
+	return writeRecord(cdir, r)
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '+' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,37 @@
+// Package localbuild is an [orchestrator.Builder] that builds module
+// components on this machine with rpmbuild, like MBS's local (mock) builds
+// but without a chroot.
+//
+// For each component it exports the pinned commit of the component's git
+// repository (a path, a file:// URL or any git URL) with internal/scm, finds
+// the spec (<package>.spec, or the only *.spec at the top of the tree; the
+// sources come from the same tree), and runs `rpmbuild -ba` with the
+// module's macros loaded: the dist tag, %modularitylabel, the
+// %_module_* macros and buildopts.rpms.macros — the same file the
+// module-build-macros package installs in a koji buildroot.
+//
+// BuildRequires: rpmbuild resolves nothing, and this builder installs
+// nothing on the host. Before building, it checks every BuildRequires of the
+// spec (rpmspec -q --buildrequires): a requirement is satisfied by an RPM
+// built by an earlier batch of this module (or found in a repository given
+// in Options.Repos), by a package in the host's rpm database, or, for a file
+// path, by a file on the host. RPMs from earlier batches that satisfy
+// requirements (and what they require from the same RPMs, transitively)
+// are unpacked with `rpm --root` into a private sysroot whose path is the
+// macro %modkit_sysroot, so a spec can use their files as
+// %{?modkit_sysroot}/usr/share/...; that macro is undefined in koji and
+// mock, where the same spec finds the files at /usr/share/... . Any
+// requirement left unsatisfied fails the component with the list, before
+// rpmbuild runs.
+//
+// After each batch, FinishBatch puts the batch's RPMs into the module's
+// build repository and runs createrepo_c over it. Finalize writes the
+// module's repository with [pungi.WriteRepo]: the RPMs of every component
+// except module-build-macros and buildonly components, with modules.yaml
+// (the final modulemd with artifacts.rpms, artifacts.rpm-map and
+// license.content from the RPM headers, plus modulemd-defaults).
+//
+// Everything a build produces is recorded on disk under Options.Dir, so
+// Poll works after a restart: a finished build reports its recorded result,
+// and a build that was running in a process that died is started again.
+package localbuild

@@ -1,0 +1,174 @@
+package localbuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/pungi"
+)
+
+// FinishBatch puts the RPMs of the batch's complete builds (reused ones
+// included) into the module's build repository and runs createrepo_c over
+// it, so the next batch's BuildRequires can use them.
+func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild, batch int, built []*orchestrator.ComponentBuild) error {
+	pkgs := filepath.Join(b.buildRepoDir(mb), "Packages")
+	if err := os.MkdirAll(pkgs, 0o755); err != nil {
+		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
+	}
+	for _, c := range built {
+		if c.State == nil || *c.State != orchestrator.ComponentComplete {
+			continue
+		}
+		files, err := b.componentFiles(mb, c)
+		if err != nil {
+			return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, ".src.rpm") {
+				continue
+			}
+			dst := filepath.Join(pkgs, filepath.Base(f))
+			if _, err := os.Stat(dst); err == nil {
+				continue
+			}
+			if err := linkOrCopy(f, dst); err != nil {
+				return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
+			}
+		}
+	}
+	if err := b.createRepo(ctx, b.buildRepoDir(mb)); err != nil {
+		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
+	}
+	b.log.Info("batch repository ready", "nsvc", mb.NSVC(), "batch", batch)
+	return nil
+}
+
+// Finalize writes the module's repository (see [Builder.RepoDir]) with
+// pungi.WriteRepo: the binary RPMs of every component but
+// module-build-macros and buildonly components, and modules.yaml with final
+// (its artifacts, rpm-map and content licences filled in place from the RPM
+// headers, arch set to the builder's when empty) and the module's defaults.
+// The source RPMs go to a "source" repository beside it.
+func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, final *modulemd.Stream, built []*orchestrator.ComponentBuild) (orchestrator.Publication, error) {
+	var files []string
+	for _, c := range built {
+		if c.BuildTimeOnly || c.Package == orchestrator.MacrosPackage || c.Buildonly {
+			continue
+		}
+		if c.State == nil || *c.State != orchestrator.ComponentComplete {
+			return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: component %s is not complete", mb.NSVC(), c.Package)
+		}
+		f, err := b.componentFiles(mb, c)
+		if err != nil {
+			return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
+		}
+		files = append(files, f...)
+	}
+	if final.Arch == "" {
+		final.Arch = b.arch
+	}
+	if final.Name == "" {
+		final.Name, final.Stream, final.Context = mb.Name, mb.Stream, mb.Context
+		final.Version, _ = strconv.ParseUint(mb.Version, 10, 64)
+	}
+	t0 := time.Now()
+	repo, err := pungi.WriteRepo(ctx, b.RepoDir(mb), []pungi.RepoModule{{Stream: final, RPMs: files}}, &pungi.RepoOptions{
+		Defaults:  b.defaultsFor(final),
+		SourceDir: filepath.Join(b.ModuleDir(mb), "source"),
+	})
+	b.repoNanos.Add(int64(time.Since(t0)))
+	if err != nil {
+		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
+	}
+	b.log.Info("module repository written", "nsvc", mb.NSVC(), "repo", repo.Dir, "rpms", len(repo.RPMs))
+	return orchestrator.Publication{Repository: repo.Dir}, nil
+}
+
+// defaultsFor returns the defaults documents for s's module: the configured
+// ones, else one making s the default stream with its default profiles.
+func (b *Builder) defaultsFor(s *modulemd.Stream) []*modulemd.Defaults {
+	var out []*modulemd.Defaults
+	for _, d := range b.opts.Defaults {
+		if d.Module == s.Name {
+			out = append(out, d)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	var profiles []string
+	for name, p := range s.Profiles {
+		if p.Default {
+			profiles = append(profiles, name)
+		}
+	}
+	if len(profiles) == 0 {
+		return nil
+	}
+	slices.Sort(profiles)
+	return []*modulemd.Defaults{{
+		MDVersionNumber: 1,
+		Module:          s.Name,
+		Stream:          s.Stream,
+		Profiles:        map[string][]string{s.Stream: profiles},
+	}}
+}
+
+// componentFiles returns the RPM files of c's recorded complete build; for a
+// reused component, those of the build it reuses.
+func (b *Builder) componentFiles(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) ([]string, error) {
+	cdir := b.componentDir(mb, c.Package)
+	r, err := readRecord(cdir)
+	if (err != nil || r.Result == nil) && c.ReusedComponentID != 0 {
+		cdir, err = filepath.EvalSymlinks(b.byComponent(c.ReusedComponentID))
+		if err != nil {
+			return nil, fmt.Errorf("component %s reuses component build %d, whose results are not in %s", c.Package, c.ReusedComponentID, b.dir)
+		}
+		r, err = readRecord(cdir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("no recorded build of %s: %w", c.Package, err)
+	}
+	if r.Result == nil || r.Result.State != orchestrator.ComponentComplete {
+		return nil, fmt.Errorf("the recorded build of %s is not complete", c.Package)
+	}
+	out := make([]string, len(r.Files))
+	for i, f := range r.Files {
+		out[i] = filepath.Join(cdir, f)
+		if _, err := os.Stat(out[i]); err != nil {
+			return nil, fmt.Errorf("a built RPM of %s is gone: %w", c.Package, err)
+		}
+	}
+	return out, nil
+}
+
+// byComponent is the link from a component build id to its directory, used
+// to find the RPMs of reused components.
+func (b *Builder) byComponent(id int64) string {
+	return filepath.Join(b.dir, "by-component", strconv.FormatInt(id, 10))
+}
+
+func (b *Builder) createRepo(ctx context.Context, dir string) error {
+	t0 := time.Now()
+	defer func() { b.repoNanos.Add(int64(time.Since(t0))) }()
+	return pungi.CreateRepo(ctx, dir)
+}
+
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(dst, data)
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package localbuild
+
+import "os/exec"
+
+func setProcessGroup(cmd *exec.Cmd) {}
