@@ -15,8 +15,13 @@ type Builder interface {
 	// Prepare sets up the buildroot of mb (koji: tags, groups, target and
 	// inheritance; local: work directories and the module macros).
 	Prepare(ctx context.Context, mb *ModuleBuild, stream *modulemd.Stream) error
-	// Submit starts building component c, whose SCMURL and Ref are pinned.
-	// It returns a task identifier that Poll and Cancel accept.
+	// Submit starts building component c, whose SCMURL and Ref are pinned
+	// (module-build-macros has neither: its spec is [MacrosSpec]). It
+	// returns a task identifier that Poll and Cancel accept. Submit must
+	// be idempotent per (c.ID, c.Attempt): the service may call it again
+	// after a crash between Submit and recording the task, and the
+	// component must not be built twice (koji: find the existing task or
+	// build; local: a record on disk).
 	Submit(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) (taskID string, err error)
 	// Poll reports the state of a submitted component build.
 	Poll(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) (ComponentResult, error)
@@ -24,7 +29,8 @@ type Builder interface {
 	Cancel(ctx context.Context, mb *ModuleBuild, c *ComponentBuild) error
 	// FinishBatch makes the successful builds of a batch available to the
 	// batches after it (koji: tag and regenerate the build repo; local:
-	// createrepo_c).
+	// createrepo_c). built includes reused components (ReusedComponentID
+	// set, reused from module build mb.ReusedModuleID).
 	FinishBatch(ctx context.Context, mb *ModuleBuild, batch int, built []*ComponentBuild) error
 	// Finalize publishes the finished module: final is the module stream
 	// with artifacts filled in by the caller from the ComponentResults.

@@ -1,6 +1,9 @@
 package orchestrator
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ModuleState is a module build state; the numeric codes are MBS's and appear
 // in the REST API and in messages.
@@ -45,8 +48,18 @@ type ModuleBuild struct {
 
 	State       ModuleState
 	StateReason string
-	// Modulemd is the expanded module stream as YAML, including xmd.
+	// Modulemd is the expanded module stream as YAML, including xmd. Before
+	// expansion (state init) it is the submitted stream.
 	Modulemd string
+	// SourceVersion is the version before the base-module prefix: the commit
+	// time of an SCM submit, the submit time of a YAML submit. Builds of one
+	// submission share it; it finds previous builds on resubmit.
+	SourceVersion string
+	// KojiTag is the module's koji tag (module-N-S-V-C), set by expansion.
+	KojiTag string
+	// DistTag is the RPM dist tag of the components
+	// (".module+<marking>+<index>+<hash8>"), set by expansion.
+	DistTag string
 
 	SCMURL          string
 	Owner           string
@@ -54,6 +67,8 @@ type ModuleBuild struct {
 	RebuildStrategy string
 	Batch           int // the batch being built; 0 before the first
 	ReusedModuleID  int64
+	// Publication is where Builder.Finalize published the module.
+	Publication Publication
 
 	TimeSubmitted time.Time
 	TimeModified  time.Time
@@ -82,4 +97,57 @@ type ComponentBuild struct {
 	Buildonly         bool
 	ReusedComponentID int64
 	Weight            float64
+	// Attempt counts the submissions of this component: 0 for the first,
+	// incremented when a resubmitted module build resets it. Builders make
+	// Submit idempotent per (ID, Attempt).
+	Attempt int
+	// RPMs and Licenses are the builder's report for a complete build
+	// (N-E:V-R.A strings and licence expressions).
+	RPMs     []string
+	Licenses []string
+}
+
+// Waiting reports whether c has not been submitted yet.
+func (c *ComponentBuild) Waiting() bool { return c.State == nil }
+
+// Unbuilt reports whether c is waiting or building.
+func (c *ComponentBuild) Unbuilt() bool {
+	return c.State == nil || *c.State == ComponentBuilding
+}
+
+// StateTrace is one recorded module build state transition.
+type StateTrace struct {
+	Time   time.Time
+	State  ModuleState
+	Reason string
+}
+
+// ComponentTrace is one recorded component build state change.
+type ComponentTrace struct {
+	Time   time.Time
+	State  *ComponentState // nil = waiting
+	Reason string
+	TaskID string
+}
+
+// LogMessage is a user-visible message about a module build or one of its
+// components (ComponentID 0 = the module itself): reuse decisions, failures,
+// resubmits.
+type LogMessage struct {
+	ID          int64
+	ModuleID    int64
+	ComponentID int64
+	Time        time.Time
+	Message     string
+}
+
+// Event is a message published after the state it describes is committed;
+// the store keeps unsent ones in an outbox table.
+type Event struct {
+	ID    int64
+	Topic string
+	Time  time.Time
+	// Body is the JSON message: a [ModuleMessage] for module state changes,
+	// a [ComponentMessage] for component state changes.
+	Body json.RawMessage
 }

@@ -1,0 +1,284 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Topics of the events the service publishes (after Options.TopicPrefix).
+const (
+	TopicModuleStateChange    = "module.state.change"
+	TopicComponentStateChange = "component.state.change"
+)
+
+// TimeJSON is a time as the MBS API writes it ("2006-01-02T15:04:05Z"), or
+// null when zero.
+type TimeJSON time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t TimeJSON) MarshalJSON() ([]byte, error) {
+	if time.Time(t).IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05Z") + `"`), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *TimeJSON) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = TimeJSON{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse("2006-01-02T15:04:05Z", s)
+	if err != nil {
+		v, err = time.Parse(time.RFC3339, s)
+	}
+	*t = TimeJSON(v)
+	return err
+}
+
+// BuildRequire is one entry of xmd.mbs.buildrequires: the module build a
+// module build was built against.
+type BuildRequire struct {
+	Stream       string   `json:"stream"`
+	Version      string   `json:"version"`
+	Context      string   `json:"context"`
+	Ref          string   `json:"ref"`
+	KojiTag      string   `json:"koji_tag"`
+	FilteredRPMs []string `json:"filtered_rpms"`
+}
+
+// ModuleMessage is the body of a module.state.change event, MBS's "default"
+// module build JSON without tasks. The REST API builds on it.
+type ModuleMessage struct {
+	ID              int64                   `json:"id"`
+	Name            string                  `json:"name"`
+	Stream          string                  `json:"stream"`
+	Version         string                  `json:"version"`
+	Context         string                  `json:"context"`
+	State           ModuleState             `json:"state"`
+	StateName       string                  `json:"state_name"`
+	StateReason     *string                 `json:"state_reason"`
+	Scratch         bool                    `json:"scratch"`
+	KojiTag         *string                 `json:"koji_tag"`
+	Owner           string                  `json:"owner"`
+	SCMURL          *string                 `json:"scmurl"`
+	RebuildStrategy string                  `json:"rebuild_strategy"`
+	Siblings        []int64                 `json:"siblings"`
+	ComponentBuilds []int64                 `json:"component_builds"`
+	BuildRequires   map[string]BuildRequire `json:"buildrequires"`
+	SRPMs           []string                `json:"srpms"`
+	TimeSubmitted   TimeJSON                `json:"time_submitted"`
+	TimeModified    TimeJSON                `json:"time_modified"`
+	TimeCompleted   TimeJSON                `json:"time_completed"`
+}
+
+// ComponentMessage is the body of a component.state.change event and the
+// component build JSON of the REST API.
+type ComponentMessage struct {
+	ID          int64   `json:"id"`
+	Package     string  `json:"package"`
+	Format      string  `json:"format"`
+	TaskID      *string `json:"task_id"`
+	State       *int    `json:"state"`
+	StateName   *string `json:"state_name"`
+	StateReason *string `json:"state_reason"`
+	ModuleBuild int64   `json:"module_build"`
+	NVR         *string `json:"nvr"`
+}
+
+func strOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// NewModuleMessage renders mb as MBS's default JSON (without tasks), reading
+// its siblings and component ids through tx.
+func NewModuleMessage(ctx context.Context, tx Tx, mb *ModuleBuild) (*ModuleMessage, error) {
+	m := &ModuleMessage{
+		ID: mb.ID, Name: mb.Name, Stream: mb.Stream, Version: mb.Version, Context: mb.Context,
+		State: mb.State, StateName: mb.State.String(), StateReason: strOrNil(mb.StateReason),
+		Scratch: mb.Scratch, KojiTag: strOrNil(mb.KojiTag), Owner: mb.Owner, SCMURL: strOrNil(mb.SCMURL),
+		RebuildStrategy: mb.RebuildStrategy, Siblings: []int64{}, ComponentBuilds: []int64{},
+		BuildRequires: map[string]BuildRequire{}, SRPMs: []string{},
+		TimeSubmitted: TimeJSON(mb.TimeSubmitted), TimeModified: TimeJSON(mb.TimeModified),
+		TimeCompleted: TimeJSON(mb.TimeCompleted),
+	}
+	sibs, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
+		Name: mb.Name, Stream: mb.Stream, SourceVersion: mb.SourceVersion, Scratch: &mb.Scratch,
+		OrderBy: []Order{{Field: "id"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sb := range sibs {
+		if sb.ID != mb.ID {
+			m.Siblings = append(m.Siblings, sb.ID)
+		}
+	}
+	comps, _, err := tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range comps {
+		m.ComponentBuilds = append(m.ComponentBuilds, c.ID)
+	}
+	m.BuildRequires = buildRequiresOf(mb.Modulemd)
+	return m, nil
+}
+
+// NewComponentMessage renders c as MBS's component build JSON.
+func NewComponentMessage(c *ComponentBuild) *ComponentMessage {
+	m := &ComponentMessage{
+		ID: c.ID, Package: c.Package, Format: c.Format, TaskID: strOrNil(c.TaskID),
+		StateReason: strOrNil(c.StateReason), ModuleBuild: c.ModuleID, NVR: strOrNil(c.NVR),
+	}
+	if c.State != nil {
+		st := int(*c.State)
+		name := c.State.String()
+		m.State, m.StateName = &st, &name
+	}
+	return m
+}
+
+// buildRequiresOf reads xmd.mbs.buildrequires from a stored modulemd.
+func buildRequiresOf(yaml string) map[string]BuildRequire {
+	out := map[string]BuildRequire{}
+	if yaml == "" {
+		return out
+	}
+	s, err := decodeStream(yaml)
+	if err != nil {
+		return out
+	}
+	brs, _ := xmdGet(s.XMD, "mbs", "buildrequires").(map[string]any)
+	names := make([]string, 0, len(brs))
+	for n := range brs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		e, _ := brs[n].(map[string]any)
+		br := BuildRequire{
+			Stream: xmdString(e, "stream"), Version: xmdString(e, "version"),
+			Context: xmdString(e, "context"), Ref: xmdString(e, "ref"), KojiTag: xmdString(e, "koji_tag"),
+			FilteredRPMs: []string{},
+		}
+		if l, ok := e["filtered_rpms"].([]any); ok {
+			for _, v := range l {
+				if s, ok := v.(string); ok {
+					br.FilteredRPMs = append(br.FilteredRPMs, s)
+				}
+			}
+		}
+		out[n] = br
+	}
+	return out
+}
+
+// xmdString reads a scalar of an xmd map as a string.
+func xmdString(m map[string]any, key string) string {
+	switch v := m[key].(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Subscribe registers fn to receive every event after its state change is
+// committed, in commit order, from the goroutine of [Service.Run]. Delivery
+// is at least once: events still in the outbox when the service stops are
+// delivered again after a restart. The returned function unregisters fn.
+func (s *Service) Subscribe(fn func(Event)) (unsubscribe func()) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.nextSub++
+	id := s.nextSub
+	s.subs[id] = fn
+	return func() {
+		s.subMu.Lock()
+		delete(s.subs, id)
+		s.subMu.Unlock()
+	}
+}
+
+// publish records an event in the outbox; it is sent once tx commits.
+func (s *Service) publish(ctx context.Context, tx Tx, topic string, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", topic, err)
+	}
+	return tx.AddEvent(ctx, &Event{Topic: s.opts.TopicPrefix + topic, Time: s.now(), Body: b})
+}
+
+// dispatch publishes committed outbox rows to subscribers until ctx ends.
+func (s *Service) dispatch(ctx context.Context) {
+	for {
+		n, err := s.dispatchOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("event dispatch failed", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.outboxKick:
+		case <-time.After(s.opts.PollInterval):
+		}
+	}
+}
+
+func (s *Service) dispatchOnce(ctx context.Context) (int, error) {
+	var events []*Event
+	if err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		events, err = tx.PendingEvents(ctx, 500)
+		return err
+	}); err != nil || len(events) == 0 {
+		return 0, err
+	}
+	s.subMu.Lock()
+	subs := make([]func(Event), 0, len(s.subs))
+	keys := make([]int, 0, len(s.subs))
+	for k := range s.subs {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		subs = append(subs, s.subs[k])
+	}
+	s.subMu.Unlock()
+	ids := make([]int64, len(events))
+	for i, e := range events {
+		for _, fn := range subs {
+			fn(*e)
+		}
+		ids[i] = e.ID
+	}
+	return len(events), s.store.Update(ctx, func(tx Tx) error { return tx.MarkEventsSent(ctx, ids) })
+}
+
+// kickOutbox wakes the dispatcher after a commit.
+func (s *Service) kickOutbox() {
+	select {
+	case s.outboxKick <- struct{}{}:
+	default:
+	}
+}

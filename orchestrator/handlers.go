@@ -1,0 +1,609 @@
+package orchestrator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/resolver"
+)
+
+// handleInit runs stream expansion for a build in init: the build becomes
+// the first expanded context, further contexts become new builds, and each
+// gets its components recorded and moves to wait.
+func (s *Service) handleInit(ctx context.Context, mb *ModuleBuild) (stepResult, error) {
+	st, err := decodeStream(mb.Modulemd)
+	if err != nil {
+		return stepDone, s.fail(ctx, mb, "An unknown error occurred while validating the modulemd: "+err.Error())
+	}
+	exps, err := resolver.Expand(ctx, s.src, st, s.opts.Expand)
+	if ctx.Err() != nil {
+		return stepWait, ctx.Err()
+	}
+	if err != nil {
+		return stepDone, s.fail(ctx, mb, expansionReason(err))
+	}
+	if len(exps) == 0 {
+		return stepDone, s.fail(ctx, mb, "No dependency combination was satisfied. Please verify the buildrequires in your modulemd have previously been built.")
+	}
+	plans := make([][][]string, len(exps))
+	for i, e := range exps {
+		plans[i], err = resolver.Batches(e.Stream)
+		if err != nil {
+			return stepDone, s.fail(ctx, mb, "Cannot order the components: "+err.Error())
+		}
+	}
+	var failReason string
+	err = s.update(ctx, func(tx Tx) error {
+		failReason = ""
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State != StateInit {
+			return nil
+		}
+		var rows []*ModuleBuild
+		var rowExp []*resolver.Expansion
+		var rowPlan [][][]string
+		for i, e := range exps {
+			version := strconv.FormatUint(e.Stream.Version, 10)
+			context := e.Context
+			if cur.Scratch {
+				n, err := s.scratchSuffix(ctx, tx, cur, version, context)
+				if err != nil {
+					return err
+				}
+				context += "_" + strconv.Itoa(n)
+			}
+			dup, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{Name: cur.Name, Stream: cur.Stream, Version: version, Context: context})
+			if err != nil {
+				return err
+			}
+			if len(dup) > 0 && dup[0].ID != cur.ID {
+				msg := fmt.Sprintf("Module build %s:%s:%s:%s already exists (id %d, state %s)", cur.Name, cur.Stream, version, context, dup[0].ID, dup[0].State)
+				if i == 0 {
+					failReason = msg + "."
+					return nil
+				}
+				if err := s.logf(ctx, tx, cur.ID, 0, "%s; this expanded context is skipped.", msg); err != nil {
+					return err
+				}
+				continue
+			}
+			var row *ModuleBuild
+			if i == 0 {
+				row = cur
+			} else {
+				cp := *cur
+				cp.ID, cp.StateReason, cp.Batch = 0, "", 0
+				row = &cp
+			}
+			row.Version, row.Context = version, context
+			row.BuildContext, row.BuildContextNoBMS, row.RuntimeContext = e.BuildContext, e.BuildContextNoBMS, e.RuntimeContext
+			row.KojiTag = KojiTag(row.Name, row.Stream, row.Version, row.Context)
+			e.Stream.Context = context
+			if row.Modulemd, err = encodeStream(e.Stream); err != nil {
+				return err
+			}
+			if i == 0 {
+				if err := tx.UpdateModuleBuild(ctx, row); err != nil {
+					return err
+				}
+			} else {
+				row.TimeSubmitted, row.TimeModified = s.now(), s.now()
+				if err := tx.CreateModuleBuild(ctx, row); err != nil {
+					return err
+				}
+				if err := tx.AddModuleTrace(ctx, row.ID, StateTrace{Time: s.now(), State: StateInit}); err != nil {
+					return err
+				}
+			}
+			rows, rowExp, rowPlan = append(rows, row), append(rowExp, e), append(rowPlan, plans[i])
+		}
+		// The dist tag index is shared by all contexts: the lowest id.
+		index := rows[0].ID
+		for _, r := range rows {
+			index = min(index, r.ID)
+		}
+		for i, row := range rows {
+			row.DistTag = DistTag(s.opts.DistTagPrefix, s.marking(rowExp[i]), index, row.Name, row.Stream, row.Version, row.Context)
+			if err := s.recordComponents(ctx, tx, row, rowExp[i].Stream, rowPlan[i]); err != nil {
+				return err
+			}
+			if err := s.logf(ctx, tx, row.ID, 0, "Stream expansion chose %s; context %s.", describeBuildRequires(rowExp[i]), row.Context); err != nil {
+				return err
+			}
+			if err := s.transition(ctx, tx, row, StateWait, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return stepWait, err
+	}
+	if failReason != "" {
+		return stepDone, s.fail(ctx, mb, failReason)
+	}
+	return stepAgain, nil
+}
+
+// expansionReason turns a resolver error into the build's failure reason.
+func expansionReason(err error) string {
+	var nf *resolver.NotFoundError
+	if errors.As(err, &nf) {
+		return "Stream expansion failed: " + err.Error()
+	}
+	var ce *resolver.ConflictError
+	if errors.As(err, &ce) {
+		return "No dependency combination was satisfied: " + err.Error()
+	}
+	return "Stream expansion failed: " + err.Error()
+}
+
+// describeBuildRequires lists the chosen buildrequires as name:stream:version.
+func describeBuildRequires(e *resolver.Expansion) string {
+	if len(e.BuildRequires) == 0 {
+		return "no buildrequires"
+	}
+	var parts []string
+	for _, b := range e.BuildRequires {
+		parts = append(parts, b.NSVC())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// marking is the dist tag marking: the base module's
+// xmd.mbs.disttag_marking, else its stream.
+func (s *Service) marking(e *resolver.Expansion) string {
+	for _, base := range s.opts.BaseModules {
+		for _, b := range e.BuildRequires {
+			if b.Name != base {
+				continue
+			}
+			if m, ok := xmdGet(b.XMD, "mbs", "disttag_marking").(string); ok && m != "" {
+				return m
+			}
+			return b.Stream
+		}
+	}
+	return e.Stream.Stream
+}
+
+// scratchSuffix is 1 + the number of scratch builds of the same NSV whose
+// context starts with context.
+func (s *Service) scratchSuffix(ctx context.Context, tx Tx, mb *ModuleBuild, version, context string) (int, error) {
+	l, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{Name: mb.Name, Stream: mb.Stream, Version: version, Scratch: &mb.Scratch})
+	if err != nil {
+		return 0, err
+	}
+	n := 1
+	for _, o := range l {
+		if o.ID != mb.ID && strings.HasPrefix(o.Context, context) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// recordComponents creates the component builds of row: module-build-macros
+// alone in batch 1, then the RPM components from batch 2 in build order. A
+// resumed build keeps its components.
+func (s *Service) recordComponents(ctx context.Context, tx Tx, row *ModuleBuild, st *modulemd.Stream, plan [][]string) error {
+	have, _, err := tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: row.ID})
+	if err != nil {
+		return err
+	}
+	byName := map[string]*ComponentBuild{}
+	for _, c := range have {
+		byName[c.Package] = c
+	}
+	if len(st.Components.RPMs) == 0 {
+		return nil
+	}
+	want := []*ComponentBuild{{
+		ModuleID: row.ID, Package: MacrosPackage, Format: "rpms", Batch: 1, BuildTimeOnly: true, Weight: 1,
+	}}
+	for i, batch := range plan {
+		for _, name := range batch {
+			c := st.Components.RPMs[name]
+			commit, _ := xmdGet(st.XMD, "mbs", "rpms", name, "ref").(string)
+			if commit == "" {
+				return fmt.Errorf("component %s has no pinned ref in xmd.mbs.rpms", name)
+			}
+			want = append(want, &ComponentBuild{
+				ModuleID: row.ID, Package: name, Format: "rpms", Batch: i + 2,
+				SCMURL: s.componentRepo(name, c) + "?#" + commit, Ref: commit,
+				Buildonly: c.Buildonly, Weight: 1,
+			})
+		}
+	}
+	for _, w := range want {
+		if old := byName[w.Package]; old != nil {
+			if old.Batch != w.Batch || old.SCMURL != w.SCMURL || old.Ref != w.Ref {
+				return fmt.Errorf("component %s of the resumed module build %d differs from its previous record (batch, scmurl or ref)", w.Package, row.ID)
+			}
+			continue
+		}
+		if err := tx.CreateComponentBuild(ctx, w); err != nil {
+			return err
+		}
+		if err := tx.AddComponentTrace(ctx, w.ID, ComponentTrace{Time: s.now()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handleWait prepares the buildroot, decides component reuse, and starts
+// batch 1 (or jumps to the end when everything is reused).
+func (s *Service) handleWait(ctx context.Context, mb *ModuleBuild) (stepResult, error) {
+	st, err := decodeStream(mb.Modulemd)
+	if err != nil {
+		return stepDone, s.fail(ctx, mb, "An unknown error occurred while reading the modulemd: "+err.Error())
+	}
+	if err := s.b.Prepare(ctx, mb, st); err != nil {
+		if ctx.Err() != nil {
+			return stepWait, ctx.Err()
+		}
+		return stepDone, s.fail(ctx, mb, "Failed to prepare the buildroot: "+err.Error())
+	}
+	err = s.update(ctx, func(tx Tx) error {
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil || cur.State != StateWait {
+			return err
+		}
+		comps, _, err := tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: cur.ID})
+		if err != nil {
+			return err
+		}
+		if err := s.applyReuse(ctx, tx, cur, st, comps); err != nil {
+			return err
+		}
+		cur.Batch = 0
+		for _, c := range comps {
+			if c.State == nil || *c.State != ComponentComplete {
+				if cur.Batch == 0 || c.Batch < cur.Batch {
+					cur.Batch = c.Batch
+				}
+			}
+		}
+		if cur.Batch == 0 {
+			for _, c := range comps {
+				cur.Batch = max(cur.Batch, c.Batch)
+			}
+		}
+		return s.transition(ctx, tx, cur, StateBuild, "")
+	})
+	if err != nil {
+		return stepWait, err
+	}
+	return stepAgain, nil
+}
+
+// handleBuild drives the current batch: polls running components, submits
+// waiting ones within the concurrency limit, and when the batch is over
+// fails the module, or makes the batch available and moves on, or
+// finalizes.
+func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult, error) {
+	var comps []*ComponentBuild
+	if err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID})
+		return err
+	}); err != nil {
+		return stepWait, err
+	}
+	var cur []*ComponentBuild
+	for _, c := range comps {
+		if c.Batch == mb.Batch {
+			cur = append(cur, c)
+		}
+	}
+	if len(cur) == 0 {
+		return s.nextBatch(ctx, mb, comps)
+	}
+
+	// Poll running components.
+	var changed []*ComponentBuild
+	var freed int
+	for _, c := range cur {
+		if c.State == nil || *c.State != ComponentBuilding || c.ReusedComponentID != 0 {
+			continue
+		}
+		res, err := s.b.Poll(ctx, mb, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return stepWait, ctx.Err()
+			}
+			s.log.Warn("poll component build", "module", mb.ID, "package", c.Package, "task", c.TaskID, "err", err)
+			continue
+		}
+		if res.State == ComponentBuilding {
+			continue
+		}
+		c.State = componentState(res.State)
+		c.NVR, c.RPMs, c.Licenses = res.NVR, res.RPMs, res.Licenses
+		c.StateReason = res.Reason
+		changed = append(changed, c)
+		freed++
+	}
+
+	// Submit waiting components, heaviest first, within the global limit.
+	waiting := slices.DeleteFunc(slices.Clone(cur), func(c *ComponentBuild) bool { return c.State != nil })
+	slices.SortStableFunc(waiting, func(a, b *ComponentBuild) int {
+		if c := cmp.Compare(b.Weight, a.Weight); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Package, b.Package)
+	})
+	s.releaseSlots(freed)
+	var submitted int
+	for _, c := range waiting {
+		if !s.acquireSlot() {
+			break
+		}
+		task, err := s.b.Submit(ctx, mb, c)
+		if err != nil {
+			s.releaseSlots(1)
+			if ctx.Err() != nil {
+				break
+			}
+			c.State = componentState(ComponentFailed)
+			c.StateReason = "Failed to submit the build: " + err.Error()
+		} else {
+			c.State = componentState(ComponentBuilding)
+			c.TaskID = task
+			c.StateReason = ""
+			submitted++
+		}
+		changed = append(changed, c)
+	}
+	if len(changed) > 0 {
+		err := s.update(ctx, func(tx Tx) error {
+			for _, c := range changed {
+				if err := s.setComponent(ctx, tx, c, c.State, c.StateReason); err != nil {
+					return err
+				}
+				if c.State != nil && *c.State == ComponentFailed && c.StateReason != "" {
+					if err := s.logf(ctx, tx, mb.ID, c.ID, "%s failed: %s", c.Package, c.StateReason); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return stepWait, err
+		}
+		if ctx.Err() != nil {
+			return stepWait, ctx.Err()
+		}
+		return stepAgain, nil
+	}
+	for _, c := range cur {
+		if c.Unbuilt() {
+			return stepWait, nil
+		}
+	}
+
+	// The batch is over.
+	var failed []string
+	var built []*ComponentBuild
+	for _, c := range cur {
+		switch *c.State {
+		case ComponentComplete:
+			built = append(built, c)
+		default:
+			failed = append(failed, c.Package)
+		}
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return stepDone, s.fail(ctx, mb, fmt.Sprintf("Component(s) %s failed to build.", strings.Join(failed, ", ")))
+	}
+	if err := s.b.FinishBatch(ctx, mb, mb.Batch, built); err != nil {
+		if ctx.Err() != nil {
+			return stepWait, ctx.Err()
+		}
+		return stepDone, s.fail(ctx, mb, fmt.Sprintf("Failed to make batch %d available: %v", mb.Batch, err))
+	}
+	return s.nextBatch(ctx, mb, comps)
+}
+
+// nextBatch moves to the next batch that has components, or finalizes.
+func (s *Service) nextBatch(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) (stepResult, error) {
+	next := 0
+	for _, c := range comps {
+		if c.Batch > mb.Batch && (next == 0 || c.Batch < next) {
+			next = c.Batch
+		}
+	}
+	if next == 0 {
+		return s.finalize(ctx, mb, comps)
+	}
+	err := s.update(ctx, func(tx Tx) error {
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil || cur.State != StateBuild || cur.Batch != mb.Batch {
+			return err
+		}
+		cur.Batch = next
+		cur.TimeModified = s.now()
+		return tx.UpdateModuleBuild(ctx, cur)
+	})
+	if err != nil {
+		return stepWait, err
+	}
+	return stepAgain, nil
+}
+
+// finalize fills the final modulemd (artifacts, content licences), lets the
+// builder publish it, and moves the build to done and, unless scratch, to
+// ready.
+func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) (stepResult, error) {
+	st, err := decodeStream(mb.Modulemd)
+	if err != nil {
+		return stepDone, s.fail(ctx, mb, "An unknown error occurred while reading the modulemd: "+err.Error())
+	}
+	var built []*ComponentBuild
+	for _, c := range comps {
+		if !c.BuildTimeOnly && c.State != nil && *c.State == ComponentComplete {
+			built = append(built, c)
+		}
+	}
+	fillArtifacts(st, built)
+	final := st.Clone()
+	if x, ok := final.XMD.(map[string]any); ok {
+		delete(x, "mbs")
+		if len(x) == 0 {
+			final.XMD = nil
+		}
+	}
+	pub, err := s.b.Finalize(ctx, mb, final, built)
+	if err != nil {
+		if ctx.Err() != nil {
+			return stepWait, ctx.Err()
+		}
+		return stepDone, s.fail(ctx, mb, "Failed to publish the module: "+err.Error())
+	}
+	y, err := encodeStream(st)
+	if err != nil {
+		return stepDone, s.fail(ctx, mb, "An unknown error occurred while writing the final modulemd: "+err.Error())
+	}
+	err = s.update(ctx, func(tx Tx) error {
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil || cur.State != StateBuild {
+			return err
+		}
+		cur.Publication = pub
+		cur.Modulemd = y
+		if err := s.transition(ctx, tx, cur, StateDone, ""); err != nil {
+			return err
+		}
+		if !cur.Scratch {
+			return s.transition(ctx, tx, cur, StateReady, "")
+		}
+		return nil
+	})
+	if err != nil {
+		return stepWait, err
+	}
+	s.log.Info("module build finished", "id", mb.ID, "nsvc", mb.NSVC(), "repository", pub.Repository)
+	return stepDone, nil
+}
+
+// fillArtifacts sets artifacts.rpms (without filtered RPMs and the output of
+// buildonly components) and license.content from the component results.
+func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) {
+	var rpms, lic []string
+	for _, c := range built {
+		lic = append(lic, c.Licenses...)
+		for _, r := range c.RPMs {
+			if c.Buildonly {
+				continue
+			}
+			if n, err := modulemd.ParseNEVRA(r); err == nil && slices.Contains(st.Filter, n.Name) && n.Arch != "src" {
+				continue
+			}
+			rpms = append(rpms, r)
+		}
+	}
+	slices.Sort(rpms)
+	slices.Sort(lic)
+	st.Artifacts.RPMs = slices.Compact(rpms)
+	st.License.Content = slices.Compact(lic)
+}
+
+// acquireSlot takes one of the global concurrent-build slots.
+func (s *Service) acquireSlot() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.building >= s.opts.Concurrency {
+		return false
+	}
+	s.building++
+	return true
+}
+
+func (s *Service) releaseSlots(n int) {
+	if n == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.building = max(0, s.building-n)
+	s.mu.Unlock()
+	s.progress()
+}
+
+// Cancel fails an unfinished module build on a user's request ("Canceled
+// by <user>.") and cancels its running component builds. Only builds in
+// init, wait or build can be canceled (ErrInvalid otherwise).
+func (s *Service) Cancel(ctx context.Context, id int64, user string) (*ModuleBuild, error) {
+	m := s.lock(id)
+	m.Lock()
+	defer m.Unlock()
+	var mb *ModuleBuild
+	err := s.update(ctx, func(tx Tx) error {
+		var err error
+		mb, err = tx.ModuleBuild(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !mb.State.Active() {
+			return reqErr(ErrInvalid, "To cancel a module build, it must be in one of the following states: build, init, wait")
+		}
+		return s.transition(ctx, tx, mb, StateFailed, "Canceled by "+user+".")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("module build canceled", "id", id, "by", user)
+	if err := s.cleanupFailed(ctx, id); err != nil {
+		return mb, err
+	}
+	return s.Get(ctx, id)
+}
+
+// cleanupFailed cancels the running components of a failed build and marks
+// every unbuilt component failed with the module's reason.
+func (s *Service) cleanupFailed(ctx context.Context, id int64) error {
+	var mb *ModuleBuild
+	var comps []*ComponentBuild
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if mb, err = tx.ModuleBuild(ctx, id); err != nil {
+			return err
+		}
+		comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: id, States: []ComponentState{ComponentBuilding}, Waiting: true})
+		return err
+	})
+	if err != nil || len(comps) == 0 {
+		return err
+	}
+	var errs []error
+	freed := 0
+	for _, c := range comps {
+		if c.State != nil && c.ReusedComponentID == 0 {
+			if err := s.b.Cancel(ctx, mb, c); err != nil {
+				errs = append(errs, fmt.Errorf("cancel %s: %w", c.Package, err))
+			}
+			freed++
+		}
+	}
+	s.releaseSlots(freed)
+	err = s.update(ctx, func(tx Tx) error {
+		for _, c := range comps {
+			if err := s.setComponent(ctx, tx, c, componentState(ComponentFailed), mb.StateReason); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return errors.Join(append(errs, err)...)
+}

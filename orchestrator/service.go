@@ -1,0 +1,551 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/modkit/modkit/internal/scm"
+	"github.com/modkit/modkit/resolver"
+)
+
+// SCM is the git access the service needs at submit time; *scm.Git (the
+// default) implements it.
+type SCM interface {
+	// ResolveRef resolves a branch, tag or commit ("" = HEAD) to a commit.
+	ResolveRef(ctx context.Context, repo, ref string) (string, error)
+	// CommitTime returns the committer time of a commit.
+	CommitTime(ctx context.Context, repo, commit string) (time.Time, error)
+	// ReadFile returns a file of a commit.
+	ReadFile(ctx context.Context, repo, commit, path string) ([]byte, error)
+}
+
+// Rebuild strategies (MBS's names).
+const (
+	RebuildAll             = "all"
+	RebuildChangedAndAfter = "changed-and-after"
+	RebuildOnlyChanged     = "only-changed"
+)
+
+// RebuildStrategies describes the rebuild strategies, sorted by name.
+var RebuildStrategies = []struct{ Name, Description string }{
+	{RebuildAll, "All components will be rebuilt"},
+	{RebuildChangedAndAfter, "All components that have changed and those in subsequent batches will be rebuilt"},
+	{RebuildOnlyChanged, "All changed components will be rebuilt"},
+}
+
+// Options configure a [Service]. Store and Builder are required.
+type Options struct {
+	Store   Store
+	Builder Builder
+	// Source finds the modules a submitted module may buildrequire; nil =
+	// the store's own ready builds ([NewDBSource]).
+	Source resolver.Source
+	// Expand adjusts stream expansion (allow incompatible base modules,
+	// default streams, ...); nil = MBS's defaults. BaseModuleNames is
+	// taken from BaseModules.
+	Expand *resolver.ExpandOptions
+	// SCM reads module definitions and pins component refs; nil = the
+	// git binary (internal/scm).
+	SCM SCM
+	// Logger receives operational logs; nil = slog.Default().
+	Logger *slog.Logger
+	// Concurrency is the most components building at once across all
+	// module builds; default 5 (MBS's NUM_CONCURRENT_BUILDS).
+	Concurrency int
+	// PollInterval is the longest wait between two polls of a running
+	// component build (polls back off from 2 ms up to it); default 1 s.
+	PollInterval time.Duration
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// DistTagPrefix starts the dist tag after the dot; default "module+".
+	DistTagPrefix string
+	// DefaultRebuildStrategy applies when a submit names none; default
+	// "changed-and-after".
+	DefaultRebuildStrategy string
+	// DefaultRPMRepository is prepended to a component's name when its
+	// repository is not given (MBS's RPMS_DEFAULT_REPOSITORY, e.g.
+	// "https://src.fedoraproject.org/rpms/"); empty = a repository is
+	// required.
+	DefaultRPMRepository string
+	// BaseModules are the base module names; default ["platform"].
+	BaseModules []string
+	// TopicPrefix is prepended to event topics (e.g.
+	// "org.example.prod.mbs.").
+	TopicPrefix string
+}
+
+// Service is the module build service. Submit, Cancel and the read calls
+// may be used from any goroutine; Run does the work.
+type Service struct {
+	opts  Options
+	store Store
+	b     Builder
+	src   resolver.Source
+	scm   SCM
+	log   *slog.Logger
+
+	subMu   sync.Mutex
+	subs    map[int]func(Event)
+	nextSub int
+
+	outboxKick chan struct{}
+
+	mu       sync.Mutex
+	locks    map[int64]*sync.Mutex // per module build
+	workers  map[int64]bool        // module builds with a running worker
+	building int                   // components in BUILDING (global limit)
+	changed  chan struct{}         // closed and replaced on any progress
+	running  bool
+}
+
+// NewService returns a service over opts.Store and opts.Builder.
+func NewService(opts *Options) (*Service, error) {
+	if opts == nil || opts.Store == nil || opts.Builder == nil {
+		return nil, errors.New("orchestrator: NewService needs Options.Store and Options.Builder")
+	}
+	o := *opts
+	if o.Concurrency <= 0 {
+		o.Concurrency = 5
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.DistTagPrefix == "" {
+		o.DistTagPrefix = "module+"
+	}
+	if o.DefaultRebuildStrategy == "" {
+		o.DefaultRebuildStrategy = RebuildChangedAndAfter
+	}
+	if len(o.BaseModules) == 0 {
+		o.BaseModules = []string{"platform"}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Service{
+		opts: o, store: o.Store, b: o.Builder, src: o.Source, scm: o.SCM, log: o.Logger,
+		subs: map[int]func(Event){}, outboxKick: make(chan struct{}, 1),
+		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, changed: make(chan struct{}),
+	}
+	if s.src == nil {
+		s.src = NewDBSource(o.Store)
+	}
+	if s.scm == nil {
+		s.scm = scm.Default
+	}
+	eo := resolver.ExpandOptions{}
+	if o.Expand != nil {
+		eo = *o.Expand
+	}
+	eo.BaseModuleNames = o.BaseModules
+	s.opts.Expand = &eo
+	return s, nil
+}
+
+// Store returns the service's store, for read access (the REST API reads
+// through it).
+func (s *Service) Store() Store { return s.store }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// lock returns the mutex of a module build; every change to a module build
+// and its components happens under it.
+func (s *Service) lock(id int64) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.locks[id]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.locks[id] = m
+	}
+	return m
+}
+
+// progress wakes every waiting worker.
+func (s *Service) progress() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Service) changedCh() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Run works on module builds until ctx is done: it first reconciles every
+// unfinished build left in the store (a restarted service resumes them,
+// polling the builder for components submitted before the restart), then
+// picks up new submissions. It also publishes committed events to
+// subscribers. Run returns ctx's error, or an error if the store cannot be
+// read at start.
+func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.running {
+		s.mu.Unlock()
+		return errors.New("orchestrator: Run called twice")
+	}
+	s.running = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
+
+	if err := s.recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.dispatch(ctx)
+	}()
+	defer wg.Wait()
+
+	for {
+		ch := s.changedCh()
+		if err := s.startWorkers(ctx, &wg); err != nil && ctx.Err() == nil {
+			s.log.Warn("list active module builds", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-time.After(s.opts.PollInterval):
+		}
+	}
+}
+
+// recover counts the components still building (they hold concurrency
+// slots) and finishes the cancellation of failed builds whose components
+// were left building by a crash.
+func (s *Service) recover(ctx context.Context) error {
+	var building []*ComponentBuild
+	failed := map[int64]*ModuleBuild{}
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		building, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{States: []ComponentState{ComponentBuilding}})
+		if err != nil {
+			return err
+		}
+		for _, c := range building {
+			mb, err := tx.ModuleBuild(ctx, c.ModuleID)
+			if err != nil {
+				return err
+			}
+			if mb.State == StateFailed {
+				failed[mb.ID] = mb
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("orchestrator: read unfinished builds: %w", err)
+	}
+	s.mu.Lock()
+	s.building = 0
+	for _, c := range building {
+		if failed[c.ModuleID] == nil {
+			s.building++
+		}
+	}
+	s.mu.Unlock()
+	for _, mb := range failed {
+		if err := s.cleanupFailed(ctx, mb.ID); err != nil {
+			s.log.Warn("cancel components of failed module build", "id", mb.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
+	var active []*ModuleBuild
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		active, _, err = tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
+			States: []ModuleState{StateInit, StateWait, StateBuild}, OrderBy: []Order{{Field: "id"}},
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, mb := range active {
+		s.mu.Lock()
+		if s.workers[mb.ID] {
+			s.mu.Unlock()
+			continue
+		}
+		s.workers[mb.ID] = true
+		s.mu.Unlock()
+		wg.Add(1)
+		go func(id int64) {
+			defer wg.Done()
+			s.work(ctx, id)
+			s.mu.Lock()
+			delete(s.workers, id)
+			s.mu.Unlock()
+			s.progress()
+		}(mb.ID)
+	}
+	return nil
+}
+
+// work advances one module build until it leaves the active states or ctx
+// ends.
+func (s *Service) work(ctx context.Context, id int64) {
+	delay := 2 * time.Millisecond
+	for ctx.Err() == nil {
+		ch := s.changedCh()
+		m := s.lock(id)
+		m.Lock()
+		res, err := s.step(ctx, id)
+		m.Unlock()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("module build step failed; retrying", "id", id, "err", err)
+			res = stepWait
+		}
+		switch res {
+		case stepDone:
+			return
+		case stepAgain:
+			delay = 2 * time.Millisecond
+			continue
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-ch:
+			t.Stop()
+		case <-t.C:
+			delay = min(delay*2, s.opts.PollInterval)
+		}
+	}
+}
+
+type stepResult int
+
+const (
+	stepAgain stepResult = iota // progress was made; step again now
+	stepWait                    // waiting for the builder or a slot
+	stepDone                    // the build left the active states
+)
+
+// step does one unit of work on a module build.
+func (s *Service) step(ctx context.Context, id int64) (stepResult, error) {
+	var mb *ModuleBuild
+	if err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		mb, err = tx.ModuleBuild(ctx, id)
+		return err
+	}); err != nil {
+		return stepWait, err
+	}
+	switch mb.State {
+	case StateInit:
+		return s.handleInit(ctx, mb)
+	case StateWait:
+		return s.handleWait(ctx, mb)
+	case StateBuild:
+		return s.handleBuild(ctx, mb)
+	default:
+		return stepDone, nil
+	}
+}
+
+// update runs fn in a store transaction and, once committed, wakes the
+// event dispatcher and the workers.
+func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
+	if err := s.store.Update(ctx, fn); err != nil {
+		return err
+	}
+	s.kickOutbox()
+	s.progress()
+	return nil
+}
+
+// transition moves mb to state `to` inside tx: it checks the move is
+// allowed, records the trace, updates the times and publishes
+// module.state.change.
+func (s *Service) transition(ctx context.Context, tx Tx, mb *ModuleBuild, to ModuleState, reason string) error {
+	if !CanTransition(mb.State, to) {
+		return fmt.Errorf("%w: module build %d cannot go from %s to %s", ErrConflict, mb.ID, mb.State, to)
+	}
+	now := s.now()
+	mb.State = to
+	if reason != "" {
+		mb.StateReason = reason
+	}
+	mb.TimeModified = now
+	switch to {
+	case StateDone, StateFailed:
+		mb.TimeCompleted = now
+	case StateInit, StateWait:
+		mb.TimeCompleted = time.Time{}
+	}
+	if err := tx.UpdateModuleBuild(ctx, mb); err != nil {
+		return err
+	}
+	if err := tx.AddModuleTrace(ctx, mb.ID, StateTrace{Time: now, State: to, Reason: reason}); err != nil {
+		return err
+	}
+	msg, err := NewModuleMessage(ctx, tx, mb)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, TopicModuleStateChange, msg)
+}
+
+// setComponent writes c with a new state, records the trace and publishes
+// component.state.change.
+func (s *Service) setComponent(ctx context.Context, tx Tx, c *ComponentBuild, state *ComponentState, reason string) error {
+	c.State = state
+	c.StateReason = reason
+	if err := tx.UpdateComponentBuild(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddComponentTrace(ctx, c.ID, ComponentTrace{Time: s.now(), State: state, Reason: reason, TaskID: c.TaskID}); err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, TopicComponentStateChange, NewComponentMessage(c))
+}
+
+// logf records a user-visible log message.
+func (s *Service) logf(ctx context.Context, tx Tx, moduleID, componentID int64, format string, args ...any) error {
+	return tx.AddLogMessage(ctx, &LogMessage{ModuleID: moduleID, ComponentID: componentID, Time: s.now(), Message: fmt.Sprintf(format, args...)})
+}
+
+// fail moves mb to failed with reason (in its own transaction).
+func (s *Service) fail(ctx context.Context, mb *ModuleBuild, reason string) error {
+	s.log.Info("module build failed", "id", mb.ID, "nsvc", mb.NSVC(), "reason", reason)
+	err := s.update(ctx, func(tx Tx) error {
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State == StateFailed {
+			return nil
+		}
+		if err := s.transition(ctx, tx, cur, StateFailed, reason); err != nil {
+			return err
+		}
+		*mb = *cur
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.cleanupFailed(ctx, mb.ID)
+}
+
+// Get returns a module build.
+func (s *Service) Get(ctx context.Context, id int64) (*ModuleBuild, error) {
+	var mb *ModuleBuild
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		mb, err = tx.ModuleBuild(ctx, id)
+		return err
+	})
+	return mb, err
+}
+
+// List returns the module builds matching f and the total number of
+// matches before f.Limit and f.Offset.
+func (s *Service) List(ctx context.Context, f *ModuleBuildFilter) ([]*ModuleBuild, int, error) {
+	var out []*ModuleBuild
+	var total int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, total, err = tx.ListModuleBuilds(ctx, f)
+		return err
+	})
+	return out, total, err
+}
+
+// Components returns the component builds matching f and the total number
+// of matches.
+func (s *Service) Components(ctx context.Context, f *ComponentBuildFilter) ([]*ComponentBuild, int, error) {
+	var out []*ComponentBuild
+	var total int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, total, err = tx.ListComponentBuilds(ctx, f)
+		return err
+	})
+	return out, total, err
+}
+
+// Messages returns the log messages matching f, newest first, and the total.
+func (s *Service) Messages(ctx context.Context, f *LogMessageFilter) ([]*LogMessage, int, error) {
+	var out []*LogMessage
+	var total int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, total, err = tx.LogMessages(ctx, f)
+		return err
+	})
+	return out, total, err
+}
+
+// Siblings returns the module builds of the same submission as id (the
+// other expanded contexts), id's own build included, by id.
+func (s *Service) Siblings(ctx context.Context, id int64) ([]*ModuleBuild, error) {
+	var out []*ModuleBuild
+	err := s.store.View(ctx, func(tx Tx) error {
+		mb, err := tx.ModuleBuild(ctx, id)
+		if err != nil {
+			return err
+		}
+		out, _, err = tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
+			Name: mb.Name, Stream: mb.Stream, SourceVersion: mb.SourceVersion, Scratch: &mb.Scratch,
+			OrderBy: []Order{{Field: "id"}},
+		})
+		return err
+	})
+	return out, err
+}
+
+// Wait blocks until module build id and every sibling created by its
+// stream expansion have finished (ready, done for scratch builds, or
+// failed), and returns them. Run must be running, in this process or
+// another one sharing the store.
+func (s *Service) Wait(ctx context.Context, id int64) ([]*ModuleBuild, error) {
+	for {
+		ch := s.changedCh()
+		sibs, err := s.Siblings(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		finished := true
+		for _, mb := range sibs {
+			if !mb.State.Terminal() || (mb.State == StateDone && !mb.Scratch) {
+				finished = false
+			}
+		}
+		if finished {
+			return sibs, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ch:
+		case <-time.After(s.opts.PollInterval):
+		}
+	}
+}
