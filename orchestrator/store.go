@@ -117,14 +117,14 @@ type ModuleBuildFilter struct {
 
 // ComponentBuildFilter selects component builds.
 type ComponentBuildFilter struct {
-	IDs                        []int64
-	ModuleID                   int64
-	Package, Format, SCMURL    string
-	Ref, TaskID, NVR           string
-	StateReason                string
-	Batch                      *int
-	BuildTimeOnly, Buildonly   *bool
-	ReusedComponentID          *int64
+	IDs                      []int64
+	ModuleID                 int64
+	Package, Format, SCMURL  string
+	Ref, TaskID, NVR         string
+	StateReason              string
+	Batch                    *int
+	BuildTimeOnly, Buildonly *bool
+	ReusedComponentID        *int64
 	// States matches any of the listed states; Waiting also matches
 	// components not yet submitted. Both empty = any.
 	States  []ComponentState
