@@ -222,7 +222,7 @@ func AddModulesMetadata(ctx context.Context, dir string, modulesYAML []byte) err
 	}
 	repodata := filepath.Join(dir, "repodata")
 	if href, _ := modulesHref(dir); href != "" {
-		if err := run(ctx, "modifyrepo_c", "--quiet", "--remove", "modules", repodata); err != nil {
+		if err := run(ctx, "modifyrepo_c", "--remove", "modules", repodata); err != nil {
 			return err
 		}
 	}
@@ -236,7 +236,7 @@ func AddModulesMetadata(ctx context.Context, dir string, modulesYAML []byte) err
 	if err := os.WriteFile(p, modulesYAML, 0o644); err != nil {
 		return fmt.Errorf("pungi: %w", err)
 	}
-	return run(ctx, "modifyrepo_c", "--quiet", "--mdtype=modules", "--compress-type=gz", p, repodata)
+	return run(ctx, "modifyrepo_c", "--mdtype=modules", "--compress-type=gz", p, repodata)
 }
 
 // ReadModulesMetadata returns the (decompressed) modules metadata of the

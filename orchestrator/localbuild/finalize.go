@@ -172,3 +172,35 @@ func linkOrCopy(src, dst string) error {
 	}
 	return writeFileAtomic(dst, data)
 }
+
+// DefaultsFrom returns the defaults a module definition file carries: its
+// modulemd-defaults documents, and for a packager v3 document without one,
+// the defaults its default profiles imply (profiles only, no default
+// stream, as libmodulemd converts them).
+func DefaultsFrom(docs []modulemd.Document) ([]*modulemd.Defaults, error) {
+	var out []*modulemd.Defaults
+	have := map[string]bool{}
+	for _, d := range docs {
+		if d, ok := d.(*modulemd.Defaults); ok {
+			out = append(out, d)
+			have[d.Module] = true
+		}
+	}
+	for _, d := range docs {
+		p, ok := d.(*modulemd.Packager)
+		if !ok || p.MDVersionNumber < 3 {
+			continue
+		}
+		idx, err := p.ToIndex()
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range idx.ModuleNames() {
+			if def := idx.Defaults(name); def != nil && !have[name] {
+				out = append(out, def)
+				have[name] = true
+			}
+		}
+	}
+	return out, nil
+}
