@@ -12,30 +12,30 @@ import (
 // block, every combination tried and what ruled it out.
 type ConflictError struct {
 	// Module is name:stream of the module being expanded.
-	Module string
-	Blocks []BlockConflict
+	Module string          `json:"module"`
+	Blocks []BlockConflict `json:"blocks"`
 }
 
 // BlockConflict explains one dependency block that cannot be satisfied.
 type BlockConflict struct {
 	// Block is the index of the dependency block.
-	Block int
+	Block int `json:"block"`
 	// BuildRequires are the block's buildrequires after stream expansion.
-	BuildRequires map[string][]string `json:",omitempty"`
+	BuildRequires map[string][]string `json:"buildrequires,omitempty"`
 	// Missing lists buildrequires with no candidate build at all.
-	Missing []string `json:",omitempty"`
+	Missing []string `json:"missing,omitempty"`
 	// Attempts are the combinations tried, one per combination of streams.
-	Attempts []Attempt `json:",omitempty"`
+	Attempts []Attempt `json:"attempts,omitempty"`
 }
 
 // Attempt is one combination of builds (one per buildrequired module) and
 // the reasons it failed.
 type Attempt struct {
 	// Combination lists the NSVCs tried, base modules first.
-	Combination []string
+	Combination []string `json:"combination"`
 	// Conflicts are sentences such as "nodejs:12 requires platform:[f30];
 	// this block buildrequires platform:f29".
-	Conflicts []string
+	Conflicts []string `json:"conflicts"`
 }
 
 // Error implements error; it renders the whole explanation.

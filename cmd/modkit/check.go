@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modkit/modkit/resolver"
+)
+
+func init() {
+	register("check", "CI check: validate a module, expand it against indexes, plan its batches", runCheck)
+}
+
+// resolveFlags are the options check and expand share.
+type resolveFlags struct {
+	against   []string
+	overrides []string
+	jsonOut   bool
+	strict    bool
+}
+
+func (r *resolveFlags) add(fs *flag.FlagSet) {
+	fs.Func("against", "module metadata to build against: modules.yaml (compressed or not) or a repository directory; repeatable, and further PATH arguments are added", func(v string) error {
+		r.against = append(r.against, v)
+		return nil
+	})
+	fs.Func("buildrequire", "override the stream list of a buildrequired module: NAME:STREAM[,STREAM...]; repeatable", func(v string) error {
+		r.overrides = append(r.overrides, v)
+		return nil
+	})
+	fs.BoolVar(&r.jsonOut, "json", false, "print JSON")
+	fs.BoolVar(&r.strict, "strict", false, "refuse unknown keys in the indexes")
+}
+
+// parse returns the module path and the check options.
+func (r *resolveFlags) parse(fs *flag.FlagSet, args []string) (string, *resolver.CheckOptions, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return "", nil, usageError("%s: a MODULE.yaml argument is required", fs.Name())
+	}
+	r.against = append(r.against, pos[1:]...)
+	if len(r.against) == 0 {
+		return "", nil, usageError("%s: give at least one index with --against PATH", fs.Name())
+	}
+	opts := &resolver.CheckOptions{Load: &resolver.LoadOptions{Strict: r.strict}, Expand: &resolver.ExpandOptions{}}
+	for _, o := range r.overrides {
+		name, streams, ok := strings.Cut(o, ":")
+		if !ok || name == "" || streams == "" {
+			return "", nil, usageError("%s: --buildrequire %q: expected NAME:STREAM[,STREAM...]", fs.Name(), o)
+		}
+		if opts.Expand.BuildRequireOverrides == nil {
+			opts.Expand.BuildRequireOverrides = map[string][]string{}
+		}
+		opts.Expand.BuildRequireOverrides[name] = strings.Split(streams, ",")
+	}
+	return pos[0], opts, nil
+}
+
+func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var rf resolveFlags
+	fs := newFlags("check", "check MODULE.yaml --against PATH... [--json]", `
+Validates MODULE.yaml (a module stream or packager document), expands it the
+way the Module Build Service would against the given indexes and prints each
+resulting build with its contexts, resolved buildrequires and component
+batches. Exit status 1 when the module is invalid or cannot be satisfied;
+the explanation lists every combination of streams that was tried.`, stderr)
+	rf.add(fs)
+	path, opts, err := rf.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	plan, err := resolver.Check(ctx, path, rf.against, opts)
+	if err != nil {
+		return resolveFailure(stdout, rf.jsonOut, err)
+	}
+	if rf.jsonOut {
+		return writeJSON(stdout, plan)
+	}
+	return plan.WriteText(stdout)
+}
+
+// resolveFailure reports a failed check or expansion: in JSON mode as
+// {"error": ..., "conflict": ...} on stdout; exit status 1 either way.
+func resolveFailure(stdout io.Writer, jsonOut bool, err error) error {
+	if jsonOut {
+		out := struct {
+			Error    string                  `json:"error"`
+			Conflict *resolver.ConflictError `json:"conflict,omitempty"`
+		}{Error: err.Error()}
+		var ce *resolver.ConflictError
+		if errors.As(err, &ce) {
+			out.Conflict = ce
+		}
+		if werr := writeJSON(stdout, out); werr != nil {
+			return werr
+		}
+		return &exitError{Code: 1}
+	}
+	return &exitError{Code: 1, Msg: err.Error()}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}
