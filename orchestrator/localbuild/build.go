@@ -48,7 +48,10 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	fmt.Fprintf(logf, "# %s of module %s, attempt %d, started %s\n", c.Package, mb.NSVC(), r.Attempt, time.Now().UTC().Format(time.RFC3339))
 
 	// Sources.
-	if err := b.fetch(ctx, mb, c, src); err != nil {
+	done := b.tool()
+	err = b.fetch(ctx, mb, c, src)
+	done()
+	if err != nil {
 		fmt.Fprintf(logf, "%v\n", err)
 		return fail("fetching the sources of %s: %v", c.Package, err)
 	}
@@ -69,14 +72,19 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 		"--define", "_build_id_links none", "--load", b.macrosFile(mb)}
 
 	// BuildRequires.
+	done = b.tool()
 	needed, err := b.checkBuildRequires(ctx, mb, spec, macros, logf)
+	if err == nil && len(needed) > 0 {
+		err = installSysroot(ctx, sysroot, needed, logf)
+		if err != nil {
+			err = fmt.Errorf("preparing the buildroot: %w", err)
+		}
+	}
+	done()
 	if err != nil {
 		return fail("%s: %v", c.Package, err)
 	}
 	if len(needed) > 0 {
-		if err := installSysroot(ctx, sysroot, needed, logf); err != nil {
-			return fail("%s: preparing the buildroot: %v", c.Package, err)
-		}
 		macros = append(macros, "--define", "modkit_sysroot "+sysroot)
 	}
 
@@ -84,6 +92,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	args := append([]string{"-ba", "--nodeps"}, macros...)
 	args = append(args, spec)
 	fmt.Fprintf(logf, "$ rpmbuild %s\n", strings.Join(args, " "))
+	endRPM, endExt := b.rpmbuild.start(), b.external.start()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "rpmbuild", args...)
 	cmd.Dir = src
@@ -94,7 +103,8 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	setProcessGroup(cmd)
 	err = cmd.Run()
 	elapsed := time.Since(start)
-	b.rpmbuildNanos.Add(int64(elapsed))
+	endRPM()
+	endExt()
 	b.builds.Add(1)
 	r.RPMBuildSeconds = elapsed.Seconds()
 	fmt.Fprintf(logf, "# rpmbuild took %.2f s\n", elapsed.Seconds())
@@ -113,9 +123,9 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	if len(files) == 0 {
 		return fail("rpmbuild produced no RPMs for %s", c.Package)
 	}
-	t0 := time.Now()
+	done = b.tool()
 	rpms, err := pungi.ReadRPMs(ctx, files)
-	b.repoNanos.Add(int64(time.Since(t0)))
+	done()
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -67,10 +67,50 @@ type Builder struct {
 	mu     sync.Mutex
 	active map[string]*job // component dir → running build
 
-	rpmbuildNanos atomic.Int64
-	repoNanos     atomic.Int64
-	builds        atomic.Int64
+	builds   atomic.Int64
+	rpmbuild busy // wall time with an rpmbuild running
+	external busy // wall time with any program running (rpmbuild included)
 }
+
+// busy measures the wall time during which at least one of possibly
+// overlapping activities runs.
+type busy struct {
+	mu      sync.Mutex
+	running int
+	since   time.Time
+	total   time.Duration
+}
+
+// start marks an activity as running; the returned function ends it.
+func (u *busy) start() func() {
+	u.mu.Lock()
+	if u.running == 0 {
+		u.since = time.Now()
+	}
+	u.running++
+	u.mu.Unlock()
+	return func() {
+		u.mu.Lock()
+		u.running--
+		if u.running == 0 {
+			u.total += time.Since(u.since)
+		}
+		u.mu.Unlock()
+	}
+}
+
+func (u *busy) get() time.Duration {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t := u.total
+	if u.running > 0 {
+		t += time.Since(u.since)
+	}
+	return t
+}
+
+// tool marks an external program (other than rpmbuild) as running.
+func (b *Builder) tool() func() { return b.external.start() }
 
 // job is a build running in this process.
 type job struct {
@@ -80,15 +120,17 @@ type job struct {
 }
 
 // Stats are cumulative timings of a Builder, for telling rpmbuild's time
-// apart from the orchestration's.
+// apart from the orchestration's. Times are wall-clock time during which at
+// least one such program ran, so parallel builds are not counted twice.
 type Stats struct {
 	// Builds is the number of rpmbuild runs.
 	Builds int
-	// RPMBuild is the wall time spent in rpmbuild.
+	// RPMBuild is the wall time during which rpmbuild ran.
 	RPMBuild time.Duration
-	// Repo is the wall time spent in createrepo_c, modifyrepo_c and
-	// reading RPM headers.
-	Repo time.Duration
+	// Programs is the wall time during which any program ran: rpmbuild,
+	// git, rpmspec, rpm, createrepo_c, modifyrepo_c. The rest of a build's
+	// time is modkit's own.
+	Programs time.Duration
 }
 
 // New returns a Builder. It fails with a *systool.MissingError naming the
@@ -139,8 +181,8 @@ func (b *Builder) Arch() string { return b.arch }
 func (b *Builder) Stats() Stats {
 	return Stats{
 		Builds:   int(b.builds.Load()),
-		RPMBuild: time.Duration(b.rpmbuildNanos.Load()),
-		Repo:     time.Duration(b.repoNanos.Load()),
+		RPMBuild: b.rpmbuild.get(),
+		Programs: b.external.get(),
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
@@ -79,12 +78,12 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 		final.Name, final.Stream, final.Context = mb.Name, mb.Stream, mb.Context
 		final.Version, _ = strconv.ParseUint(mb.Version, 10, 64)
 	}
-	t0 := time.Now()
+	done := b.tool()
 	repo, err := pungi.WriteRepo(ctx, b.RepoDir(mb), []pungi.RepoModule{{Stream: final, RPMs: files}}, &pungi.RepoOptions{
 		Defaults:  b.defaultsFor(final),
 		SourceDir: filepath.Join(b.ModuleDir(mb), "source"),
 	})
-	b.repoNanos.Add(int64(time.Since(t0)))
+	done()
 	if err != nil {
 		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
 	}
@@ -157,8 +156,7 @@ func (b *Builder) byComponent(id int64) string {
 }
 
 func (b *Builder) createRepo(ctx context.Context, dir string) error {
-	t0 := time.Now()
-	defer func() { b.repoNanos.Add(int64(time.Since(t0))) }()
+	defer b.tool()()
 	return pungi.CreateRepo(ctx, dir)
 }
 
