@@ -113,10 +113,10 @@ func (c *Client) Call(ctx context.Context, method string, result any, args ...an
 
 // callOpts tune one request.
 type callOpts struct {
-	path      string                   // appended to the hub URL, e.g. "/ssllogin"
-	anonymous bool                     // send no session headers
+	path      string                    // appended to the hub URL, e.g. "/ssllogin"
+	anonymous bool                      // send no session headers
 	prepare   func(*http.Request) error // last-minute request hook
-	noRenew   bool                     // do not renew an expired session
+	noRenew   bool                      // do not renew an expired session
 }
 
 // call sends method with positional args and, if k is not empty, a

@@ -1,0 +1,30 @@
+// Package kojitest runs an in-process koji hub for tests: an XML-RPC server
+// on net/http/httptest that keeps its state in memory and behaves like a
+// real koji 1.35 hub for the methods package koji uses.
+//
+// It implements users and permissions, sessions with koji's call-number
+// checks and renewal, tags with inheritance, package lists and comps
+// groups, build targets, builds and their states, RPMs and archives,
+// tagging, tasks, repos and events, content-generator reservations and
+// imports, chunked uploads, queryHistory and multicall. Faults carry koji's
+// codes and messages.
+//
+// Where the real hub is surprising, the test hub is too: tagBuild only
+// queues a task, createBuildTarget returns nil, setInheritanceData needs
+// every link key, builds and newRepo are tasks that a builder must finish.
+// Here the builder is the test: finish tasks with [Hub.CompleteTask] and
+// [Hub.FailTask], or install a simulated builder with [WithBuilder] (for
+// example [AutoComplete]), which runs queued tasks at the start of the next
+// request.
+//
+// Usage:
+//
+//	hub := kojitest.New(t)
+//	c, _ := koji.NewClient(hub.URL(), koji.WithAuth(koji.PasswordAuth{
+//		User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
+//	_ = c.Login(ctx)
+//
+// Known differences from a real hub: no policies beyond permission checks,
+// no external repos, no signatures, RPM outputs of CG imports are not
+// parsed, and an empty `<value/>` parameter arrives as nil rather than "".
+package kojitest
