@@ -1,0 +1,427 @@
+package main
+
+// Helpers shared by the modulemd subcommands: flag parsing with flags allowed
+// after file names, opening FILE or "-", decoding every document of a file,
+// and printing problems as "file:line:col: path: message".
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+// stdinName is how standard input ("-") is named in messages.
+const stdinName = "<stdin>"
+
+// flagSet is the FlagSet of one subcommand with its help text.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string // after "modkit "
+	about    string
+	stdout   io.Writer
+}
+
+// newCmdFlags returns the flags of subcommand name. synopsis is the usage line
+// after "modkit "; about explains the command for -h.
+func newCmdFlags(name, synopsis, about string, stdout io.Writer) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse reports errors itself
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, synopsis: synopsis, about: strings.TrimSpace(about), stdout: stdout}
+}
+
+// help prints the full help text to standard output.
+func (fs *flagSet) help() {
+	w := fs.stdout
+	fmt.Fprintf(w, "usage: modkit %s\n\n%s\n", fs.synopsis, fs.about)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintln(w, "\nOptions:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}
+
+// usageError is a command-line mistake (exit status 2): the message, the
+// usage line and where to find help.
+func (fs *flagSet) usageError(format string, args ...any) error {
+	return usageError("%s: %s\nusage: modkit %s\nRun 'modkit %s -h' for help.",
+		fs.Name(), fmt.Sprintf(format, args...), fs.synopsis, fs.Name())
+}
+
+// parse parses args, allowing flags after positional arguments
+// ("modkit validate a.yaml --json"); "--" ends flag parsing, and "-" or
+// "-@N" (standard input with a merge priority) are positional. It returns
+// the positional arguments. -h prints the help and gives exit status 0.
+func (fs *flagSet) parse(args []string) ([]string, error) {
+	return parseInterspersed(fs.FlagSet, args, func(err error) error {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.help()
+			return &exitError{Code: 0}
+		}
+		return fs.usageError("%v", err)
+	})
+}
+
+// newFlags returns a plain FlagSet for one subcommand that reports to
+// stderr; usage is the synopsis after "usage: modkit ", about explains the
+// command. Its Usage prints both and the options. Use it with [parseFlags].
+func newFlags(name, usage, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: modkit %s\n\n%s\n", usage, strings.TrimSpace(about))
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(stderr, "\nOptions:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args with a FlagSet from [newFlags] the way
+// [flagSet.parse] does; a flag mistake has already been reported by fs and
+// gives exit status 2, -h gives exit status 0 after the usage text.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	return parseInterspersed(fs, args, func(err error) error {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{Code: 0}
+		}
+		return &exitError{Code: 2}
+	})
+}
+
+// parseInterspersed parses args with fs, allowing flags after positional
+// arguments; "--" ends flag parsing, and "-" or "-@N" (standard input with a
+// merge priority) are positional. onErr turns a Parse error into the error
+// to return.
+func parseInterspersed(fs *flag.FlagSet, args []string, onErr func(error) error) ([]string, error) {
+	var pos []string
+	for {
+		for len(args) > 0 && strings.HasPrefix(args[0], "-@") {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+		if err := fs.Parse(args); err != nil {
+			return nil, onErr(err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// displayName is how a FILE argument is named in messages.
+func displayName(arg string) string {
+	if arg == "-" {
+		return stdinName
+	}
+	return arg
+}
+
+// ioError is a file that could not be read or written: exit status 2.
+type ioError struct {
+	File string
+	Op   string // "read", "write"
+	Err  error
+}
+
+func (e *ioError) Error() string {
+	err := e.Err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is already in File
+	}
+	return fmt.Sprintf("%s: cannot %s: %v", e.File, e.Op, err)
+}
+
+func (e *ioError) Unwrap() error { return e.Err }
+
+// readInput returns the whole content of FILE, or of stdin for "-".
+// Compressed content is returned as is; the decoder detects it.
+func readInput(ctx context.Context, arg string, stdin io.Reader) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		data []byte
+		err  error
+	)
+	if arg == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(arg)
+	}
+	if err != nil {
+		return nil, &ioError{File: displayName(arg), Op: "read", Err: err}
+	}
+	return data, nil
+}
+
+// decodeAll decodes every document of data, like [modulemd.Decoder] does:
+// the documents that decoded are returned in file order and the error joins
+// the per-document failures.
+func decodeAll(ctx context.Context, data []byte, file string, strict bool) ([]modulemd.Document, error) {
+	dec := modulemd.NewDecoder(bytes.NewReader(data))
+	dec.SetFile(file)
+	dec.Strict(strict)
+	var (
+		docs []modulemd.Document
+		errs []error
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return docs, err
+		}
+		doc, err := dec.Decode()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if fatal(err) {
+				break
+			}
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	return docs, errors.Join(errs...)
+}
+
+// fatal reports whether a decode error ends the stream.
+func fatal(err error) bool {
+	return errors.Is(err, modulemd.ErrSyntax) || errors.Is(err, modulemd.ErrLimit)
+}
+
+// isCompressed reports whether data starts with the magic bytes of a
+// compression format the decoder understands.
+func isCompressed(data []byte) bool {
+	for _, magic := range [][]byte{
+		{0x1f, 0x8b},                     // gzip
+		{0xfd, '7', 'z', 'X', 'Z', 0x00}, // xz
+		{'B', 'Z', 'h'},                  // bzip2
+		{0x28, 0xb5, 0x2f, 0xfd},         // zstd
+	} {
+		if bytes.HasPrefix(data, magic) {
+			return true
+		}
+	}
+	return false
+}
+
+// problem is one error or lint warning, as printed and as --json reports it.
+type problem struct {
+	File    string `json:"file"`
+	Doc     int    `json:"document,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+	// Kind classifies errors (syntax, unknown-key, type, missing-field, ...);
+	// Code names lint warnings (missing-rationale, ...).
+	Kind string `json:"kind,omitempty"`
+	Code string `json:"code,omitempty"`
+}
+
+// String formats p as "file:line:col: path: message" (errors) or
+// "file:line:col: warning: path: message [code]" (warnings).
+func (p problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
+	}
+	b.WriteString(": ")
+	if p.Code != "" {
+		b.WriteString("warning: ")
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	if p.Code != "" {
+		b.WriteString(" [" + p.Code + "]")
+	}
+	return b.String()
+}
+
+// kinds maps the modulemd sentinels to the short names --json reports.
+var kinds = []struct {
+	err  error
+	name string
+}{
+	{modulemd.ErrSyntax, "syntax"},
+	{modulemd.ErrUnknownDocument, "unknown-document"},
+	{modulemd.ErrMissingHeader, "missing-header"},
+	{modulemd.ErrUnknownKey, "unknown-key"},
+	{modulemd.ErrType, "type"},
+	{modulemd.ErrMissingField, "missing-field"},
+	{modulemd.ErrInvalid, "invalid"},
+	{modulemd.ErrDuplicate, "duplicate"},
+	{modulemd.ErrLimit, "limit"},
+	{modulemd.ErrConflict, "conflict"},
+	{modulemd.ErrUpgrade, "upgrade"},
+}
+
+func kindOf(err error) string {
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return "error"
+}
+
+// problems flattens err (a *modulemd.ParseError, an errors.Join tree of
+// them, or anything else) into one problem per leaf error. file names the
+// input when the error does not.
+func problems(file string, err error) []problem {
+	var out []problem
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if pe, ok := err.(*modulemd.ParseError); ok {
+			p := problem{File: pe.File, Doc: pe.Doc, Line: pe.Line, Column: pe.Column,
+				Path: pe.Path, Message: pe.Msg, Kind: kindOf(pe)}
+			if p.File == "" {
+				p.File = file
+			}
+			out = append(out, p)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var pe *modulemd.ParseError
+		if errors.As(err, &pe) {
+			// A ParseError wrapped with more context: keep the location, use
+			// the whole message.
+			p := problem{File: pe.File, Doc: pe.Doc, Line: pe.Line, Column: pe.Column,
+				Path: pe.Path, Message: pe.Msg, Kind: kindOf(pe)}
+			if p.File == "" {
+				p.File = file
+			}
+			if outer := err.Error(); !strings.HasSuffix(outer, pe.Error()) {
+				p.Message = outer
+			}
+			out = append(out, p)
+			return
+		}
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "modulemd: ")
+		msg = strings.TrimPrefix(msg, file+": ")
+		out = append(out, problem{File: file, Message: msg, Kind: kindOf(err)})
+	}
+	walk(err)
+	return out
+}
+
+// warnings converts lint findings to problems.
+func warnings(file string, ws []modulemd.Warning) []problem {
+	out := make([]problem, 0, len(ws))
+	for _, w := range ws {
+		p := problem{File: w.File, Doc: w.Doc, Line: w.Line, Column: w.Column,
+			Path: w.Path, Message: w.Msg, Code: w.Code}
+		if p.File == "" {
+			p.File = file
+		}
+		if p.Code == "" {
+			p.Code = "lint"
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// printProblems writes one line per problem.
+func printProblems(w io.Writer, ps []problem) {
+	for _, p := range ps {
+		fmt.Fprintln(w, p.String())
+	}
+}
+
+// reportLoad prints the problems in err (if any) to stderr and says whether
+// there were any.
+func reportLoad(stderr io.Writer, file string, err error) bool {
+	if err == nil {
+		return false
+	}
+	ps := problems(file, err)
+	// Loaders may report decode failures and validation failures apart;
+	// show them in document order.
+	slices.SortStableFunc(ps, func(a, b problem) int { return cmp.Compare(a.Doc, b.Doc) })
+	printProblems(stderr, ps)
+	return true
+}
+
+// writeFileAtomic replaces path with data: it writes a temporary file in the
+// same directory, syncs it, gives it path's permissions and renames it over
+// path, so readers see the old or the new content, never a mix. A symbolic
+// link is followed and its target replaced.
+func writeFileAtomic(path string, data []byte) (err error) {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return &ioError{File: path, Op: "write", Err: err}
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		return &ioError{File: path, Op: "write", Err: err}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".modkit-*")
+	if err != nil {
+		return &ioError{File: path, Op: "write", Err: err}
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = &ioError{File: path, Op: "write", Err: err}
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), target)
+}
+
+// failIO turns an I/O error into exit status 2, printing it.
+func failIO(err error) error {
+	return &exitError{Code: 2, Msg: err.Error()}
+}

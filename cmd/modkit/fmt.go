@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+func init() {
+	register("fmt", "re-emit module metadata in canonical libmodulemd style", runFmt)
+}
+
+const fmtAbout = `
+Fmt decodes every document of each FILE ("-" for standard input) and writes it
+again in the style libmodulemd 2.15 uses (key order, sorted sets, quoting),
+keeping the documents in file order. The result goes to standard output, or
+back into FILE with -w (atomically: a temporary file renamed over it).
+
+A file with a problem is never rewritten: the problems are printed and the
+exit status is 1. Keys the format does not define are errors too, since
+writing the file again would lose them; --drop-unknown drops them.
+Compressed files can be printed but not rewritten in place.
+
+With -l or --check, fmt prints the names of files whose formatting differs
+instead; --check also exits with status 1 if there are any.`
+
+func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newCmdFlags("fmt", "fmt [-w | -l | --check] [--drop-unknown] FILE...", fmtAbout, stdout)
+	write := fs.Bool("w", false, "write the result back to FILE instead of standard output")
+	list := fs.Bool("l", false, "list the files whose formatting differs from fmt's")
+	check := fs.Bool("check", false, "like -l, and exit with status 1 if any file would change")
+	drop := fs.Bool("drop-unknown", false, "drop keys the format does not define (by default they are errors, so nothing is lost silently)")
+	files, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) == 0:
+		return fs.usageError("no FILE given")
+	case *write && (*list || *check):
+		return fs.usageError("-w cannot be combined with -l or --check")
+	case countStdin(files) > 1:
+		return fs.usageError("standard input (-) given more than once")
+	case *write && countStdin(files) > 0:
+		return fs.usageError("-w cannot rewrite standard input")
+	}
+	listOnly := *list || *check
+
+	status := 0
+	for _, arg := range files {
+		name := displayName(arg)
+		data, err := readInput(ctx, arg, stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "modkit:", err)
+			status = max(status, 2)
+			continue
+		}
+		out, err := format(ctx, data, name, !*drop)
+		if err != nil {
+			reportLoad(stderr, name, err)
+			status = max(status, 1)
+			continue
+		}
+		switch {
+		case listOnly:
+			if !bytes.Equal(data, out) {
+				fmt.Fprintln(stdout, name)
+				if *check {
+					status = max(status, 1)
+				}
+			}
+		case *write:
+			if bytes.Equal(data, out) {
+				continue
+			}
+			if isCompressed(data) {
+				fmt.Fprintf(stderr, "modkit: %s: compressed file cannot be rewritten in place; run 'modkit fmt %s > NEW.yaml' and compress the result\n", name, arg)
+				status = max(status, 2)
+				continue
+			}
+			if err := writeFileAtomic(arg, out); err != nil {
+				fmt.Fprintln(stderr, "modkit:", err)
+				status = max(status, 2)
+			}
+		default:
+			if _, err := stdout.Write(out); err != nil {
+				return err
+			}
+		}
+	}
+	if status != 0 {
+		return &exitError{Code: status}
+	}
+	return nil
+}
+
+// format decodes data and encodes every document again in file order. Any
+// decode problem is an error: formatting must never drop a document.
+func format(ctx context.Context, data []byte, name string, strict bool) ([]byte, error) {
+	docs, err := decodeAll(ctx, data, name, strict)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("%s: no modulemd documents found", name)
+	}
+	var buf bytes.Buffer
+	enc := modulemd.NewEncoder(&buf)
+	for _, doc := range docs {
+		if err := enc.Encode(doc); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
