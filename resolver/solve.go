@@ -224,6 +224,15 @@ func (m *model) closure(start []int) []int {
 // solve finds the cheapest transaction containing every forced candidate
 // and none of the banned ones; ok is false when there is none.
 func (m *model) solve(forced, banned []int) (sol []int, ok bool) {
+	if len(banned) == 0 {
+		implied, complete, ok := m.propagate(forced)
+		if !ok {
+			return nil, false
+		}
+		if complete {
+			return implied, true
+		}
+	}
 	universe := m.closure(forced)
 	local := make(map[int]int, len(universe)) // cand -> var
 	for i, c := range universe {
@@ -354,6 +363,7 @@ func (m *model) solveBlock(block int, d modulemd.Dependency) ([][]*modulemd.Stre
 		}
 	}
 	var out [][]*modulemd.Stream
+	var failed [][]int // explained only when the whole block fails
 	pick := make([]int, len(names))
 	for {
 		if m.x.ctx.Err() != nil {
@@ -374,7 +384,7 @@ func (m *model) solveBlock(block int, d modulemd.Dependency) ([][]*modulemd.Stre
 			for k, g := range tuple {
 				first[k] = g[0].idx
 			}
-			bc.Attempts = append(bc.Attempts, m.explain(first, names, reqs))
+			failed = append(failed, first)
 		}
 		// next tuple in product order (last name fastest)
 		k := len(names) - 1
@@ -390,9 +400,70 @@ func (m *model) solveBlock(block int, d modulemd.Dependency) ([][]*modulemd.Stre
 		}
 	}
 	if len(out) == 0 {
+		for _, f := range failed {
+			bc.Attempts = append(bc.Attempts, m.explain(f, names, reqs))
+		}
 		return nil, bc
 	}
 	return out, nil
+}
+
+// propagate follows the requirements that only one candidate can meet
+// (unit propagation). It reports a conflict (two builds of one module, or a
+// requirement nobody meets) as !ok, and whether the implied set is already a
+// complete transaction.
+func (m *model) propagate(forced []int) (implied []int, complete, ok bool) {
+	byName := map[string]int{}
+	queue := slices.Clone(forced)
+	complete = true
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		c := m.cands[i]
+		if j, seen := byName[c.s.Name]; seen {
+			if j != i {
+				return nil, false, false
+			}
+			continue
+		}
+		byName[c.s.Name] = i
+		implied = append(implied, i)
+		if len(c.deps) != 1 {
+			if len(c.deps) > 1 {
+				complete = false
+			}
+			continue
+		}
+		for _, ps := range c.deps[0] {
+			switch len(ps) {
+			case 0:
+				return nil, false, false
+			case 1:
+				queue = append(queue, ps[0])
+			default:
+				complete = false
+			}
+		}
+	}
+	if !complete {
+		// Requirements with several providers may still be met by the
+		// implied set; otherwise the SAT search decides.
+		complete = true
+		for _, i := range implied {
+			c := m.cands[i]
+			if len(c.deps) != 1 {
+				complete = false
+				break
+			}
+			for _, ps := range c.deps[0] {
+				if !slices.ContainsFunc(ps, func(p int) bool { return byName[m.cands[p].s.Name] == p }) {
+					complete = false
+				}
+			}
+		}
+	}
+	slices.Sort(implied)
+	return implied, complete, true
 }
 
 // solveTuple tries the combinations of one build per name:stream in order of

@@ -1,0 +1,99 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/modkit/modkit/modulemd"
+)
+
+// bigIndex generates 100 modules × 100 streams (10,000 builds) built against
+// platform:f30. Stream s of module m requires module m+1 at stream s (a chain
+// of requires 100 modules deep), and every build has one default.
+func bigIndex() (*modulemd.Index, []*modulemd.Stream) {
+	idx := modulemd.NewIndex(nil)
+	plat := platform("f30", 1)
+	streams := []*modulemd.Stream{plat}
+	for m := 0; m < 100; m++ {
+		for s := 0; s < 100; s++ {
+			req := "req:platform=f30"
+			if m < 99 {
+				req += fmt.Sprintf(";req:mod%03d=s%02d", m+1, s)
+			}
+			b := against(st(fmt.Sprintf("mod%03d:s%02d:1:c0ffee%02d", m, s, s%100), "br:platform=f30;"+req), plat)
+			b.Artifacts.RPMs = []string{fmt.Sprintf("pkg%03d-0:%d-1.noarch", m, s)}
+			streams = append(streams, b)
+		}
+		idx.AddDefaults(&modulemd.Defaults{MDVersionNumber: 1, Module: fmt.Sprintf("mod%03d", m), Stream: "s00"})
+	}
+	for _, s := range streams {
+		if err := idx.AddStream(s); err != nil {
+			panic(err)
+		}
+	}
+	return idx, streams
+}
+
+// BenchmarkExpand expands a module with 5 buildrequires × 5 streams against
+// the 10,000-stream index. Each chosen build pulls a chain of runtime
+// requires down to mod099, and mod090:sNN requires mod091:sNN, so only the 5
+// "diagonal" combinations of the 3125 are satisfiable; each result carries
+// 11 transitive buildrequires.
+func BenchmarkExpand(b *testing.B) {
+	_, streams := bigIndex()
+	src := NewSource(streams)
+	spec := "br:platform=f30"
+	for m := 90; m < 95; m++ {
+		spec += fmt.Sprintf(";br:mod%03d=s00,s01,s02,s03,s04", m)
+	}
+	mmd := st("bench:main:20240101000000", spec)
+	exps, err := Expand(context.Background(), src, mmd, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(exps) != 5 {
+		b.Fatalf("%d expansions, want 5", len(exps))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Expand(context.Background(), src, mmd, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRequiredBy is one reverse-dependency query on the graph of the
+// 10,000-stream index.
+func BenchmarkRequiredBy(b *testing.B) {
+	_, streams := bigIndex()
+	g := NewGraph(streams)
+	if got := g.RequiredBy("mod050:s07", RunTime); len(got) != 1 {
+		b.Fatalf("RequiredBy = %v", got)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		g.RequiredBy("mod050:s07", AnyTime)
+	}
+}
+
+// BenchmarkChoose is dnf-like stream choice for the whole index (defaults
+// for every module, one module enabled on another stream) plus the filter of
+// one package.
+func BenchmarkChoose(b *testing.B) {
+	idx, _ := bigIndex()
+	state := &State{Enabled: map[string]string{"mod000": "s05"}}
+	opts := &ChooseOptions{Platform: "platform:f30"}
+	c, err := Choose(idx, state, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(c.Streams) != 100 || len(c.Problems) != 0 || c.Streams["mod099"] != "s05" {
+		b.Fatalf("streams %d problems %v", len(c.Streams), c.Problems)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c, _ := Choose(idx, state, opts)
+		c.Hidden("pkg050-0:7-1.noarch")
+	}
+}
