@@ -425,3 +425,76 @@ func writeFileAtomic(path string, data []byte) (err error) {
 func failIO(err error) error {
 	return &exitError{Code: 2, Msg: err.Error()}
 }
+
+func countStdin(files []string) int {
+	n := 0
+	for _, f := range files {
+		if f == "-" {
+			n++
+		}
+	}
+	return n
+}
+
+// indexError explains why doc could not be added to idx, for a command-line
+// user: a packager document gets a hint to use --source or 'modkit convert';
+// a stream whose NSVCA collides names where the other one is.
+func indexError(idx *modulemd.Index, doc modulemd.Document, err error) error {
+	src := doc.Source()
+	at := func(msg string, sentinel error) error {
+		return &modulemd.ParseError{File: src.File, Doc: src.Doc, Line: src.Line, Column: src.Col,
+			Path: "document", Msg: msg, Err: sentinel}
+	}
+	if doc.Kind() == modulemd.KindPackager {
+		return at("a modulemd-packager document is a module source, not repository metadata: "+
+			"validate it with 'modkit validate --source', or turn it into streams with 'modkit convert'", modulemd.ErrInvalid)
+	}
+	s, ok := doc.(*modulemd.Stream)
+	if !ok || !errors.Is(err, modulemd.ErrConflict) {
+		return addError(doc, err)
+	}
+	var pe *modulemd.ParseError
+	if !errors.As(err, &pe) {
+		return addError(doc, err)
+	}
+	id := s.NSVCA().String()
+	if m := idx.Module(s.Name); m != nil {
+		for _, o := range m.Streams() {
+			if o.NSVCA().String() == id && o.Source().Line > 0 {
+				other := o.Source()
+				dup := *pe
+				dup.Msg += fmt.Sprintf(" (the other is at %s:%d:%d)", other.File, other.Line, other.Col)
+				return &dup
+			}
+		}
+	}
+	return err
+}
+
+// addError locates an error that carries no position at the document it is
+// about and drops the sentinel's text from the message.
+func addError(doc modulemd.Document, err error) error {
+	var pe *modulemd.ParseError
+	if errors.As(err, &pe) && pe.Line > 0 {
+		return err
+	}
+	src := doc.Source()
+	var sentinel error
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			sentinel = k.err
+			break
+		}
+	}
+	msg := trimPkg(err.Error())
+	if sentinel != nil {
+		msg = strings.TrimSuffix(msg, ": "+sentinel.Error())
+	}
+	return &modulemd.ParseError{File: src.File, Doc: src.Doc, Line: src.Line, Column: src.Col,
+		Msg: msg, Err: sentinel}
+}
+
+// trimPkg drops the "modulemd: " prefixes of a library message.
+func trimPkg(msg string) string {
+	return strings.ReplaceAll(msg, "modulemd: ", "")
+}
