@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modkit/modkit/internal/scm"
+	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/localbuild"
+	"github.com/modkit/modkit/orchestrator/sqlstore"
+	"github.com/modkit/modkit/resolver"
+)
+
+func init() {
+	register("build", "build a module locally with rpmbuild and write its repository", runBuild)
+}
+
+const buildAbout = `
+Builds a module on this machine: the whole module build service runs in
+this process on an SQLite database in the state directory, and each
+component is built with rpmbuild from its git repository (see package
+orchestrator/localbuild). The module comes from a file (PATH) or from a git
+repository and revision (GIT_URL#REF, optionally GIT_URL?FILE#REF; the
+version is then the commit time and the stream the branch).
+
+Progress is shown per batch and component on stderr. On success the NSVC
+of every module build and its repository directory are printed on stdout;
+on failure the exit status is 1 and the reason is printed.
+
+Running it again after an interruption continues the unfinished build.`
+
+func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("build", "build [options] PATH|GIT_URL#REF", buildAbout, stderr)
+	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
+	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository (MBS's RPMS_DEFAULT_REPOSITORY, e.g. file:///srv/git/rpms/)")
+	platform := fs.String("platform", "", "`STREAMS` of the built-in platform module, comma separated (default: the platform streams the module buildrequires)")
+	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs)")
+	defaultsFile := fs.String("defaults", "", "`FILE` with modulemd-defaults documents for the repository (default: those in the module definition)")
+	strategy := fs.String("rebuild-strategy", "", "all, changed-and-after or only-changed (default changed-and-after)")
+	verbose := fs.Bool("v", false, "log every build step")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageError("build needs exactly one PATH or GIT_URL#REF")
+	}
+	start := time.Now()
+	target := pos[0]
+
+	// Read the definition ourselves for what the service does not keep:
+	// the platform streams it needs and its defaults.
+	def, err := readDefinition(ctx, target)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defaults, err := localbuild.DefaultsFrom(def.docs)
+	if err != nil {
+		return &exitError{Code: 1, Msg: fmt.Sprintf("%s: %v", def.name, err)}
+	}
+	if *defaultsFile != "" {
+		docs, err := modulemd.ReadFile(*defaultsFile)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		defaults = nil
+		for _, d := range docs {
+			if d, ok := d.(*modulemd.Defaults); ok {
+				defaults = append(defaults, d)
+			}
+		}
+	}
+	platforms := def.platforms
+	if *platform != "" {
+		platforms = strings.Split(*platform, ",")
+	}
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer store.Close()
+	builder, err := localbuild.New(&localbuild.Options{
+		Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
+	})
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	concurrency := *jobs
+	if concurrency <= 0 {
+		concurrency = 5
+	}
+	svc, err := orchestrator.NewService(&orchestrator.Options{
+		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
+		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
+		DefaultRPMRepository: *rpmsBase,
+		PollInterval:         200 * time.Millisecond,
+	})
+	if err != nil {
+		return err
+	}
+	p := &progress{w: stderr, svc: svc}
+	unsubscribe := svc.Subscribe(p.event)
+	defer unsubscribe()
+
+	runCtx, stop := context.WithCancel(ctx)
+	runErr := make(chan error, 1)
+	go func() { runErr <- svc.Run(runCtx) }()
+	defer func() {
+		stop()
+		<-runErr
+	}()
+
+	req := &orchestrator.SubmitRequest{Owner: currentUser(), RebuildStrategy: *strategy}
+	if def.scm {
+		req.SCMURL = target
+	} else {
+		req.Modulemd = def.data
+		req.ModuleName = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(target), ".yaml"), ".yml")
+	}
+	builds, err := svc.Submit(ctx, req)
+	var re *orchestrator.RequestError
+	switch {
+	case errors.Is(err, orchestrator.ErrConflict) && def.scm:
+		// Built or being built already: show that build.
+		builds, err = existingBuilds(ctx, svc, def)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		fmt.Fprintf(stderr, "%s was submitted before (module build %d, %s); following it\n", builds[0].NSVC(), builds[0].ID, builds[0].State)
+	case errors.As(err, &re):
+		return &exitError{Code: 1, Msg: re.Msg}
+	case err != nil:
+		return &exitError{Code: 1, Msg: err.Error()}
+	default:
+		for _, mb := range builds {
+			fmt.Fprintf(stderr, "submitted module build %d: %s:%s:%s\n", mb.ID, mb.Name, mb.Stream, mb.Version)
+		}
+	}
+
+	var final []*orchestrator.ModuleBuild
+	seen := map[int64]bool{}
+	for _, mb := range builds {
+		if seen[mb.ID] {
+			continue
+		}
+		sibs, err := svc.Wait(ctx, mb.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &exitError{Code: 130, Msg: fmt.Sprintf("interrupted; run the same command again to continue the build (state in %s)", *stateDir)}
+			}
+			return err
+		}
+		for _, s := range sibs {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				final = append(final, s)
+			}
+		}
+	}
+	p.flush()
+	var failed []string
+	for _, mb := range final {
+		if mb.State == orchestrator.StateFailed {
+			failed = append(failed, fmt.Sprintf("module build %d (%s) failed: %s", mb.ID, mb.NSVC(), mb.StateReason))
+			continue
+		}
+		fmt.Fprintf(stdout, "%s\t%s\n", mb.NSVC(), mb.Publication.Repository)
+	}
+	st := builder.Stats()
+	total := time.Since(start)
+	fmt.Fprintf(stderr, "timing: total %.2fs, rpmbuild %.2fs, other programs %.2fs, modkit %.2fs (%d rpmbuild runs)\n",
+		total.Seconds(), st.RPMBuild.Seconds(), (st.Programs - st.RPMBuild).Seconds(), (total - st.Programs).Seconds(), st.Builds)
+	if len(failed) > 0 {
+		return &exitError{Code: 1, Msg: strings.Join(failed, "\n")}
+	}
+	return nil
+}
+
+// defaultStateDir is $XDG_STATE_HOME/modkit when XDG_STATE_HOME is set,
+// else .state in the current directory.
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "modkit")
+	}
+	return ".state"
+}
+
+func currentUser() string {
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
+	}
+	return "local"
+}
+
+// definition is a module definition as the build command reads it.
+type definition struct {
+	name      string // the file or SCM URL, for messages
+	scm       bool
+	data      []byte
+	docs      []modulemd.Document
+	platforms []string // platform streams it buildrequires
+	// for SCM URLs: what the service will name the build
+	moduleName, stream, version string
+}
+
+func readDefinition(ctx context.Context, target string) (*definition, error) {
+	d := &definition{name: target}
+	if strings.Contains(target, "#") {
+		u, err := orchestrator.ParseSCMURL(target)
+		if err != nil {
+			return nil, err
+		}
+		commit, err := scm.ResolveRef(ctx, u.Repo, u.Ref)
+		if err != nil {
+			return nil, err
+		}
+		when, err := scm.CommitTime(ctx, u.Repo, commit)
+		if err != nil {
+			return nil, err
+		}
+		base := strings.TrimRight(u.Repo, "/")
+		if i := strings.LastIndexAny(base, "/:"); i >= 0 {
+			base = base[i+1:]
+		}
+		d.moduleName = strings.TrimSuffix(base, ".git")
+		file := u.Path
+		if file == "" {
+			file = d.moduleName + ".yaml"
+		}
+		d.data, err = scm.ReadFile(ctx, u.Repo, commit, file)
+		if err != nil {
+			return nil, err
+		}
+		d.scm, d.stream, d.version = true, u.Ref, when.UTC().Format("20060102150405")
+	} else {
+		var err error
+		d.data, err = os.ReadFile(target)
+		if err != nil {
+			return nil, err
+		}
+	}
+	docs, err := modulemd.Parse(d.data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", target, err)
+	}
+	d.docs = docs
+	var streams []*modulemd.Stream
+	for _, doc := range docs {
+		switch doc := doc.(type) {
+		case *modulemd.Stream:
+			streams = append(streams, doc)
+		case *modulemd.Packager:
+			if doc.MDVersionNumber >= 3 {
+				if idx, err := doc.ToIndex(); err == nil {
+					streams = append(streams, idx.Streams()...)
+				}
+			} else if s, err := doc.ToStream(); err == nil {
+				streams = append(streams, s)
+			}
+		}
+	}
+	for _, s := range streams {
+		for _, dep := range s.Dependencies {
+			for _, p := range dep.BuildRequires["platform"] {
+				if !strings.HasPrefix(p, "-") && !slices.Contains(d.platforms, p) {
+					d.platforms = append(d.platforms, p)
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+// platformStreams are the built-in base modules: one platform stream each,
+// as MBS's offline local builds fake one from the host.
+func platformStreams(streams []string) []*modulemd.Stream {
+	var out []*modulemd.Stream
+	for _, s := range streams {
+		out = append(out, &modulemd.Stream{
+			MDVersionNumber: 2, Name: "platform", Stream: s, Version: 1, Context: "00000000",
+			Summary:     "Built-in platform of modkit local builds",
+			Description: "The base module of local builds: the host's tools and packages.",
+			License:     modulemd.License{Module: []string{"MIT"}},
+			XMD: map[string]any{"mbs": map[string]any{
+				"buildrequires": map[string]any{}, "requires": map[string]any{},
+				"commit": "local", "koji_tag": "local-" + s, "mse": "TRUE",
+			}},
+		})
+	}
+	return out
+}
+
+// existingBuilds finds the builds of an SCM definition submitted before.
+func existingBuilds(ctx context.Context, svc *orchestrator.Service, d *definition) ([]*orchestrator.ModuleBuild, error) {
+	name := d.moduleName
+	for _, doc := range d.docs {
+		if p, ok := doc.(*modulemd.Packager); ok && p.Name != "" {
+			name = p.Name
+		}
+		if s, ok := doc.(*modulemd.Stream); ok && s.Name != "" {
+			name = s.Name
+		}
+	}
+	l, _, err := svc.List(ctx, &orchestrator.ModuleBuildFilter{Name: name, Stream: d.stream, Version: d.version})
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, fmt.Errorf("%s was refused as a duplicate, but no build %s:%s:%s exists", d.name, name, d.stream, d.version)
+	}
+	return l, nil
+}
+
+// progress prints module and component state changes.
+type progress struct {
+	mu  sync.Mutex
+	w   io.Writer
+	svc *orchestrator.Service
+}
+
+func (p *progress) event(e orchestrator.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case strings.HasSuffix(e.Topic, orchestrator.TopicModuleStateChange):
+		var m orchestrator.ModuleMessage
+		if json.Unmarshal(e.Body, &m) != nil {
+			return
+		}
+		line := fmt.Sprintf("%s:%s:%s:%s  %s", m.Name, m.Stream, m.Version, m.Context, m.StateName)
+		if m.StateReason != nil && *m.StateReason != "" {
+			line += ": " + *m.StateReason
+		}
+		fmt.Fprintln(p.w, line)
+	case strings.HasSuffix(e.Topic, orchestrator.TopicComponentStateChange):
+		var m orchestrator.ComponentMessage
+		if json.Unmarshal(e.Body, &m) != nil || m.StateName == nil {
+			return
+		}
+		batch := ""
+		if cs, _, err := p.svc.Components(context.Background(), &orchestrator.ComponentBuildFilter{IDs: []int64{m.ID}}); err == nil && len(cs) == 1 {
+			batch = "batch " + strconv.Itoa(cs[0].Batch) + ": "
+		}
+		line := fmt.Sprintf("  %s%s  %s", batch, m.Package, strings.ToLower(*m.StateName))
+		if m.NVR != nil && *m.StateName == "COMPLETE" {
+			line += "  " + *m.NVR
+		}
+		if m.StateReason != nil && *m.StateReason != "" {
+			line += ": " + *m.StateReason
+		}
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+// flush waits for events being printed.
+func (p *progress) flush() {
+	p.mu.Lock()
+	p.mu.Unlock() //nolint:staticcheck // an empty critical section orders output
+}
