@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/modkit/modkit/orchestrator/mbsapi"
+)
+
+func init() {
+	register("builds", "list, show, cancel or watch module builds on a build service (modkit serve or MBS)", runBuilds)
+}
+
+const buildsAbout = `
+Talks to a module build service over its MBS-compatible REST API: the
+server of 'modkit serve' or Fedora's MBS.
+
+  builds list [--state S]... [--owner U] [--name N] [--stream S] [--nsvc N:S[:V[:C]]]
+  builds show ID
+  builds cancel ID
+  builds watch ID          (exit status 0 when the build succeeds, 1 when it fails)
+
+The server is --server URL or $MODKIT_SERVER (default http://127.0.0.1:8080);
+the bearer token for cancel is --token or $MODKIT_TOKEN.`
+
+func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stdout, "usage: modkit builds list|show|cancel|watch [options]\n%s\n", buildsAbout)
+		if len(args) == 0 {
+			return &exitError{Code: 2}
+		}
+		return nil
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlags("builds "+sub, "builds "+sub+" [options]", buildsAbout, stderr)
+	server := fs.String("server", envOr("MODKIT_SERVER", "http://127.0.0.1:8080"), "`URL` of the build service")
+	token := fs.String("token", os.Getenv("MODKIT_TOKEN"), "bearer `TOKEN`")
+	asJSON := fs.Bool("json", false, "print the API's JSON")
+	var states multiFlag
+	var owner, name, stream, nsvc *string
+	var pageN, perPage *int
+	var interval *time.Duration
+	switch sub {
+	case "list":
+		fs.Var(&states, "state", "`STATE` name or number (repeatable)")
+		owner = fs.String("owner", "", "only builds of `USER`")
+		name = fs.String("name", "", "module `NAME`")
+		stream = fs.String("stream", "", "module `STREAM`")
+		nsvc = fs.String("nsvc", "", "`N:S[:V[:C]]`")
+		pageN = fs.Int("page", 1, "page `N`")
+		perPage = fs.Int("per-page", 20, "`N` builds per page")
+	case "show", "cancel":
+	case "watch":
+		interval = fs.Duration("interval", 2*time.Second, "poll every `DURATION`")
+	default:
+		return usageError("builds: unknown subcommand %q (list, show, cancel or watch)", sub)
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	c, err := mbsapi.NewClient(*server, mbsapi.WithToken(*token), mbsapi.WithUserAgent("modkit-builds"))
+	if err != nil {
+		return usageError("builds: %v", err)
+	}
+	var id int64
+	if sub != "list" {
+		if len(pos) != 1 {
+			return usageError("builds %s needs one module build ID", sub)
+		}
+		id, err = strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usageError("builds %s: %q is not a module build ID", sub, pos[0])
+		}
+	} else if len(pos) != 0 {
+		return usageError("builds list takes no arguments (got %q)", pos[0])
+	}
+	switch sub {
+	case "list":
+		f := url.Values{}
+		for k, v := range map[string]string{"owner": *owner, "name": *name, "stream": *stream, "nsvc": *nsvc} {
+			if v != "" {
+				f.Set(k, v)
+			}
+		}
+		items, meta, err := c.ListModuleBuilds(ctx, &mbsapi.ListOptions{States: states, Filters: f, Page: *pageN, PerPage: *perPage})
+		if err != nil {
+			return clientErr(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, map[string]any{"items": items, "meta": meta})
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tNSVC\tOWNER\tSUBMITTED")
+		for _, mb := range items {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", mb.ID, mb.StateName, mb.NSVC(), mb.Owner, mb.TimeSubmitted)
+		}
+		tw.Flush()
+		fmt.Fprintf(stdout, "page %d of %d (%d builds)\n", meta.Page, max(meta.Pages, 1), meta.Total)
+		return nil
+	case "show":
+		mb, err := c.GetModuleBuild(ctx, id)
+		if err != nil {
+			return clientErr(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, mb)
+		}
+		msgs, _, err := c.ModuleBuildMessages(ctx, id, 1, 50)
+		if err != nil {
+			return clientErr(err)
+		}
+		showBuild(stdout, mb, msgs)
+		return nil
+	case "cancel":
+		mb, err := c.CancelModuleBuild(ctx, id)
+		if err != nil {
+			return clientErr(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, mb)
+		}
+		fmt.Fprintf(stdout, "module build %d (%s): %s: %s\n", mb.ID, mb.NSVC(), mb.StateName, mb.StateReason)
+		return nil
+	case "watch":
+		return watchBuild(ctx, c, id, *interval, stdout)
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// clientErr turns an API error into exit status 1 with the server's message.
+func clientErr(err error) error {
+	var ae *mbsapi.APIError
+	if errors.As(err, &ae) {
+		return &exitError{Code: 1, Msg: fmt.Sprintf("%s (HTTP %d %s)", ae.Message, ae.StatusCode, ae.Err)}
+	}
+	return &exitError{Code: 1, Msg: err.Error()}
+}
+
+// showBuild prints one build, its components and its messages.
+func showBuild(w io.Writer, mb *mbsapi.ModuleBuild, msgs []mbsapi.Message) {
+	fmt.Fprintf(w, "Module build %d: %s\n", mb.ID, mb.NSVC())
+	fmt.Fprintf(w, "  state:      %s", mb.StateName)
+	if mb.StateReason != "" {
+		fmt.Fprintf(w, " (%s)", mb.StateReason)
+	}
+	fmt.Fprintln(w)
+	for _, kv := range [][2]string{
+		{"owner", mb.Owner}, {"scmurl", mb.SCMURL}, {"strategy", mb.RebuildStrategy},
+		{"submitted", mb.TimeSubmitted}, {"completed", mb.TimeCompleted}, {"repository", mb.Repository},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(w, "  %-11s %s\n", kv[0]+":", kv[1])
+		}
+	}
+	if rpms := mb.Tasks["rpms"]; len(rpms) > 0 {
+		fmt.Fprintln(w, "Components:")
+		names := make([]string, 0, len(rpms))
+		for n := range rpms {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, n := range names {
+			t := rpms[n]
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n, taskState(t.State), t.NVR, t.StateReason)
+		}
+		tw.Flush()
+	}
+	if len(msgs) > 0 {
+		fmt.Fprintln(w, "Messages (oldest first):")
+		for i := len(msgs) - 1; i >= 0; i-- {
+			fmt.Fprintf(w, "  %s  %s\n", msgs[i].TimeCreated, msgs[i].Message)
+		}
+	}
+}
+
+var kojiStates = []string{"BUILDING", "COMPLETE", "DELETED", "FAILED", "CANCELED"}
+
+func taskState(s *int) string {
+	if s == nil {
+		return "WAITING"
+	}
+	if *s >= 0 && *s < len(kojiStates) {
+		return kojiStates[*s]
+	}
+	return strconv.Itoa(*s)
+}
+
+// watchBuild prints every state change of a build and its components until
+// it finishes.
+func watchBuild(ctx context.Context, c *mbsapi.Client, id int64, interval time.Duration, w io.Writer) error {
+	lastState := ""
+	lastComp := map[string]string{}
+	for {
+		mb, err := c.GetModuleBuild(ctx, id)
+		if err != nil {
+			return clientErr(err)
+		}
+		if mb.StateName != lastState {
+			fmt.Fprintf(w, "%s  %s: %s", time.Now().Format("15:04:05"), mb.NSVC(), mb.StateName)
+			if mb.StateReason != "" {
+				fmt.Fprintf(w, " (%s)", mb.StateReason)
+			}
+			fmt.Fprintln(w)
+			lastState = mb.StateName
+		}
+		names := make([]string, 0, len(mb.Tasks["rpms"]))
+		for n := range mb.Tasks["rpms"] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			t := mb.Tasks["rpms"][n]
+			st := taskState(t.State)
+			if lastComp[n] != st {
+				lastComp[n] = st
+				if st == "WAITING" {
+					continue
+				}
+				line := fmt.Sprintf("%s    %s: %s", time.Now().Format("15:04:05"), n, st)
+				if t.NVR != "" {
+					line += " " + t.NVR
+				}
+				if t.StateReason != "" {
+					line += " (" + t.StateReason + ")"
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+		switch mb.StateName {
+		case "ready", "garbage":
+			return nil
+		case "done":
+			if mb.Scratch {
+				return nil
+			}
+		case "failed":
+			return &exitError{Code: 1, Msg: fmt.Sprintf("module build %d failed: %s", mb.ID, mb.StateReason)}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+var _ flag.Value = (*multiFlag)(nil)
