@@ -163,4 +163,3 @@ func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, sour
 	fr.Valid = len(fr.Errors) == 0
 	return fr
 }
-
