@@ -3,8 +3,8 @@ package koji_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,7 +155,7 @@ func (f *flaky) wrap(next http.Handler) http.Handler {
 
 type discard struct{}
 
-func (discard) Header() http.Header       { return http.Header{} }
+func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 

@@ -50,3 +50,5 @@ func check(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func kojitestMiddleware(fl *flaky) kojitest.Option { return kojitest.WithMiddleware(fl.wrap) }

@@ -1,0 +1,109 @@
+package koji_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/modkit/modkit/koji"
+	"github.com/modkit/modkit/koji/kojitest"
+)
+
+func TestMulticall(t *testing.T) {
+	t.Parallel()
+	hub, c := setup(t)
+	ctx := t.Context()
+	seedBuilds(t, c)
+	before := len(hub.Calls())
+	mc := c.NewMulticall()
+	b1 := mc.GetBuild(koji.Name("foo-1.0-1"))
+	missing := mc.GetBuild(koji.Name("foo-9-9"))
+	tag := mc.GetTag(koji.Name("dest"), nil)
+	bad := mc.Call("getTag", "dest", koji.Kwargs{"bogus": true})
+	ver := mc.Call("getAPIVersion")
+	tagged := mc.ListTagged(koji.Name("dest"), nil)
+	if _, err := b1.Result(); !errors.Is(err, koji.ErrPending) {
+		t.Errorf("Result before Do = %v", err)
+	}
+	if mc.Len() != 6 {
+		t.Errorf("Len = %d", mc.Len())
+	}
+	check(t, mc.Do(ctx, nil))
+	if n := len(hub.Calls()) - before; n != 1 {
+		t.Errorf("multicall made %d requests, want 1", n)
+	}
+	if b, err := b1.Result(); err != nil || b.NVR != "foo-1.0-1" {
+		t.Errorf("b1 = %v, %v", b, err)
+	}
+	if _, err := missing.Result(); !errors.Is(err, koji.ErrNotFound) {
+		t.Errorf("missing = %v", err)
+	}
+	if tg, err := tag.Result(); err != nil || tg.Name != "dest" {
+		t.Errorf("tag = %v, %v", tg, err)
+	}
+	var f *koji.Fault
+	if _, err := bad.Result(); !errors.As(err, &f) || f.Code != 1019 || f.Method != "getTag" || len(f.Traceback) == 0 {
+		t.Errorf("bad = %#v", err)
+	}
+	if v, err := ver.Result(); err != nil || v != int64(1) {
+		t.Errorf("ver = %v, %v", v, err)
+	}
+	if bs, err := tagged.Result(); err != nil || len(bs) != 2 {
+		t.Errorf("tagged = %v, %v", bs, err)
+	}
+	var n int
+	if err := koji.DecodeValue(int64(3), &n); err != nil || n != 3 {
+		t.Errorf("DecodeValue = %d, %v", n, err)
+	}
+}
+
+func TestMulticallBatchesAndWrites(t *testing.T) {
+	t.Parallel()
+	hub, c := setup(t)
+	ctx := t.Context()
+	mc := c.NewMulticall()
+	var futs []*koji.Future[any]
+	for _, name := range []string{"a", "b", "a", "c", "d"} {
+		futs = append(futs, mc.Call("createTag", name))
+	}
+	before := len(hub.Calls())
+	check(t, mc.Do(ctx, &koji.MulticallOptions{BatchSize: 2}))
+	if n := len(hub.Calls()) - before; n != 3 {
+		t.Errorf("requests = %d, want 3 batches", n)
+	}
+	for i, f := range futs {
+		_, err := f.Result()
+		if (i == 2) != (err != nil) {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	// The failed call rolled back alone; the others are there, and the
+	// session's callnum kept working across the batches.
+	tags := must[[]koji.Tag](t)(c.ListTags(ctx, nil))
+	if len(tags) != 4 {
+		t.Errorf("tags = %d, want 4", len(tags))
+	}
+	// An anonymous multicall of writes fails per call with ActionNotAllowed.
+	anon := newClient(t, hub, nil).NewMulticall()
+	w := anon.Call("createTag", "e")
+	check(t, anon.Do(ctx, nil))
+	if _, err := w.Result(); !errors.Is(err, koji.ErrActionNotAllowed) {
+		t.Errorf("anonymous write in multicall = %v", err)
+	}
+}
+
+func TestMulticallTransportError(t *testing.T) {
+	t.Parallel()
+	fl := &flaky{n: 100}
+	hub := kojitest.New(t, kojitestMiddleware(fl))
+	c2 := newClient(t, hub, nil)
+	mc := c2.NewMulticall()
+	f := mc.Call("getAPIVersion")
+	err := mc.Do(t.Context(), nil)
+	var he *koji.HTTPError
+	if !errors.As(err, &he) {
+		t.Fatalf("Do = %v, want HTTPError", err)
+	}
+	if _, ferr := f.Result(); !errors.As(ferr, &he) {
+		t.Errorf("future = %v, want the batch error", ferr)
+	}
+}
