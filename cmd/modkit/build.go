@@ -113,7 +113,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
 		DefaultRPMRepository: *rpmsBase,
-		PollInterval:         200 * time.Millisecond,
+		PollInterval:         50 * time.Millisecond,
 	})
 	if err != nil {
 		return err
