@@ -549,7 +549,11 @@ func (s *Service) pinComponents(ctx context.Context, streams []*modulemd.Stream,
 	var errs []error
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
+	keys := make([]job, 0, len(jobs))
 	for j := range jobs {
+		keys = append(keys, j)
+	}
+	for _, j := range keys {
 		wg.Add(1)
 		go func(j job) {
 			defer wg.Done()
