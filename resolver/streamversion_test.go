@@ -51,3 +51,19 @@ func TestPrefixVersion(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStreamVersion checks that any stream name is handled without panics
+// and that right padding never lowers the value.
+func FuzzStreamVersion(f *testing.F) {
+	for _, s := range []string{"f28", "el8.3.0.z", "1.2.3.4.5.6.7.8.9.10", "..", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, okP := StreamVersion(s, true)
+		u, okU := StreamVersion(s, false)
+		if okP && okU && p < u {
+			t.Errorf("StreamVersion(%q): padded %d < unpadded %d", s, p, u)
+		}
+		_ = PrefixVersion(s, 20200101000000)
+	})
+}
