@@ -23,11 +23,14 @@ detected) and reports every problem of every document as
 "file:line:col: path: message" on standard error, then lint warnings, which
 never change the exit status.
 
-By default files are judged as repository metadata (modules.yaml), as
-modulemd-validator does: every stream needs a name and a stream, and
-modulemd-packager documents are refused. With --source a file is judged as a
-module definition kept in dist-git: name and stream may be absent (they come
-from the repository and branch) and modulemd-packager documents are welcome.
+By default files are judged as repository metadata (modules.yaml): the
+documents must load into a module index, as with modulemd-validator, so
+modulemd-packager documents are refused and stream NSVCAs must not collide;
+unlike modulemd-validator, which invents names for them, streams also need a
+name and a stream. With --source a file is judged as a module definition kept
+in dist-git: name and stream may be absent (they come from the repository and
+branch) and modulemd-packager documents are welcome. An empty file is valid,
+with a warning.
 
 Exit status: 0 when every file is valid, 1 when a file is invalid, 2 on usage
 or I/O errors.`
@@ -158,7 +161,9 @@ func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, sour
 		slices.SortStableFunc(fr.Warnings, func(a, b problem) int { return cmp.Compare(a.Doc, b.Doc) })
 	}
 	if fr.Documents == 0 && len(fr.Errors) == 0 {
-		fr.Errors = append(fr.Errors, problem{File: name, Message: "no modulemd documents found", Kind: "missing-header"})
+		// modulemd-validator accepts an empty file, and repositories carry
+		// them (an empty defaults file), so this is only a warning.
+		fr.Warnings = append(fr.Warnings, problem{File: name, Message: "the file holds no modulemd documents", Code: "empty-file"})
 	}
 	fr.Valid = len(fr.Errors) == 0
 	return fr
