@@ -169,7 +169,7 @@ func ExamplePackager_ToIndex() {
 
 func ExampleValidate() {
 	s := &modulemd.Stream{MDVersionNumber: 2, Name: "foo", Stream: "a", Summary: "Foo",
-		License: modulemd.License{Module: []string{"MIT"}},
+		License:   modulemd.License{Module: []string{"MIT"}},
 		Artifacts: modulemd.Artifacts{RPMs: []string{"foo-1.0-1.x86_64"}}}
 	fmt.Println(modulemd.Validate(s))
 	// Output:
