@@ -42,6 +42,7 @@ type Decoder struct {
 	ended   bool
 
 	seq *seqDecoder // set once the splitter fell back to sequential parsing
+	in  *interner   // shared by the workers from the second document on
 }
 
 type pending struct {
@@ -187,11 +188,14 @@ func (d *Decoder) fill() {
 			d.ended = true
 		case chunkDoc:
 			d.docs++
+			if d.docs == 2 {
+				d.in = newInterner()
+			}
 			p := &pending{ch: make(chan decoded, 1)}
 			d.queue = append(d.queue, p)
-			go func(c chunk, n int) {
-				p.ch <- d.decodeChunk(c.data, c.line-1, n)
-			}(c, d.docs)
+			go func(c chunk, n int, in *interner) {
+				p.ch <- d.decodeChunk(c.data, c.line-1, n, in)
+			}(c, d.docs, d.in)
 		}
 	}
 	if d.ended && (len(d.queue) == 0 || d.queue[len(d.queue)-1].fallback == nil) {
@@ -200,7 +204,7 @@ func (d *Decoder) fill() {
 }
 
 // decodeChunk parses one document; it never panics.
-func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int) (res decoded) {
+func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int, in *interner) (res decoded) {
 	defer func() {
 		if v := recover(); v != nil {
 			res = decoded{fatal: true, err: &ParseError{File: d.file, Doc: docNum, Line: lineOff + 1,
@@ -211,13 +215,14 @@ func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int) (res decoded) {
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return decoded{fatal: true, err: d.syntaxError(err, lineOff, docNum)}
 	}
-	return d.convert(&n, lineOff, docNum)
+	return d.convert(&n, lineOff, docNum, in)
 }
 
-func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int) decoded {
-	r := docReader{file: d.file, doc: docNum, lineOff: lineOff, strict: d.strict}
+func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int, in *interner) decoded {
+	r := docReader{file: d.file, doc: docNum, lineOff: lineOff, strict: d.strict, in: in}
 	doc, err := r.decodeNode(n)
 	if err != nil {
+		r.pos.release()
 		return decoded{err: err}
 	}
 	if d.validate != nil {
@@ -316,7 +321,7 @@ func (s *seqDecoder) next() (doc Document, err error) {
 			}
 			return nil, s.d.syntaxError(err, s.lineOff, s.d.docs)
 		}
-		res := s.d.convert(&n, s.lineOff, s.d.docs)
+		res := s.d.convert(&n, s.lineOff, s.d.docs, s.d.in)
 		return res.doc, res.err
 	}
 }

@@ -152,6 +152,7 @@ func (r *docReader) decodeNode(doc *yaml.Node) (Document, error) {
 	if len(r.errs) > 0 {
 		return nil, r.err()
 	}
+	r.pos.seal()
 	return d, nil
 }
 

@@ -28,6 +28,7 @@ type docReader struct {
 
 	errs []error
 	pos  *positions
+	in   *interner // may be nil
 
 	aliasBudget int
 	sizes       map[*yaml.Node]int // memoized alias target sizes
@@ -56,7 +57,7 @@ func (r *docReader) err() error {
 
 // at records where path was found.
 func (r *docReader) at(path string, n *yaml.Node) {
-	r.pos.set(path, Position{Line: n.Line + r.lineOff, Column: n.Column})
+	r.pos.record(path, Position{Line: n.Line + r.lineOff, Column: n.Column})
 }
 
 // warn records a decode-time lint finding.
@@ -180,7 +181,7 @@ func (r *docReader) entries(m *yaml.Node, path string) []entry {
 			r.fail(k, path, ErrType, "expected a scalar key, got %s", kindName(k))
 			continue
 		}
-		out = append(out, entry{key: k.Value, kn: k, v: m.Content[i+1]})
+		out = append(out, entry{key: r.in.get(k.Value), kn: k, v: m.Content[i+1]})
 	}
 	return out
 }
@@ -221,7 +222,7 @@ func (r *docReader) str(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	r.at(path, n)
-	return n.Value, true
+	return r.in.get(n.Value), true
 }
 
 // scalar returns the scalar n, or reports what was expected.
@@ -307,7 +308,7 @@ func (r *docReader) set(n *yaml.Node, path string) []string {
 			return nil
 		}
 		r.at(path+"."+n.Value, n)
-		return []string{n.Value}
+		return []string{r.in.get(n.Value)}
 	case yaml.SequenceNode:
 		out := make([]string, 0, len(n.Content))
 		for _, c := range n.Content {
@@ -320,7 +321,7 @@ func (r *docReader) set(n *yaml.Node, path string) []string {
 				continue
 			}
 			r.at(path+"."+c.Value, c)
-			out = append(out, c.Value)
+			out = append(out, r.in.get(c.Value))
 		}
 		return sortedSet(out)
 	}

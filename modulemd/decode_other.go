@@ -1,9 +1,6 @@
 package modulemd
 
 import (
-	"maps"
-	"slices"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -375,22 +372,29 @@ func (r *docReader) configurations(n *yaml.Node, path string) []Configuration {
 // singleStreams reads a packager v3 dependency map: module → a list holding
 // exactly one stream.
 func (r *docReader) singleStreams(n *yaml.Node, path string) map[string]string {
-	ns := r.nestedSet(n, path)
-	if ns == nil {
+	m := r.mapping(n, path, "a mapping of module names to one-stream lists")
+	if m == nil {
 		return nil
 	}
-	out := make(map[string]string, len(ns))
-	for _, mod := range slices.Sorted(maps.Keys(ns)) {
-		streams := ns[mod]
-		if len(streams) != 1 {
-			r.fail(nil, path+"."+mod, ErrInvalid, "dependency %s lists %d streams; expected exactly one stream", mod, len(streams))
-			if at, ok := r.pos.at[path+"."+mod]; ok {
-				e := r.errs[len(r.errs)-1].(*ParseError)
-				e.Line, e.Column = at.Line, at.Column
-			}
+	r.at(path, m)
+	es := r.entries(m, path)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(es))
+	for _, e := range es {
+		mp := path + "." + e.key
+		if _, dup := out[e.key]; dup {
+			r.fail(e.kn, mp, ErrDuplicate, "module %q is listed twice; expected each module once", e.key)
 			continue
 		}
-		out[mod] = streams[0]
+		r.at(mp, e.kn)
+		streams := r.set(e.v, mp)
+		if len(streams) != 1 {
+			r.fail(e.kn, mp, ErrInvalid, "dependency %s lists %d streams; expected exactly one stream", e.key, len(streams))
+			continue
+		}
+		out[e.key] = streams[0]
 	}
 	return out
 }

@@ -262,11 +262,9 @@ func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
 	}
 	r.at(path, m)
 	var d Dependency
-	any := false
 	for _, e := range r.entries(m, path) {
 		switch e.key {
 		case "buildrequires", "requires":
-			any = true
 			dp := path + "." + e.key
 			sm := r.mapping(e.v, dp, "a mapping of module names to one stream each")
 			if sm == nil {
@@ -288,14 +286,14 @@ func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
 			r.unknown(e, path, dependencyKeys)
 		}
 	}
-	if !any {
-		return nil
-	}
 	if len(d.BuildRequires) == 0 {
 		d.BuildRequires = nil
 	}
 	if len(d.Requires) == 0 {
 		d.Requires = nil
+	}
+	if d.BuildRequires == nil && d.Requires == nil {
+		return nil
 	}
 	return []Dependency{d}
 }

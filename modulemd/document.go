@@ -49,6 +49,9 @@ type positions struct {
 	// warnings are lint findings only the decoder can see (for example a
 	// buildorder written as 18446744073709551615); Lint reports them.
 	warnings []Warning
+	// hashed holds the positions of deeper paths compactly (decode_pos.go);
+	// pos consults it after at.
+	hashed []posEntry
 }
 
 // pos returns the position of path, falling back to its nearest recorded
@@ -59,6 +62,9 @@ func (p *positions) pos(path string) Position {
 	}
 	for q := path; q != ""; {
 		if at, ok := p.at[q]; ok {
+			return at
+		}
+		if at, ok := p.lookup(q); ok {
 			return at
 		}
 		i := lastDot(q)

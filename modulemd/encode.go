@@ -230,10 +230,16 @@ func (b *builder) quoted(path, s string) *yaml.Node {
 }
 
 // folded is a string written in folded block style (descriptions, macros).
+// yaml.v3's folded writer mishandles a line break followed by a blank
+// (a more-indented line), adding a newline; such values are written in
+// literal style, which is exact.
 func (b *builder) folded(path, s string) *yaml.Node {
 	n := b.str(path, s)
 	if n.Style == 0 {
 		n.Style = yaml.FoldedStyle
+		if strings.Contains(s, "\n ") || strings.Contains(s, "\n\t") {
+			n.Style = yaml.LiteralStyle
+		}
 	}
 	return n
 }

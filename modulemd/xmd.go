@@ -54,7 +54,7 @@ func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
 		case "FALSE":
 			return false
 		}
-		return n.Value
+		return r.in.get(n.Value)
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
 		for _, e := range r.entries(n, path) {

@@ -1,0 +1,168 @@
+package modulemd
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Decoded documents remember where each field was found so that validation
+// can locate problems. A big modules.yaml has about 200 fields per stream, so
+// storing them as map[string]Position would cost more memory than the
+// documents themselves. Instead:
+//
+//   - the header fields and data.name, data.stream and data.context (whose
+//     presence validation checks) go into positions.at;
+//   - every other path is packed into 8 bytes: a 32-bit FNV-1a hash of the
+//     path, the line relative to the document start (20 bits, saturating)
+//     and the column (12 bits, saturating), in a slice sorted by hash that
+//     pos() searches when at has no entry.
+//
+// A hash collision can at worst attach a wrong location to a message.
+
+// posEntry is a hashed path and its position, packed as described above.
+type posEntry uint64
+
+const (
+	fnvOffset32 = 2166136261
+	fnvPrime32  = 16777619
+	relLineBits = 20
+	columnBits  = 12
+)
+
+func pathHash(path string) uint32 {
+	h := uint32(fnvOffset32)
+	for i := 0; i < len(path); i++ {
+		h ^= uint32(path[i])
+		h *= fnvPrime32
+	}
+	return h
+}
+
+func (e posEntry) hash() uint32 { return uint32(e >> 32) }
+
+// eagerPath reports the paths kept in positions.at.
+func eagerPath(path string) bool {
+	switch path {
+	case "document", "version", "data", "data.name", "data.stream", "data.context":
+		return true
+	}
+	return false
+}
+
+// has reports whether the decoder recorded path (the field was present).
+func (p *positions) has(path string) bool {
+	if p == nil {
+		return false
+	}
+	if _, ok := p.at[path]; ok {
+		return true
+	}
+	_, ok := p.lookup(path)
+	return ok
+}
+
+// scratchPool recycles the slices positions are collected in before seal
+// copies them to one of exact size.
+var scratchPool = sync.Pool{New: func() any { s := make([]posEntry, 0, 1024); return &s }}
+
+// record stores the position of path.
+func (p *positions) record(path string, at Position) {
+	if eagerPath(path) {
+		p.set(path, at)
+		return
+	}
+	if p.hashed == nil {
+		p.hashed = (*scratchPool.Get().(*[]posEntry))[:0]
+	}
+	rel := min(max(at.Line-p.src.Line, 0), 1<<relLineBits-1)
+	col := min(max(at.Column, 0), 1<<columnBits-1)
+	p.hashed = append(p.hashed, posEntry(uint64(pathHash(path))<<32|uint64(rel)<<columnBits|uint64(col)))
+}
+
+// release returns the scratch slice of a document that failed to decode.
+func (p *positions) release() {
+	if p != nil && p.hashed != nil {
+		s := p.hashed[:0]
+		p.hashed = nil
+		scratchPool.Put(&s)
+	}
+}
+
+// seal sorts the hashed positions for lookup, keeping the last record of a
+// path (the decoder reads duplicate keys last-wins), and moves them from
+// the scratch slice to one of exact size.
+func (p *positions) seal() {
+	if p.hashed == nil {
+		return
+	}
+	slices.SortStableFunc(p.hashed, func(a, b posEntry) int {
+		switch {
+		case a.hash() < b.hash():
+			return -1
+		case a.hash() > b.hash():
+			return 1
+		}
+		return 0
+	})
+	// Keep the last of equal hashes.
+	out := p.hashed[:0]
+	for i, e := range p.hashed {
+		if i+1 < len(p.hashed) && p.hashed[i+1].hash() == e.hash() {
+			continue
+		}
+		out = append(out, e)
+	}
+	exact := make([]posEntry, len(out))
+	copy(exact, out)
+	scratch := out[:0]
+	p.hashed = exact
+	scratchPool.Put(&scratch)
+}
+
+// interner deduplicates the short strings of the documents one Decoder
+// reads (names, refs, arches, xmd values repeat across streams), which
+// roughly halves the memory a large index takes. It is a lock-free
+// direct-mapped cache: a miss just replaces the slot.
+type interner struct {
+	seed  maphash.Seed
+	slots [1 << 14]atomic.Pointer[string]
+}
+
+func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
+
+func (t *interner) get(s string) string {
+	if t == nil || len(s) == 0 || len(s) > 128 {
+		return s
+	}
+	slot := &t.slots[maphash.String(t.seed, s)&(1<<14-1)]
+	if old := slot.Load(); old != nil && *old == s {
+		return *old
+	}
+	slot.Store(&s)
+	return s
+}
+
+// lookup finds path among the hashed positions.
+func (p *positions) lookup(path string) (Position, bool) {
+	if len(p.hashed) == 0 {
+		return Position{}, false
+	}
+	h := pathHash(path)
+	i, ok := slices.BinarySearchFunc(p.hashed, h, func(e posEntry, h uint32) int {
+		switch {
+		case e.hash() < h:
+			return -1
+		case e.hash() > h:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return Position{}, false
+	}
+	e := p.hashed[i]
+	rel := int(e>>columnBits) & (1<<relLineBits - 1)
+	return Position{Line: p.src.Line + rel, Column: int(e) & (1<<columnBits - 1)}, true
+}
