@@ -106,9 +106,16 @@ func (s *Service) handleInit(ctx context.Context, mb *ModuleBuild) (stepResult, 
 			}
 			rows, rowExp, rowPlan = append(rows, row), append(rowExp, e), append(rowPlan, plans[i])
 		}
-		// The dist tag index is shared by all contexts: the lowest id.
+		// The dist tag index is shared by all contexts of the submission
+		// (MBS's MSE siblings): the lowest id.
 		index := rows[0].ID
-		for _, r := range rows {
+		sibs, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
+			Name: cur.Name, Stream: cur.Stream, SourceVersion: cur.SourceVersion, Scratch: &cur.Scratch,
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range append(sibs, rows...) {
 			index = min(index, r.ID)
 		}
 		for i, row := range rows {
@@ -558,7 +565,10 @@ func (s *Service) Cancel(ctx context.Context, id int64, user string) (*ModuleBui
 		if !mb.State.Active() {
 			return reqErr(ErrInvalid, "To cancel a module build, it must be in one of the following states: build, init, wait")
 		}
-		return s.transition(ctx, tx, mb, StateFailed, "Canceled by "+user+".")
+		if err := s.transition(ctx, tx, mb, StateFailed, "Canceled by "+user+"."); err != nil {
+			return err
+		}
+		return s.failWaiting(ctx, tx, mb)
 	})
 	if err != nil {
 		return nil, err

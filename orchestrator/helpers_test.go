@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -116,6 +118,7 @@ func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orch
 		Store: st, Builder: zb, SCM: m,
 		Source:       orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform()})),
 		PollInterval: 50 * time.Millisecond,
+		Logger:       slog.New(slog.DiscardHandler),
 		Concurrency:  20,
 		Now:          func() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) },
 	}
@@ -129,18 +132,23 @@ func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orch
 	return &env{svc: svc, store: st, zb: zb, scm: m}
 }
 
-// run starts the service and stops it at test end.
-func (e *env) run(t testing.TB) {
+// run starts the service; it stops at test end or when stop is called.
+func (e *env) run(t testing.TB) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		e.svc.Run(ctx)
 		close(done)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func (e *env) wait(t testing.TB, id int64) []*orchestrator.ModuleBuild {
@@ -153,3 +161,5 @@ func (e *env) wait(t testing.TB, id int64) []*orchestrator.ModuleBuild {
 	}
 	return mbs
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -16,7 +16,9 @@ import (
 // decisions to itself). Reused components become COMPLETE at once.
 //
 // The previous build is reuse_components_from, else the newest ready build
-// of the same name and stream with the same build context. Rules:
+// of the same name and stream with the same build context (MBS also
+// requires an scmurl; YAML submits qualify here since their component refs
+// are pinned as well). Rules:
 //   - all: nothing is reused;
 //   - only-changed: a component is reused unless it is new, its previous
 //     build did not complete, or its commit or arches changed;
@@ -150,7 +152,7 @@ func (s *Service) reuseSource(ctx context.Context, tx Tx, mb *ModuleBuild) (*Mod
 		return nil, err
 	}
 	for _, p := range l {
-		if p.ID == mb.ID || p.SCMURL == "" {
+		if p.ID == mb.ID {
 			continue
 		}
 		if mb.RebuildStrategy == RebuildChangedAndAfter && p.RebuildStrategy != RebuildAll && p.RebuildStrategy != RebuildChangedAndAfter {

@@ -446,12 +446,29 @@ func (s *Service) fail(ctx context.Context, mb *ModuleBuild, reason string) erro
 			return err
 		}
 		*mb = *cur
-		return nil
+		return s.failWaiting(ctx, tx, cur)
 	})
 	if err != nil {
 		return err
 	}
 	return s.cleanupFailed(ctx, mb.ID)
+}
+
+// failWaiting marks the components of a failed build that were never
+// submitted as failed with the module's reason, in the transaction of the
+// module's failure. Running components are canceled afterwards
+// (cleanupFailed).
+func (s *Service) failWaiting(ctx context.Context, tx Tx, mb *ModuleBuild) error {
+	comps, _, err := tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID, Waiting: true})
+	if err != nil {
+		return err
+	}
+	for _, c := range comps {
+		if err := s.setComponent(ctx, tx, c, componentState(ComponentFailed), mb.StateReason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Get returns a module build.
