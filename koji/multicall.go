@@ -33,6 +33,9 @@ func runSpec[T any](ctx context.Context, c *Client, s spec[T]) (T, error) {
 	out, err := s.conv(v)
 	if err != nil {
 		var zero T
+		if errors.Is(err, ErrNotFound) {
+			return zero, err
+		}
 		return zero, fmt.Errorf("koji: %s: %w", s.method, err)
 	}
 	return out, nil
@@ -101,6 +104,9 @@ func (f *Future[T]) Result() (T, error) {
 	}
 	out, err := f.conv(f.p.v)
 	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return zero, err
+		}
 		return zero, fmt.Errorf("koji: %s: %w", f.p.method, err)
 	}
 	return out, nil

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kolo/xmlrpc"
@@ -282,20 +284,40 @@ func normalizeStruct(rv reflect.Value, depth int) (any, error) {
 // keys, in order. Member names are XML-escaped here because kolo writes them
 // verbatim.
 func makeStruct(keys []string, vals []any) any {
-	fields := make([]reflect.StructField, len(keys))
-	for i, k := range keys {
-		fields[i] = reflect.StructField{
-			Name: "F" + strconv.Itoa(i),
-			Type: reflect.TypeFor[any](),
-			Tag:  reflect.StructTag("xmlrpc:" + strconv.Quote(escapeName(k))),
+	sig := strings.Join(keys, "\x00")
+	var st reflect.Type
+	if cached, ok := structTypes.Load(sig); ok {
+		st = cached.(reflect.Type)
+	} else {
+		fields := make([]reflect.StructField, len(keys))
+		for i, k := range keys {
+			fields[i] = reflect.StructField{
+				Name: "F" + strconv.Itoa(i),
+				Type: reflect.TypeFor[any](),
+				Tag:  reflect.StructTag("xmlrpc:" + strconv.Quote(escapeName(k))),
+			}
+		}
+		st = reflect.StructOf(fields)
+		if structCount.Add(1) <= maxCachedStructs {
+			structTypes.Store(sig, st)
 		}
 	}
-	sv := reflect.New(reflect.StructOf(fields)).Elem()
+	sv := reflect.New(st).Elem()
 	for i, v := range vals {
 		sv.Field(i).Set(reflect.ValueOf(&v).Elem())
 	}
 	return sv.Interface()
 }
+
+// structTypes caches the struct types built by makeStruct, keyed by their
+// member names; the cache is bounded so that arbitrary keys cannot grow it
+// without limit.
+var (
+	structTypes sync.Map
+	structCount atomic.Int64
+)
+
+const maxCachedStructs = 4096
 
 // escapeName escapes a member name for XML and for kolo's tag handling
 // (a name "-" or one ending in ",omitempty" would otherwise be misread).
