@@ -22,7 +22,8 @@ back into FILE with -w (atomically: a temporary file renamed over it).
 A file with a problem is never rewritten: the problems are printed and the
 exit status is 1. Keys the format does not define are errors too, since
 writing the file again would lose them; --drop-unknown drops them.
-Compressed files can be printed but not rewritten in place.
+Comments are not kept (libmodulemd does not keep them either). Compressed
+files can be printed but not rewritten in place.
 
 With -l or --check, fmt prints the names of files whose formatting differs
 instead; --check also exits with status 1 if there are any.`
@@ -98,14 +99,12 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 }
 
 // format decodes data and encodes every document again in file order. Any
-// decode problem is an error: formatting must never drop a document.
+// decode problem is an error: formatting must never drop a document. A file
+// without documents formats to nothing.
 func format(ctx context.Context, data []byte, name string, strict bool) ([]byte, error) {
 	docs, err := decodeAll(ctx, data, name, strict)
 	if err != nil {
 		return nil, err
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("%s: no modulemd documents found", name)
 	}
 	var buf bytes.Buffer
 	enc := modulemd.NewEncoder(&buf)
