@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +41,86 @@ func TestValidate(t *testing.T) {
 func mustReadFixture(t *testing.T, name string) []byte {
 	t.Helper()
 	return mustRead(t, "testdata/"+name)
+}
+
+// modulemdValidator returns the path of libmodulemd's modulemd-validator, or
+// skips the test (fails it when MODKIT_REQUIRE_TOOLS=1).
+func modulemdValidator(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("modulemd-validator")
+	if err != nil {
+		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("modulemd-validator not found (install libmodulemd-tools or libmodulemd2's tools): %v", err)
+		}
+		t.Skip("modulemd-validator not installed (libmodulemd's tools); set MODKIT_REQUIRE_TOOLS=1 to make this a failure")
+	}
+	return p
+}
+
+// libmodulemdAccepts runs modulemd-validator (which loads strictly) on path.
+func libmodulemdAccepts(t *testing.T, validator, path string) (bool, string) {
+	t.Helper()
+	out, err := exec.Command(validator, path).CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running %s: %v", validator, err)
+	}
+	return err == nil, string(out)
+}
+
+// TestValidateAgreesWithLibmodulemd checks that "modkit validate --strict"
+// and libmodulemd's modulemd-validator reach the same verdict on our
+// fixtures.
+func TestValidateAgreesWithLibmodulemd(t *testing.T) {
+	t.Parallel()
+	validator := modulemdValidator(t)
+	for _, name := range []string{
+		"valid.yaml", "invalid.yaml", "lint.yaml", "v1.yaml", "messy.yaml", "repo-low.yaml",
+		"repo-high.yaml", "repo-conflict.yaml", "unknown-key.yaml", "syntax.yaml",
+		"packager-v2.yaml", "packager-v3.yaml",
+		// Not source.yaml: modulemd-validator invents a name for a nameless
+		// stream, modkit validate requires one (--source accepts it).
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("testdata", name)
+			want, out := libmodulemdAccepts(t, validator, path)
+			res := runCLI(t, []string{"validate", "--strict", path}, nil)
+			if got := res.code == 0; got != want {
+				t.Errorf("modkit validate --strict %s: exit %d, but modulemd-validator accepted=%v\nmodkit:\n%s\nlibmodulemd:\n%s",
+					name, res.code, want, res.stderr, out)
+			}
+		})
+	}
+}
+
+// TestOutputLoadsInLibmodulemd checks that what fmt, upgrade, merge and
+// convert print is accepted by libmodulemd's modulemd-validator.
+func TestOutputLoadsInLibmodulemd(t *testing.T) {
+	t.Parallel()
+	validator := modulemdValidator(t)
+	for _, args := range [][]string{
+		{"fmt", "testdata/valid.yaml"},
+		{"fmt", "testdata/messy.yaml"},
+		{"fmt", "testdata/lint.yaml"},
+		{"upgrade", "testdata/v1.yaml"},
+		{"merge", "testdata/repo-low.yaml", "testdata/repo-high.yaml@1"},
+		{"merge", "testdata/repo-low.yaml", "testdata/repo-conflict.yaml"},
+		{"convert", "testdata/packager-v3.yaml"},
+		{"convert", "--single", "testdata/packager-v3.yaml"},
+		{"convert", "--name", "sprocket", "--stream", "main", "testdata/packager-v2.yaml"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			res := runCLI(t, args, nil)
+			if res.code != 0 {
+				t.Fatalf("modkit %s: exit %d\n%s", strings.Join(args, " "), res.code, res.stderr)
+			}
+			path := filepath.Join(t.TempDir(), "out.yaml")
+			writeFile(t, path, []byte(res.stdout))
+			if ok, out := libmodulemdAccepts(t, validator, path); !ok {
+				t.Errorf("modulemd-validator rejects the output of modkit %s:\n%s\noutput:\n%s", strings.Join(args, " "), out, res.stdout)
+			}
+		})
+	}
 }
