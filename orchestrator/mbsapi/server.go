@@ -1,6 +1,7 @@
 package mbsapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,14 +108,18 @@ func errorf(status int, format string, args ...any) error {
 
 // writeJSON writes v with keys sorted (maps) and a trailing newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(map[string]any{"error": http.StatusText(status), "message": err.Error(), "status": status})
+		buf.Reset()
+		enc.Encode(map[string]any{"error": http.StatusText(status), "message": err.Error(), "status": status})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // writeError maps err to MBS's error JSON and status.
