@@ -45,14 +45,29 @@ func newCmdFlags(name, synopsis, about string, stdout io.Writer) *flagSet {
 func (fs *flagSet) help() {
 	w := fs.stdout
 	fmt.Fprintf(w, "usage: modkit %s\n\n%s\n", fs.synopsis, fs.about)
-	hasFlags := false
-	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-	if hasFlags {
-		fmt.Fprintln(w, "\nOptions:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprintln(w, "\nOptions:")
+			first = false
+		}
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		if arg == "value" {
+			arg = "VALUE"
+		}
+		line := "  " + dash + f.Name
+		if arg != "" {
+			line += " " + strings.ToUpper(arg)
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "%-20s %s\n", line, usage)
+	})
 }
 
 // usageError is a command-line mistake (exit status 2): the message, the

@@ -31,6 +31,7 @@ func TestMerge(t *testing.T) {
 		{name: "merge/invalid-input", args: []string{"merge", "testdata/repo-low.yaml", "testdata/invalid.yaml"}},
 		{name: "merge/missing-file", args: []string{"merge", "testdata/nope.yaml"}},
 		{name: "merge/no-file", args: []string{"merge"}},
+		{name: "merge/help", args: []string{"merge", "-h"}},
 	})
 }
 

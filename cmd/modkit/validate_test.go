@@ -33,6 +33,7 @@ func TestValidate(t *testing.T) {
 		{name: "validate/missing-file-json", args: []string{"validate", "--json", "testdata/nope.yaml"}},
 		{name: "validate/unknown-flag", args: []string{"validate", "--bogus", "testdata/valid.yaml"}},
 		{name: "validate/no-file", args: []string{"validate"}},
+		{name: "validate/help", args: []string{"validate", "--help"}},
 		{name: "validate/stdin-twice", args: []string{"validate", "-", "-"}},
 		{name: "validate/empty", args: []string{"validate", "-"}, stdin: []byte{}},
 	})
