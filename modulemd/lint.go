@@ -18,6 +18,7 @@ const (
 	LintAPIRPMNotBuilt        = "api-rpm-not-built"
 	LintSummaryFormat         = "summary-format"
 	LintDescriptionBlank      = "description-blank"
+	LintSummaryEmpty          = "summary-empty"
 	LintDeprecatedV1          = "deprecated-v1"
 	LintDefaultsPlaceholder   = "defaults-no-module"
 	LintDefaultStreamMissing  = "default-stream-missing"
@@ -137,6 +138,9 @@ func (l *linter) stream(s *Stream) {
 func (l *linter) text(summary, description string) {
 	switch {
 	case summary == "":
+		if l.pos.has("data.summary") {
+			l.add("data.summary", LintSummaryEmpty, "the summary is empty; libmodulemd accepts it, but tools show nothing")
+		}
 	case strings.TrimSpace(summary) != summary:
 		l.add("data.summary", LintSummaryFormat, "the summary has leading or trailing white space")
 	case strings.ContainsAny(summary, "\n\r"):
@@ -144,7 +148,9 @@ func (l *linter) text(summary, description string) {
 	case strings.HasSuffix(summary, "."):
 		l.add("data.summary", LintSummaryFormat, "the summary ends with a period; by convention it does not")
 	}
-	if description != "" && strings.TrimSpace(description) == "" {
+	if description == "" && l.pos.has("data.description") {
+		l.add("data.description", LintDescriptionBlank, "the description is empty; libmodulemd accepts it, but tools show nothing")
+	} else if description != "" && strings.TrimSpace(description) == "" {
 		l.add("data.description", LintDescriptionBlank, "the description is only white space")
 	}
 }

@@ -101,11 +101,7 @@ func (v *validator) err() error {
 // present reports whether the decoder saw path, for fields whose empty value
 // differs from absence.
 func (v *validator) present(path string) bool {
-	if v.pos == nil {
-		return false
-	}
-	_, ok := v.pos.at[path]
-	return ok
+	return v.pos.has(path)
 }
 
 func (v *validator) stream(s *Stream, repository bool) {
@@ -181,11 +177,14 @@ func isContextChar(r rune, underscore bool) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || underscore && r == '_'
 }
 
+// commonText checks the required summary, description and module licence.
+// As in libmodulemd, a summary or description that is present but empty is
+// accepted (Lint reports it); only an absent one is an error.
 func (v *validator) commonText(summary, description string, license []string, licensePath string) {
-	if summary == "" {
+	if summary == "" && !v.present("data.summary") {
 		v.add("data.summary", ErrMissingField, "the summary is missing; expected a one-line description of the module")
 	}
-	if description == "" {
+	if description == "" && !v.present("data.description") {
 		v.add("data.description", ErrMissingField, "the description is missing; expected a paragraph describing the module")
 	}
 	if len(license) == 0 {

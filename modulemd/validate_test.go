@@ -271,3 +271,48 @@ func TestValidateNil(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatePresentButEmptyText pins libmodulemd's behaviour: an empty
+// summary or description that is present in the YAML is accepted; only an
+// absent one is an error.
+func TestValidatePresentButEmptyText(t *testing.T) {
+	t.Parallel()
+	docs, err := Parse([]byte(`---
+document: modulemd
+version: 2
+data:
+  name: foo
+  stream: a
+  summary: ""
+  description: ""
+  license:
+    module: [MIT]
+...
+---
+document: modulemd
+version: 2
+data:
+  name: foo
+  stream: b
+  license:
+    module: [MIT]
+...
+`))
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("Parse: %d docs, %v", len(docs), err)
+	}
+	if err := Validate(docs[0]); err != nil {
+		t.Errorf("Validate(empty summary and description) = %v, want nil", err)
+	}
+	var codes []string
+	for _, w := range Lint(docs[0]) {
+		codes = append(codes, w.Code)
+	}
+	if d := cmp.Diff([]string{LintSummaryEmpty, LintDescriptionBlank}, codes); d != "" {
+		t.Errorf("Lint codes mismatch (-want +got):\n%s", d)
+	}
+	cmpProblems(t, []problem{
+		{"data.summary", "the summary is missing; expected a one-line description of the module", ErrMissingField},
+		{"data.description", "the description is missing; expected a paragraph describing the module", ErrMissingField},
+	}, Validate(docs[1]))
+}
