@@ -215,19 +215,11 @@ func decodeAll(ctx context.Context, data []byte, file string, strict bool) ([]mo
 		}
 		if err != nil {
 			errs = append(errs, err)
-			if fatal(err) {
-				break
-			}
 			continue
 		}
 		docs = append(docs, doc)
 	}
 	return docs, errors.Join(errs...)
-}
-
-// fatal reports whether a decode error ends the stream.
-func fatal(err error) bool {
-	return errors.Is(err, modulemd.ErrSyntax) || errors.Is(err, modulemd.ErrLimit)
 }
 
 // isCompressed reports whether data starts with the magic bytes of a

@@ -137,9 +137,6 @@ func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, sour
 		}
 		if err != nil {
 			fr.Errors = append(fr.Errors, problems(name, err)...)
-			if fatal(err) {
-				break
-			}
 			continue
 		}
 		fr.Documents++
