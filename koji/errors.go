@@ -3,7 +3,6 @@ package koji
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/modkit/modkit/internal/xmlrpcx"
 )
@@ -124,11 +123,4 @@ func toFault(method string, f *xmlrpcx.Fault) *Fault {
 // notFound wraps ErrNotFound with what was looked up.
 func notFound(what string, ref any) error {
 	return fmt.Errorf("%w: %s %v", ErrNotFound, what, ref)
-}
-
-// isCorruptUpload reports the hub's "Corrupted upload?" import fault, which
-// can be transient when the hub's storage lags.
-func isCorruptUpload(err error) bool {
-	var f *Fault
-	return errors.As(err, &f) && strings.Contains(f.Message, "Corrupted upload")
 }

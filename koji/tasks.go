@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modkit/modkit/internal/retry"
@@ -82,7 +83,7 @@ func (c *Client) Build(ctx context.Context, src, target string, opts *BuildOptio
 		}
 		setIf(bo, opts.Scratch, "scratch", true)
 		setIf(bo, opts.SkipTag, "skip_tag", true)
-		setIf(bo, len(opts.ArchOverride) > 0, "arch_override", joinSpace(opts.ArchOverride))
+		setIf(bo, len(opts.ArchOverride) > 0, "arch_override", strings.Join(opts.ArchOverride, " "))
 		setIf(bo, opts.RepoID != 0, "repo_id", opts.RepoID)
 		setIf(bo, opts.WaitBuilds != nil, "wait_builds", opts.WaitBuilds)
 		setIf(bo, opts.Draft, "draft", true)
@@ -96,17 +97,6 @@ func (c *Client) Build(ctx context.Context, src, target string, opts *BuildOptio
 	}
 	var id int64
 	return id, c.call(ctx, "build", &id, []any{src, target}, k)
-}
-
-func joinSpace(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += x
-	}
-	return out
 }
 
 // GetTaskOptions are optional arguments of GetTaskInfo and GetTaskChildren.

@@ -315,9 +315,7 @@ func mSetInheritanceData(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 			continue
 		}
 		for _, k := range []string{"priority", "maxdepth", "intransitive", "noconfig", "pkg_filter"} {
-			if _, ok := m[k]; !ok && k != "maxdepth" && k != "pkg_filter" {
-				return nil, fault(1000, "No value for %s", k)
-			} else if !ok {
+			if _, ok := m[k]; !ok {
 				return nil, fault(1000, "No value for %s", k)
 			}
 		}

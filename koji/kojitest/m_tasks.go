@@ -3,7 +3,6 @@ package kojitest
 import (
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/modkit/modkit/internal/xmlrpcx"
@@ -40,8 +39,6 @@ func (st *state) addTask(method string, request []any, priority int64, parent *i
 }
 
 func taskInfo(t *task, withRequest bool) map[string]any {
-	opt := func(p interface{ IsZero() bool }) (any, any) { return nil, nil }
-	_ = opt
 	m := map[string]any{"id": t.id, "method": t.method, "state": t.state, "owner": t.owner, "parent": t.parent,
 		"host_id": nil, "channel_id": 1, "arch": t.arch, "priority": t.priority, "weight": 0.2, "label": t.label,
 		"awaited": nil, "waiting": nil, "create_time": pyTime(t.create), "create_ts": pyTS(t.create),
@@ -262,5 +259,3 @@ func scmName(src string) string {
 	s, _, _ = strings.Cut(s, "?")
 	return strings.TrimSuffix(path.Base(s), ".git")
 }
-
-func hasArch(list []string, a string) bool { return slices.Contains(list, a) }
