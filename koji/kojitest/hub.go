@@ -2,6 +2,7 @@ package kojitest
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -84,8 +85,8 @@ func NewServer(opts ...Option) *Hub {
 	}
 	if h.tlsOn {
 		h.srv = httptest.NewUnstartedServer(handler)
+		h.srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 		h.srv.StartTLS()
-		h.srv.TLS.ClientAuth = 1 // tls.RequestClientCert
 	} else {
 		h.srv = httptest.NewServer(handler)
 	}
