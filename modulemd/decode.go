@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -235,17 +236,44 @@ func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int, in *interner) decod
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserProblems are the problems yaml.v3's parser (as opposed to its
+// scanner) reports. For these its message gives a 0-based line number, or
+// none for the first line; scanner messages give 1-based lines.
+var yamlParserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
 // syntaxError turns a yaml.v3 error into a *ParseError with an absolute line.
 func (d *Decoder) syntaxError(err error, lineOff, docNum int) *ParseError {
-	msg := err.Error()
+	msg := trimYAMLPrefix(err.Error())
 	pe := &ParseError{File: d.file, Doc: docNum, Err: ErrSyntax}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		l, _ := strconv.Atoi(m[1])
-		pe.Line = l + lineOff
-		pe.Msg = "YAML syntax error: " + m[2]
-	} else {
-		pe.Msg = "YAML syntax error: " + trimYAMLPrefix(msg)
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
+	if yamlParserProblems[msg] {
+		line++
+	}
+	if line > 0 {
+		pe.Line = line + lineOff
+	}
+	if strings.HasPrefix(msg, "exceeded max depth") {
+		pe.Err = ErrLimit
+		pe.Msg = "YAML nesting " + msg
+		return pe
+	}
+	pe.Msg = "YAML syntax error: " + msg
 	return pe
 }
 

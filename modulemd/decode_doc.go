@@ -21,6 +21,10 @@ func (r *docReader) decodeNode(doc *yaml.Node) (Document, error) {
 		}
 		return nil, r.err()
 	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+		r.fail(doc, "", ErrType, "document is empty; expected a mapping with the keys document, version and data")
+		return nil, r.err()
+	}
 	if root.Kind != yaml.MappingNode {
 		r.fail(root, "", ErrType, "document is %s; expected a mapping with the keys document, version and data", kindName(root))
 		return nil, r.err()

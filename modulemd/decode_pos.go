@@ -12,8 +12,10 @@ import (
 // storing them as map[string]Position would cost more memory than the
 // documents themselves. Instead:
 //
-//   - the header fields and data.name, data.stream and data.context (whose
-//     presence validation checks) go into positions.at;
+//   - the header fields and data.name, data.stream, data.context,
+//     data.summary and data.description (whose presence validation may
+//     check: libmodulemd accepts an empty summary, not a missing one) go
+//     into positions.at;
 //   - every other path is packed into 8 bytes: a 32-bit FNV-1a hash of the
 //     path, the line relative to the document start (20 bits, saturating)
 //     and the column (12 bits, saturating), in a slice sorted by hash that
@@ -45,7 +47,7 @@ func (e posEntry) hash() uint32 { return uint32(e >> 32) }
 // eagerPath reports the paths kept in positions.at.
 func eagerPath(path string) bool {
 	switch path {
-	case "document", "version", "data", "data.name", "data.stream", "data.context":
+	case "document", "version", "data", "data.name", "data.stream", "data.context", "data.summary", "data.description":
 		return true
 	}
 	return false

@@ -86,7 +86,7 @@ func (s *splitter) fill() bool {
 	s.buf = s.buf[:len(s.buf)+n]
 	if err != nil {
 		s.eof = true
-		if err != io.EOF && err != io.ErrUnexpectedEOF {
+		if err != io.EOF {
 			s.rerr = err
 		}
 	}

@@ -38,12 +38,10 @@ func (b *builder) stream(s *Stream) mapNode {
 	if s.Arch != "" {
 		m.add("arch", b.str("data.arch", s.Arch))
 	}
-	if s.Summary != "" {
-		m.add("summary", b.str("data.summary", s.Summary))
-	}
-	if s.Description != "" {
-		m.add("description", b.folded("data.description", s.Description))
-	}
+	// summary and description are required: an empty one is written as ""
+	// (libmodulemd accepts a present, empty summary but not a missing one).
+	m.add("summary", b.str("data.summary", s.Summary))
+	m.add("description", b.folded("data.description", s.Description))
 	if len(s.ServiceLevels) > 0 {
 		sl := newMap()
 		for _, name := range sortedKeys(s.ServiceLevels) {
