@@ -62,6 +62,9 @@ func ParseSCMURL(raw string) (SCMURL, error) {
 	if i := strings.LastIndex(repo, "?"); i >= 0 {
 		repo, p = repo[:i], repo[i+1:]
 	}
+	if repo == "" {
+		return SCMURL{}, reqErr(ErrInvalid, "The submitted scmurl %q is incorrect: expected repository[?path]#revision", raw)
+	}
 	if strings.ContainsAny(ref, " \t\n") {
 		return SCMURL{}, reqErr(ErrInvalid, "The submitted scmurl %q is incorrect: bad revision %q", raw, ref)
 	}

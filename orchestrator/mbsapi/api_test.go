@@ -88,7 +88,7 @@ type fixture struct {
 	srv *httptest.Server
 }
 
-func newFixture(t *testing.T, run bool) *fixture {
+func newFixture(t testing.TB, run bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db"), nil)
@@ -143,7 +143,7 @@ type call struct {
 	status int
 }
 
-func (f *fixture) do(t *testing.T, c call) (int, []byte) {
+func (f *fixture) do(t testing.TB, c call) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(c.method, f.srv.URL+c.path, strings.NewReader(c.body))
 	if err != nil {
