@@ -12,8 +12,9 @@ import (
 // xmd values, as decoded and encoded here:
 //
 //   - a scalar is a string holding the scalar's text, except the exact
-//     scalars TRUE and FALSE, which are the booleans true and false (as in
-//     libmodulemd). There is no null: `key:` is the empty string and `~` is
+//     scalars TRUE and FALSE, quoted or not, which are the booleans true and
+//     false (as in libmodulemd; so the strings "TRUE" and "FALSE" cannot be
+//     written and encoding them is an error). There is no null: `key:` is the empty string and `~` is
 //     the string "~", which is what libmodulemd reads too, so every value
 //     survives a decode/encode round trip unchanged;
 //   - a mapping is a map[string]any (keys are written sorted);
@@ -90,12 +91,13 @@ func xmdNode(v any, path string, depth int) (*yaml.Node, error) {
 		if !utf8.ValidString(x) {
 			return nil, fmt.Errorf("%s: xmd string is not valid UTF-8: %w", path, ErrInvalid)
 		}
-		n := strNode(x)
 		if x == "TRUE" || x == "FALSE" {
-			// Quoted so it reads back as a string, not a boolean.
-			n.Style = yaml.DoubleQuotedStyle
+			// libmodulemd reads the scalar TRUE as a boolean however it is
+			// quoted, so this string cannot be written faithfully.
+			return nil, fmt.Errorf("%s: the xmd string %q would read back as a boolean; use the bool %s: %w",
+				path, x, strings.ToLower(x), ErrInvalid)
 		}
-		return n, nil
+		return strNode(x), nil
 	case bool:
 		if x {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}, nil

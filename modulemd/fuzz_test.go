@@ -1,0 +1,68 @@
+package modulemd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to the decoder (lenient and strict). It
+// must never panic, and every document that decodes must encode, decode back
+// to an equal document, and encode again to the same bytes.
+func FuzzDecode(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "encode", "*.yaml"))
+	for _, p := range seeds {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{
+		minimalStream,
+		minimalStream + "...\n---\n" + minimalStream,
+		"--- {document: modulemd-defaults, version: 1, data: {module: m, profiles: {a: []}}}\n",
+		"document: modulemd\nversion: 2\ndata:\n  xmd: &a {k: [*a]}\n",
+		"%YAML 1.1\n---\ndocument: modulemd-obsoletes\nversion: 1\ndata: {modified: 2020-01-01T00:00Z}\n",
+		"document: modulemd\r\nversion: 1\r\ndata:\r\n  eol: 2020-02-30\r\n",
+		"\xef\xbb\xbfdocument: modulemd-translations\nversion: 1\ndata: {translations: {ja: {summary: x}}}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	// Real-world files, when the shared materials are present.
+	if corpus := filepath.Join("..", "..", "shared", "corpus"); dirExists(corpus) {
+		files, _ := filepath.Glob(filepath.Join(corpus, "*.yaml"))
+		for _, p := range files {
+			if st, err := os.Stat(p); err == nil && st.Size() <= 64<<10 {
+				if data, err := os.ReadFile(p); err == nil {
+					f.Add(data)
+				}
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, strict := range []bool{false, true} {
+			dec := NewDecoder(bytes.NewReader(data))
+			dec.Strict(strict)
+			var docs []Document
+			for doc, err := range dec.All() {
+				if err == nil {
+					docs = append(docs, doc)
+				}
+			}
+			if len(docs) == 0 {
+				continue
+			}
+			out, err := Marshal(docs...)
+			if err != nil {
+				t.Fatalf("a decoded document does not encode: %v", err)
+			}
+			roundTrip(t, "fuzz input", docs)
+			_ = out
+		}
+	})
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
