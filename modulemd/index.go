@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +34,13 @@ type Index struct {
 // Module is one module of an [Index]: its streams, defaults, obsoletes and
 // translations.
 type Module struct {
-	name         string
-	streams      []*Stream
+	name    string
+	streams []*Stream // insertion order
+	// sorted holds the streams ordered by their NSVCA strings (keys), as
+	// libmodulemd dumps them; kept up to date on every change so reads
+	// never sort.
+	sorted       []*Stream
+	keys         []string
 	byKey        map[streamKey]*Stream
 	byStream     map[string][]*Stream
 	defaults     *Defaults
@@ -208,6 +214,10 @@ func keyOf(s *Stream) streamKey {
 
 func (m *Module) insertStream(s *Stream) {
 	m.streams = append(m.streams, s)
+	key := s.NSVCA().String()
+	i := sort.Search(len(m.keys), func(i int) bool { return m.keys[i] > key })
+	m.keys = slices.Insert(m.keys, i, key)
+	m.sorted = slices.Insert(m.sorted, i, s)
 	m.byStream[s.Stream] = append(m.byStream[s.Stream], s)
 	k := keyOf(s)
 	if _, taken := m.byKey[k]; !taken {
@@ -217,6 +227,10 @@ func (m *Module) insertStream(s *Stream) {
 
 func (m *Module) removeStream(s *Stream) {
 	m.streams = slices.DeleteFunc(m.streams, func(x *Stream) bool { return x == s })
+	if i := m.sortedIndex(s); i >= 0 {
+		m.keys = slices.Delete(m.keys, i, i+1)
+		m.sorted = slices.Delete(m.sorted, i, i+1)
+	}
 	bs := slices.DeleteFunc(m.byStream[s.Stream], func(x *Stream) bool { return x == s })
 	if len(bs) == 0 {
 		delete(m.byStream, s.Stream)
@@ -236,6 +250,17 @@ func (m *Module) removeStream(s *Stream) {
 	delete(m.attached, s)
 }
 
+// sortedIndex finds s in m.sorted, or returns -1.
+func (m *Module) sortedIndex(s *Stream) int {
+	key := s.NSVCA().String()
+	for i := sort.SearchStrings(m.keys, key); i < len(m.keys) && m.keys[i] == key; i++ {
+		if m.sorted[i] == s {
+			return i
+		}
+	}
+	return -1
+}
+
 // replaceStream swaps old for s in place (same key), keeping the obsoletes
 // association.
 func (m *Module) replaceStream(old, s *Stream) {
@@ -243,6 +268,9 @@ func (m *Module) replaceStream(old, s *Stream) {
 		if x == old {
 			m.streams[i] = s
 		}
+	}
+	if i := m.sortedIndex(old); i >= 0 {
+		m.sorted[i] = s // an upgrade keeps the NSVCA
 	}
 	bs := m.byStream[old.Stream]
 	for i, x := range bs {
@@ -413,8 +441,8 @@ func (idx *Index) Streams() []*Stream {
 func (idx *Index) SearchNSVCA(glob string) []*Stream {
 	var out []*Stream
 	for _, m := range idx.modules {
-		for _, s := range m.streams {
-			if fnmatch(glob, s.NSVCA().String()) {
+		for i, s := range m.sorted {
+			if fnmatch(glob, m.keys[i]) {
 				out = append(out, s)
 			}
 		}
@@ -516,17 +544,7 @@ func (m *Module) Name() string { return m.name }
 // Streams returns the module's streams sorted by strcmp of their NSVCA
 // strings.
 func (m *Module) Streams() []*Stream {
-	out := slices.Clone(m.streams)
-	sortByNSVCAString(out)
-	return out
-}
-
-func sortByNSVCAString(ss []*Stream) {
-	keys := make(map[*Stream]string, len(ss))
-	for _, s := range ss {
-		keys[s] = s.NSVCA().String()
-	}
-	slices.SortStableFunc(ss, func(a, b *Stream) int { return strings.Compare(keys[a], keys[b]) })
+	return slices.Clone(m.sorted)
 }
 
 // Defaults returns the module's defaults, or nil.

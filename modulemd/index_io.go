@@ -219,6 +219,8 @@ func (idx *Index) shallowCopy() *Index {
 		mc := &Module{
 			name:         m.name,
 			streams:      slices.Clone(m.streams),
+			sorted:       slices.Clone(m.sorted),
+			keys:         slices.Clone(m.keys),
 			byKey:        make(map[streamKey]*Stream, len(m.byKey)),
 			byStream:     make(map[string][]*Stream, len(m.byStream)),
 			defaults:     m.defaults,
