@@ -89,6 +89,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	default:
 		return usageError("serve: --auth must be tokens or none, not %q", *auth)
 	}
+	if *builderName != "local" && *builderName != "zero" {
+		return usageError("serve: --builder must be local or zero, not %q", *builderName)
+	}
 	var plat []string
 	for _, p := range platforms {
 		for _, s := range strings.Split(p, ",") {
