@@ -272,7 +272,60 @@ func (s *Service) dispatchOnce(ctx context.Context) (int, error) {
 		}
 		ids[i] = e.ID
 	}
-	return len(events), s.store.Update(ctx, func(tx Tx) error { return tx.MarkEventsSent(ctx, ids) })
+	err := s.store.Update(ctx, func(tx Tx) error { return tx.MarkEventsSent(ctx, ids) })
+	s.signalSent()
+	return len(events), err
+}
+
+// signalSent wakes the callers of Flush.
+func (s *Service) signalSent() {
+	s.mu.Lock()
+	close(s.sent)
+	s.sent = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Flush waits until every event committed before the call has been
+// delivered to the subscribers. [Service.Run] must be running (in this
+// process: the events are delivered from its goroutine). Use it after
+// [Service.Wait] to see the events of the final state changes before
+// stopping the service.
+func (s *Service) Flush(ctx context.Context) error {
+	var last int64
+	if err := s.store.View(ctx, func(tx Tx) error {
+		pending, err := tx.PendingEvents(ctx, 1<<30)
+		if len(pending) > 0 {
+			last = pending[len(pending)-1].ID
+		}
+		return err
+	}); err != nil || last == 0 {
+		return err
+	}
+	for {
+		s.mu.Lock()
+		ch := s.sent
+		s.mu.Unlock()
+		var first int64
+		if err := s.store.View(ctx, func(tx Tx) error {
+			pending, err := tx.PendingEvents(ctx, 1)
+			if len(pending) > 0 {
+				first = pending[0].ID
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if first == 0 || first > last {
+			return nil
+		}
+		s.kickOutbox()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-time.After(s.opts.PollInterval):
+		}
+	}
 }
 
 // kickOutbox wakes the dispatcher after a commit.

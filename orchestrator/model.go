@@ -51,6 +51,10 @@ type ModuleBuild struct {
 	// Modulemd is the expanded module stream as YAML, including xmd. Before
 	// expansion (state init) it is the submitted stream.
 	Modulemd string
+	// Defaults are the modulemd-defaults documents (YAML) submitted with the
+	// module definition, or implied by its packager v3 default profiles;
+	// the builder publishes them with the module. Empty when there are none.
+	Defaults string
 	// SourceVersion is the version before the base-module prefix: the commit
 	// time of an SCM submit, the submit time of a YAML submit. Builds of one
 	// submission share it; it finds previous builds on resubmit.

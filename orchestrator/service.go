@@ -99,6 +99,7 @@ type Service struct {
 	workers  map[int64]bool        // module builds with a running worker
 	building int                   // components in BUILDING (global limit)
 	changed  chan struct{}         // closed and replaced on any progress
+	sent     chan struct{}         // closed and replaced when events were delivered
 	running  bool
 }
 
@@ -132,7 +133,7 @@ func NewService(opts *Options) (*Service, error) {
 	s := &Service{
 		opts: o, store: o.Store, b: o.Builder, src: o.Source, scm: o.SCM, log: o.Logger,
 		subs: map[int]func(Event){}, outboxKick: make(chan struct{}, 1),
-		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, changed: make(chan struct{}),
+		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, changed: make(chan struct{}), sent: make(chan struct{}),
 	}
 	if s.src == nil {
 		s.src = NewDBSource(o.Store)

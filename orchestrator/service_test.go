@@ -509,3 +509,170 @@ func TestSubmitFromGit(t *testing.T) {
 		t.Errorf("pins: module scmurl %q, component %q ref %q", mb.SCMURL, c.SCMURL, c.Ref)
 	}
 }
+
+// packagerV3 is a packager v3 definition with two build configurations
+// (contexts "ctxa" and "ctxb") and a default profile.
+const packagerV3 = `document: modulemd-packager
+version: 3
+data:
+  name: demo
+  stream: "1"
+  summary: Test module
+  description: A module for tests.
+  license: [MIT]
+  configurations:
+    - context: ctxa
+      platform: f40
+    - context: ctxb
+      platform: f40
+      buildopts:
+        rpms:
+          macros: "%demo 1"
+  profiles:
+    common:
+      rpms: [pkg000]
+      default: true
+    extra:
+      rpms: [pkg000]
+  components:
+    rpms:
+      pkg000:
+        rationale: test
+        repository: https://git.example.com/rpms/pkg000
+        ref: main
+...
+`
+
+// TestPackagerV3StaticContexts checks that the contexts of packager v3
+// configurations are static: the NSVCs keep them, as MBS 3.4 does.
+func TestPackagerV3StaticContexts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, t.TempDir(), nil, nil)
+	e.run(t)
+	mbs := submit(t, e, packagerV3, nil)
+	var submitted []string
+	for _, mb := range mbs {
+		submitted = append(submitted, mb.Context)
+	}
+	if diff := cmp.Diff([]string{"ctxa", "ctxb"}, submitted); diff != "" {
+		t.Errorf("submitted contexts (-want +got):\n%s", diff)
+	}
+	got := e.wait(t, mbs[0].ID)
+	var ctxs []string
+	for _, mb := range got {
+		if mb.State != orchestrator.StateReady {
+			t.Errorf("%s: %s %q", mb.NSVC(), mb.State, mb.StateReason)
+		}
+		ctxs = append(ctxs, mb.Context)
+		if !strings.Contains(mb.Modulemd, "static_context: true") {
+			t.Errorf("%s: the stored modulemd has no static_context: true", mb.NSVC())
+		}
+		if mb.BuildContext == "" || mb.RuntimeContext == "" {
+			t.Errorf("%s: build and runtime contexts must still be computed (got %q, %q)", mb.NSVC(), mb.BuildContext, mb.RuntimeContext)
+		}
+	}
+	if diff := cmp.Diff([]string{"ctxa", "ctxb"}, ctxs); diff != "" {
+		t.Errorf("built contexts (-want +got):\n%s", diff)
+	}
+	// The same definition again (the test clock stands still, so the
+	// version is the same) names the same NSVCs: refused.
+	_, err := e.svc.Submit(context.Background(), &orchestrator.SubmitRequest{Modulemd: []byte(packagerV3), Owner: "alice"})
+	if !errors.Is(err, orchestrator.ErrConflict) {
+		t.Errorf("resubmitting built static contexts: got %v, want ErrConflict", err)
+	}
+}
+
+// TestSubmitKeepsDefaults checks that the defaults a definition carries are
+// stored with every build of the submission.
+func TestSubmitKeepsDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := func(module, profile string) string {
+		return `---
+document: modulemd-defaults
+version: 1
+data:
+  module: ` + module + `
+  stream: "1"
+  profiles:
+    "1": [` + profile + `]
+...
+`
+	}
+	stream := moduleYAML("demo", 1, 1)
+	tests := []struct {
+		name  string
+		yaml  string
+		want  string // a line the stored defaults must contain; "" = none stored
+		error string // a submit error to expect instead
+	}{
+		{name: "stream without defaults", yaml: stream},
+		{name: "defaults document", yaml: stream + defaults("demo", "common"), want: `"1": [common]`},
+		{name: "packager v3 default profile", yaml: packagerV3, want: `"1": [common]`},
+		{name: "packager v3 and a defaults document", yaml: packagerV3 + defaults("demo", "extra"), want: `"1": [extra]`},
+		{name: "defaults of another module", yaml: stream + defaults("other", "common"), error: `the modulemd-defaults document is for module "other", but the submitted module is "demo"`},
+		{name: "two defaults documents", yaml: stream + defaults("demo", "a") + defaults("demo", "b"), error: `more than one modulemd-defaults document for module "demo"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, t.TempDir(), nil, nil)
+			mbs, err := e.svc.Submit(context.Background(), &orchestrator.SubmitRequest{Modulemd: []byte(tc.yaml), Owner: "alice"})
+			if tc.error != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.error) || !errors.Is(err, orchestrator.ErrInvalid) {
+					t.Fatalf("got %v, want ErrInvalid containing %q", err, tc.error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mb := range mbs {
+				switch {
+				case tc.want == "" && mb.Defaults != "":
+					t.Errorf("%s: stored defaults %q, want none", mb.NSVC(), mb.Defaults)
+				case tc.want != "" && (!strings.Contains(mb.Defaults, "document: modulemd-defaults") || !strings.Contains(mb.Defaults, tc.want)):
+					t.Errorf("%s: stored defaults\n%s\nwant a modulemd-defaults document with %q", mb.NSVC(), mb.Defaults, tc.want)
+				}
+				got, err := e.svc.Get(context.Background(), mb.ID)
+				if err != nil || got.Defaults != mb.Defaults {
+					t.Errorf("%s: defaults read back %q (%v), want %q", mb.NSVC(), got.Defaults, err, mb.Defaults)
+				}
+			}
+		})
+	}
+}
+
+// TestFlushDeliversFinalEvents checks that after Wait, Flush returns only
+// once the events of the final state changes reached the subscribers.
+func TestFlushDeliversFinalEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, t.TempDir(), nil, func(o *orchestrator.Options) { o.PollInterval = time.Hour })
+	var mu sync.Mutex
+	var states []string
+	e.svc.Subscribe(func(ev orchestrator.Event) {
+		if !strings.HasSuffix(ev.Topic, orchestrator.TopicModuleStateChange) {
+			return
+		}
+		var m orchestrator.ModuleMessage
+		if err := jsonUnmarshal(ev.Body, &m); err != nil {
+			t.Error(err)
+		}
+		time.Sleep(5 * time.Millisecond) // a slow subscriber
+		mu.Lock()
+		states = append(states, m.StateName)
+		mu.Unlock()
+	})
+	e.run(t)
+	id := submit(t, e, moduleYAML("demo", 3, 2), nil)[0].ID
+	e.wait(t, id)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"init", "wait", "build", "done", "ready"}, states); diff != "" {
+		t.Errorf("module states delivered before Flush returned (-want +got):\n%s", diff)
+	}
+}

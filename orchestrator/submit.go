@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/resolver"
 )
 
 // SubmitRequest is a module build request, with MBS's submit parameters.
@@ -119,7 +120,7 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 	if req.ReuseComponentsFrom != "" && strategy == RebuildAll {
 		return nil, reqErr(ErrInvalid, `You cannot specify the parameter "reuse_components_from" when the "rebuild_strategy" parameter is set to "all"`)
 	}
-	streams, scmurl, sourceVersion, err := s.loadDefinition(ctx, req)
+	streams, defaults, scmurl, sourceVersion, err := s.loadDefinition(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +177,7 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 			}
 			mb := &ModuleBuild{
 				Name: st.Name, Stream: st.Stream, Version: sourceVersion, Context: st.Context,
-				State: StateInit, Modulemd: y, SourceVersion: sourceVersion, SCMURL: scmurl,
+				State: StateInit, Modulemd: y, Defaults: defaults, SourceVersion: sourceVersion, SCMURL: scmurl,
 				Owner: req.Owner, Scratch: req.Scratch, RebuildStrategy: strategy,
 				ReusedModuleID: reuseID, TimeSubmitted: now, TimeModified: now,
 			}
@@ -300,35 +301,35 @@ func (s *Service) lookupReuse(ctx context.Context, tx Tx, ref string) (int64, er
 
 // loadDefinition fetches and decodes the module definition: one stream per
 // module build to create (packager v3 gives one per configuration).
-func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (streams []*modulemd.Stream, scmurl, version string, err error) {
+func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (streams []*modulemd.Stream, defaults string, scmurl, version string, err error) {
 	var data []byte
 	var file string
 	var name, stream string
 	switch {
 	case req.SCMURL != "" && req.Modulemd != nil:
-		return nil, "", "", reqErr(ErrInvalid, "Give either scmurl or modulemd, not both")
+		return nil, "", "", "", reqErr(ErrInvalid, "Give either scmurl or modulemd, not both")
 	case req.SCMURL != "":
 		if req.ModuleName != "" || req.ModuleStream != "" {
-			return nil, "", "", reqErr(ErrInvalid, "Module name and stream can only be given with a modulemd, not with an scmurl")
+			return nil, "", "", "", reqErr(ErrInvalid, "Module name and stream can only be given with a modulemd, not with an scmurl")
 		}
 		u, err := ParseSCMURL(req.SCMURL)
 		if err != nil {
-			return nil, "", "", err
+			return nil, "", "", "", err
 		}
 		branch := req.Branch
 		if branch == "" {
 			if isCommit(u.Ref) {
-				return nil, "", "", reqErr(ErrInvalid, "Missing branch: the revision %s is a commit, so the branch (the stream) must be given", u.Ref)
+				return nil, "", "", "", reqErr(ErrInvalid, "Missing branch: the revision %s is a commit, so the branch (the stream) must be given", u.Ref)
 			}
 			branch = u.Ref
 		}
 		commit, err := s.scm.ResolveRef(ctx, u.Repo, u.Ref)
 		if err != nil {
-			return nil, "", "", reqErr(ErrInvalid, "Failed to resolve %s in %s: %v", u.Ref, u.Repo, err)
+			return nil, "", "", "", reqErr(ErrInvalid, "Failed to resolve %s in %s: %v", u.Ref, u.Repo, err)
 		}
 		when, err := s.scm.CommitTime(ctx, u.Repo, commit)
 		if err != nil {
-			return nil, "", "", reqErr(ErrInvalid, "Failed to read commit %s of %s: %v", commit, u.Repo, err)
+			return nil, "", "", "", reqErr(ErrInvalid, "Failed to read commit %s of %s: %v", commit, u.Repo, err)
 		}
 		name = repoName(u.Repo)
 		file = u.Path
@@ -337,7 +338,7 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 		}
 		data, err = s.scm.ReadFile(ctx, u.Repo, commit, file)
 		if err != nil {
-			return nil, "", "", reqErr(ErrInvalid, "Failed to read %s at commit %s of %s: %v", file, commit, u.Repo, err)
+			return nil, "", "", "", reqErr(ErrInvalid, "Failed to read %s at commit %s of %s: %v", file, commit, u.Repo, err)
 		}
 		stream = branch
 		version = when.UTC().Format("20060102150405")
@@ -347,51 +348,52 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 		}
 	default:
 		if len(req.Modulemd) == 0 {
-			return nil, "", "", reqErr(ErrInvalid, "Missing scmurl or modulemd")
+			return nil, "", "", "", reqErr(ErrInvalid, "Missing scmurl or modulemd")
 		}
 		data, file = req.Modulemd, "modulemd"
 		version = s.now().Format("20060102150405")
 	}
 	docs, err := modulemd.Parse(data)
 	if err != nil {
-		return nil, "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
+		return nil, "", "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
 	}
-	for _, d := range docs {
-		switch d := d.(type) {
-		case *modulemd.Packager:
-			ss, err := packagerStreams(d)
+	// The resolver's reading of a module file: one stream or packager
+	// document; packager v3 configurations become static contexts (MBS
+	// keeps their context names in the NSVC).
+	picked, err := resolver.ModuleDocument(docs)
+	if err != nil {
+		return nil, "", "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %s", file, strings.TrimPrefix(err.Error(), resolver.ErrInput.Error()+": "))
+	}
+	for _, st := range picked {
+		if st.MDVersionNumber < 2 {
+			st, err = modulemd.UpgradeStream(st, 2)
 			if err != nil {
-				return nil, "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
+				return nil, "", "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
 			}
-			streams = append(streams, ss...)
-		case *modulemd.Stream:
-			st := d
-			if st.MDVersionNumber < 2 {
-				st, err = modulemd.UpgradeStream(st, 2)
-				if err != nil {
-					return nil, "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
-				}
-			}
-			streams = append(streams, st)
 		}
-	}
-	if len(streams) == 0 {
-		return nil, "", "", reqErr(ErrInvalid, "Invalid modulemd %s: no modulemd, modulemd-packager document found", file)
+		streams = append(streams, st)
 	}
 	for _, st := range streams {
+		// Names a packager document left out come from the request.
+		if st.Name == modulemd.AutogenModuleName {
+			st.Name = ""
+		}
+		if st.Stream == modulemd.AutogenStreamName {
+			st.Stream = ""
+		}
 		if req.SCMURL != "" {
 			if st.Version != 0 {
-				return nil, "", "", reqErr(ErrInvalid, "The version %q is already defined in the modulemd but it shouldn't be since the version is generated based on the commit time", strconv.FormatUint(st.Version, 10))
+				return nil, "", "", "", reqErr(ErrInvalid, "The version %q is already defined in the modulemd but it shouldn't be since the version is generated based on the commit time", strconv.FormatUint(st.Version, 10))
 			}
 			if st.Name == "" {
 				st.Name = name
 			} else if st.Name != name {
-				return nil, "", "", reqErr(ErrInvalid, "The name %q in the modulemd does not match the repository name %q", st.Name, name)
+				return nil, "", "", "", reqErr(ErrInvalid, "The name %q in the modulemd does not match the repository name %q", st.Name, name)
 			}
 			if st.Stream == "" {
 				st.Stream = stream
 			} else if st.Stream != stream {
-				return nil, "", "", reqErr(ErrInvalid, "The stream %q that is stored in the modulemd does not match the branch %q", st.Stream, stream)
+				return nil, "", "", "", reqErr(ErrInvalid, "The stream %q that is stored in the modulemd does not match the branch %q", st.Stream, stream)
 			}
 		} else {
 			if st.Name == "" {
@@ -404,7 +406,7 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 				st.Stream = "master"
 			}
 			if st.Name == "" {
-				return nil, "", "", reqErr(ErrInvalid, "The module's name was not present in the modulemd file. Please use the \"module_name\" parameter")
+				return nil, "", "", "", reqErr(ErrInvalid, "The module's name was not present in the modulemd file. Please use the \"module_name\" parameter")
 			}
 		}
 		v, _ := strconv.ParseUint(version, 10, 64)
@@ -415,23 +417,65 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 			x["commit"] = scmurl[strings.LastIndex(scmurl, "#")+1:]
 		}
 	}
-	return streams, scmurl, version, nil
+	defaults, err = definitionDefaults(docs, streams[0].Name)
+	if err != nil {
+		return nil, "", "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
+	}
+	return streams, defaults, scmurl, version, nil
 }
 
-// packagerStreams converts a packager document into the streams to build.
-func packagerStreams(p *modulemd.Packager) ([]*modulemd.Stream, error) {
-	if p.MDVersionNumber >= 3 {
-		idx, err := p.ToIndex()
-		if err != nil {
-			return nil, err
+// definitionDefaults returns, as YAML, the defaults a module definition
+// carries for module name: its modulemd-defaults document, else the one its
+// packager v3 default profiles imply. A defaults document for another
+// module, or several for this one, is an error: the build publishes one
+// module's repository.
+func definitionDefaults(docs []modulemd.Document, name string) (string, error) {
+	var picked *modulemd.Defaults
+	var errs []error
+	for _, d := range docs {
+		d, ok := d.(*modulemd.Defaults)
+		if !ok {
+			continue
 		}
-		return idx.Streams(), nil
+		switch {
+		case d.Module != name:
+			errs = append(errs, fmt.Errorf("the modulemd-defaults document is for module %q, but the submitted module is %q", d.Module, name))
+		case picked != nil:
+			errs = append(errs, fmt.Errorf("more than one modulemd-defaults document for module %q", name))
+		default:
+			picked = d
+		}
 	}
-	st, err := p.ToStream()
+	if len(errs) > 0 {
+		return "", errors.Join(errs...)
+	}
+	if picked == nil {
+		for _, d := range docs {
+			p, ok := d.(*modulemd.Packager)
+			if !ok || p.MDVersionNumber < 3 {
+				continue
+			}
+			idx, err := p.ToIndex()
+			if err != nil {
+				return "", err
+			}
+			for _, n := range idx.ModuleNames() {
+				if def := idx.Defaults(n); def != nil {
+					c := *def
+					c.Module = name
+					picked = &c
+				}
+			}
+		}
+	}
+	if picked == nil {
+		return "", nil
+	}
+	b, err := modulemd.Marshal(picked)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return []*modulemd.Stream{st}, nil
+	return string(b), nil
 }
 
 // applyOverrides replaces stream lists in every dependency block.

@@ -61,22 +61,18 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	start := time.Now()
 	target := pos[0]
 
-	// Read the definition ourselves for what the service does not keep:
-	// the platform streams it needs and its defaults.
+	// Read the definition ourselves for the platform streams it needs (the
+	// service keeps its defaults documents with the build).
 	def, err := readDefinition(ctx, target)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
 	}
-	defaults, err := localbuild.DefaultsFrom(def.docs)
-	if err != nil {
-		return &exitError{Code: 1, Msg: fmt.Sprintf("%s: %v", def.name, err)}
-	}
+	var defaults []*modulemd.Defaults
 	if *defaultsFile != "" {
 		docs, err := modulemd.ReadFile(*defaultsFile)
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
-		defaults = nil
 		for _, d := range docs {
 			if d, ok := d.(*modulemd.Defaults); ok {
 				defaults = append(defaults, d)
@@ -176,6 +172,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				final = append(final, s)
 			}
 		}
+	}
+	if err := svc.Flush(ctx); err != nil && ctx.Err() == nil {
+		return &exitError{Code: 1, Msg: err.Error()}
 	}
 	p.flush()
 	var failed []string

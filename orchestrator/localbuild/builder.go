@@ -42,10 +42,13 @@ type Options struct {
 	// rpm's %_arch on this host (what dnf expects here).
 	Arch string
 	// Defaults are modulemd-defaults documents added to final repositories
-	// for the modules they describe. When none is given for a module whose
-	// stream has default profiles (packager v3 `default: true`), the
-	// builder writes one that makes the built stream the default with those
-	// profiles, so that `dnf install` works from the repository.
+	// for the modules they describe, in place of those submitted with the
+	// module (ModuleBuild.Defaults, which the service fills from the
+	// definition's modulemd-defaults documents or packager v3 default
+	// profiles). When neither exists for a module whose stream has default
+	// profiles, the builder writes one that makes the built stream the
+	// default with those profiles, so that `dnf install` works from the
+	// repository.
 	Defaults []*modulemd.Defaults
 	// Repos are extra repository directories whose RPMs may satisfy
 	// BuildRequires (for example the repositories of buildrequired modules

@@ -78,9 +78,13 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 		final.Name, final.Stream, final.Context = mb.Name, mb.Stream, mb.Context
 		final.Version, _ = strconv.ParseUint(mb.Version, 10, 64)
 	}
+	defaults, err := b.defaultsFor(mb, final)
+	if err != nil {
+		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
+	}
 	done := b.tool()
 	repo, err := pungi.WriteRepo(ctx, b.RepoDir(mb), []pungi.RepoModule{{Stream: final, RPMs: files}}, &pungi.RepoOptions{
-		Defaults:  b.defaultsFor(final),
+		Defaults:  defaults,
 		SourceDir: filepath.Join(b.ModuleDir(mb), "source"),
 	})
 	done()
@@ -91,9 +95,11 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 	return orchestrator.Publication{Repository: repo.Dir}, nil
 }
 
-// defaultsFor returns the defaults documents for s's module: the configured
-// ones, else one making s the default stream with its default profiles.
-func (b *Builder) defaultsFor(s *modulemd.Stream) []*modulemd.Defaults {
+// defaultsFor returns the defaults documents for s's module: the ones
+// configured in Options.Defaults, else those submitted with the module
+// (mb.Defaults), else one making s the default stream with its default
+// profiles.
+func (b *Builder) defaultsFor(mb *orchestrator.ModuleBuild, s *modulemd.Stream) ([]*modulemd.Defaults, error) {
 	var out []*modulemd.Defaults
 	for _, d := range b.opts.Defaults {
 		if d.Module == s.Name {
@@ -101,7 +107,21 @@ func (b *Builder) defaultsFor(s *modulemd.Stream) []*modulemd.Defaults {
 		}
 	}
 	if len(out) > 0 {
-		return out
+		return out, nil
+	}
+	if mb.Defaults != "" {
+		docs, err := modulemd.Parse([]byte(mb.Defaults))
+		if err != nil {
+			return nil, fmt.Errorf("the stored defaults of the module: %w", err)
+		}
+		for _, d := range docs {
+			if d, ok := d.(*modulemd.Defaults); ok && d.Module == s.Name {
+				out = append(out, d)
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
 	}
 	var profiles []string
 	for name, p := range s.Profiles {
@@ -110,7 +130,7 @@ func (b *Builder) defaultsFor(s *modulemd.Stream) []*modulemd.Defaults {
 		}
 	}
 	if len(profiles) == 0 {
-		return nil
+		return nil, nil
 	}
 	slices.Sort(profiles)
 	return []*modulemd.Defaults{{
@@ -118,7 +138,7 @@ func (b *Builder) defaultsFor(s *modulemd.Stream) []*modulemd.Defaults {
 		Module:          s.Name,
 		Stream:          s.Stream,
 		Profiles:        map[string][]string{s.Stream: profiles},
-	}}
+	}}, nil
 }
 
 // componentFiles returns the RPM files of c's recorded complete build; for a

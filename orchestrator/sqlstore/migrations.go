@@ -90,4 +90,6 @@ var migrations = []string{
 		time_created BIGINT NOT NULL,
 		body TEXT NOT NULL
 	);`,
+	// 2: the defaults documents submitted with a module definition.
+	`ALTER TABLE module_builds ADD COLUMN defaults TEXT NOT NULL DEFAULT ''`,
 }

@@ -175,14 +175,14 @@ func isUnique(err error) bool {
 const moduleCols = `id, name, stream, version, context, build_context, build_context_no_bms,
 	runtime_context, state, state_reason, modulemd, source_version, koji_tag, dist_tag, scmurl, owner,
 	scratch, rebuild_strategy, batch, reused_module_id, repository, koji_build_id,
-	time_submitted, time_modified, time_completed`
+	time_submitted, time_modified, time_completed, defaults`
 
 func moduleArgs(mb *orchestrator.ModuleBuild) []any {
 	return []any{mb.Name, mb.Stream, mb.Version, mb.Context, mb.BuildContext, mb.BuildContextNoBMS,
 		mb.RuntimeContext, int(mb.State), mb.StateReason, mb.Modulemd, mb.SourceVersion, mb.KojiTag, mb.DistTag,
 		mb.SCMURL, mb.Owner, mb.Scratch, mb.RebuildStrategy, mb.Batch, mb.ReusedModuleID,
 		mb.Publication.Repository, mb.Publication.KojiBuildID,
-		toDB(mb.TimeSubmitted), toDB(mb.TimeModified), nullTime(mb.TimeCompleted)}
+		toDB(mb.TimeSubmitted), toDB(mb.TimeModified), nullTime(mb.TimeCompleted), mb.Defaults}
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -196,7 +196,7 @@ func scanModule(r scanner) (*orchestrator.ModuleBuild, error) {
 		&mb.BuildContextNoBMS, &mb.RuntimeContext, &state, &mb.StateReason, &mb.Modulemd,
 		&mb.SourceVersion, &mb.KojiTag, &mb.DistTag, &mb.SCMURL, &mb.Owner, &mb.Scratch, &mb.RebuildStrategy,
 		&mb.Batch, &mb.ReusedModuleID, &mb.Publication.Repository, &mb.Publication.KojiBuildID,
-		&sub, &mod, &done)
+		&sub, &mod, &done, &mb.Defaults)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func scanModule(r scanner) (*orchestrator.ModuleBuild, error) {
 
 func (t *tx) CreateModuleBuild(ctx context.Context, mb *orchestrator.ModuleBuild) error {
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO module_builds (`+moduleCols[4:]+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		moduleArgs(mb)...).Scan(&mb.ID)
 	if isUnique(err) {
 		return fmt.Errorf("sqlstore: module build %s:%s:%s:%s exists: %w", mb.Name, mb.Stream, mb.Version, mb.Context, orchestrator.ErrConflict)
@@ -227,7 +227,7 @@ func (t *tx) UpdateModuleBuild(ctx context.Context, mb *orchestrator.ModuleBuild
 		context = ?, build_context = ?, build_context_no_bms = ?, runtime_context = ?, state = ?,
 		state_reason = ?, modulemd = ?, source_version = ?, koji_tag = ?, dist_tag = ?, scmurl = ?, owner = ?,
 		scratch = ?, rebuild_strategy = ?, batch = ?, reused_module_id = ?, repository = ?,
-		koji_build_id = ?, time_submitted = ?, time_modified = ?, time_completed = ? WHERE id = ?`, args...)
+		koji_build_id = ?, time_submitted = ?, time_modified = ?, time_completed = ?, defaults = ? WHERE id = ?`, args...)
 	if isUnique(err) {
 		return fmt.Errorf("sqlstore: module build %s:%s:%s:%s exists: %w", mb.Name, mb.Stream, mb.Version, mb.Context, orchestrator.ErrConflict)
 	}

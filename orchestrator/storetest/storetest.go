@@ -47,7 +47,8 @@ func module(name, stream, version, context string) *orchestrator.ModuleBuild {
 		Name: name, Stream: stream, Version: version, Context: context,
 		BuildContext: "bc", BuildContextNoBMS: "bcn", RuntimeContext: "rc",
 		State: orchestrator.StateInit, Modulemd: "document: modulemd\n", SourceVersion: version,
-		KojiTag: "module-" + name, DistTag: ".module+f40+1+abcdef12", SCMURL: "https://git.example.com/" + name + "?#abc",
+		Defaults: "document: modulemd-defaults\n",
+		KojiTag:  "module-" + name, DistTag: ".module+f40+1+abcdef12", SCMURL: "https://git.example.com/" + name + "?#abc",
 		Owner: "alice", RebuildStrategy: "changed-and-after",
 		TimeSubmitted: t0, TimeModified: t0,
 	}
