@@ -86,7 +86,19 @@ func encodeErr(path, format string, args ...any) error {
 }
 
 // encodeDoc renders one document as "---\n...\n...\n".
-func encodeDoc(doc Document) (out []byte, err error) {
+func encodeDoc(doc Document) ([]byte, error) {
+	root, err := docNode(doc)
+	if err != nil {
+		return nil, err
+	}
+	if out, ok := renderFast(root); ok {
+		return out, nil
+	}
+	return renderYAMLv3(root)
+}
+
+// docNode builds the YAML tree of a document.
+func docNode(doc Document) (*yaml.Node, error) {
 	if doc == nil || isNilDoc(doc) {
 		return nil, encodeErr("document", "nil document")
 	}
@@ -120,7 +132,22 @@ func encodeDoc(doc Document) (out []byte, err error) {
 	root.add("document", plain(string(kind)))
 	root.add("version", intNode(version))
 	root.add("data", data.node())
+	return root.n, nil
+}
 
+// renderFast renders a document with the fast writer, if it can.
+func renderFast(root *yaml.Node) ([]byte, bool) {
+	w := fastWriter{b: make([]byte, 0, 4096)}
+	w.b = append(w.b, "---\n"...)
+	if !w.writeDoc(root) {
+		return nil, false
+	}
+	w.b = append(w.b, "...\n"...)
+	return w.b, true
+}
+
+// renderYAMLv3 renders a document with yaml.v3's encoder.
+func renderYAMLv3(root *yaml.Node) (out []byte, err error) {
 	var buf bytes.Buffer
 	buf.Grow(4096)
 	buf.WriteString("---\n")
@@ -133,7 +160,7 @@ func encodeDoc(doc Document) (out []byte, err error) {
 			out, err = nil, encodeErr("document", "YAML emitter failed: %v", v)
 		}
 	}()
-	if err := enc.Encode(root.n); err != nil {
+	if err := enc.Encode(root); err != nil {
 		return nil, fmt.Errorf("modulemd: encode: %w", err)
 	}
 	if err := enc.Close(); err != nil {

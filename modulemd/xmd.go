@@ -180,18 +180,12 @@ func looksNumeric(s string) bool {
 		s = s[1:]
 	}
 	if len(s) > 2 && s[0] == '0' {
-		var ok func(byte) bool
 		switch s[1] {
-		case 'x', 'X':
-			ok = func(c byte) bool { return isHex(c) || c == '_' }
-		case 'o', 'O':
-			ok = func(c byte) bool { return c >= '0' && c <= '7' || c == '_' }
-		case 'b', 'B':
-			ok = func(c byte) bool { return c == '0' || c == '1' || c == '_' }
-		}
-		if ok != nil {
+		case 'x', 'X', 'o', 'O', 'b', 'B':
+			// yaml.v3 strips underscores and also accepts a sign after
+			// the prefix (0b-1), so be generous here.
 			for i := 2; i < len(s); i++ {
-				if !ok(s[i]) {
+				if !isHex(s[i]) && s[i] != '_' && s[i] != '+' && s[i] != '-' {
 					return false
 				}
 			}
