@@ -54,8 +54,8 @@ func TestEncodeGolden(t *testing.T) {
 func TestEncodeStyle(t *testing.T) {
 	t.Parallel()
 	s := &Stream{MDVersionNumber: 2, Name: "mod", Stream: "s", Summary: "", Description: "one line",
-		License: License{Module: []string{"MIT"}},
-		Profiles: map[string]Profile{"p": {RPMs: []string{"b", "a"}}, "e": {}},
+		License:      License{Module: []string{"MIT"}},
+		Profiles:     map[string]Profile{"p": {RPMs: []string{"b", "a"}}, "e": {}},
 		Dependencies: []Dependency{{Requires: map[string][]string{"platform": {}}}},
 		BuildOpts:    &BuildOpts{},
 		XMD:          map[string]any{"t": true, "f": false, "s": "true", "e": map[string]any{}, "l": []any{}},

@@ -93,7 +93,7 @@ func TestFastWriterRandom(t *testing.T) {
 				if r.IntN(4) == 0 {
 					k = str()
 				}
-				m[k] = xmd(depth+1)
+				m[k] = xmd(depth + 1)
 			}
 			return m
 		}
@@ -112,9 +112,9 @@ func TestFastWriterRandom(t *testing.T) {
 			return fixed
 		}
 		s := &Stream{MDVersionNumber: 2, Name: pick("n"), Stream: pick("s"), Summary: pick("sum"),
-			Description: pick("d") + pick("\n") + pick("e"),
-			XMD:         map[string]any{pick("x"): xmd(r.IntN(3) + 1)},
-			Profiles:    map[string]Profile{pick("p"): {Description: pick("pd"), RPMs: []string{pick("r1"), pick("r2")}}},
+			Description:  pick("d") + pick("\n") + pick("e"),
+			XMD:          map[string]any{pick("x"): xmd(r.IntN(3) + 1)},
+			Profiles:     map[string]Profile{pick("p"): {Description: pick("pd"), RPMs: []string{pick("r1"), pick("r2")}}},
 			Dependencies: []Dependency{{Requires: map[string][]string{pick("m"): {pick("s1"), pick("s2")}}}},
 			BuildOpts:    &BuildOpts{RPMs: &RPMBuildOpts{Macros: pick("%m 1") + "\n"}, Arches: []string{pick("x86_64")}},
 			Components:   Components{RPMs: map[string]*RPMComponent{pick("c"): {Rationale: pick("why\n")}}},
