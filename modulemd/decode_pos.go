@@ -99,15 +99,10 @@ func (p *positions) seal() {
 	if p.hashed == nil {
 		return
 	}
-	slices.SortStableFunc(p.hashed, func(a, b posEntry) int {
-		switch {
-		case a.hash() < b.hash():
-			return -1
-		case a.hash() > b.hash():
-			return 1
-		}
-		return 0
-	})
+	// Entries sort by hash, then line and column, so the last of a run of
+	// equal hashes is the path's last occurrence (duplicate keys are read
+	// last-wins).
+	slices.Sort(p.hashed)
 	// Keep the last of equal hashes.
 	out := p.hashed[:0]
 	for i, e := range p.hashed {
