@@ -79,8 +79,8 @@ func Marshal(docs ...Document) ([]byte, error) {
 	return out, nil
 }
 
-// EncodeError reports a document the encoder cannot write. It wraps
-// ErrInvalid (or ErrLimit for xmd nested too deeply).
+// encodeErr reports a document the encoder cannot write; it wraps
+// ErrInvalid (xmdNode wraps ErrLimit for xmd nested too deeply).
 func encodeErr(path, format string, args ...any) error {
 	return fmt.Errorf("modulemd: encode: %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalid)
 }
