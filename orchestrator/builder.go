@@ -30,7 +30,9 @@ type Builder interface {
 	// FinishBatch makes the successful builds of a batch available to the
 	// batches after it (koji: tag and regenerate the build repo; local:
 	// createrepo_c). built includes reused components (ReusedComponentID
-	// set, reused from module build mb.ReusedModuleID).
+	// set, reused from module build mb.ReusedModuleID). The service does
+	// not call it after the last batch (MBS skips the repository
+	// regeneration there too): Finalize gets every built component.
 	FinishBatch(ctx context.Context, mb *ModuleBuild, batch int, built []*ComponentBuild) error
 	// Finalize publishes the finished module: final is the module stream
 	// with artifacts filled in by the caller from the ComponentResults.
@@ -55,4 +57,16 @@ type Publication struct {
 	Repository string
 	// KojiBuildID is the content-generator build, when there is one.
 	KojiBuildID int64
+}
+
+// Notifier is implemented by builders that learn when a component build
+// ends (the local builder runs the builds itself). The service registers a
+// function and polls at once when it is called, instead of at its next
+// poll; Poll stays the source of truth and reconciles builds after a
+// restart, so a lost notification only delays the service.
+type Notifier interface {
+	// Notify registers fn. The builder calls it, from any goroutine and
+	// without holding its locks, after a component build's result became
+	// visible to Poll.
+	Notify(fn func())
 }

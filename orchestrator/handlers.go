@@ -415,11 +415,16 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 		slices.Sort(failed)
 		return stepDone, s.fail(ctx, mb, fmt.Sprintf("Component(s) %s failed to build.", strings.Join(failed, ", ")))
 	}
-	if err := s.b.FinishBatch(ctx, mb, mb.Batch, built); err != nil {
-		if ctx.Err() != nil {
-			return stepWait, ctx.Err()
+	// No later batch can use the last batch's output: Finalize takes it
+	// (MBS skips the repository regeneration there too).
+	last := !slices.ContainsFunc(comps, func(c *ComponentBuild) bool { return c.Batch > mb.Batch })
+	if !last {
+		if err := s.b.FinishBatch(ctx, mb, mb.Batch, built); err != nil {
+			if ctx.Err() != nil {
+				return stepWait, ctx.Err()
+			}
+			return stepDone, s.fail(ctx, mb, fmt.Sprintf("Failed to make batch %d available: %v", mb.Batch, err))
 		}
-		return stepDone, s.fail(ctx, mb, fmt.Sprintf("Failed to make batch %d available: %v", mb.Batch, err))
 	}
 	return s.nextBatch(ctx, mb, comps)
 }

@@ -138,6 +138,9 @@ func NewService(opts *Options) (*Service, error) {
 	if s.src == nil {
 		s.src = NewDBSource(o.Store)
 	}
+	if n, ok := o.Builder.(Notifier); ok {
+		n.Notify(s.progress)
+	}
 	if s.scm == nil {
 		s.scm = scm.Default
 	}

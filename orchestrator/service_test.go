@@ -160,8 +160,9 @@ func TestSubmitBuildsToReady(t *testing.T) {
 	if final == nil || len(final.Artifacts.RPMs) != 12 || final.XMD != nil {
 		t.Fatalf("final modulemd: %+v", final)
 	}
-	if got := e.zb.Batches(); len(got) != 4 {
-		t.Errorf("FinishBatch calls %v, want one per batch", got)
+	wantBatches := []string{"1:1", "1:2", "1:3"} // not after the last one
+	if diff := cmp.Diff(wantBatches, e.zb.Batches()); diff != "" {
+		t.Errorf("FinishBatch calls (-want +got):\n%s", diff)
 	}
 }
 
@@ -674,5 +675,81 @@ func TestFlushDeliversFinalEvents(t *testing.T) {
 	defer mu.Unlock()
 	if diff := cmp.Diff([]string{"init", "wait", "build", "done", "ready"}, states); diff != "" {
 		t.Errorf("module states delivered before Flush returned (-want +got):\n%s", diff)
+	}
+}
+
+// notifyingBuilder is a zero-time builder that reports its builds only
+// when released, and then notifies the service.
+type notifyingBuilder struct {
+	*zerobuilder.Builder
+	mu       sync.Mutex
+	released bool
+	notify   []func()
+}
+
+func (b *notifyingBuilder) Notify(fn func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notify = append(b.notify, fn)
+}
+
+func (b *notifyingBuilder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (orchestrator.ComponentResult, error) {
+	b.mu.Lock()
+	released := b.released
+	b.mu.Unlock()
+	if !released {
+		return orchestrator.ComponentResult{State: orchestrator.ComponentBuilding}, nil
+	}
+	return b.Builder.Poll(ctx, mb, c)
+}
+
+func (b *notifyingBuilder) release() {
+	b.mu.Lock()
+	b.released = true
+	fns := slices.Clone(b.notify)
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// TestNotifierWakesService checks that the service registers with a
+// builder that notifies, and that a notification after the builds ended
+// lets the build finish although the poll interval is an hour.
+func TestNotifierWakesService(t *testing.T) {
+	t.Parallel()
+	var nb *notifyingBuilder
+	e := newEnv(t, t.TempDir(), nil, func(o *orchestrator.Options) {
+		nb = &notifyingBuilder{Builder: o.Builder.(*zerobuilder.Builder)}
+		o.Builder = nb
+		o.PollInterval = time.Hour
+	})
+	nb.mu.Lock()
+	registered := len(nb.notify)
+	nb.mu.Unlock()
+	if registered != 1 {
+		t.Fatalf("NewService registered %d notification functions, want 1", registered)
+	}
+	e.run(t)
+	id := submit(t, e, moduleYAML("demo", 2, 1), nil)[0].ID
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c := components(t, e, id)[orchestrator.MacrosPackage]; c != nil && c.State != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("module-build-macros was never submitted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	nb.release()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	mbs, err := e.svc.Wait(ctx, id)
+	if err != nil {
+		t.Fatalf("the build did not finish after the notification: %v", err)
+	}
+	if mbs[0].State != orchestrator.StateReady {
+		t.Errorf("state %s: %s", mbs[0].State, mbs[0].StateReason)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modkit/modkit/internal/systool"
 	"github.com/modkit/modkit/modulemd"
@@ -128,19 +129,29 @@ func WriteRepo(ctx context.Context, dir string, modules []RepoModule, opts *Repo
 	}
 	repo.Streams = idx.Streams()
 
-	if err := writeRepoDir(ctx, dir, binary, repo.ModulesYAML); err != nil {
-		return nil, err
-	}
-	repo.RPMs = append(repo.RPMs, binary...)
+	// The binary and the source repository are independent: write them at
+	// the same time.
+	var srcErr error
+	var wg sync.WaitGroup
 	if opts.SourceDir != "" {
 		sdir, err := filepath.Abs(opts.SourceDir)
 		if err != nil {
 			return nil, err
 		}
-		if err := writeRepoDir(ctx, sdir, source, nil); err != nil {
-			return nil, err
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srcErr = writeRepoDir(ctx, sdir, source, nil)
+		}()
 		repo.SourceDir = sdir
+	}
+	binErr := writeRepoDir(ctx, dir, binary, repo.ModulesYAML)
+	wg.Wait()
+	if err := errors.Join(binErr, srcErr); err != nil {
+		return nil, err
+	}
+	repo.RPMs = append(repo.RPMs, binary...)
+	if opts.SourceDir != "" {
 		repo.RPMs = append(repo.RPMs, source...)
 	}
 	slices.SortFunc(repo.RPMs, func(a, b RPM) int { return strings.Compare(a.NEVRA().String(), b.NEVRA().String()) })

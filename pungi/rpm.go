@@ -9,8 +9,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/modkit/modkit/internal/systool"
 	"github.com/modkit/modkit/modulemd"
@@ -56,35 +59,92 @@ func (r *RPM) NVR() string { return r.Name + "-" + r.Version + "-" + r.Release }
 const rpmQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%|SOURCERPM?{%{ARCH}}:{src}|\t%{LICENSE}\t%|SOURCERPM?{%{SOURCERPM}}:{}|\t%|MODULARITYLABEL?{%{MODULARITYLABEL}}:{}|\t[%{PROVIDENEVRS}\v]\t[%{REQUIRENEVRS}\v]\n`
 
 // ReadRPMs reads the headers of the given RPM files with `rpm -qp` and
-// checksums the files. The result is in the order of paths.
+// checksums the files. The result is in the order of paths. Headers are
+// cached by file checksum, so reading the same packages again (a builder
+// reading its results, then the batch repository, then the final
+// repository) runs rpm only for files it has not seen.
 func ReadRPMs(ctx context.Context, paths []string) ([]RPM, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
+	out := make([]RPM, len(paths))
+	var missIdx []int
+	var miss []string
+	for i, p := range paths {
+		sum, err := fileSHA256(p)
+		if err != nil {
+			return nil, fmt.Errorf("pungi: checksum %s: %w", p, err)
+		}
+		if r, ok := headers.get(sum); ok {
+			r.Path = p
+			out[i] = r
+			continue
+		}
+		out[i] = RPM{Path: p, SHA256: sum}
+		missIdx = append(missIdx, i)
+		miss = append(miss, p)
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
 	if err := systool.Check("rpm"); err != nil {
 		return nil, fmt.Errorf("pungi: read RPM headers: %w", err)
 	}
-	out := make([]RPM, 0, len(paths))
 	const chunk = 200
-	for i := 0; i < len(paths); i += chunk {
-		part := paths[i:min(i+chunk, len(paths))]
+	for i := 0; i < len(miss); i += chunk {
+		part := miss[i:min(i+chunk, len(miss))]
 		got, err := queryRPMs(ctx, part)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, got...)
-	}
-	for i := range out {
-		sum, err := fileSHA256(out[i].Path)
-		if err != nil {
-			return nil, fmt.Errorf("pungi: checksum %s: %w", out[i].Path, err)
+		for j, r := range got {
+			k := missIdx[i+j]
+			r.SHA256 = out[k].SHA256
+			out[k] = r
+			headers.put(r)
 		}
-		out[i].SHA256 = sum
 	}
 	return out, nil
 }
 
+// headerCache maps file checksums to the headers read from them.
+type headerCache struct {
+	mu sync.Mutex
+	m  map[string]RPM
+}
+
+// maxCachedHeaders bounds the cache of a long-running service; when full it
+// starts over.
+const maxCachedHeaders = 20000
+
+var headers = &headerCache{m: map[string]RPM{}}
+
+func (c *headerCache) get(sum string) (RPM, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[sum]
+	if ok {
+		// Callers own their slices.
+		r.Provides, r.Requires = slices.Clone(r.Provides), slices.Clone(r.Requires)
+	}
+	return r, ok
+}
+
+func (c *headerCache) put(r RPM) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedHeaders {
+		clear(c.m)
+	}
+	r.Provides, r.Requires = slices.Clone(r.Provides), slices.Clone(r.Requires)
+	c.m[r.SHA256] = r
+}
+
+// rpmQueries counts rpm -qp runs, for tests.
+var rpmQueries atomic.Int64
+
 func queryRPMs(ctx context.Context, paths []string) ([]RPM, error) {
+	rpmQueries.Add(1)
 	args := append([]string{"-qp", "--nosignature", "--nodigest", "--queryformat", rpmQueryFormat, "--"}, paths...)
 	cmd := exec.CommandContext(ctx, "rpm", args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")

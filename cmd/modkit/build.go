@@ -63,7 +63,10 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	// Read the definition ourselves for the platform streams it needs (the
 	// service keeps its defaults documents with the build).
-	def, err := readDefinition(ctx, target)
+	// One view of the repositories for the command: the service reads
+	// the definition again and pins the component refs through it.
+	git := &scm.Memo{}
+	def, err := readDefinition(ctx, git, target)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
 	}
@@ -108,8 +111,8 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	svc, err := orchestrator.NewService(&orchestrator.Options{
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
-		DefaultRPMRepository: *rpmsBase,
-		PollInterval:         50 * time.Millisecond,
+		DefaultRPMRepository: *rpmsBase, SCM: git,
+		PollInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
 		return err
@@ -224,18 +227,18 @@ type definition struct {
 	moduleName, stream, version string
 }
 
-func readDefinition(ctx context.Context, target string) (*definition, error) {
+func readDefinition(ctx context.Context, git *scm.Memo, target string) (*definition, error) {
 	d := &definition{name: target}
 	if strings.Contains(target, "#") {
 		u, err := orchestrator.ParseSCMURL(target)
 		if err != nil {
 			return nil, err
 		}
-		commit, err := scm.ResolveRef(ctx, u.Repo, u.Ref)
+		commit, err := git.ResolveRef(ctx, u.Repo, u.Ref)
 		if err != nil {
 			return nil, err
 		}
-		when, err := scm.CommitTime(ctx, u.Repo, commit)
+		when, err := git.CommitTime(ctx, u.Repo, commit)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +251,7 @@ func readDefinition(ctx context.Context, target string) (*definition, error) {
 		if file == "" {
 			file = d.moduleName + ".yaml"
 		}
-		d.data, err = scm.ReadFile(ctx, u.Repo, commit, file)
+		d.data, err = git.ReadFile(ctx, u.Repo, commit, file)
 		if err != nil {
 			return nil, err
 		}

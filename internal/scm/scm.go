@@ -160,6 +160,9 @@ func (g *Git) CommitTime(ctx context.Context, repo, commit string) (time.Time, e
 	}
 	out, stderr, err := g.run(ctx, gitDir, nil, "show", "-s", "--format=%ct", commit)
 	if err != nil {
+		if missing := g.missingCommit(ctx, repo, gitDir, commit); missing != nil {
+			return time.Time{}, missing
+		}
 		return time.Time{}, &Error{Repo: repo, Op: "read commit time of", Detail: commit, Err: err, Stderr: stderr}
 	}
 	sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
@@ -181,19 +184,39 @@ func (g *Git) ReadFile(ctx context.Context, repo, commit, p string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	// One git process: cat-file --batch prints "<oid> <type> <size>" and
+	// the content, or "<object> missing".
 	obj := commit + ":" + clean
-	typ, _, err := g.run(ctx, gitDir, nil, "cat-file", "-t", obj)
-	if err != nil {
-		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: ErrNotFound}
-	}
-	if t := strings.TrimSpace(string(typ)); t != "blob" {
-		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: fmt.Errorf("is a %s, not a file", t)}
-	}
-	out, stderr, err := g.run(ctx, gitDir, nil, "cat-file", "blob", obj)
+	out, stderr, err := g.run(ctx, gitDir, strings.NewReader(obj+"\n"), "cat-file", "--batch")
 	if err != nil {
 		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: err, Stderr: stderr}
 	}
-	return out, nil
+	header, body, _ := bytes.Cut(out, []byte("\n"))
+	f := strings.Fields(string(header))
+	if len(f) != 3 {
+		if missing := g.missingCommit(ctx, repo, gitDir, commit); missing != nil {
+			return nil, missing
+		}
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: ErrNotFound}
+	}
+	if f[1] != "blob" {
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: fmt.Errorf("is a %s, not a file", f[1])}
+	}
+	size, err := strconv.Atoi(f[2])
+	if err != nil || size > len(body) {
+		return nil, &Error{Repo: repo, Op: "read", Detail: clean + " at " + commit, Err: fmt.Errorf("unexpected git cat-file output %q", header)}
+	}
+	return body[:size], nil
+}
+
+// missingCommit returns an ErrNotFound error when commit is not in the
+// repository at gitDir, nil when it is (or cannot be checked). Commands
+// that fail call it to explain the failure.
+func (g *Git) missingCommit(ctx context.Context, repo, gitDir, commit string) error {
+	if ctx.Err() != nil || g.hasCommit(ctx, gitDir, commit) {
+		return nil
+	}
+	return &Error{Repo: repo, Op: "open", Detail: "commit " + commit, Err: ErrNotFound}
 }
 
 // Export writes the tree of commit in repo into dir, which is created if
@@ -221,6 +244,9 @@ func (g *Git) Export(ctx context.Context, repo, commit, dir string) error {
 	_, _ = io.Copy(io.Discard, pipe)
 	werr := cmd.Wait()
 	if werr != nil {
+		if missing := g.missingCommit(ctx, repo, gitDir, commit); missing != nil {
+			return missing
+		}
 		return &Error{Repo: repo, Op: "export", Detail: commit, Err: werr, Stderr: trim(stderr.String())}
 	}
 	if xerr != nil {
@@ -331,14 +357,17 @@ func (g *Git) open(ctx context.Context, repo, want string, refresh bool) (string
 		if !st.IsDir() {
 			return "", &Error{Repo: repo, Op: "open", Err: errors.New("not a directory")}
 		}
-		if _, stderr, err := g.run(ctx, abs, nil, "rev-parse", "--git-dir"); err != nil {
-			if errors.Is(err, ErrNoGit) {
-				return "", &Error{Repo: repo, Op: "open", Err: err}
+		// A work tree (.git) or a bare repository (HEAD and objects)
+		// needs no git process to recognise; anything else asks git.
+		// Whether a wanted commit is there is checked only when a command
+		// fails (missingCommit), saving a process per operation.
+		if !looksLikeRepo(abs) {
+			if _, stderr, err := g.run(ctx, abs, nil, "rev-parse", "--git-dir"); err != nil {
+				if errors.Is(err, ErrNoGit) {
+					return "", &Error{Repo: repo, Op: "open", Err: err}
+				}
+				return "", &Error{Repo: repo, Op: "open", Err: errors.New("not a git repository"), Stderr: stderr}
 			}
-			return "", &Error{Repo: repo, Op: "open", Err: errors.New("not a git repository"), Stderr: stderr}
-		}
-		if want != "" && !g.hasCommit(ctx, abs, want) {
-			return "", &Error{Repo: repo, Op: "open", Detail: "commit " + want, Err: ErrNotFound}
 		}
 		return abs, nil
 	}
@@ -387,6 +416,15 @@ func (g *Git) open(ctx context.Context, repo, want string, refresh bool) (string
 		return "", &Error{Repo: repo, Op: "open", Detail: "commit " + want, Err: ErrNotFound}
 	}
 	return mirror, nil
+}
+
+// looksLikeRepo reports whether dir is the top of a git work tree or a bare
+// repository.
+func looksLikeRepo(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		return true
+	}
+	return dirExists(filepath.Join(dir, "objects")) && dirExists(filepath.Join(dir, "refs")) && dirExists(filepath.Join(dir, "HEAD"))
 }
 
 func (g *Git) hasCommit(ctx context.Context, gitDir, commit string) bool {
@@ -526,4 +564,94 @@ func trim(s string) string {
 func dirExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// Memo wraps a Git and remembers the results of ResolveRef, CommitTime and
+// ReadFile, so that several readers of the same repositories during one
+// operation (a command that reads a module definition, then submits it to
+// the build service, which reads it again) run git once and see the same
+// commits even if a branch moves meanwhile. Errors are not remembered. A
+// Memo is safe for concurrent use; it never forgets, so use one per
+// operation.
+type Memo struct {
+	Git *Git // nil means Default
+
+	mu    sync.Mutex
+	refs  map[[2]string]string
+	times map[[2]string]time.Time
+	files map[[3]string][]byte
+}
+
+func (m *Memo) git() *Git {
+	if m.Git == nil {
+		return Default
+	}
+	return m.Git
+}
+
+// ResolveRef is [Git.ResolveRef], remembered per repository and ref.
+func (m *Memo) ResolveRef(ctx context.Context, repo, ref string) (string, error) {
+	k := [2]string{repo, ref}
+	m.mu.Lock()
+	c, ok := m.refs[k]
+	m.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := m.git().ResolveRef(ctx, repo, ref)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	if m.refs == nil {
+		m.refs = map[[2]string]string{}
+	}
+	m.refs[k] = c
+	m.mu.Unlock()
+	return c, nil
+}
+
+// CommitTime is [Git.CommitTime], remembered per repository and commit.
+func (m *Memo) CommitTime(ctx context.Context, repo, commit string) (time.Time, error) {
+	k := [2]string{repo, commit}
+	m.mu.Lock()
+	t, ok := m.times[k]
+	m.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := m.git().CommitTime(ctx, repo, commit)
+	if err != nil {
+		return time.Time{}, err
+	}
+	m.mu.Lock()
+	if m.times == nil {
+		m.times = map[[2]string]time.Time{}
+	}
+	m.times[k] = t
+	m.mu.Unlock()
+	return t, nil
+}
+
+// ReadFile is [Git.ReadFile], remembered per repository, commit and path.
+// Callers get their own copy of the content.
+func (m *Memo) ReadFile(ctx context.Context, repo, commit, p string) ([]byte, error) {
+	k := [3]string{repo, commit, p}
+	m.mu.Lock()
+	b, ok := m.files[k]
+	m.mu.Unlock()
+	if ok {
+		return bytes.Clone(b), nil
+	}
+	b, err := m.git().ReadFile(ctx, repo, commit, p)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.files == nil {
+		m.files = map[[3]string][]byte{}
+	}
+	m.files[k] = bytes.Clone(b)
+	m.mu.Unlock()
+	return b, nil
 }

@@ -223,6 +223,7 @@ func TestReadFile(t *testing.T) {
 		{name: "missing", commit: f.first, path: "nope.spec", wantErr: ErrNotFound},
 		{name: "directory", commit: f.first, path: "src", wantMsg: "is a tree, not a file"},
 		{name: "escape", commit: f.first, path: "../etc/passwd", wantMsg: "not a file path inside the repository"},
+		{name: "missing commit", commit: strings.Repeat("0", 40), path: "hello.spec", wantMsg: "commit " + strings.Repeat("0", 40) + ": not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,5 +336,46 @@ func TestIsCommit(t *testing.T) {
 		if got := IsCommit(s); got != want {
 			t.Errorf("IsCommit(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestMemo checks that a Memo answers from memory once it has read a
+// result: a branch moved after the first resolve keeps its first commit,
+// and files and commit times come back unchanged.
+func TestMemo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	m := &Memo{}
+	first, err := m.ResolveRef(ctx, f.dir, "v1")
+	if err != nil || first != f.first {
+		t.Fatalf("ResolveRef(v1) = %s, %v; want %s", first, err, f.first)
+	}
+	head, err := m.ResolveRef(ctx, f.dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitCmd(t, f.dir, nil, "commit", "--quiet", "--allow-empty", "-m", "moves main")
+	if again, err := m.ResolveRef(ctx, f.dir, "main"); err != nil || again != head {
+		t.Errorf("ResolveRef(main) after the branch moved = %s, %v; want the remembered %s", again, err, head)
+	}
+	if moved, err := ResolveRef(ctx, f.dir, "main"); err != nil || moved == head {
+		t.Errorf("without the Memo, main = %s, %v; want a new commit", moved, err)
+	}
+	for range 2 {
+		when, err := m.CommitTime(ctx, f.dir, f.first)
+		if err != nil || !when.Equal(f.firstTime) {
+			t.Errorf("CommitTime = %v, %v; want %v", when, err, f.firstTime)
+		}
+		b, err := m.ReadFile(ctx, f.dir, f.first, "hello.spec")
+		if err != nil || string(b) != "Name: hello\n" {
+			t.Errorf("ReadFile = %q, %v", b, err)
+		}
+		if len(b) > 0 {
+			b[0] = 'X' // the caller's copy
+		}
+	}
+	if _, err := m.ReadFile(ctx, f.dir, f.first, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReadFile of a missing file = %v, want ErrNotFound", err)
 	}
 }

@@ -71,9 +71,12 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	macros := []string{"--define", "_topdir " + top, "--define", "_sourcedir " + src, "--define", "_specdir " + src,
 		"--define", "_build_id_links none", "--load", b.macrosFile(mb)}
 
-	// BuildRequires.
+	// BuildRequires (the generated module-build-macros spec has none).
 	done = b.tool()
-	needed, err := b.checkBuildRequires(ctx, mb, spec, macros, logf)
+	var needed []pungi.RPM
+	if c.Package != orchestrator.MacrosPackage || c.SCMURL != "" {
+		needed, err = b.checkBuildRequires(ctx, mb, spec, macros, logf)
+	}
 	if err == nil && len(needed) > 0 {
 		err = installSysroot(ctx, sysroot, needed, logf)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,7 @@ type Builder struct {
 	jobs   chan struct{}
 	mu     sync.Mutex
 	active map[string]*job // component dir → running build
+	notify []func()        // called when a build's result is recorded
 
 	builds   atomic.Int64
 	rpmbuild busy // wall time with an rpmbuild running
@@ -161,6 +163,9 @@ func New(opts *Options) (*Builder, error) {
 		b.log = slog.Default()
 	}
 	if b.arch == "" {
+		b.arch = rpmArch[runtime.GOARCH]
+	}
+	if b.arch == "" {
 		out, err := exec.Command("rpm", "--eval", "%{_arch}").Output()
 		if err != nil {
 			return nil, fmt.Errorf("localbuild: rpm --eval %%{_arch}: %w", err)
@@ -175,7 +180,16 @@ func New(opts *Options) (*Builder, error) {
 	return b, nil
 }
 
-var _ orchestrator.Builder = (*Builder)(nil)
+// rpmArch is rpm's %_arch for the Go architectures where it is fixed (others
+// ask rpm).
+var rpmArch = map[string]string{
+	"amd64": "x86_64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
+}
+
+var (
+	_ orchestrator.Builder  = (*Builder)(nil)
+	_ orchestrator.Notifier = (*Builder)(nil)
+)
 
 // Arch returns the architecture the builder writes into final modulemd.
 func (b *Builder) Arch() string { return b.arch }
@@ -215,7 +229,8 @@ func (b *Builder) macrosFile(mb *orchestrator.ModuleBuild) string {
 
 // Prepare creates the module's directories, writes its RPM macros file
 // (what module-build-macros installs in a koji buildroot) and the generated
-// module-build-macros spec, and an empty build repository.
+// module-build-macros spec. The build repository gets its repodata from
+// the first FinishBatch that adds packages later batches may use.
 func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, stream *modulemd.Stream) error {
 	md := b.ModuleDir(mb)
 	for _, d := range []string{filepath.Join(md, "components"), filepath.Join(b.buildRepoDir(mb), "Packages"), filepath.Join(md, orchestrator.MacrosPackage)} {
@@ -233,11 +248,6 @@ func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, str
 	spec := orchestrator.MacrosSpec(&m, stream, nil)
 	if err := writeFileAtomic(filepath.Join(md, orchestrator.MacrosPackage, orchestrator.MacrosPackage+".spec"), []byte(spec)); err != nil {
 		return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
-	}
-	if _, err := os.Stat(filepath.Join(b.buildRepoDir(mb), "repodata")); err != nil {
-		if err := b.createRepo(ctx, b.buildRepoDir(mb)); err != nil {
-			return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
-		}
 	}
 	b.log.Info("prepared module build", "nsvc", mb.NSVC(), "dir", md)
 	return nil
@@ -318,13 +328,25 @@ func (b *Builder) start(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentB
 		r.Result = &res
 		r.Finished = time.Now().UTC()
 		b.mu.Lock()
-		defer b.mu.Unlock()
 		if err := writeRecord(cdir, r); err != nil {
 			b.log.Error("cannot record build result", "package", c.Package, "err", err)
 		}
 		delete(b.active, cdir)
+		notify := slices.Clone(b.notify)
+		b.mu.Unlock()
+		for _, fn := range notify {
+			fn()
+		}
 	}()
 	return r.TaskID, nil
+}
+
+// Notify implements [orchestrator.Notifier]: fn is called after each
+// component build's result is recorded.
+func (b *Builder) Notify(fn func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notify = append(b.notify, fn)
 }
 
 // Poll reports the recorded result of c's latest build. A build that was

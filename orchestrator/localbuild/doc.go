@@ -24,8 +24,10 @@
 // requirement left unsatisfied fails the component with the list, before
 // rpmbuild runs.
 //
-// After each batch, FinishBatch puts the batch's RPMs into the module's
-// build repository and runs createrepo_c over it. Finalize writes the
+// After each batch but the last, FinishBatch puts the batch's RPMs into the
+// module's build repository and runs createrepo_c over it (not for a batch
+// of module-build-macros alone, whose macros are loaded directly).
+// Finalize writes the
 // module's repository with [pungi.WriteRepo]: the RPMs of every component
 // except module-build-macros and buildonly components, with modules.yaml
 // (the final modulemd with artifacts.rpms, artifacts.rpm-map and

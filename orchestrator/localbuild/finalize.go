@@ -16,7 +16,10 @@ import (
 
 // FinishBatch puts the RPMs of the batch's complete builds (reused ones
 // included) into the module's build repository and runs createrepo_c over
-// it, so the next batch's BuildRequires can use them.
+// it, so the next batch's BuildRequires can use them. A batch of only
+// build-time packages (module-build-macros, whose macros this builder
+// loads directly) adds nothing a later batch installs: its RPMs are linked
+// but the repodata is left for the next batch.
 func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild, batch int, built []*orchestrator.ComponentBuild) error {
 	pkgs := filepath.Join(b.buildRepoDir(mb), "Packages")
 	if err := os.MkdirAll(pkgs, 0o755); err != nil {
@@ -42,6 +45,10 @@ func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild,
 				return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
 			}
 		}
+	}
+	if !slices.ContainsFunc(built, func(c *orchestrator.ComponentBuild) bool { return !c.BuildTimeOnly }) {
+		b.log.Info("batch of build-time packages only; build repository unchanged", "nsvc", mb.NSVC(), "batch", batch)
+		return nil
 	}
 	if err := b.createRepo(ctx, b.buildRepoDir(mb)); err != nil {
 		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)

@@ -324,3 +324,40 @@ func TestSplitSCMURL(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// TestNotify checks that the builder tells the service when a build ended:
+// the notification comes after the result is recorded, so the Poll it
+// triggers sees the result.
+func TestNotify(t *testing.T) {
+	t.Parallel()
+	requireTools(t, Programs...)
+	ctx := context.Background()
+	b, err := New(&Options{Dir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := &orchestrator.ModuleBuild{ID: 3, Name: "n", Stream: "s", Version: "1", Context: "c", DistTag: ".module+t+3+12345678"}
+	results := make(chan orchestrator.ComponentResult, 4)
+	c := &orchestrator.ComponentBuild{ID: 1, Package: orchestrator.MacrosPackage, BuildTimeOnly: true, Batch: 1}
+	b.Notify(func() {
+		r, err := b.Poll(ctx, mb, c)
+		if err != nil {
+			t.Error(err)
+		}
+		results <- r
+	})
+	if err := b.Prepare(ctx, mb, &modulemd.Stream{Name: "n", Stream: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Submit(ctx, mb, c); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-results:
+		if r.State != orchestrator.ComponentComplete || !strings.HasPrefix(r.NVR, "module-build-macros-0.1-1.module+t+3+") {
+			t.Errorf("Poll at the notification = %+v, want the complete macros build", r)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no notification")
+	}
+}
