@@ -2,12 +2,16 @@
 # demo.sh - what `make demo` runs: build the example module examples/hello
 # on this machine and prove its repository with dnf.
 #
-#  1. Creates git repositories for the module definition and its three
+#  1. modkit validate and modkit fmt: the module definition is checked as a
+#     source file and written in libmodulemd's style.
+#  2. Creates git repositories for the module definition and its three
 #     components from examples/hello (in the state directory, default
 #     .state/demo; MODKIT_DEMO_STATE overrides it).
-#  2. modkit build: the module build service in-process (SQLite state,
-#     rpmbuild per component, createrepo_c per batch, modules.yaml at the end).
-#  3. modkit verify-repo: real dnf lists the module and installs its default
+#  3. modkit build: the module build service in-process (SQLite state,
+#     rpmbuild per component, createrepo_c between batches, modules.yaml at
+#     the end).
+#  4. modkit query reads the repository's compressed modules.yaml; modkit
+#     verify-repo has real dnf list the module and install its default
 #     profile into a throwaway installroot.
 # Needs: go, git, rpmbuild, createrepo_c, modifyrepo_c, dnf (make deps-demo
 # installs them). Nothing from ../shared is used.
@@ -36,6 +40,19 @@ mkrepo() { # mkrepo DIR BRANCH: commit everything in DIR on BRANCH
   g -C "$1" commit --quiet -m "import from examples/hello"
 }
 
+echo "== compiling modkit"
+go build -o "$state/modkit" ./cmd/modkit
+
+def=examples/hello/hello.yaml
+echo "== modkit validate --source $def"
+"$state/modkit" validate --source "$def"
+echo "ok: a valid module definition"
+echo "== modkit fmt $def > $state/hello.fmt.yaml"
+"$state/modkit" fmt "$def" >"$state/hello.fmt.yaml"
+"$state/modkit" fmt --check "$state/hello.fmt.yaml"
+"$state/modkit" validate --source "$state/hello.fmt.yaml"
+echo "ok: $(wc -l <"$state/hello.fmt.yaml") lines in libmodulemd's style (comments dropped), still valid, and fmt --check finds nothing to change"
+
 echo "== creating git repositories in $state/git"
 for c in hello-libs hello-docs hello; do
   cp -R "examples/hello/rpms/$c" "$state/git/rpms/$c"
@@ -45,8 +62,6 @@ mkdir -p "$state/git/modules/hello"
 cp examples/hello/hello.yaml "$state/git/modules/hello/hello.yaml"
 mkrepo "$state/git/modules/hello" 1   # the branch is the stream
 
-echo "== compiling modkit"
-go build -o "$state/modkit" ./cmd/modkit
 t1=$(now)
 
 echo "== modkit build file://$state/git/modules/hello#1"
@@ -57,6 +72,9 @@ t2=$(now)
 cat "$state/build.out"
 repo=$(cut -f2 "$state/build.out" | head -n1)
 
+echo "== modkit query --nsvca 'hello:*' $repo/repodata/*modules.yaml*"
+"$state/modkit" query --nsvca 'hello:*' "$repo"/repodata/*modules.yaml*
+
 echo "== modkit verify-repo $repo"
 "$state/modkit" verify-repo "$repo"
 t3=$(now)
@@ -64,9 +82,9 @@ t3=$(now)
 timing=$(grep '^timing:' "$state/build.err" | tail -n1)
 echo
 echo "== demo timing"
-echo "setup (git repositories, go build): $(secs "$t0" "$t1") s"
+echo "setup (go build, validate, fmt, git): $(secs "$t0" "$t1") s"
 echo "modkit build:                        $(secs "$t1" "$t2") s  ($timing)"
-echo "modkit verify-repo (dnf):            $(secs "$t2" "$t3") s"
+echo "modkit query, verify-repo (dnf):     $(secs "$t2" "$t3") s"
 echo "total:                               $(secs "$t0" "$t3") s"
 echo
 echo "The repository is $repo"
