@@ -33,6 +33,7 @@ func (s *Service) handleInit(ctx context.Context, mb *ModuleBuild) (stepResult, 
 	}
 	plans := make([][][]string, len(exps))
 	for i, e := range exps {
+		recordFilteredRPMs(e)
 		plans[i], err = resolver.Batches(e.Stream)
 		if err != nil {
 			return stepDone, s.fail(ctx, mb, "Cannot order the components: "+err.Error())
@@ -469,8 +470,17 @@ func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*Compon
 			built = append(built, c)
 		}
 	}
-	fillArtifacts(st, built)
+	filtered := fillArtifacts(st, built)
 	final := st.Clone()
+	// Kept in the stored build (not in the published modulemd) for the
+	// modules that will buildrequire this one.
+	if len(filtered) > 0 {
+		l := make([]any, len(filtered))
+		for i, f := range filtered {
+			l[i] = f
+		}
+		xmdMap(st, "mbs")["filtered_rpms"] = l
+	}
 	if x, ok := final.XMD.(map[string]any); ok {
 		delete(x, "mbs")
 		if len(x) == 0 {
@@ -511,8 +521,10 @@ func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*Compon
 }
 
 // fillArtifacts sets artifacts.rpms (without filtered RPMs and the output of
-// buildonly components) and license.content from the component results.
-func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) {
+// buildonly components) and license.content from the component results. It
+// returns the filtered binary RPMs as N-E:V-R, sorted: what the
+// module-build-macros of modules built on this one must conflict with.
+func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) (filtered []string) {
 	var rpms, lic []string
 	for _, c := range built {
 		lic = append(lic, c.Licenses...)
@@ -521,6 +533,7 @@ func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) {
 				continue
 			}
 			if n, err := modulemd.ParseNEVRA(r); err == nil && slices.Contains(st.Filter, n.Name) && n.Arch != "src" {
+				filtered = append(filtered, fmt.Sprintf("%s-%d:%s-%s", n.Name, n.Epoch, n.Version, n.Release))
 				continue
 			}
 			rpms = append(rpms, r)
@@ -528,8 +541,30 @@ func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) {
 	}
 	slices.Sort(rpms)
 	slices.Sort(lic)
+	slices.Sort(filtered)
 	st.Artifacts.RPMs = slices.Compact(rpms)
 	st.License.Content = slices.Compact(lic)
+	return slices.Compact(filtered)
+}
+
+// recordFilteredRPMs copies each buildrequired module's filtered RPMs
+// (xmd.mbs.filtered_rpms of its stored build) into
+// xmd.mbs.buildrequires.<name>.filtered_rpms of the expanded module, as
+// MBS's record_filtered_rpms does; [MacrosConflicts] reads them.
+func recordFilteredRPMs(e *resolver.Expansion) {
+	for _, b := range e.BuildRequires {
+		l, ok := xmdGet(b.XMD, "mbs", "filtered_rpms").([]any)
+		if !ok {
+			continue
+		}
+		var nevrs []any
+		for _, v := range l {
+			if s, ok := v.(string); ok && s != "" {
+				nevrs = append(nevrs, s)
+			}
+		}
+		xmdMap(e.Stream, "mbs", "buildrequires", b.Name)["filtered_rpms"] = nevrs
+	}
 }
 
 // acquireSlot takes one of the global concurrent-build slots.

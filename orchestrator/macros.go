@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modkit/modkit/modulemd"
@@ -99,6 +100,29 @@ func MacrosSpec(mb *ModuleBuild, s *modulemd.Stream, conflicts []string) string 
 	b.WriteString("MODKIT_MACROS_EOF\n\n")
 	b.WriteString("%files\n/etc/rpm/macros.zz-modules\n")
 	return b.String()
+}
+
+// MacrosConflicts returns what the module-build-macros package of the
+// expanded module s conflicts with, for [MacrosSpec]: the filtered RPMs of
+// every buildrequired module (xmd.mbs.buildrequires.<name>.filtered_rpms,
+// N-E:V-R strings), sorted, so that filtered packages cannot enter the
+// buildroot.
+func MacrosConflicts(s *modulemd.Stream) []string {
+	if s == nil {
+		return nil
+	}
+	brs, _ := xmdGet(s.XMD, "mbs", "buildrequires").(map[string]any)
+	var out []string
+	for _, e := range brs {
+		l, _ := xmdGet(e, "filtered_rpms").([]any)
+		for _, v := range l {
+			if nevr, ok := v.(string); ok && nevr != "" {
+				out = append(out, nevr)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // nsvc formats N:S:V:C of a module build.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
 )
@@ -751,5 +752,48 @@ func TestNotifierWakesService(t *testing.T) {
 	}
 	if mbs[0].State != orchestrator.StateReady {
 		t.Errorf("state %s: %s", mbs[0].State, mbs[0].StateReason)
+	}
+}
+
+// TestFilteredRPMsBecomeMacrosConflicts builds a module that filters one of
+// its RPMs, then a module buildrequiring it: the second build records the
+// filtered RPM under xmd.mbs.buildrequires and its module-build-macros spec
+// conflicts with it (MBS's record_filtered_rpms).
+func TestFilteredRPMsBecomeMacrosConflicts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, t.TempDir(), nil, nil)
+	e.run(t)
+	base := strings.Replace(moduleYAML("base", 2, 1), "  components:", "  filter:\n    rpms: [pkg000]\n  components:", 1)
+	mbA := e.wait(t, submit(t, e, base, nil)[0].ID)[0]
+	if mbA.State != orchestrator.StateReady {
+		t.Fatalf("base: %s %s", mbA.State, mbA.StateReason)
+	}
+	if final := e.zb.Final(mbA.ID); final == nil || final.XMD != nil {
+		t.Errorf("the published modulemd of base must carry no xmd, got %+v", final)
+	}
+	app := strings.ReplaceAll(moduleYAML("app", 1, 1), "      platform: [f40]\n    requires:", "      platform: [f40]\n      base: [\"1\"]\n    requires:")
+	mbB := e.wait(t, submit(t, e, app, nil)[0].ID)[0]
+	if mbB.State != orchestrator.StateReady {
+		t.Fatalf("app: %s %s", mbB.State, mbB.StateReason)
+	}
+	docs, err := modulemd.Parse([]byte(mbB.Modulemd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := docs[0].(*modulemd.Stream)
+	want := []string{"pkg000-0:1.0-1" + mbA.DistTag}
+	if diff := cmp.Diff(want, orchestrator.MacrosConflicts(st)); diff != "" {
+		t.Errorf("MacrosConflicts of app (-want +got):\n%s", diff)
+	}
+	spec := orchestrator.MacrosSpec(mbB, st, orchestrator.MacrosConflicts(st))
+	if line := "Conflicts: pkg000 = 0:1.0-1" + mbA.DistTag + "\n"; !strings.Contains(spec, line) {
+		t.Errorf("module-build-macros spec lacks %q:\n%s", line, spec)
+	}
+	msg, err := e.svc.Get(context.Background(), mbB.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Modulemd, "filtered_rpms") {
+		t.Errorf("stored modulemd of app has no xmd.mbs.buildrequires.base.filtered_rpms:\n%s", msg.Modulemd)
 	}
 }

@@ -245,7 +245,7 @@ func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, str
 	if err := writeFileAtomic(b.macrosFile(mb), []byte(orchestrator.Macros(&m, stream))); err != nil {
 		return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
 	}
-	spec := orchestrator.MacrosSpec(&m, stream, nil)
+	spec := orchestrator.MacrosSpec(&m, stream, orchestrator.MacrosConflicts(stream))
 	if err := writeFileAtomic(filepath.Join(md, orchestrator.MacrosPackage, orchestrator.MacrosPackage+".spec"), []byte(spec)); err != nil {
 		return fmt.Errorf("localbuild: prepare %s: %w", mb.NSVC(), err)
 	}
