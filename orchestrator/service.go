@@ -76,6 +76,17 @@ type Options struct {
 	// TopicPrefix is prepended to event topics (e.g.
 	// "org.example.prod.mbs.").
 	TopicPrefix string
+	// StuckAfter fails builds left in init or build this long (MBS's
+	// cancel_stuck_module_builds); 0 = DefaultStuckAfter (7 days),
+	// negative = never.
+	StuckAfter time.Duration
+	// GarbageAfter moves builds failed this long ago to garbage (MBS's
+	// cleanup_stale_failed_builds); 0 = DefaultGarbageAfter (180 days),
+	// negative = never.
+	GarbageAfter time.Duration
+	// CleanupInterval is how often Run applies StuckAfter and GarbageAfter
+	// ([Service.Cleanup]); default DefaultCleanupInterval (10 minutes).
+	CleanupInterval time.Duration
 }
 
 // Service is the module build service. Submit, Cancel and the read calls
@@ -129,6 +140,15 @@ func NewService(opts *Options) (*Service, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.StuckAfter == 0 {
+		o.StuckAfter = DefaultStuckAfter
+	}
+	if o.GarbageAfter == 0 {
+		o.GarbageAfter = DefaultGarbageAfter
+	}
+	if o.CleanupInterval <= 0 {
+		o.CleanupInterval = DefaultCleanupInterval
 	}
 	s := &Service{
 		opts: o, store: o.Store, b: o.Builder, src: o.Source, scm: o.SCM, log: o.Logger,
@@ -210,10 +230,14 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.dispatch(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.cleanupLoop(ctx)
 	}()
 	defer wg.Wait()
 
