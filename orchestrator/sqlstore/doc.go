@@ -6,6 +6,15 @@
 // table: [Open] applies the migrations a database lacks, in order, each in its
 // own transaction.
 //
+// Durability: the database uses synchronous=NORMAL, which in WAL mode syncs
+// the log at checkpoints rather than at every commit. A committed
+// transaction survives the process being killed (the WAL is in the
+// operating system's cache and is replayed on the next open; the crash
+// test kills the service with SIGKILL), but the last transactions before a
+// power loss or kernel crash may be lost, never leaving the database
+// inconsistent: the service then redoes a little work (Builder calls are
+// idempotent). synchronous=FULL would cost an fsync per state change.
+//
 // The SQL is kept portable (RETURNING, no INSERT OR REPLACE, no SQLite date
 // functions; times are BIGINT microseconds since the epoch), so a PostgreSQL
 // store can share the statements with `$n` placeholders.
