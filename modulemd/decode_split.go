@@ -44,22 +44,50 @@ type chunk struct {
 const fallbackPrimer = "--- 0\n...\n"
 
 type splitter struct {
-	r     io.Reader
-	buf   []byte // unread data is buf[off:]
-	off   int
-	eof   bool
-	rerr  error
-	crLF  bool // the input holds '\r' somewhere: check line breaks closely
-	first bool // before the first document (an implicit document may start)
+	r    io.Reader
+	buf  []byte // the current read block; unread data is buf[off:]
+	off  int
+	eof  bool
+	rerr error
+	crLF bool // the input holds '\r' somewhere: check line breaks closely
+	// first is set before the first document (an implicit document may
+	// start).
+	first bool
 	inDoc bool
-	cur   []byte // the document (or document prefix) being collected
-	start int    // line of cur[0]
-	line  int    // line number of the next line
-	done  bool
+	// The document (or document prefix) being collected is normally
+	// buf[curOff:curOff+curLen], a slice of the read block that is handed to
+	// the worker without copying: a block is never written again where it
+	// holds emitted data, and is left to the garbage collector once its
+	// documents are parsed. owned is set (and cur holds a copy) only after a
+	// line had to be altered (a stray "..." marker).
+	curOff, curLen int
+	owned          bool
+	cur            []byte
+	start          int // line of the document's first byte
+	line           int // line number of the next line
+	done           bool
 }
+
+// blockSize is the size of the read blocks documents are sliced from.
+const blockSize = 1 << 20
 
 func newSplitter(r io.Reader) *splitter {
 	return &splitter{r: r, first: true, line: 1, start: 1}
+}
+
+// collected returns the bytes collected so far for the current document.
+func (s *splitter) collected() []byte {
+	if s.owned {
+		return s.cur
+	}
+	return s.buf[s.curOff : s.curOff+s.curLen : s.curOff+s.curLen]
+}
+
+func (s *splitter) collectedLen() int {
+	if s.owned {
+		return len(s.cur)
+	}
+	return s.curLen
 }
 
 // fill reads more input; it reports false at the end of input.
@@ -67,17 +95,22 @@ func (s *splitter) fill() bool {
 	if s.eof {
 		return false
 	}
-	if s.off > 0 && s.off == len(s.buf) {
-		s.buf, s.off = s.buf[:0], 0
-	}
-	if s.off > len(s.buf)/2 && s.off > 0 {
-		n := copy(s.buf, s.buf[s.off:])
-		s.buf, s.off = s.buf[:n], 0
-	}
-	if cap(s.buf)-len(s.buf) < 128<<10 {
-		nb := make([]byte, len(s.buf)-s.off, max(2*cap(s.buf), 512<<10))
-		copy(nb, s.buf[s.off:])
-		s.buf, s.off = nb, 0
+	if cap(s.buf)-len(s.buf) < 64<<10 {
+		// Move what is still needed (the current document's bytes and the
+		// unread input) to a fresh block; the old one may hold documents
+		// that workers are parsing, so it is never overwritten.
+		keep := s.off
+		if !s.owned && s.curLen > 0 {
+			keep = s.curOff
+		}
+		need := len(s.buf) - keep
+		nb := make([]byte, need, max(blockSize, 2*need+64<<10))
+		copy(nb, s.buf[keep:])
+		s.buf = nb
+		s.off -= keep
+		if !s.owned && s.curLen > 0 {
+			s.curOff -= keep
+		}
 	}
 	n, err := io.ReadAtLeast(s.r, s.buf[len(s.buf):cap(s.buf)], 1)
 	if n > 0 && !s.crLF && bytes.IndexByte(s.buf[len(s.buf):len(s.buf)+n], '\r') >= 0 {
@@ -151,7 +184,7 @@ func (s *splitter) next() (chunk, error) {
 	if s.done {
 		return chunk{kind: chunkEOF}, nil
 	}
-	if s.first && s.line == 1 && len(s.cur) == 0 && s.off == 0 {
+	if s.first && s.line == 1 && s.collectedLen() == 0 && s.off == 0 {
 		for len(s.buf) < 4 && s.fill() {
 		}
 		if b := s.buf; len(b) >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe || b[0] == 0) ||
@@ -169,7 +202,7 @@ func (s *splitter) next() (chunk, error) {
 			if s.inDoc {
 				return s.emit(), nil
 			}
-			if hasDirective(s.cur) {
+			if hasDirective(s.collected()) {
 				// A directive with no document after it: let yaml.v3 say so.
 				return s.fallback(nil), nil
 			}
@@ -188,11 +221,11 @@ func (s *splitter) next() (chunk, error) {
 				s.inDoc = true
 			case isMarker(cls, '.'):
 				// A stray document end: keep the line count, drop the marker.
-				s.appendLine([]byte("\n"))
+				s.appendCopy([]byte("\n"))
 				continue
 			case len(cls) > 0 && cls[0] == '%':
 			case blankOrComment(cls):
-			case s.first && !hasDirective(s.cur):
+			case s.first && !hasDirective(s.collected()):
 				s.inDoc = true // an implicit first document
 			default:
 				return s.fallback(l), nil
@@ -214,7 +247,7 @@ func (s *splitter) next() (chunk, error) {
 			return s.fallback(l), nil
 		}
 		s.appendLine(l)
-		if len(s.cur) > maxDocBytes {
+		if s.collectedLen() > maxDocBytes {
 			s.done = true
 			return chunk{kind: chunkEOF}, &ParseError{Line: s.start,
 				Msg: fmt.Sprintf("a document is larger than %d MiB", maxDocBytes>>20), Err: ErrLimit}
@@ -236,18 +269,40 @@ func hasDirective(b []byte) bool {
 	return false
 }
 
+// appendLine adds l, the line nextLine just returned, to the document.
 func (s *splitter) appendLine(l []byte) {
-	if len(s.cur) == 0 {
+	if s.collectedLen() == 0 {
 		s.start = s.line
 	}
-	s.cur = append(s.cur, l...)
 	s.line++
+	if s.owned {
+		s.cur = append(s.cur, l...)
+		return
+	}
+	if s.curLen == 0 {
+		s.curOff = s.off - len(l)
+	}
+	s.curLen += len(l)
+}
+
+// appendCopy adds a line that is not the one read (a replacement), which
+// makes the document a copy from here on.
+func (s *splitter) appendCopy(l []byte) {
+	if s.collectedLen() == 0 {
+		s.start = s.line
+	}
+	s.line++
+	if !s.owned {
+		s.cur = append([]byte(nil), s.collected()...)
+		s.owned = true
+	}
+	s.cur = append(s.cur, l...)
 }
 
 // emit returns the collected document and starts a new one.
 func (s *splitter) emit() chunk {
-	c := chunk{kind: chunkDoc, data: s.cur, line: s.start}
-	s.cur = nil
+	c := chunk{kind: chunkDoc, data: s.collected(), line: s.start}
+	s.cur, s.owned, s.curLen = nil, false, 0
 	s.inDoc = false
 	s.first = false
 	return c
@@ -258,19 +313,20 @@ func (s *splitter) emit() chunk {
 func (s *splitter) fallback(l []byte) chunk {
 	s.done = true
 	start := s.line
-	if len(s.cur) > 0 {
+	cur := s.collected()
+	if len(cur) > 0 {
 		start = s.start
 	}
 	primed := !s.first
-	head := make([]byte, 0, len(fallbackPrimer)+len(s.cur)+len(l)+len(s.buf)-s.off)
+	head := make([]byte, 0, len(fallbackPrimer)+len(cur)+len(l)+len(s.buf)-s.off)
 	if primed {
 		head = append(head, fallbackPrimer...)
 		start -= 2
 	}
-	head = append(head, s.cur...)
+	head = append(head, cur...)
 	head = append(head, l...)
 	head = append(head, s.buf[s.off:]...)
-	s.cur, s.buf, s.off = nil, nil, 0
+	s.cur, s.owned, s.curLen, s.buf, s.off = nil, false, 0, nil, 0
 	var rest io.Reader = bytes.NewReader(head)
 	if !s.eof {
 		rest = io.MultiReader(rest, s.r)
