@@ -48,35 +48,70 @@ func (e *Encoder) Encode(doc Document) error {
 // Marshal encodes docs, in order, as one YAML stream. Large inputs are
 // encoded in parallel.
 func Marshal(docs ...Document) ([]byte, error) {
+	parts, err := encodeAll(docs, nil)
+	if err != nil {
+		return nil, err
+	}
+	return concat(parts), nil
+}
+
+func concat(parts [][]byte) []byte {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// encodeAll encodes docs in parallel, each into its own exactly sized slice.
+// When check is set it runs on every document first, and its failures take
+// precedence: the error is that of the first document check refused, else
+// "document N: ..." for the first one that could not be encoded.
+func encodeAll(docs []Document, check func(Document) error) ([][]byte, error) {
 	parts := make([][]byte, len(docs))
+	checkErrs := make([]error, len(docs))
 	errs := make([]error, len(docs))
 	workers := min(runtime.GOMAXPROCS(0), len(docs)/8+1)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var e docEncoder
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(docs) {
 					return
 				}
-				parts[i], errs[i] = encodeDoc(docs[i])
+				if check != nil {
+					if checkErrs[i] = check(docs[i]); checkErrs[i] != nil {
+						continue
+					}
+				}
+				out, err := e.encode(docs[i])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				parts[i] = bytes.Clone(out)
 			}
 		})
 	}
 	wg.Wait()
-	size := 0
+	for _, err := range checkErrs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		size += len(parts[i])
 	}
-	out := make([]byte, 0, size)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out, nil
+	return parts, nil
 }
 
 // encodeErr reports a document the encoder cannot write; it wraps
@@ -87,11 +122,25 @@ func encodeErr(path, format string, args ...any) error {
 
 // encodeDoc renders one document as "---\n...\n...\n".
 func encodeDoc(doc Document) ([]byte, error) {
-	root, err := docNode(doc)
+	var e docEncoder
+	return e.encode(doc)
+}
+
+// docEncoder encodes documents one after the other, reusing its memory.
+type docEncoder struct {
+	b   builder
+	out []byte
+}
+
+// encode renders doc; the result is valid until the next call.
+func (e *docEncoder) encode(doc Document) ([]byte, error) {
+	e.b.reset()
+	root, err := e.b.docNode(doc)
 	if err != nil {
 		return nil, err
 	}
-	if out, ok := renderFast(root); ok {
+	if out, ok := renderFastTo(e.out[:0], root); ok {
+		e.out = out
 		return out, nil
 	}
 	return renderYAMLv3(root)
@@ -99,10 +148,13 @@ func encodeDoc(doc Document) ([]byte, error) {
 
 // docNode builds the YAML tree of a document.
 func docNode(doc Document) (*yaml.Node, error) {
+	return new(builder).docNode(doc)
+}
+
+func (b *builder) docNode(doc Document) (*yaml.Node, error) {
 	if doc == nil || isNilDoc(doc) {
 		return nil, encodeErr("document", "nil document")
 	}
-	b := &builder{}
 	var data mapNode
 	var kind Kind
 	version := doc.MDVersion()
@@ -128,16 +180,21 @@ func docNode(doc Document) (*yaml.Node, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	root := newMap()
-	root.add("document", plain(string(kind)))
-	root.add("version", intNode(version))
+	root := b.newMap()
+	root.add("document", b.plain(string(kind)))
+	root.add("version", b.intNode(version))
 	root.add("data", data.node())
 	return root.n, nil
 }
 
 // renderFast renders a document with the fast writer, if it can.
 func renderFast(root *yaml.Node) ([]byte, bool) {
-	w := fastWriter{b: make([]byte, 0, 4096)}
+	return renderFastTo(make([]byte, 0, 4096), root)
+}
+
+// renderFastTo is renderFast appending to dst.
+func renderFastTo(dst []byte, root *yaml.Node) ([]byte, bool) {
+	w := fastWriter{b: dst}
 	w.b = append(w.b, "---\n"...)
 	if !w.writeDoc(root) {
 		return nil, false
@@ -187,8 +244,63 @@ func isNilDoc(doc Document) bool {
 }
 
 // builder makes yaml.Node trees, remembering the first problem.
+//
+// Nodes and Content arrays come from slabs that a builder reuses for the
+// next document after reset: a tree is rendered and dropped before that, so
+// encoding a large index allocates almost nothing per node.
 type builder struct {
-	err error
+	err   error
+	nodes []yaml.Node // nodes[:nn] are in use
+	nn    int
+	ptrs  []*yaml.Node // ptrs[:pn] are in use
+	pn    int
+	keys  []string // a stack of sorted map keys (xmd)
+	// xmdTop and xmdSegs are the path of the xmd value being built.
+	xmdTop  string
+	xmdSegs []xmdSeg
+}
+
+// reset makes the builder's slabs available for a new tree; every tree it
+// built before must be out of use.
+func (b *builder) reset() {
+	b.err = nil
+	clear(b.nodes[:b.nn]) // drop references to the previous document's strings
+	clear(b.ptrs[:b.pn])
+	b.nn, b.pn = 0, 0
+}
+
+// alloc returns a node holding v.
+func (b *builder) alloc(v yaml.Node) *yaml.Node {
+	if b.nn == len(b.nodes) {
+		// The full slab stays alive as long as its nodes are referenced;
+		// later resets reuse the new, larger one.
+		b.nodes = make([]yaml.Node, max(256, 2*len(b.nodes)))
+		b.nn = 0
+	}
+	n := &b.nodes[b.nn]
+	b.nn++
+	*n = v
+	return n
+}
+
+// content returns an empty Content array with room for n nodes.
+func (b *builder) content(n int) []*yaml.Node {
+	if len(b.ptrs)-b.pn < n {
+		b.ptrs = make([]*yaml.Node, max(1024, 2*len(b.ptrs), n))
+		b.pn = 0
+	}
+	s := b.ptrs[b.pn : b.pn : b.pn+n]
+	b.pn += n
+	return s
+}
+
+// appendContent appends to a Content array, growing it within the slab.
+func (b *builder) appendContent(s []*yaml.Node, xs ...*yaml.Node) []*yaml.Node {
+	if len(s)+len(xs) > cap(s) {
+		ns := b.content(max(2*cap(s), len(s)+len(xs), 8))
+		s = append(ns, s...)
+	}
+	return append(s, xs...)
 }
 
 func (b *builder) fail(path, format string, args ...any) {
@@ -198,17 +310,22 @@ func (b *builder) fail(path, format string, args ...any) {
 }
 
 // mapNode is a block mapping under construction.
-type mapNode struct{ n *yaml.Node }
+type mapNode struct {
+	n *yaml.Node
+	b *builder
+}
 
-func newMap() mapNode { return mapNode{&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}} }
+func (b *builder) newMap() mapNode {
+	return mapNode{b.alloc(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}), b}
+}
 
 func (m mapNode) add(key string, v *yaml.Node) {
-	m.n.Content = append(m.n.Content, plainKey(key), v)
+	m.n.Content = m.b.appendContent(m.n.Content, m.b.plainKey(key), v)
 }
 
 // addKey adds an entry whose key is data (a name chosen by the user).
 func (m mapNode) addKey(b *builder, path, key string, v *yaml.Node) {
-	m.n.Content = append(m.n.Content, b.str(path, key), v)
+	m.n.Content = b.appendContent(m.n.Content, b.str(path, key), v)
 }
 
 func (m mapNode) empty() bool { return len(m.n.Content) == 0 }
@@ -221,20 +338,20 @@ func (m mapNode) node() *yaml.Node {
 	return m.n
 }
 
-func plainKey(k string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
+func (b *builder) plainKey(k string) *yaml.Node {
+	return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k})
 }
 
 // plain is a scalar written without quotes or tag whatever it looks like
 // (document types, dates).
-func plain(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+func (b *builder) plain(s string) *yaml.Node {
+	return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Value: s})
 }
 
 // strNode is a string scalar, double-quoted when another YAML parser could
 // read it as something else.
-func strNode(s string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+func (b *builder) strNode(s string) *yaml.Node {
+	n := b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s})
 	if looksRetyped(s) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
@@ -246,7 +363,7 @@ func (b *builder) str(path, s string) *yaml.Node {
 	if !utf8.ValidString(s) {
 		b.fail(path, "string is not valid UTF-8")
 	}
-	return strNode(s)
+	return b.strNode(s)
 }
 
 // quoted is a string that is always double-quoted (stream names).
@@ -271,26 +388,29 @@ func (b *builder) folded(path, s string) *yaml.Node {
 	return n
 }
 
-func intNode(v uint64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(v, 10)}
+func (b *builder) intNode(v uint64) *yaml.Node {
+	return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(v, 10)})
 }
 
-func int64Node(v int64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
+func (b *builder) int64Node(v int64) *yaml.Node {
+	return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)})
 }
 
-func trueNode() *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}
+func (b *builder) trueNode() *yaml.Node {
+	return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 }
 
 // seq builds a sequence of strings, sorted and deduplicated (sets).
 func (b *builder) seq(path string, items []string, flow bool) *yaml.Node {
-	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	s := b.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
 	if flow || len(items) == 0 {
 		s.Style = yaml.FlowStyle
 	}
 	if !slices.IsSorted(items) {
 		items = slices.Sorted(slices.Values(items))
+	}
+	if len(items) > 0 {
+		s.Content = b.content(len(items))
 	}
 	for i, it := range items {
 		if i > 0 && items[i-1] == it {

@@ -1,7 +1,7 @@
 package modulemd
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -116,27 +116,42 @@ func (idx *Index) Documents() []Document {
 // [Index.Documents] order, as one YAML stream. The first invalid document
 // aborts the dump; an empty index is [ErrEmptyIndex].
 func (idx *Index) Dump() ([]byte, error) {
+	parts, err := idx.dumpParts()
+	if err != nil {
+		return nil, err
+	}
+	return concat(parts), nil
+}
+
+// dumpParts validates and encodes the documents in parallel, one slice
+// each.
+func (idx *Index) dumpParts() ([][]byte, error) {
 	if len(idx.modules) == 0 {
 		return nil, ErrEmptyIndex
 	}
-	docs := idx.Documents()
-	for _, d := range docs {
+	return encodeAll(idx.Documents(), func(d Document) error {
 		if err := Validate(d); err != nil {
-			return nil, fmt.Errorf("modulemd: cannot dump the index: %s is not valid: %w", describeDoc(d), err)
+			return fmt.Errorf("modulemd: cannot dump the index: %s is not valid: %w", describeDoc(d), err)
 		}
-	}
-	return Marshal(docs...)
+		return nil
+	})
 }
 
 // Encode writes [Index.Dump]'s output to w; nothing is written when the
 // dump fails.
 func (idx *Index) Encode(w io.Writer) error {
-	b, err := idx.Dump()
+	parts, err := idx.dumpParts()
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(w, bytes.NewReader(b))
-	return err
+	bw := bufio.NewWriterSize(w, 256<<10)
+	for i, p := range parts {
+		if _, err := bw.Write(p); err != nil {
+			return err
+		}
+		parts[i] = nil // written: let it go
+	}
+	return bw.Flush()
 }
 
 func describeDoc(d Document) string {

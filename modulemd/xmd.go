@@ -79,77 +79,113 @@ func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
 	return nil
 }
 
+// xmdSeg is one step of the path to the xmd value being built: a mapping
+// key, or a sequence index when index >= 0.
+type xmdSeg struct {
+	key   string
+	index int
+}
+
+// xmdPath spells out the path to the xmd value being built, for errors.
+func (b *builder) xmdPath() string {
+	var sb strings.Builder
+	sb.WriteString(b.xmdTop)
+	for _, sg := range b.xmdSegs {
+		sb.WriteByte('.')
+		if sg.index >= 0 {
+			sb.WriteString(itoa(sg.index))
+		} else {
+			sb.WriteString(sg.key)
+		}
+	}
+	return sb.String()
+}
+
 // xmdNode builds the YAML for an xmd value. It refuses values of other Go
 // types and nesting deeper than the decoder accepts, so that what is written
 // can be read back.
-func xmdNode(v any, path string, depth int) (*yaml.Node, error) {
+func (b *builder) xmdNode(v any, depth int) (*yaml.Node, error) {
 	if depth > maxXMDDepth {
-		return nil, fmt.Errorf("%s: xmd is nested more than %d levels deep: %w", path, maxXMDDepth, ErrLimit)
+		return nil, fmt.Errorf("%s: xmd is nested more than %d levels deep: %w", b.xmdPath(), maxXMDDepth, ErrLimit)
 	}
 	switch x := v.(type) {
 	case string:
 		if !utf8.ValidString(x) {
-			return nil, fmt.Errorf("%s: xmd string is not valid UTF-8: %w", path, ErrInvalid)
+			return nil, fmt.Errorf("%s: xmd string is not valid UTF-8: %w", b.xmdPath(), ErrInvalid)
 		}
 		if x == "TRUE" || x == "FALSE" {
 			// libmodulemd reads the scalar TRUE as a boolean however it is
 			// quoted, so this string cannot be written faithfully.
 			return nil, fmt.Errorf("%s: the xmd string %q would read back as a boolean; use the bool %s: %w",
-				path, x, strings.ToLower(x), ErrInvalid)
+				b.xmdPath(), x, strings.ToLower(x), ErrInvalid)
 		}
-		return strNode(x), nil
+		return b.strNode(x), nil
 	case bool:
 		if x {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}, nil
+			return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}), nil
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "FALSE"}, nil
+		return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "FALSE"}), nil
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		if len(keys) == 0 {
+		m := b.alloc(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+		if len(x) == 0 {
 			m.Style = yaml.FlowStyle
+			return m, nil
 		}
-		for _, k := range keys {
+		base := len(b.keys)
+		for k := range x {
+			b.keys = append(b.keys, k)
+		}
+		slices.Sort(b.keys[base:])
+		m.Content = b.content(2 * len(x))
+		for i := base; i < base+len(x); i++ {
+			k := b.keys[i] // b.keys may be reallocated by the recursion
 			if !utf8.ValidString(k) {
-				return nil, fmt.Errorf("%s: xmd key is not valid UTF-8: %w", path, ErrInvalid)
+				b.keys = b.keys[:base]
+				return nil, fmt.Errorf("%s: xmd key is not valid UTF-8: %w", b.xmdPath(), ErrInvalid)
 			}
-			c, err := xmdNode(x[k], path+"."+k, depth+1)
+			b.xmdSegs = append(b.xmdSegs, xmdSeg{key: k, index: -1})
+			c, err := b.xmdNode(x[k], depth+1)
 			if err != nil {
+				b.keys = b.keys[:base]
 				return nil, err
 			}
-			m.Content = append(m.Content, strNode(k), c)
+			b.xmdSegs = b.xmdSegs[:len(b.xmdSegs)-1]
+			m.Content = append(m.Content, b.strNode(k), c)
 		}
+		clear(b.keys[base:])
+		b.keys = b.keys[:base]
 		return m, nil
 	case []any:
-		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		s := b.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
 		if len(x) == 0 {
 			s.Style = yaml.FlowStyle
+			return s, nil
 		}
+		s.Content = b.content(len(x))
 		for i, e := range x {
-			c, err := xmdNode(e, path+"."+itoa(i), depth+1)
+			b.xmdSegs = append(b.xmdSegs, xmdSeg{index: i})
+			c, err := b.xmdNode(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
+			b.xmdSegs = b.xmdSegs[:len(b.xmdSegs)-1]
 			s.Content = append(s.Content, c)
 		}
 		return s, nil
 	case nil:
-		return nil, fmt.Errorf("%s: xmd holds nil; expected a string, bool, []any or map[string]any: %w", path, ErrInvalid)
+		return nil, fmt.Errorf("%s: xmd holds nil; expected a string, bool, []any or map[string]any: %w", b.xmdPath(), ErrInvalid)
 	}
 	return nil, fmt.Errorf("%s: xmd holds a %T; expected a string, bool, []any or map[string]any: %w",
-		path, v, ErrInvalid)
+		b.xmdPath(), v, ErrInvalid)
 }
 
 // xmdTopNode is xmdNode for the top level, where a sequence is not allowed.
-func xmdTopNode(v any, path string) (*yaml.Node, error) {
+func (b *builder) xmdTopNode(v any, path string) (*yaml.Node, error) {
 	if _, ok := v.([]any); ok {
 		return nil, fmt.Errorf("%s: xmd must be a mapping or a scalar, not a list: %w", path, ErrInvalid)
 	}
-	return xmdNode(v, path, 1)
+	b.xmdTop, b.xmdSegs = path, b.xmdSegs[:0]
+	return b.xmdNode(v, 1)
 }
 
 // looksRetyped reports whether a plain scalar s would be read as something
