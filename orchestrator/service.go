@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -73,6 +74,18 @@ type Options struct {
 	DefaultRPMRepository string
 	// BaseModules are the base module names; default ["platform"].
 	BaseModules []string
+	// BranchStreamRegexes derive the stream of BranchStreamModule from the
+	// branch of a submit from git (MBS BR_STREAM_OVERRIDE_REGEXES): unless
+	// the request overrides that module, the first regex found in the
+	// branch gives the stream, its non-empty capture groups concatenated
+	// ([resolver.BranchStream]; rhel-8.0.0 with
+	// `^(?:rh)(el)-(\d+\.\d+\.\d+)$` gives el8.0.0), and the stream
+	// replaces the module's buildrequired streams in every dependency block.
+	// It is dropped silently when no block buildrequires the module.
+	BranchStreamRegexes []*regexp.Regexp
+	// BranchStreamModule is the module BranchStreamRegexes override (MBS
+	// BR_STREAM_OVERRIDE_MODULE); default "platform".
+	BranchStreamModule string
 	// TopicPrefix is prepended to event topics (e.g.
 	// "org.example.prod.mbs.").
 	TopicPrefix string
@@ -137,6 +150,9 @@ func NewService(opts *Options) (*Service, error) {
 	}
 	if len(o.BaseModules) == 0 {
 		o.BaseModules = []string{"platform"}
+	}
+	if o.BranchStreamModule == "" {
+		o.BranchStreamModule = "platform"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

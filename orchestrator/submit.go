@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -124,10 +125,11 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 	if err != nil {
 		return nil, err
 	}
+	brs, fromBranch := s.branchOverride(req)
 	var prepared []*modulemd.Stream
 	var problems []error
 	for _, st := range streams {
-		if err := applyOverrides(st, req.BuildRequireOverrides, req.RequireOverrides); err != nil {
+		if err := applyOverrides(st, brs, req.RequireOverrides, fromBranch); err != nil {
 			return nil, err
 		}
 		split, err := staticContexts(st)
@@ -478,11 +480,48 @@ func definitionDefaults(docs []modulemd.Document, name string) (string, error) {
 	return string(b), nil
 }
 
-// applyOverrides replaces stream lists in every dependency block.
-func applyOverrides(st *modulemd.Stream, brs, rs map[string][]string) error {
+// branchOverride returns the buildrequire overrides of req plus the one
+// Options.BranchStreamRegexes derive from the branch of a git submit, and
+// the name of the module so overridden ("" if none).
+func (s *Service) branchOverride(req *SubmitRequest) (map[string][]string, string) {
+	mod := s.opts.BranchStreamModule
+	if len(s.opts.BranchStreamRegexes) == 0 || req.SCMURL == "" || len(req.BuildRequireOverrides[mod]) > 0 {
+		return req.BuildRequireOverrides, ""
+	}
+	branch := req.Branch
+	if branch == "" {
+		if u, err := ParseSCMURL(req.SCMURL); err == nil && !isCommit(u.Ref) {
+			branch = u.Ref
+		}
+	}
+	st := resolver.BranchStream(branch, s.opts.BranchStreamRegexes)
+	if st == "" {
+		return req.BuildRequireOverrides, ""
+	}
+	s.log.Info("buildrequired stream overridden from the branch", "module", mod, "stream", st, "branch", branch)
+	out := maps.Clone(req.BuildRequireOverrides)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	out[mod] = []string{st}
+	return out, mod
+}
+
+// applyOverrides replaces stream lists in every dependency block. An
+// override that applies nowhere is an error, except the buildrequire
+// override of module fromBranch, derived from the branch, which is dropped.
+func applyOverrides(st *modulemd.Stream, brs, rs map[string][]string, fromBranch string) error {
 	check := func(kind string, ov map[string][]string, get func(d modulemd.Dependency) map[string][]string) error {
 		var unused []string
 		for name, streams := range ov {
+			if kind == "buildrequire" && name == fromBranch && fromBranch != "" {
+				for _, d := range st.Dependencies {
+					if _, ok := d.BuildRequires[name]; ok {
+						d.BuildRequires[name] = slices.Clone(streams)
+					}
+				}
+				continue
+			}
 			used := false
 			for _, d := range st.Dependencies {
 				if m := get(d); m != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,55 @@ type ExpandOptions struct {
 	// NoVersionPrefix keeps the input's version instead of prefixing it
 	// with the base module's stream version.
 	NoVersionPrefix bool
+	// StreamSuffixes add fractions to the stream versions that order base
+	// module streams (MBS STREAM_SUFFIXES, see [StreamVersionSuffixed]):
+	// which stream is newest, and the compatible base modules' "not newer"
+	// bound. The version prefix and the solver's version constraints keep
+	// the integer stream version.
+	StreamSuffixes []StreamSuffix
+	// Branch is the SCM branch the module is built from. When
+	// BranchStreamRegexes is set and BuildRequireOverrides gives no streams
+	// for BranchStreamModule, the stream [BranchStream] derives from the
+	// branch overrides that module's buildrequires in every block; when no
+	// block buildrequires it, the override is dropped silently (MBS
+	// BR_STREAM_OVERRIDE_REGEXES).
+	Branch              string
+	BranchStreamRegexes []*regexp.Regexp
+	// BranchStreamModule is the module whose stream the branch overrides
+	// (MBS BR_STREAM_OVERRIDE_MODULE); empty means "platform".
+	BranchStreamModule string
+}
+
+// buildRequireOverrides returns BuildRequireOverrides plus the override
+// derived from Branch.
+func (o *ExpandOptions) buildRequireOverrides() map[string][]string {
+	if o == nil {
+		return nil
+	}
+	mod := o.BranchStreamModule
+	if mod == "" {
+		mod = "platform"
+	}
+	if o.Branch == "" || len(o.BranchStreamRegexes) == 0 || len(o.BuildRequireOverrides[mod]) > 0 {
+		return o.BuildRequireOverrides
+	}
+	st := BranchStream(o.Branch, o.BranchStreamRegexes)
+	if st == "" {
+		return o.BuildRequireOverrides
+	}
+	out := maps.Clone(o.BuildRequireOverrides)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	out[mod] = []string{st}
+	return out
+}
+
+func (o *ExpandOptions) suffixes() []StreamSuffix {
+	if o == nil {
+		return nil
+	}
+	return o.StreamSuffixes
 }
 
 func (o *ExpandOptions) baseNames() []string {
@@ -276,7 +326,7 @@ func override(lists map[string][]string, opts *ExpandOptions, build bool) map[st
 	if opts != nil {
 		ov = opts.RequireOverrides
 		if build {
-			ov = opts.BuildRequireOverrides
+			ov = opts.buildRequireOverrides()
 		}
 	}
 	if len(ov) == 0 {
@@ -319,10 +369,21 @@ func (x *expander) expandLists(lists map[string][]string) (map[string][]string, 
 	return out, nil
 }
 
-// baseVersion is the stream version of a base module build (padded).
-func baseVersion(s *modulemd.Stream) uint64 {
-	v, _ := StreamVersion(s.Stream, true)
+// baseVersion is the stream version of a base module build (padded, with
+// the stream suffix fraction): what orders base modules.
+func (x *expander) baseVersion(s *modulemd.Stream) float64 {
+	return x.streamVersion(s.Stream)
+}
+
+func (x *expander) streamVersion(stream string) float64 {
+	v, _ := StreamVersionSuffixed(stream, true, x.opts.suffixes())
 	return v
+}
+
+// major is the major version of a base module build (stream version //
+// 10000).
+func (x *expander) major(s *modulemd.Stream) uint64 {
+	return uint64(x.baseVersion(s)) / 10000
 }
 
 // collectBases finds the base module builds: the newest build of every
@@ -350,9 +411,7 @@ func (x *expander) collectBases(blocks []modulemd.Dependency) error {
 		slices.Sort(streams)
 		streams = slices.Compact(streams)
 		slices.SortStableFunc(streams, func(a, b string) int {
-			va, _ := StreamVersion(a, true)
-			vb, _ := StreamVersion(b, true)
-			return cmp.Compare(vb, va)
+			return cmp.Compare(x.streamVersion(b), x.streamVersion(a))
 		})
 		for _, st := range streams {
 			tried = append(tried, name+":"+st)
@@ -404,7 +463,7 @@ func (x *expander) newestBase(name, stream string) (*modulemd.Stream, error) {
 	}
 	var best *modulemd.Stream
 	for _, b := range all {
-		if slices.Contains(virtualStreams(b), stream) && (best == nil || baseVersion(b) > baseVersion(best)) {
+		if slices.Contains(virtualStreams(b), stream) && (best == nil || x.baseVersion(b) > x.baseVersion(best)) {
 			best = b
 		}
 	}
@@ -442,21 +501,20 @@ func (x *expander) compatibleBases(b *modulemd.Stream) ([]*modulemd.Stream, erro
 	if err != nil {
 		return nil, err
 	}
-	own := baseVersion(b)
+	own := x.baseVersion(b)
 	var out []*modulemd.Stream
 	for _, o := range all {
 		if o.Stream == b.Stream || !slices.ContainsFunc(virtualStreams(o), func(v string) bool { return slices.Contains(vs, v) }) {
 			continue
 		}
 		if x.opts == nil || !x.opts.AllowIncompatibleBaseModules {
-			ov := baseVersion(o)
-			if ov/10000 != own/10000 || ov > own {
+			if x.major(o) != x.major(b) || x.baseVersion(o) > own {
 				continue
 			}
 		}
 		out = append(out, o)
 	}
-	slices.SortStableFunc(out, func(a, b *modulemd.Stream) int { return cmp.Compare(baseVersion(b), baseVersion(a)) })
+	slices.SortStableFunc(out, func(a, b *modulemd.Stream) int { return cmp.Compare(x.baseVersion(b), x.baseVersion(a)) })
 	return out, nil
 }
 
@@ -523,7 +581,7 @@ func (x *expander) suitable(all []*modulemd.Stream) []*modulemd.Stream {
 	}
 	byMajor := map[uint64][]*modulemd.Stream{}
 	for _, b := range x.bases {
-		byMajor[baseVersion(b)/10000] = append(byMajor[baseVersion(b)/10000], b)
+		byMajor[x.major(b)] = append(byMajor[x.major(b)], b)
 	}
 	majors := slices.Sorted(maps.Keys(byMajor))
 	slices.Reverse(majors)
@@ -531,7 +589,7 @@ func (x *expander) suitable(all []*modulemd.Stream) []*modulemd.Stream {
 	seen := map[string]bool{}
 	for _, mj := range majors {
 		bases := byMajor[mj]
-		slices.SortStableFunc(bases, func(a, b *modulemd.Stream) int { return cmp.Compare(baseVersion(b), baseVersion(a)) })
+		slices.SortStableFunc(bases, func(a, b *modulemd.Stream) int { return cmp.Compare(x.baseVersion(b), x.baseVersion(a)) })
 		for _, b := range bases {
 			var match []*modulemd.Stream
 			for _, s := range all {

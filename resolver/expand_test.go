@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -333,5 +334,106 @@ func TestConflictErrorText(t *testing.T) {
 	want = strings.Replace(want, "nodejs:[10, 12]", "nodejs:[12]", 1)
 	if err == nil || err.Error() != want {
 		t.Errorf("error text:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// TestExpandBranchAndSuffixOptions covers the MBS configuration that
+// changes which base module a module is built against: the stream derived
+// from the branch (BR_STREAM_OVERRIDE_REGEXES) and STREAM_SUFFIXES.
+func TestExpandBranchAndSuffixOptions(t *testing.T) {
+	t.Parallel()
+	e830, e830z := platform("el8.3.0", 1, "el8"), platform("el8.3.0.z", 1, "el8")
+	src := NewSource(append(universe(), e830z,
+		against(st("zlib:1:5:aaaa0005", "req:platform=el8"), e830z),
+		against(st("zlib:1:4:aaaa0004", "req:platform=el8"), e830),
+		against(st("zonly:1:5:aaaa0005", "req:platform=el8"), e830z),
+	))
+	rhel := []*regexp.Regexp{regexp.MustCompile(`^(?:rh)(el)(?:-)(\d+\.\d+\.\d+)(?:-z)?$`)}
+	zSuffix := []StreamSuffix{{Pattern: regexp.MustCompile(`el\d+\.\d+\.\d+\.z`), Fraction: 0.1}}
+	tests := []struct {
+		name    string
+		mmd     *modulemd.Stream
+		opts    *ExpandOptions
+		want    [][]string // NSVCs of the buildrequires of each expansion
+		wantErr error
+	}{
+		{
+			name: "branch rhel-8.3.0 overrides platform",
+			mmd:  app("br:platform=f28;req:platform=el8"),
+			opts: &ExpandOptions{Branch: "rhel-8.3.0", BranchStreamRegexes: rhel},
+			want: [][]string{{"platform:el8.3.0:1:00000000"}},
+		},
+		{
+			name: "a user override of platform wins over the branch",
+			mmd:  app("br:platform=f28;req:platform=f28"),
+			opts: &ExpandOptions{Branch: "rhel-8.3.0", BranchStreamRegexes: rhel, BuildRequireOverrides: map[string][]string{"platform": {"f29"}}},
+			want: [][]string{{"platform:f29:3:00000000"}},
+		},
+		{
+			name: "branch override of another module is dropped when nothing buildrequires it",
+			mmd:  app("br:platform=f28;req:platform=f28"),
+			opts: &ExpandOptions{Branch: "rhel-8.3.0", BranchStreamRegexes: rhel, BranchStreamModule: "bootstrap"},
+			want: [][]string{{"platform:f28:3:00000000"}},
+		},
+		{
+			name: "branch that matches no regex changes nothing",
+			mmd:  app("br:platform=f28;req:platform=f28"),
+			opts: &ExpandOptions{Branch: "main", BranchStreamRegexes: rhel},
+			want: [][]string{{"platform:f28:3:00000000"}},
+		},
+		{
+			name: "without suffixes el8.3.0.z ties with el8.3.0, so it is compatible",
+			mmd:  app("br:platform=el8.3.0;br:zonly=1;req:platform=el8"),
+			want: [][]string{{"platform:el8.3.0:1:00000000", "zonly:1:5:aaaa0005"}},
+		},
+		{
+			name:    "with a .z suffix el8.3.0.z is newer than el8.3.0, so not compatible with it",
+			mmd:     app("br:platform=el8.3.0;br:zonly=1;req:platform=el8"),
+			opts:    &ExpandOptions{StreamSuffixes: zSuffix},
+			wantErr: ErrNotFound,
+		},
+		{
+			name: "without suffixes the tie keeps el8.3.0 first: builds against it are preferred",
+			mmd:  app("br:platform=el8.3.0,el8.3.0.z;br:zlib=1;req:platform=el8"),
+			want: [][]string{
+				{"platform:el8.3.0:1:00000000", "zlib:1:4:aaaa0004"},
+				{"platform:el8.3.0.z:1:00000000", "zlib:1:4:aaaa0004"},
+			},
+		},
+		{
+			name: "with a .z suffix el8.3.0.z is the newest base module: builds against it are preferred",
+			mmd:  app("br:platform=el8.3.0,el8.3.0.z;br:zlib=1;req:platform=el8"),
+			opts: &ExpandOptions{StreamSuffixes: zSuffix},
+			want: [][]string{
+				{"platform:el8.3.0:1:00000000", "zlib:1:5:aaaa0005"},
+				{"platform:el8.3.0.z:1:00000000", "zlib:1:5:aaaa0005"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Expand(context.Background(), src, tt.mmd, tt.opts)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var brs [][]string
+			for _, e := range got {
+				var l []string
+				for _, b := range e.BuildRequires {
+					l = append(l, b.NSVC())
+				}
+				brs = append(brs, l)
+			}
+			if diff := cmp.Diff(tt.want, brs); diff != "" {
+				t.Errorf("buildrequires per expansion (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

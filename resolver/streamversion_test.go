@@ -1,6 +1,10 @@
 package resolver
 
-import "testing"
+import (
+	"math"
+	"regexp"
+	"testing"
+)
 
 func TestStreamVersion(t *testing.T) {
 	t.Parallel()
@@ -66,4 +70,62 @@ func FuzzStreamVersion(f *testing.F) {
 		}
 		_ = PrefixVersion(s, 20200101000000)
 	})
+}
+
+func TestStreamVersionSuffixed(t *testing.T) {
+	t.Parallel()
+	suffixes := []StreamSuffix{
+		{Pattern: regexp.MustCompile(`el\d+\.\d+\.\d+\.z`), Fraction: 0.1},
+		{Pattern: regexp.MustCompile(`el\d+\.\d+\.\d+\.`), Fraction: 0.05}, // shadowed for .z: the first match wins
+	}
+	tests := []struct {
+		stream   string
+		rightPad bool
+		suffixes []StreamSuffix
+		want     float64
+		ok       bool
+	}{
+		{"el8.3.0.z", true, suffixes, 80300.1, true},
+		{"el8.3.0.z", false, suffixes, 80300.1, true},
+		{"el8.3.0.e4s", true, suffixes, 80300.05, true},
+		{"el8.3.0", true, suffixes, 80300, true},
+		{"f28", true, suffixes, 280000, true},
+		{"f28", false, suffixes, 28, true},
+		{"el8.3.0.z", true, nil, 80300, true},
+		// re.match semantics: the pattern must match at the start of the stream.
+		{"xel8.3.0.z", true, suffixes, 80300, true},
+		{"master", true, suffixes, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := StreamVersionSuffixed(tt.stream, tt.rightPad, tt.suffixes)
+		if ok != tt.ok || math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("StreamVersionSuffixed(%q, %v) = %v %v, want %v %v", tt.stream, tt.rightPad, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestBranchStream(t *testing.T) {
+	t.Parallel()
+	rhel := regexp.MustCompile(`^(?:rh)(el)(?:-)(\d+\.\d+\.\d+)(?:-z)?$`)
+	tests := []struct {
+		name    string
+		branch  string
+		regexes []*regexp.Regexp
+		want    string
+	}{
+		{"groups joined without separator", "rhel-8.0.0", []*regexp.Regexp{rhel}, "el8.0.0"},
+		{"optional group left out", "rhel-8.0.0-z", []*regexp.Regexp{rhel}, "el8.0.0"},
+		{"no match", "master", []*regexp.Regexp{rhel}, ""},
+		{"no regexes", "rhel-8.0.0", nil, ""},
+		{"search, not anchored", "private-f32-test", []*regexp.Regexp{regexp.MustCompile(`(f\d+)`)}, "f32"},
+		{"later regex when the first does not match", "epel9", []*regexp.Regexp{rhel, regexp.MustCompile(`^(epel)(\d+)$`)}, "epel9"},
+		// The first matching regex decides, even when it captured nothing.
+		{"first match with empty groups", "rhel-8", []*regexp.Regexp{regexp.MustCompile(`^rhel-\d+()$`), regexp.MustCompile(`^rh(el-8)$`)}, ""},
+		{"no groups at all", "rhel-8", []*regexp.Regexp{regexp.MustCompile(`^rhel`)}, ""},
+	}
+	for _, tt := range tests {
+		if got := BranchStream(tt.branch, tt.regexes); got != tt.want {
+			t.Errorf("%s: BranchStream(%q) = %q, want %q", tt.name, tt.branch, got, tt.want)
+		}
+	}
 }

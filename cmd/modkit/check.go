@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/modkit/modkit/resolver"
@@ -18,10 +20,14 @@ func init() {
 
 // resolveFlags are the options check and expand share.
 type resolveFlags struct {
-	against   []string
-	overrides []string
-	jsonOut   bool
-	strict    bool
+	against      []string
+	overrides    []string
+	jsonOut      bool
+	strict       bool
+	branch       string
+	branchRegex  []string
+	branchModule string
+	suffixes     []string
 }
 
 func (r *resolveFlags) add(fs *flag.FlagSet) {
@@ -31,6 +37,16 @@ func (r *resolveFlags) add(fs *flag.FlagSet) {
 	})
 	fs.Func("buildrequire", "override the stream list of a buildrequired module: NAME:STREAM[,STREAM...]; repeatable", func(v string) error {
 		r.overrides = append(r.overrides, v)
+		return nil
+	})
+	fs.StringVar(&r.branch, "branch", "", "the module's SCM branch: with --branch-regex, the base module stream is derived from it")
+	fs.Func("branch-regex", "regular expression whose non-empty capture groups, concatenated, turn --branch into the base module stream unless --buildrequire overrides it (MBS BR_STREAM_OVERRIDE_REGEXES); repeatable, the first match decides", func(v string) error {
+		r.branchRegex = append(r.branchRegex, v)
+		return nil
+	})
+	fs.StringVar(&r.branchModule, "branch-module", "platform", "the base module whose stream --branch-regex derives (MBS BR_STREAM_OVERRIDE_MODULE)")
+	fs.Func("stream-suffix", "REGEX=FRACTION: base module streams REGEX matches at their start order as stream version + FRACTION (MBS STREAM_SUFFIXES, e.g. 'el\\d+\\.\\d+\\.\\d+\\.z=0.1'); repeatable, the first match wins", func(v string) error {
+		r.suffixes = append(r.suffixes, v)
 		return nil
 	})
 	fs.BoolVar(&r.jsonOut, "json", false, "print JSON")
@@ -61,6 +77,32 @@ func (r *resolveFlags) parse(fs *flag.FlagSet, args []string) (string, *resolver
 			opts.Expand.BuildRequireOverrides = map[string][]string{}
 		}
 		opts.Expand.BuildRequireOverrides[name] = strings.Split(streams, ",")
+	}
+	opts.Expand.Branch, opts.Expand.BranchStreamModule = r.branch, r.branchModule
+	for _, v := range r.branchRegex {
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return "", nil, usageError("%s: --branch-regex %q: %v", fs.Name(), v, err)
+		}
+		opts.Expand.BranchStreamRegexes = append(opts.Expand.BranchStreamRegexes, re)
+	}
+	if len(r.branchRegex) > 0 && r.branch == "" {
+		return "", nil, usageError("%s: --branch-regex needs --branch", fs.Name())
+	}
+	for _, v := range r.suffixes {
+		i := strings.LastIndex(v, "=")
+		if i <= 0 {
+			return "", nil, usageError("%s: --stream-suffix %q: expected REGEX=FRACTION", fs.Name(), v)
+		}
+		re, err := regexp.Compile(v[:i])
+		if err != nil {
+			return "", nil, usageError("%s: --stream-suffix %q: %v", fs.Name(), v, err)
+		}
+		f, err := strconv.ParseFloat(v[i+1:], 64)
+		if err != nil || f < 0 || f >= 1 {
+			return "", nil, usageError("%s: --stream-suffix %q: the fraction must be a number in [0, 1)", fs.Name(), v)
+		}
+		opts.Expand.StreamSuffixes = append(opts.Expand.StreamSuffixes, resolver.StreamSuffix{Pattern: re, Fraction: f})
 	}
 	return pos[0], opts, nil
 }
