@@ -9,7 +9,8 @@
 // [VerifyRepo] then asks a real dnf, in a throwaway installroot with its own
 // dnf.conf, what a client sees in such a repository.
 //
-// RPM headers are read with `rpm -qp --queryformat` ([ReadRPMs]); the
-// programs used are rpm, createrepo_c, modifyrepo_c and dnf. A missing one
-// gives an error naming the package to install.
+// RPM headers are read in Go with github.com/cavaliergopher/rpm
+// ([ReadRPMs]), checked field by field against `rpm -qp` in the tests; the
+// programs used are createrepo_c, modifyrepo_c and dnf. A missing one gives
+// an error naming the package to install.
 package pungi

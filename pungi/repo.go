@@ -65,7 +65,7 @@ func WriteRepo(ctx context.Context, dir string, modules []RepoModule, opts *Repo
 	if opts == nil {
 		opts = &RepoOptions{}
 	}
-	if err := systool.Check("rpm", "createrepo_c", "modifyrepo_c"); err != nil {
+	if err := systool.Check("createrepo_c", "modifyrepo_c"); err != nil {
 		return nil, fmt.Errorf("pungi: write repository %s: %w", dir, err)
 	}
 	dir, err := filepath.Abs(dir)

@@ -1,21 +1,19 @@
 package pungi
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
-	"github.com/modkit/modkit/internal/systool"
+	"github.com/cavaliergopher/rpm"
+
 	"github.com/modkit/modkit/modulemd"
 )
 
@@ -54,157 +52,165 @@ func (r *RPM) NEVRA() modulemd.NEVRA {
 // NVR returns "name-version-release".
 func (r *RPM) NVR() string { return r.Name + "-" + r.Version + "-" + r.Release }
 
-// rpmQueryFormat prints one line per package: tab-separated fields, the
-// provides separated by vertical tabs.
-const rpmQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%|SOURCERPM?{%{ARCH}}:{src}|\t%{LICENSE}\t%|SOURCERPM?{%{SOURCERPM}}:{}|\t%|MODULARITYLABEL?{%{MODULARITYLABEL}}:{}|\t[%{PROVIDENEVRS}\v]\t[%{REQUIRENEVRS}\v]\n`
-
-// ReadRPMs reads the headers of the given RPM files with `rpm -qp` and
-// checksums the files. The result is in the order of paths. Headers are
-// cached by file checksum, so reading the same packages again (a builder
-// reading its results, then the batch repository, then the final
-// repository) runs rpm only for files it has not seen.
+// ReadRPMs reads the headers of the given RPM files (in Go, with
+// github.com/cavaliergopher/rpm: no rpm process) and checksums the files,
+// reading each file once. The result is in the order of paths. The
+// signatures and digests are not verified, as `rpm -qp --nosignature
+// --nodigest` does not.
 func ReadRPMs(ctx context.Context, paths []string) ([]RPM, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
 	out := make([]RPM, len(paths))
-	var missIdx []int
-	var miss []string
+	errs := make([]error, len(paths))
+	// Reading is I/O and hashing: a few files at a time.
+	sem := make(chan struct{}, min(4, len(paths)))
+	var wg sync.WaitGroup
 	for i, p := range paths {
-		sum, err := fileSHA256(p)
-		if err != nil {
-			return nil, fmt.Errorf("pungi: checksum %s: %w", p, err)
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			break
 		}
-		if r, ok := headers.get(sum); ok {
-			r.Path = p
-			out[i] = r
-			continue
-		}
-		out[i] = RPM{Path: p, SHA256: sum}
-		missIdx = append(missIdx, i)
-		miss = append(miss, p)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = readRPM(p)
+		}()
 	}
-	if len(miss) == 0 {
-		return out, nil
-	}
-	if err := systool.Check("rpm"); err != nil {
-		return nil, fmt.Errorf("pungi: read RPM headers: %w", err)
-	}
-	const chunk = 200
-	for i := 0; i < len(miss); i += chunk {
-		part := miss[i:min(i+chunk, len(miss))]
-		got, err := queryRPMs(ctx, part)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		for j, r := range got {
-			k := missIdx[i+j]
-			r.SHA256 = out[k].SHA256
-			out[k] = r
-			headers.put(r)
-		}
 	}
 	return out, nil
 }
 
-// headerCache maps file checksums to the headers read from them.
-type headerCache struct {
-	mu sync.Mutex
-	m  map[string]RPM
-}
+// Header tags read by readRPM (rpm's include/rpm/rpmtag.h).
+const (
+	tagLicense         = 1014
+	tagSourceRPM       = 1044
+	tagRequireFlags    = 1048
+	tagRequireName     = 1049
+	tagRequireVersion  = 1050
+	tagProvideName     = 1047
+	tagProvideFlags    = 1112
+	tagProvideVersion  = 1113
+	tagModularityLabel = 5096
+)
 
-// maxCachedHeaders bounds the cache of a long-running service; when full it
-// starts over.
-const maxCachedHeaders = 20000
-
-var headers = &headerCache{m: map[string]RPM{}}
-
-func (c *headerCache) get(sum string) (RPM, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.m[sum]
-	if ok {
-		// Callers own their slices.
-		r.Provides, r.Requires = slices.Clone(r.Provides), slices.Clone(r.Requires)
-	}
-	return r, ok
-}
-
-func (c *headerCache) put(r RPM) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedHeaders {
-		clear(c.m)
-	}
-	r.Provides, r.Requires = slices.Clone(r.Provides), slices.Clone(r.Requires)
-	c.m[r.SHA256] = r
-}
-
-// rpmQueries counts rpm -qp runs, for tests.
-var rpmQueries atomic.Int64
-
-func queryRPMs(ctx context.Context, paths []string) ([]RPM, error) {
-	rpmQueries.Add(1)
-	args := append([]string{"-qp", "--nosignature", "--nodigest", "--queryformat", rpmQueryFormat, "--"}, paths...)
-	cmd := exec.CommandContext(ctx, "rpm", args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
-	if err != nil || len(lines) != len(paths) {
-		if len(paths) > 1 {
-			// Find the file rpm did not like.
-			for _, p := range paths {
-				if _, err := queryRPMs(ctx, []string{p}); err != nil {
-					return nil, err
-				}
-			}
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" && err != nil {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("pungi: %s: not a readable RPM: %s", paths[0], msg)
-	}
-	out := make([]RPM, len(paths))
-	for i, line := range lines {
-		f := strings.Split(line, "\t")
-		if len(f) != 10 {
-			return nil, fmt.Errorf("pungi: %s: unexpected rpm query output %q", paths[i], line)
-		}
-		r := RPM{Path: paths[i], Name: f[0], Version: f[2], Release: f[3], Arch: f[4], License: f[5], SourceRPM: f[6], ModularityLabel: f[7]}
-		if f[1] != "(none)" {
-			e, err := strconv.ParseUint(f[1], 10, 32)
-			if err != nil {
-				return nil, fmt.Errorf("pungi: %s: epoch %q: %w", paths[i], f[1], err)
-			}
-			r.Epoch = e
-		}
-		for _, p := range strings.Split(f[8], "\v") {
-			if p != "" {
-				r.Provides = append(r.Provides, p)
-			}
-		}
-		for _, p := range strings.Split(f[9], "\v") {
-			if p != "" && !strings.HasPrefix(p, "rpmlib(") {
-				r.Requires = append(r.Requires, p)
-			}
-		}
-		out[i] = r
-	}
-	return out, nil
-}
-
-func fileSHA256(path string) (string, error) {
+// readRPM reads one file's header and checksum.
+func readRPM(path string) (RPM, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return RPM{}, fmt.Errorf("pungi: %w", err)
 	}
 	defer f.Close()
+	return decodeRPM(f, path)
+}
+
+// decodeRPM reads an RPM file's header from f, and the rest of it for its
+// checksum; path names it in errors and in the result.
+func decodeRPM(f io.Reader, path string) (RPM, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	tee := io.TeeReader(f, h)
+	pkg, err := readPackage(fullReader{bufio.NewReader(tee)})
+	if err != nil {
+		return RPM{}, fmt.Errorf("pungi: %s: not a readable RPM: %v", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	// The rest of the file (what the buffered reader did not take).
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return RPM{}, fmt.Errorf("pungi: checksum %s: %w", path, err)
+	}
+	hdr := &pkg.Header
+	r := RPM{
+		Path:            path,
+		Name:            pkg.Name(),
+		Version:         pkg.Version(),
+		Release:         pkg.Release(),
+		Arch:            pkg.Architecture(),
+		License:         hdr.GetTag(tagLicense).String(),
+		SourceRPM:       hdr.GetTag(tagSourceRPM).String(),
+		ModularityLabel: hdr.GetTag(tagModularityLabel).String(),
+		SHA256:          hex.EncodeToString(h.Sum(nil)),
+	}
+	if r.Name == "" || r.Version == "" {
+		return RPM{}, fmt.Errorf("pungi: %s: not a readable RPM: the header has no name or version", path)
+	}
+	if e := hdr.GetTag(1003).Int64(); e > 0 {
+		r.Epoch = uint64(e)
+	}
+	// A source RPM has no SOURCERPM tag; its ARCH is the build host's.
+	if r.SourceRPM == "" {
+		r.Arch = "src"
+	}
+	r.Provides = deps(hdr, tagProvideName, tagProvideFlags, tagProvideVersion)
+	r.Requires = slices.DeleteFunc(deps(hdr, tagRequireName, tagRequireFlags, tagRequireVersion),
+		func(d string) bool { return strings.HasPrefix(d, "rpmlib(") })
+	if len(r.Requires) == 0 {
+		r.Requires = nil
+	}
+	return r, nil
+}
+
+// readPackage is rpm.Read that turns a panic on malformed input into an
+// error.
+func readPackage(r io.Reader) (pkg *rpm.Package, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			pkg, err = nil, fmt.Errorf("malformed header (%v)", p)
+		}
+	}()
+	return rpm.Read(r)
+}
+
+// fullReader makes every Read fill p unless the input ends: rpm.Read reads
+// index entries with single Read calls, which a buffered reader may cut
+// short at its buffer's end.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) { return io.ReadFull(f.r, p) }
+
+// Dependency sense flags (rpm's rpmsenseFlags).
+const (
+	senseLess    = 1 << 1
+	senseGreater = 1 << 2
+	senseEqual   = 1 << 3
+)
+
+// deps formats a dependency list as rpm's %{PROVIDENEVRS} and
+// %{REQUIRENEVRS} do: "name", "name >= evr", with the EVR as stored.
+func deps(hdr *rpm.Header, nameTag, flagsTag, versionTag int) []string {
+	names := hdr.GetTag(nameTag).StringSlice()
+	flags := hdr.GetTag(flagsTag).Int64Slice()
+	versions := hdr.GetTag(versionTag).StringSlice()
+	var out []string
+	for i, n := range names {
+		var fl int64
+		if i < len(flags) {
+			fl = flags[i]
+		}
+		var b strings.Builder
+		b.WriteString(n)
+		op := ""
+		if fl&senseLess != 0 {
+			op += "<"
+		}
+		if fl&senseGreater != 0 {
+			op += ">"
+		}
+		if fl&senseEqual != 0 {
+			op += "="
+		}
+		if op != "" {
+			b.WriteString(" " + op)
+		}
+		if i < len(versions) && versions[i] != "" {
+			b.WriteString(" " + versions[i])
+		}
+		out = append(out, b.String())
+	}
+	return out
 }

@@ -126,9 +126,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	if len(files) == 0 {
 		return fail("rpmbuild produced no RPMs for %s", c.Package)
 	}
-	done = b.tool()
 	rpms, err := pungi.ReadRPMs(ctx, files)
-	done()
 	if err != nil {
 		return fail("%v", err)
 	}
