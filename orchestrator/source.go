@@ -12,8 +12,10 @@ import (
 )
 
 // DBSource is a [resolver.Source] over the store's own module builds in state
-// ready: MBS's "db" resolver. Decoded streams are cached (a ready build never
-// changes), so repeated expansions stay cheap.
+// ready: MBS's "db" resolver. It is also a [resolver.GarbageSource] (builds
+// in state garbage, for base modules retired as end of life). Decoded
+// streams are cached (a ready or garbage build's metadata never changes), so
+// repeated expansions stay cheap.
 type DBSource struct {
 	store Store
 
@@ -21,7 +23,7 @@ type DBSource struct {
 	cache map[int64]*modulemd.Stream
 }
 
-var _ resolver.Source = (*DBSource)(nil)
+var _ resolver.GarbageSource = (*DBSource)(nil)
 
 // NewDBSource returns a source over the ready builds of st.
 func NewDBSource(st Store) *DBSource {
@@ -47,13 +49,26 @@ func (d *DBSource) Streams(ctx context.Context, name string) ([]string, error) {
 
 // Builds implements [resolver.Source].
 func (d *DBSource) Builds(ctx context.Context, name, stream string) ([]*modulemd.Stream, error) {
+	return d.list(ctx, &ModuleBuildFilter{
+		Name: name, Stream: stream, States: []ModuleState{StateReady},
+		OrderBy: []Order{{Field: "version", Desc: true}, {Field: "context"}},
+	})
+}
+
+// GarbageBuilds implements [resolver.GarbageSource].
+func (d *DBSource) GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error) {
+	return d.list(ctx, &ModuleBuildFilter{
+		Name: name, States: []ModuleState{StateGarbage},
+		OrderBy: []Order{{Field: "stream"}, {Field: "version", Desc: true}, {Field: "context"}},
+	})
+}
+
+// list returns the decoded streams of the module builds f selects.
+func (d *DBSource) list(ctx context.Context, f *ModuleBuildFilter) ([]*modulemd.Stream, error) {
 	var mbs []*ModuleBuild
 	err := d.store.View(ctx, func(tx Tx) error {
 		var err error
-		mbs, _, err = tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
-			Name: name, Stream: stream, States: []ModuleState{StateReady},
-			OrderBy: []Order{{Field: "version", Desc: true}, {Field: "context"}},
-		})
+		mbs, _, err = tx.ListModuleBuilds(ctx, f)
 		return err
 	})
 	if err != nil || len(mbs) == 0 {
@@ -81,10 +96,39 @@ func (d *DBSource) Builds(ctx context.Context, name, stream string) ([]*modulemd
 
 // Sources combines several sources into one: Streams is the union, Builds the
 // concatenation ordered newest version first, then by context (earlier
-// sources first on ties).
+// sources first on ties). The result is a [resolver.GarbageSource] whose
+// garbage builds are those of the sources that implement it.
 func Sources(srcs ...resolver.Source) resolver.Source { return multiSource(srcs) }
 
 type multiSource []resolver.Source
+
+func (m multiSource) GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error) {
+	var out []*modulemd.Stream
+	seen := map[string]bool{}
+	for _, s := range m {
+		gs, ok := s.(resolver.GarbageSource)
+		if !ok {
+			continue
+		}
+		bs, err := gs.GarbageBuilds(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if id := b.NSVC(); !seen[id] {
+				seen[id] = true
+				out = append(out, b)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b *modulemd.Stream) int {
+		return cmp.Or(cmp.Compare(a.Stream, b.Stream), cmp.Compare(b.Version, a.Version), cmp.Compare(a.Context, b.Context))
+	})
+	return out, nil
+}
 
 func (m multiSource) Streams(ctx context.Context, name string) ([]string, error) {
 	var out []string

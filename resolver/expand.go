@@ -250,10 +250,13 @@ type expander struct {
 	opts  *ExpandOptions
 	mmd   *modulemd.Stream
 	base  map[string]bool
-	bases []*modulemd.Stream // candidate base module builds
-	pool  map[string][]*modulemd.Stream
-	done  map[string]bool
-	cache map[string][]*modulemd.Stream
+	bases []*modulemd.Stream // candidate base module builds (ready)
+	// garbage are compatible base modules in state garbage: dependencies
+	// built against them are candidates, they are not.
+	garbage []*modulemd.Stream
+	pool    map[string][]*modulemd.Stream
+	done    map[string]bool
+	cache   map[string][]*modulemd.Stream
 }
 
 func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *ExpandOptions) ([]*Expansion, error) {
@@ -423,12 +426,18 @@ func (x *expander) collectBases(blocks []modulemd.Dependency) error {
 				continue
 			}
 			add(newest)
-			compat, err := x.compatibleBases(newest)
+			compat, garbage, err := x.compatibleBases(newest)
 			if err != nil {
 				return err
 			}
 			for _, c := range compat {
 				add(c)
+			}
+			for _, g := range garbage {
+				if id := nsvcOf(g); !seen[id] {
+					seen[id] = true
+					x.garbage = append(x.garbage, g)
+				}
 			}
 		}
 	}
@@ -489,33 +498,53 @@ func (x *expander) allBases(name string) ([]*modulemd.Stream, error) {
 	return out, nil
 }
 
-// compatibleBases returns the base modules sharing a virtual stream with b
-// (same major and not newer, unless incompatible ones are allowed), newest
-// first.
-func (x *expander) compatibleBases(b *modulemd.Stream) ([]*modulemd.Stream, error) {
+// compatibleBases returns the ready base modules sharing a virtual stream
+// with b, newest first: of the same major and not newer, unless
+// incompatible ones are allowed. Then, and only then, garbage lists those in
+// state garbage too (newest build per stream, streams without a ready
+// build), when the source knows them ([GarbageSource]).
+func (x *expander) compatibleBases(b *modulemd.Stream) (ready, garbage []*modulemd.Stream, err error) {
 	vs := virtualStreams(b)
 	if len(vs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	all, err := x.allBases(b.Name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	shares := func(o *modulemd.Stream) bool {
+		return slices.ContainsFunc(virtualStreams(o), func(v string) bool { return slices.Contains(vs, v) })
+	}
+	incompatible := x.opts != nil && x.opts.AllowIncompatibleBaseModules
 	own := x.baseVersion(b)
-	var out []*modulemd.Stream
+	readyStreams := map[string]bool{b.Stream: true}
 	for _, o := range all {
-		if o.Stream == b.Stream || !slices.ContainsFunc(virtualStreams(o), func(v string) bool { return slices.Contains(vs, v) }) {
+		readyStreams[o.Stream] = true
+		if o.Stream == b.Stream || !shares(o) {
 			continue
 		}
-		if x.opts == nil || !x.opts.AllowIncompatibleBaseModules {
-			if x.major(o) != x.major(b) || x.baseVersion(o) > own {
+		if !incompatible && (x.major(o) != x.major(b) || x.baseVersion(o) > own) {
+			continue
+		}
+		ready = append(ready, o)
+	}
+	if gs, ok := x.src.(GarbageSource); ok && incompatible {
+		gb, err := gs.GarbageBuilds(x.ctx, b.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, g := range gb {
+			if readyStreams[g.Stream] || !shares(g) {
 				continue
 			}
+			readyStreams[g.Stream] = true // newest build of the stream only
+			garbage = append(garbage, g)
 		}
-		out = append(out, o)
 	}
-	slices.SortStableFunc(out, func(a, b *modulemd.Stream) int { return cmp.Compare(x.baseVersion(b), x.baseVersion(a)) })
-	return out, nil
+	newestFirst := func(a, b *modulemd.Stream) int { return cmp.Compare(x.baseVersion(b), x.baseVersion(a)) }
+	slices.SortStableFunc(ready, newestFirst)
+	slices.SortStableFunc(garbage, newestFirst)
+	return ready, garbage, nil
 }
 
 func (x *expander) builds(name, stream string) ([]*modulemd.Stream, error) {
@@ -580,7 +609,7 @@ func (x *expander) suitable(all []*modulemd.Stream) []*modulemd.Stream {
 		return latest(all)
 	}
 	byMajor := map[uint64][]*modulemd.Stream{}
-	for _, b := range x.bases {
+	for _, b := range append(slices.Clone(x.bases), x.garbage...) {
 		byMajor[x.major(b)] = append(byMajor[x.major(b)], b)
 	}
 	majors := slices.Sorted(maps.Keys(byMajor))

@@ -437,3 +437,57 @@ func TestExpandBranchAndSuffixOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestExpandGarbageBaseModules: with incompatible base modules allowed,
+// dependencies built against a garbage (end of life) base module sharing a
+// virtual stream are candidates; the module itself gets only ready base
+// modules (MBS web/mse.py, ALLOW_ONLY_COMPATIBLE_BASE_MODULES=False).
+func TestExpandGarbageBaseModules(t *testing.T) {
+	t.Parallel()
+	e81 := platform("el8.1.0", 1, "el8")
+	ready := append(universe(), against(st("old:1:1:aaaa0001", "req:platform=el8"), e81))
+	garbage := []*modulemd.Stream{e81, platform("el8.0.0", 1, "el8"), platform("el7.9.0", 1, "el7")}
+	allow := &ExpandOptions{AllowIncompatibleBaseModules: true}
+	tests := []struct {
+		name    string
+		src     Source
+		mmd     *modulemd.Stream
+		opts    *ExpandOptions
+		want    []string
+		wantErr error
+	}{
+		{name: "dependency built against a garbage base module", src: NewSourceWithGarbage(ready, garbage),
+			mmd: app("br:platform=el8.3.0;br:old=1;req:platform=el8"), opts: allow,
+			want: []string{"old:1:1:aaaa0001", "platform:el8.3.0:1:00000000"}},
+		{name: "garbage is only looked at when incompatible base modules are allowed", src: NewSourceWithGarbage(ready, garbage),
+			mmd: app("br:platform=el8.3.0;br:old=1;req:platform=el8"), wantErr: ErrNotFound},
+		{name: "a source without garbage builds", src: NewSource(ready),
+			mmd: app("br:platform=el8.3.0;br:old=1;req:platform=el8"), opts: allow, wantErr: ErrNotFound},
+		{name: "the module itself may not use a garbage base module", src: NewSourceWithGarbage(ready, garbage),
+			mmd: app("br:platform=el8.1.0;req:platform=el8"), opts: allow, wantErr: ErrNoBaseModule},
+		{name: "dependencies built against ready base modules still resolve", src: NewSourceWithGarbage(ready, garbage),
+			mmd: app("br:platform=el8.3.0;br:lib=1;req:platform=el8"), opts: allow,
+			want: []string{"lib:1:1:eeee0001", "platform:el8.3.0:1:00000000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Expand(context.Background(), tt.src, tt.mmd, tt.opts)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d expansions, want 1", len(got))
+			}
+			if diff := cmp.Diff(tt.want, summarize(got)[0].BuildRequires); diff != "" {
+				t.Errorf("buildrequires (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -28,10 +28,32 @@ type Source interface {
 	Builds(ctx context.Context, name, stream string) ([]*modulemd.Stream, error)
 }
 
+// GarbageSource is a Source that also knows the builds in state garbage:
+// for base modules, those retired as end of life. With
+// [ExpandOptions.AllowIncompatibleBaseModules], dependencies built against a
+// garbage base module that shares a virtual stream with the buildrequired
+// one are candidates, as in MBS; the module being built still gets only
+// ready base modules. Sources that do not implement it have no garbage
+// builds.
+type GarbageSource interface {
+	Source
+	// GarbageBuilds returns every build of module name in state garbage,
+	// any stream, ordered by stream, then newest version first, then by
+	// context; nil when there is none. Streams and Builds never return
+	// them.
+	GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error)
+}
+
 // memSource is the in-memory Source over a fixed set of streams.
 type memSource struct {
 	streams map[string][]string           // name -> sorted stream names
 	builds  map[string][]*modulemd.Stream // "name:stream" -> newest first
+}
+
+// garbageMemSource adds garbage builds to a memSource.
+type garbageMemSource struct {
+	*memSource
+	garbage map[string][]*modulemd.Stream // name -> garbage builds
 }
 
 // NewSource returns a Source over the given module streams (for example
@@ -39,6 +61,23 @@ type memSource struct {
 // are ignored; of several builds with one NSVC (per-arch copies) the first is
 // kept.
 func NewSource(streams []*modulemd.Stream) Source {
+	return newMemSource(streams)
+}
+
+// NewSourceWithGarbage returns a [GarbageSource] over the given ready
+// builds and garbage builds (see [NewSource]).
+func NewSourceWithGarbage(ready, garbage []*modulemd.Stream) GarbageSource {
+	src := &garbageMemSource{memSource: newMemSource(ready), garbage: map[string][]*modulemd.Stream{}}
+	g := newMemSource(garbage)
+	for name, ss := range g.streams {
+		for _, st := range ss {
+			src.garbage[name] = append(src.garbage[name], g.builds[name+":"+st]...)
+		}
+	}
+	return src
+}
+
+func newMemSource(streams []*modulemd.Stream) *memSource {
 	src := &memSource{streams: map[string][]string{}, builds: map[string][]*modulemd.Stream{}}
 	seen := map[string]bool{}
 	for _, s := range streams {
@@ -87,6 +126,13 @@ func (m *memSource) Builds(ctx context.Context, name, stream string) ([]*modulem
 		return nil, err
 	}
 	return slices.Clone(m.builds[name+":"+stream]), nil
+}
+
+func (m *garbageMemSource) GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(m.garbage[name]), nil
 }
 
 // nsvcOf formats N:S:V[:C].

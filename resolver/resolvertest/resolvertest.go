@@ -5,6 +5,7 @@ package resolvertest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -44,11 +45,12 @@ func dep(plat, ref string) any {
 		"platform": map[string]any{"stream": plat, "version": "1", "context": "00000000"}}}}
 }
 
-// Fixture returns the module builds a Source under test must hold (and
-// nothing else): base modules platform:f28, f29, el8.2.0 and el8.3.0 (the
-// last two with virtual stream el8), nodejs:10 in two versions and two
-// contexts, nodejs:12, npm:6 (requires nodejs:10) and lib:1 (built against
-// el8.2.0). Each call returns new values.
+// Fixture returns the module builds a Source under test must hold as ready
+// (and nothing else): base modules platform:f28, f29, el8.2.0 and el8.3.0
+// (the last two with virtual stream el8), nodejs:10 in two versions and two
+// contexts, nodejs:12, npm:6 (requires nodejs:10), lib:1 (built against
+// el8.2.0) and lib:2 (built against el8.1.0, a garbage base module of
+// [FixtureGarbage]). Each call returns new values.
 func Fixture() []*modulemd.Stream {
 	p := func(s string) map[string][]string { return map[string][]string{"platform": {s}} }
 	return []*modulemd.Stream{
@@ -59,6 +61,18 @@ func Fixture() []*modulemd.Stream {
 		build("nodejs:12:2820200303000000:aaaa0001", p("f28"), p("f28"), dep("f28", "n12")),
 		build("npm:6:2820200404000000:cccc0001", p("f28"), map[string][]string{"platform": {"f28"}, "nodejs": {"10"}}, dep("f28", "npm6")),
 		build("lib:1:8020020200505000000:dddd0001", p("el8.2.0"), p("el8"), dep("el8.2.0", "lib1")),
+		build("lib:2:8010020200606000000:dddd0002", p("el8.1.0"), p("el8"), dep("el8.1.0", "lib2")),
+	}
+}
+
+// FixtureGarbage returns the builds a [resolver.GarbageSource] under test
+// must hold in state garbage, besides [Fixture]: the retired base module
+// platform:el8.1.0 (virtual stream el8) and an older build of nodejs:12.
+func FixtureGarbage() []*modulemd.Stream {
+	p := func(s string) map[string][]string { return map[string][]string{"platform": {s}} }
+	return []*modulemd.Stream{
+		base("el8.1.0", "el8"),
+		build("nodejs:12:2820190303000000:aaaa0001", p("f28"), p("f28"), dep("f28", "n12old")),
 	}
 }
 
@@ -83,7 +97,8 @@ func nsvcs(bs []*modulemd.Stream) []string {
 	return out
 }
 
-// Run checks that src, holding exactly [Fixture], behaves as
+// Run checks that src, holding exactly [Fixture] (and, when it is a
+// [resolver.GarbageSource], [FixtureGarbage] in state garbage), behaves as
 // [resolver.Source] documents, and that stream expansion over it gives the
 // expected builds.
 func Run(t *testing.T, src resolver.Source) {
@@ -144,6 +159,48 @@ func Run(t *testing.T, src resolver.Source) {
 		}
 		if _, err := src.Builds(cctx, "nodejs", "10"); err == nil {
 			t.Error("Builds with a canceled context: want an error")
+		}
+	})
+	t.Run("Garbage", func(t *testing.T) {
+		gs, ok := src.(resolver.GarbageSource)
+		if !ok {
+			t.Skip("the source does not implement resolver.GarbageSource")
+		}
+		for name, want := range map[string][]string{
+			"platform": {"platform:el8.1.0:1:00000000"},
+			"nodejs":   {"nodejs:12:2820190303000000:aaaa0001"},
+			"npm":      nil,
+		} {
+			got, err := gs.GarbageBuilds(ctx, name)
+			if err != nil {
+				t.Fatalf("GarbageBuilds(%q): %v", name, err)
+			}
+			if diff := cmp.Diff(want, nsvcs(got)); diff != "" {
+				t.Errorf("GarbageBuilds(%q) (-want +got):\n%s", name, diff)
+			}
+		}
+		if bs, err := src.Builds(ctx, "nodejs", "12"); err != nil || len(bs) != 1 {
+			t.Errorf("Builds(nodejs, 12) = %v, %v: garbage builds must not be listed", nsvcs(bs), err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := gs.GarbageBuilds(cctx, "platform"); err == nil {
+			t.Error("GarbageBuilds with a canceled context: want an error")
+		}
+		// lib:2 was built against the garbage el8.1.0: usable only when
+		// incompatible base modules are allowed.
+		mod := build("probe:main:20210101000000", map[string][]string{"platform": {"el8.3.0"}, "lib": {"2"}},
+			map[string][]string{"platform": {"el8"}}, nil)
+		if _, err := resolver.Expand(ctx, src, mod, nil); !errors.Is(err, resolver.ErrNotFound) {
+			t.Errorf("Expand with only compatible base modules: err = %v, want ErrNotFound", err)
+		}
+		exps, err := resolver.Expand(ctx, src, mod, &resolver.ExpandOptions{AllowIncompatibleBaseModules: true})
+		if err != nil {
+			t.Fatalf("Expand allowing incompatible base modules: %v", err)
+		}
+		want := []string{"lib:2:8010020200606000000:dddd0002", "platform:el8.3.0:1:00000000"}
+		if diff := cmp.Diff(want, nsvcs(exps[0].BuildRequires)); diff != "" {
+			t.Errorf("Expand allowing incompatible base modules (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("Expand", func(t *testing.T) {

@@ -17,6 +17,11 @@ func TestMemorySource(t *testing.T) {
 	resolvertest.Run(t, resolver.NewSource(resolvertest.Fixture()))
 }
 
+func TestGarbageMemorySource(t *testing.T) {
+	t.Parallel()
+	resolvertest.Run(t, resolver.NewSourceWithGarbage(resolvertest.Fixture(), resolvertest.FixtureGarbage()))
+}
+
 func TestIndexFileSource(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "modules.yaml")
