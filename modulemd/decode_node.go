@@ -30,6 +30,10 @@ type docReader struct {
 	pos  *positions
 	in   *interner // may be nil
 
+	// xmdTop and xmdSegs are the path of the xmd value being read.
+	xmdTop  string
+	xmdSegs []xmdSeg
+
 	aliasBudget int
 	sizes       map[*yaml.Node]int // memoized alias target sizes
 	limitHit    bool
@@ -58,6 +62,11 @@ func (r *docReader) err() error {
 // at records where path was found.
 func (r *docReader) at(path string, n *yaml.Node) {
 	r.pos.record(path, Position{Line: n.Line + r.lineOff, Column: n.Column})
+}
+
+// atJoin is r.at(path+"."+key, n) without building the path.
+func (r *docReader) atJoin(path, key string, n *yaml.Node) {
+	r.pos.recordJoin(path, key, Position{Line: n.Line + r.lineOff, Column: n.Column})
 }
 
 // warn records a decode-time lint finding.
@@ -307,7 +316,7 @@ func (r *docReader) set(n *yaml.Node, path string) []string {
 		if n.Value == "" {
 			return nil
 		}
-		r.at(path+"."+n.Value, n)
+		r.atJoin(path, n.Value, n)
 		return []string{r.in.get(n.Value)}
 	case yaml.SequenceNode:
 		out := make([]string, 0, len(n.Content))
@@ -320,7 +329,7 @@ func (r *docReader) set(n *yaml.Node, path string) []string {
 				r.fail(c, path, ErrType, "expected a list of strings, got %s in the list", kindName(c))
 				continue
 			}
-			r.at(path+"."+c.Value, c)
+			r.atJoin(path, c.Value, c)
 			out = append(out, r.in.get(c.Value))
 		}
 		return sortedSet(out)

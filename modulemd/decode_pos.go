@@ -42,6 +42,22 @@ func pathHash(path string) uint32 {
 	return h
 }
 
+// pathHashJoin is pathHash(path + "." + key).
+func pathHashJoin(path, key string) uint32 {
+	h := uint32(fnvOffset32)
+	for i := 0; i < len(path); i++ {
+		h ^= uint32(path[i])
+		h *= fnvPrime32
+	}
+	h ^= '.'
+	h *= fnvPrime32
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= fnvPrime32
+	}
+	return h
+}
+
 func (e posEntry) hash() uint32 { return uint32(e >> 32) }
 
 // eagerPath reports the paths kept in positions.at.
@@ -75,12 +91,26 @@ func (p *positions) record(path string, at Position) {
 		p.set(path, at)
 		return
 	}
+	p.push(pathHash(path), at)
+}
+
+func (p *positions) push(h uint32, at Position) {
 	if p.hashed == nil {
 		p.hashed = (*scratchPool.Get().(*[]posEntry))[:0]
 	}
 	rel := min(max(at.Line-p.src.Line, 0), 1<<relLineBits-1)
 	col := min(max(at.Column, 0), 1<<columnBits-1)
-	p.hashed = append(p.hashed, posEntry(uint64(pathHash(path))<<32|uint64(rel)<<columnBits|uint64(col)))
+	p.hashed = append(p.hashed, posEntry(uint64(h)<<32|uint64(rel)<<columnBits|uint64(col)))
+}
+
+// recordJoin is record(path+"."+key, at), building the path only when it
+// is one of the eager ones.
+func (p *positions) recordJoin(path, key string, at Position) {
+	if path == "" || path == "data" {
+		p.record(path+"."+key, at)
+		return
+	}
+	p.push(pathHashJoin(path, key), at)
 }
 
 // release returns the scratch slice of a document that failed to decode.
@@ -124,20 +154,41 @@ func (p *positions) seal() {
 // direct-mapped cache: a miss just replaces the slot.
 type interner struct {
 	seed  maphash.Seed
-	slots [1 << 14]atomic.Pointer[string]
+	slots [1 << 16]atomic.Pointer[string]
+	boxed [1 << 14]atomic.Pointer[boxedString] // xmd values, boxed once
+}
+
+type boxedString struct {
+	s string
+	v any
 }
 
 func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
 
 func (t *interner) get(s string) string {
-	if t == nil || len(s) == 0 || len(s) > 128 {
+	if t == nil || len(s) == 0 || len(s) > 65536 {
 		return s
 	}
-	slot := &t.slots[maphash.String(t.seed, s)&(1<<14-1)]
+	slot := &t.slots[maphash.String(t.seed, s)&(1<<16-1)]
 	if old := slot.Load(); old != nil && *old == s {
 		return *old
 	}
 	slot.Store(&s)
+	return s
+}
+
+// getAny is get for a string stored in an interface value (xmd), which
+// shares the boxed value too.
+func (t *interner) getAny(s string) any {
+	if t == nil || len(s) == 0 || len(s) > 128 {
+		return s
+	}
+	slot := &t.boxed[maphash.String(t.seed, s)&(1<<14-1)]
+	if old := slot.Load(); old != nil && old.s == s {
+		return old.v
+	}
+	s = t.get(s)
+	slot.Store(&boxedString{s: s, v: s})
 	return s
 }
 

@@ -38,13 +38,27 @@ func (r *docReader) xmd(n *yaml.Node, path string) any {
 }
 
 func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
-	n = r.deref(n, path)
+	r.xmdTop, r.xmdSegs = path, r.xmdSegs[:0]
+	return r.xmdAt(n, depth)
+}
+
+// xmdPath spells out the path of the xmd value being read, for errors and
+// the rare aliased node.
+func (r *docReader) xmdPath() string {
+	return spellXMDPath(r.xmdTop, r.xmdSegs)
+}
+
+// xmdAt reads the xmd value at the path r.xmdTop + r.xmdSegs.
+func (r *docReader) xmdAt(n *yaml.Node, depth int) any {
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = r.deref(n, r.xmdPath())
+	}
 	if n == nil {
 		return nil
 	}
 	if depth >= maxXMDDepth {
 		r.limitHit = true
-		r.fail(n, path, ErrLimit, "xmd is nested more than %d levels deep", maxXMDDepth)
+		r.fail(n, r.xmdPath(), ErrLimit, "xmd is nested more than %d levels deep", maxXMDDepth)
 		return nil
 	}
 	switch n.Kind {
@@ -55,14 +69,35 @@ func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
 		case "FALSE":
 			return false
 		}
-		return r.in.get(n.Value)
+		return r.in.getAny(n.Value)
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
-		for _, e := range r.entries(n, path) {
+		simple := true
+		for i := 0; i < len(n.Content); i += 2 {
+			if n.Content[i].Kind != yaml.ScalarNode {
+				simple = false
+				break
+			}
+		}
+		if !simple {
+			for _, e := range r.entries(n, r.xmdPath()) {
+				if r.limitHit {
+					return nil
+				}
+				r.xmdSegs = append(r.xmdSegs, xmdSeg{key: e.key, index: -1})
+				out[e.key] = r.xmdAt(e.v, depth+1)
+				r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
+			}
+			return out
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
 			if r.limitHit {
 				return nil
 			}
-			out[e.key] = r.xmdValue(e.v, path+"."+e.key, depth+1)
+			key := r.in.get(n.Content[i].Value)
+			r.xmdSegs = append(r.xmdSegs, xmdSeg{key: key, index: -1})
+			out[key] = r.xmdAt(n.Content[i+1], depth+1)
+			r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
 		}
 		return out
 	case yaml.SequenceNode:
@@ -71,11 +106,13 @@ func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
 			if r.limitHit {
 				return nil
 			}
-			out = append(out, r.xmdValue(c, path+"."+itoa(i), depth+1))
+			r.xmdSegs = append(r.xmdSegs, xmdSeg{index: i})
+			out = append(out, r.xmdAt(c, depth+1))
+			r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
 		}
 		return out
 	}
-	r.fail(n, path, ErrType, "unexpected %s in xmd", kindName(n))
+	r.fail(n, r.xmdPath(), ErrType, "unexpected %s in xmd", kindName(n))
 	return nil
 }
 
@@ -88,9 +125,13 @@ type xmdSeg struct {
 
 // xmdPath spells out the path to the xmd value being built, for errors.
 func (b *builder) xmdPath() string {
+	return spellXMDPath(b.xmdTop, b.xmdSegs)
+}
+
+func spellXMDPath(top string, segs []xmdSeg) string {
 	var sb strings.Builder
-	sb.WriteString(b.xmdTop)
-	for _, sg := range b.xmdSegs {
+	sb.WriteString(top)
+	for _, sg := range segs {
 		sb.WriteByte('.')
 		if sg.index >= 0 {
 			sb.WriteString(itoa(sg.index))
