@@ -152,6 +152,10 @@ func expansionReason(err error) string {
 	if errors.As(err, &ce) {
 		return "No dependency combination was satisfied: " + err.Error()
 	}
+	var ue *resolver.UnusableError
+	if errors.As(err, &ue) {
+		return ue.Error()
+	}
 	return "Stream expansion failed: " + err.Error()
 }
 
@@ -392,6 +396,17 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 		}
 		if ctx.Err() != nil {
 			return stepWait, ctx.Err()
+		}
+		if pf, ok := s.b.(Prefetcher); ok && submitted > 0 {
+			var later []*ComponentBuild
+			for _, c := range comps {
+				if c.Batch > mb.Batch && c.State == nil && c.ReusedComponentID == 0 {
+					later = append(later, c)
+				}
+			}
+			if len(later) > 0 {
+				pf.Prefetch(mb, later)
+			}
 		}
 		return stepAgain, nil
 	}

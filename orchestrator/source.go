@@ -23,7 +23,10 @@ type DBSource struct {
 	cache map[int64]*modulemd.Stream
 }
 
-var _ resolver.GarbageSource = (*DBSource)(nil)
+var (
+	_ resolver.GarbageSource = (*DBSource)(nil)
+	_ resolver.StateSource   = (*DBSource)(nil)
+)
 
 // NewDBSource returns a source over the ready builds of st.
 func NewDBSource(st Store) *DBSource {
@@ -53,6 +56,27 @@ func (d *DBSource) Builds(ctx context.Context, name, stream string) ([]*modulemd
 		Name: name, Stream: stream, States: []ModuleState{StateReady},
 		OrderBy: []Order{{Field: "version", Desc: true}, {Field: "context"}},
 	})
+}
+
+// BuildStates implements [resolver.StateSource]: the states of the
+// non-scratch builds of name:stream:version in the store.
+func (d *DBSource) BuildStates(ctx context.Context, name, stream string, version uint64) (map[string]string, error) {
+	var out map[string]string
+	err := d.store.View(ctx, func(tx Tx) error {
+		mbs, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
+			Name: name, Stream: stream, Version: strconv.FormatUint(version, 10), Scratch: new(bool)})
+		for _, mb := range mbs {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[mb.Context] = mb.State.String()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // GarbageBuilds implements [resolver.GarbageSource].
@@ -96,11 +120,34 @@ func (d *DBSource) list(ctx context.Context, f *ModuleBuildFilter) ([]*modulemd.
 
 // Sources combines several sources into one: Streams is the union, Builds the
 // concatenation ordered newest version first, then by context (earlier
-// sources first on ties). The result is a [resolver.GarbageSource] whose
-// garbage builds are those of the sources that implement it.
+// sources first on ties). The result is a [resolver.GarbageSource] and a
+// [resolver.StateSource] over the sources that implement them.
 func Sources(srcs ...resolver.Source) resolver.Source { return multiSource(srcs) }
 
 type multiSource []resolver.Source
+
+func (m multiSource) BuildStates(ctx context.Context, name, stream string, version uint64) (map[string]string, error) {
+	var out map[string]string
+	for _, s := range m {
+		ss, ok := s.(resolver.StateSource)
+		if !ok {
+			continue
+		}
+		states, err := ss.BuildStates(ctx, name, stream, version)
+		if err != nil {
+			return nil, err
+		}
+		for c, st := range states {
+			if out == nil {
+				out = map[string]string{}
+			}
+			if _, seen := out[c]; !seen {
+				out[c] = st
+			}
+		}
+	}
+	return out, nil
+}
 
 func (m multiSource) GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error) {
 	var out []*modulemd.Stream

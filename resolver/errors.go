@@ -27,7 +27,40 @@ var (
 	// ErrInput: the module given to expand or check is not usable (wrong
 	// document type, broken static contexts, ambiguous stream choice).
 	ErrInput = errors.New("invalid input module")
+	// ErrUnusable: a build that stream expansion chose cannot be
+	// buildrequired yet or at all; the error is an [*UnusableError].
+	ErrUnusable = errors.New("module build cannot be buildrequired")
 )
+
+// UnusableError reports a chosen dependency the build service refuses to
+// build against (MBS resolve_requires): another context of the same
+// name:stream:version is neither ready nor failed, or the build predates
+// module stream expansion (no xmd.mbs.mse). Only a [StateSource] gives the
+// facts to raise it.
+type UnusableError struct {
+	// NSVC is the dependency's name:stream:version:context.
+	NSVC string
+	// SiblingContext and SiblingState name the offending other context,
+	// when that is the reason.
+	SiblingContext, SiblingState string
+	// NotMSE is set when the build has no xmd.mbs.mse.
+	NotMSE bool
+}
+
+// Error implements error, with MBS's wording.
+func (e *UnusableError) Error() string {
+	if e.NotMSE {
+		return fmt.Sprintf("The module %q is not built using Module Stream Expansion. Please rebuild this module first", e.NSVC)
+	}
+	p := strings.SplitN(e.NSVC, ":", 4)
+	for len(p) < 3 {
+		p = append(p, "")
+	}
+	return fmt.Sprintf("Buildrequire %s-%s-%s is in %q state", p[0], p[1], p[2], e.SiblingState)
+}
+
+// Unwrap returns [ErrUnusable].
+func (e *UnusableError) Unwrap() error { return ErrUnusable }
 
 // NotFoundError reports a name:stream with no usable build.
 type NotFoundError struct {

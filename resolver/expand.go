@@ -315,6 +315,9 @@ func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *Expa
 			continue
 		}
 		for _, sol := range sols {
+			if err := x.checkUsable(sol); err != nil {
+				return nil, err
+			}
 			out = append(out, x.write(i, d, sol))
 		}
 	}
@@ -684,6 +687,61 @@ func builtAgainst(s, b *modulemd.Stream) bool {
 		}
 	}
 	return !mentioned
+}
+
+// checkUsable refuses, when the source is a [StateSource] that holds them,
+// builds with a sibling context neither ready nor failed and builds without
+// xmd.mbs.mse (MBS resolve_requires).
+func (x *expander) checkUsable(sol []*modulemd.Stream) error {
+	ss, ok := x.src.(StateSource)
+	if !ok {
+		return nil
+	}
+	sorted := slices.Clone(sol)
+	slices.SortFunc(sorted, func(a, b *modulemd.Stream) int { return cmp.Compare(a.Name, b.Name) })
+	for _, s := range sorted {
+		states, err := ss.BuildStates(x.ctx, s.Name, s.Stream, s.Version)
+		if err != nil {
+			return err
+		}
+		if states == nil {
+			continue
+		}
+		for _, c := range sortedKeys(states) {
+			if c != s.Context && states[c] != "ready" && states[c] != "failed" {
+				return &UnusableError{NSVC: nsvcOf(s), SiblingContext: c, SiblingState: states[c]}
+			}
+		}
+		if !truthy(xmdPath(s.XMD, "mbs", "mse")) {
+			return &UnusableError{NSVC: nsvcOf(s), NotMSE: true}
+		}
+	}
+	return nil
+}
+
+// truthy is Python's truth of a YAML value.
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case string:
+		return v != ""
+	case int:
+		return v != 0
+	case int64:
+		return v != 0
+	case uint64:
+		return v != 0
+	case float64:
+		return v != 0
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
 }
 
 // write builds the Expansion of block i for one solution.

@@ -491,3 +491,72 @@ func TestExpandGarbageBaseModules(t *testing.T) {
 		})
 	}
 }
+
+// stateSource adds build states (by "name:stream:version", then context)
+// to a Source.
+type stateSource struct {
+	Source
+	states map[string]map[string]string
+}
+
+func (s stateSource) BuildStates(ctx context.Context, name, stream string, version uint64) (map[string]string, error) {
+	return s.states[name+":"+stream+":"+itoa(version)], ctx.Err()
+}
+
+// TestExpandUsableBuildRequires: MBS refuses a buildrequire whose sibling
+// contexts are still being built, and one built before stream expansion
+// existed (no xmd.mbs.mse), when the source knows the build's states.
+func TestExpandUsableBuildRequires(t *testing.T) {
+	t.Parallel()
+	pre := st("pre:1:1:aaaa0001", "req:platform=f28")
+	pre.XMD = map[string]any{"mbs": map[string]any{"commit": "x"}} // no mse
+	falsy := st("falsy:1:1:aaaa0001", "req:platform=f28")
+	falsy.XMD = map[string]any{"mbs": map[string]any{"commit": "x", "mse": false}}
+	str := against(st("str:1:1:aaaa0001", "req:platform=f28"), platform("f28", 3))
+	str.XMD.(map[string]any)["mbs"].(map[string]any)["mse"] = "TRUE" // as imported by MBS
+	builds := append(universe(), pre, falsy, str)
+	known := func(states map[string]map[string]string) Source { return stateSource{NewSource(builds), states} }
+	ready := map[string]string{"aaaa0002": "ready"}
+	tests := []struct {
+		name    string
+		src     Source
+		mmd     *modulemd.Stream
+		wantErr string
+	}{
+		{name: "sibling context in build", mmd: app("br:platform=f28;br:nodejs=10"),
+			src:     known(map[string]map[string]string{"nodejs:10:2": {"aaaa0002": "ready", "bbbb0002": "ready", "cccc0002": "build"}}),
+			wantErr: `Buildrequire nodejs-10-2 is in "build" state`},
+		{name: "sibling context of a transitive dependency in init", mmd: app("br:platform=f28;br:npm=6"),
+			src:     known(map[string]map[string]string{"nodejs:10:2": {"aaaa0002": "ready", "zzzz0002": "init"}}),
+			wantErr: `Buildrequire nodejs-10-2 is in "init" state`},
+		{name: "failed and ready siblings are fine", mmd: app("br:platform=f28;br:nodejs=10"),
+			src: known(map[string]map[string]string{"nodejs:10:2": {"aaaa0002": "ready", "bbbb0002": "ready", "cccc0002": "failed"}})},
+		{name: "the build itself is not its sibling", mmd: app("br:platform=f28;br:nodejs=10"),
+			src: known(map[string]map[string]string{"nodejs:10:2": ready})},
+		{name: "unknown states: no check", mmd: app("br:platform=f28;br:pre=1"), src: NewSource(builds)},
+		{name: "predates stream expansion", mmd: app("br:platform=f28;br:pre=1"),
+			src:     known(map[string]map[string]string{"pre:1:1": {"aaaa0001": "ready"}}),
+			wantErr: `The module "pre:1:1:aaaa0001" is not built using Module Stream Expansion. Please rebuild this module first`},
+		{name: "mse false", mmd: app("br:platform=f28;br:falsy=1"),
+			src:     known(map[string]map[string]string{"falsy:1:1": {"aaaa0001": "ready"}}),
+			wantErr: `The module "falsy:1:1:aaaa0001" is not built using Module Stream Expansion`},
+		{name: "mse as a string", mmd: app("br:platform=f28;br:str=1"),
+			src: known(map[string]map[string]string{"str:1:1": {"aaaa0001": "ready"}})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Expand(context.Background(), tt.src, tt.mmd, nil)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ue *UnusableError
+			if !errors.Is(err, ErrUnusable) || !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want ErrUnusable containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -44,6 +44,21 @@ type GarbageSource interface {
 	GarbageBuilds(ctx context.Context, name string) ([]*modulemd.Stream, error)
 }
 
+// StateSource is a Source of a build service, which knows every module build
+// in any state. Stream expansion then refuses, as MBS does, a chosen
+// dependency that has another context of the same name:stream:version
+// neither ready nor failed, or that predates module stream expansion (no
+// xmd.mbs.mse): an [*UnusableError]. Repository metadata (modules.yaml)
+// carries neither states nor xmd, so index sources do not implement it.
+type StateSource interface {
+	Source
+	// BuildStates returns the state (MBS's name: init, wait, build, done,
+	// failed, ready, garbage) of every non-scratch build of
+	// name:stream:version, by context; nil when the source does not hold
+	// that build, and then no check applies to it.
+	BuildStates(ctx context.Context, name, stream string, version uint64) (map[string]string, error)
+}
+
 // memSource is the in-memory Source over a fixed set of streams.
 type memSource struct {
 	streams map[string][]string           // name -> sorted stream names
