@@ -27,6 +27,9 @@ var (
 	// ErrInput: the module given to expand or check is not usable (wrong
 	// document type, broken static contexts, ambiguous stream choice).
 	ErrInput = errors.New("invalid input module")
+	// ErrDefaultModules: the default modules of a base module could not be
+	// read (MBS: "Failed to retrieve the default modules").
+	ErrDefaultModules = errors.New("Failed to retrieve the default modules")
 	// ErrUnusable: a build that stream expansion chose cannot be
 	// buildrequired yet or at all; the error is an [*UnusableError].
 	ErrUnusable = errors.New("module build cannot be buildrequired")

@@ -24,8 +24,22 @@ type ExpandOptions struct {
 	BuildRequireOverrides map[string][]string
 	RequireOverrides      map[string][]string
 	// DefaultStreams picks the stream of a module whose list expands to
-	// more than one stream (MBS local builds' -s name:stream).
+	// more than one stream (MBS local builds' -s name:stream). It only
+	// narrows stream lists the module already has; DefaultModules adds
+	// modules.
 	DefaultStreams map[string]string
+	// DefaultModules, when set, returns the default streams (module name to
+	// stream) of a chosen base module whose xmd.mbs.use_default_modules is
+	// true or whose xmd.mbs.default_modules_scm_url is set: MBS's default
+	// modules, read from a defaults repository on the branch named after
+	// the base stream. After expansion, each default module that the
+	// expansion does not already buildrequire, and that has a build made
+	// against that base module or a compatible one whose runtime requires
+	// admit the chosen base stream, is added to the expansion's
+	// BuildRequires and xmd.mbs.buildrequires; the others are ignored.
+	// Contexts do not change (MBS adds them after computing contexts). An
+	// error fails the expansion with [ErrDefaultModules].
+	DefaultModules func(ctx context.Context, base *modulemd.Stream) (map[string]string, error)
 	// Unambiguous makes a list that expands to several streams, with no
 	// DefaultStreams entry, an error (MBS local builds).
 	Unambiguous bool
@@ -117,6 +131,9 @@ type Expansion struct {
 	// Static is set when the context came from the packager (static
 	// contexts) rather than from hashing.
 	Static bool
+	// DefaultModules lists the NSVCs of the default modules added to
+	// BuildRequires ([ExpandOptions.DefaultModules]).
+	DefaultModules []string
 }
 
 // NSVC returns name:stream:version:context of the expanded module.
@@ -254,6 +271,8 @@ type expander struct {
 	// garbage are compatible base modules in state garbage: dependencies
 	// built against them are candidates, they are not.
 	garbage []*modulemd.Stream
+	// defaults caches ExpandOptions.DefaultModules by base module NSVC.
+	defaults map[string]map[string]string
 	pool    map[string][]*modulemd.Stream
 	done    map[string]bool
 	cache   map[string][]*modulemd.Stream
@@ -318,7 +337,11 @@ func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *Expa
 			if err := x.checkUsable(sol); err != nil {
 				return nil, err
 			}
-			out = append(out, x.write(i, d, sol))
+			e := x.write(i, d, sol)
+			if err := x.addDefaultModules(e); err != nil {
+				return nil, err
+			}
+			out = append(out, e)
 		}
 	}
 	if conflict != nil {
@@ -744,6 +767,22 @@ func truthy(v any) bool {
 	return true
 }
 
+// xmdBuildRequire is the xmd.mbs.buildrequires entry of build s.
+func xmdBuildRequire(s *modulemd.Stream) map[string]any {
+	e := map[string]any{
+		"stream":  s.Stream,
+		"version": strconv.FormatUint(s.Version, 10),
+		"context": s.Context,
+	}
+	if ref := xmdString(s.XMD, "mbs", "commit"); ref != "" {
+		e["ref"] = ref
+	}
+	if tag := xmdString(s.XMD, "mbs", "koji_tag"); tag != "" {
+		e["koji_tag"] = tag
+	}
+	return e
+}
+
 // write builds the Expansion of block i for one solution.
 func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *Expansion {
 	chosen := map[string]string{}
@@ -779,18 +818,7 @@ func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *
 	streams := map[string]string{}
 	noBMS := map[string]string{}
 	for _, s := range sorted {
-		e := map[string]any{
-			"stream":  s.Stream,
-			"version": strconv.FormatUint(s.Version, 10),
-			"context": s.Context,
-		}
-		if ref := xmdString(s.XMD, "mbs", "commit"); ref != "" {
-			e["ref"] = ref
-		}
-		if tag := xmdString(s.XMD, "mbs", "koji_tag"); tag != "" {
-			e["koji_tag"] = tag
-		}
-		xmdBR[s.Name] = e
+		xmdBR[s.Name] = xmdBuildRequire(s)
 		streams[s.Name] = s.Stream
 		if !x.base[s.Name] {
 			noBMS[s.Name] = s.Stream
