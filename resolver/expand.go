@@ -273,9 +273,9 @@ type expander struct {
 	garbage []*modulemd.Stream
 	// defaults caches ExpandOptions.DefaultModules by base module NSVC.
 	defaults map[string]map[string]string
-	pool    map[string][]*modulemd.Stream
-	done    map[string]bool
-	cache   map[string][]*modulemd.Stream
+	pool     map[string][]*modulemd.Stream
+	done     map[string]bool
+	cache    map[string][]*modulemd.Stream
 }
 
 func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *ExpandOptions) ([]*Expansion, error) {
