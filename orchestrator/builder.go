@@ -70,3 +70,14 @@ type Notifier interface {
 	// visible to Poll.
 	Notify(fn func())
 }
+
+// Prefetcher is implemented by builders that can do the input-only part of
+// component builds (fetching the pinned sources, parsing the spec) ahead of
+// their batch, while earlier batches build. When it submits a batch, the
+// service passes the components of later batches that are not yet
+// submitted or reused. Prefetch is a hint: it must return at once, and
+// Submit must give the same result whether or not Prefetch was called (a
+// restarted service does not repeat it).
+type Prefetcher interface {
+	Prefetch(mb *ModuleBuild, later []*ComponentBuild)
+}

@@ -40,6 +40,11 @@ type RepoOptions struct {
 	// repository without module metadata (Pungi's source tree). When
 	// empty, source RPMs are artifacts but no repository carries them.
 	SourceDir string
+	// Observe, when set, is called as each program (createrepo_c,
+	// modifyrepo_c) starts; the function it returns, when not nil, is
+	// called once the program has ended. modkit build uses it to account
+	// for the time spent in programs.
+	Observe func(program string) (ended func())
 }
 
 // Repo describes a written repository.
@@ -141,11 +146,11 @@ func WriteRepo(ctx context.Context, dir string, modules []RepoModule, opts *Repo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			srcErr = writeRepoDir(ctx, sdir, source, nil)
+			srcErr = writeRepoDir(ctx, sdir, source, nil, opts.Observe)
 		}()
 		repo.SourceDir = sdir
 	}
-	binErr := writeRepoDir(ctx, dir, binary, repo.ModulesYAML)
+	binErr := writeRepoDir(ctx, dir, binary, repo.ModulesYAML, opts.Observe)
 	wg.Wait()
 	if err := errors.Join(binErr, srcErr); err != nil {
 		return nil, err
@@ -160,7 +165,7 @@ func WriteRepo(ctx context.Context, dir string, modules []RepoModule, opts *Repo
 
 // writeRepoDir builds a repository from rpms (and modules.yaml, when not
 // nil) next to dir and renames it into place.
-func writeRepoDir(ctx context.Context, dir string, rpms []RPM, modulesYAML []byte) error {
+func writeRepoDir(ctx context.Context, dir string, rpms []RPM, modulesYAML []byte, observe func(string) func()) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("pungi: %w", err)
@@ -188,11 +193,11 @@ func writeRepoDir(ctx context.Context, dir string, rpms []RPM, modulesYAML []byt
 			return fmt.Errorf("pungi: %w", err)
 		}
 	}
-	if err := CreateRepo(ctx, stage); err != nil {
+	if err := createRepo(ctx, stage, observe); err != nil {
 		return err
 	}
 	if modulesYAML != nil {
-		if err := AddModulesMetadata(ctx, stage, modulesYAML); err != nil {
+		if err := addModulesMetadata(ctx, stage, modulesYAML, observe); err != nil {
 			return err
 		}
 	}
@@ -218,22 +223,30 @@ func writeRepoDir(ctx context.Context, dir string, rpms []RPM, modulesYAML []byt
 // CreateRepo runs createrepo_c over dir (recursively), replacing any
 // repodata it had.
 func CreateRepo(ctx context.Context, dir string) error {
+	return createRepo(ctx, dir, nil)
+}
+
+func createRepo(ctx context.Context, dir string, observe func(string) func()) error {
 	if err := systool.Check("createrepo_c"); err != nil {
 		return fmt.Errorf("pungi: createrepo %s: %w", dir, err)
 	}
-	return run(ctx, "createrepo_c", "--quiet", "--no-database", "--general-compress-type=gz", "--", dir)
+	return run(ctx, observe, "createrepo_c", "--quiet", "--no-database", "--general-compress-type=gz", "--", dir)
 }
 
 // AddModulesMetadata adds modulesYAML to the repository at dir as its
 // `modules` metadata (`modifyrepo_c --mdtype=modules`), replacing earlier
 // module metadata.
 func AddModulesMetadata(ctx context.Context, dir string, modulesYAML []byte) error {
+	return addModulesMetadata(ctx, dir, modulesYAML, nil)
+}
+
+func addModulesMetadata(ctx context.Context, dir string, modulesYAML []byte, observe func(string) func()) error {
 	if err := systool.Check("modifyrepo_c"); err != nil {
 		return fmt.Errorf("pungi: add modules.yaml to %s: %w", dir, err)
 	}
 	repodata := filepath.Join(dir, "repodata")
 	if href, _ := modulesHref(dir); href != "" {
-		if err := run(ctx, "modifyrepo_c", "--remove", "modules", repodata); err != nil {
+		if err := run(ctx, observe, "modifyrepo_c", "--remove", "modules", repodata); err != nil {
 			return err
 		}
 	}
@@ -247,7 +260,7 @@ func AddModulesMetadata(ctx context.Context, dir string, modulesYAML []byte) err
 	if err := os.WriteFile(p, modulesYAML, 0o644); err != nil {
 		return fmt.Errorf("pungi: %w", err)
 	}
-	return run(ctx, "modifyrepo_c", "--mdtype=modules", "--compress-type=gz", p, repodata)
+	return run(ctx, observe, "modifyrepo_c", "--mdtype=modules", "--compress-type=gz", p, repodata)
 }
 
 // ReadModulesMetadata returns the (decompressed) modules metadata of the
@@ -294,12 +307,22 @@ func modulesHref(dir string) (string, error) {
 	return "", nil
 }
 
-func run(ctx context.Context, name string, args ...string) error {
+// run runs a program; observe (when not nil) is told when it starts and
+// ends.
+func run(ctx context.Context, observe func(string) func(), name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	var ended func()
+	if observe != nil {
+		ended = observe(name)
+	}
+	err := cmd.Run()
+	if ended != nil {
+		ended()
+	}
+	if err != nil {
 		return fmt.Errorf("pungi: %s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
 	}
 	return nil

@@ -65,7 +65,11 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	// service keeps its defaults documents with the build).
 	// One view of the repositories for the command: the service reads
 	// the definition again and pins the component refs through it.
-	git := &scm.Memo{}
+	// Every program this command runs is timed in usage: git from here,
+	// the others in the builder.
+	usage := &localbuild.Usage{}
+	gitRunner := &scm.Git{Observe: func([]string) func() { return usage.Start("git") }}
+	git := &scm.Memo{Git: gitRunner}
 	def, err := readDefinition(ctx, git, target)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
@@ -100,6 +104,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer store.Close()
 	builder, err := localbuild.New(&localbuild.Options{
 		Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
+		Git: gitRunner, Usage: usage,
 	})
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
@@ -188,14 +193,32 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		fmt.Fprintf(stdout, "%s\t%s\n", mb.NSVC(), mb.Publication.Repository)
 	}
-	st := builder.Stats()
-	total := time.Since(start)
-	fmt.Fprintf(stderr, "timing: total %.2fs, rpmbuild %.2fs, other programs %.2fs, modkit %.2fs (%d rpmbuild runs)\n",
-		total.Seconds(), st.RPMBuild.Seconds(), (st.Programs - st.RPMBuild).Seconds(), (total - st.Programs).Seconds(), st.Builds)
+	if err := builder.Close(); err != nil {
+		failed = append(failed, err.Error())
+	}
+	printTiming(stderr, time.Since(start), usage.Stats())
 	if len(failed) > 0 {
 		return &exitError{Code: 1, Msg: strings.Join(failed, "\n")}
 	}
 	return nil
+}
+
+// printTiming prints where the wall time of the command went: rpmbuild;
+// the overhead (everything else): other programs while no rpmbuild ran,
+// and modkit's own time while no program ran. The second line lists each
+// program's wall time, counted also while rpmbuild ran.
+func printTiming(w io.Writer, total time.Duration, st localbuild.Stats) {
+	overhead := total - st.RPMBuild
+	pct := func(d time.Duration) float64 {
+		if total <= 0 {
+			return 0
+		}
+		return 100 * d.Seconds() / total.Seconds()
+	}
+	fmt.Fprintf(w, "timing: total %.3fs = rpmbuild %.3fs (%d runs) + overhead %.3fs (%.0f%%): other programs %.3fs (%.0f%%), modkit %.3fs (%.0f%%)\n",
+		total.Seconds(), st.RPMBuild.Seconds(), st.Builds, overhead.Seconds(), pct(overhead),
+		st.Others.Seconds(), pct(st.Others), (total - st.Programs).Seconds(), pct(total-st.Programs))
+	fmt.Fprintf(w, "timing by program (wall time, overlaps included): %s\n", st)
 }
 
 // defaultStateDir is $XDG_STATE_HOME/modkit when XDG_STATE_HOME is set,

@@ -66,6 +66,11 @@ type Git struct {
 	// $XDG_CACHE_HOME/modkit/git (os.UserCacheDir), or a directory under
 	// os.TempDir when there is no cache directory.
 	CacheDir string
+	// Observe, when set, is called as each git process starts, with its
+	// arguments (without -C); the function it returns, when not nil, is
+	// called once the process has ended. modkit build uses it to account
+	// for the time spent in programs.
+	Observe func(args []string) (ended func())
 
 	// mirrorLocal makes local repositories go through the mirror cache too
 	// (tests use it to exercise the remote path).
@@ -230,19 +235,23 @@ func (g *Git) Export(ctx context.Context, repo, commit, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &Error{Repo: repo, Op: "export", Detail: commit, Err: err}
 	}
-	cmd := g.command(ctx, gitDir, "archive", "--format=tar", commit)
+	args := []string{"archive", "--format=tar", commit}
+	cmd := g.command(ctx, gitDir, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		return &Error{Repo: repo, Op: "export", Detail: commit, Err: err}
 	}
+	ended := g.observe(args)
 	if err := cmd.Start(); err != nil {
+		ended()
 		return &Error{Repo: repo, Op: "export", Detail: commit, Err: startErr(err)}
 	}
 	xerr := untar(pipe, dir)
 	_, _ = io.Copy(io.Discard, pipe)
 	werr := cmd.Wait()
+	ended()
 	if werr != nil {
 		if missing := g.missingCommit(ctx, repo, gitDir, commit); missing != nil {
 			return missing
@@ -527,7 +536,9 @@ func (g *Git) run(ctx context.Context, dir string, stdin io.Reader, args ...stri
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
+	ended := g.observe(args)
 	err := cmd.Run()
+	ended()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -535,6 +546,16 @@ func (g *Git) run(ctx context.Context, dir string, stdin io.Reader, args ...stri
 		err = startErr(err)
 	}
 	return stdout.Bytes(), trim(stderr.String()), err
+}
+
+// observe calls g.Observe; the result is never nil.
+func (g *Git) observe(args []string) func() {
+	if g.Observe != nil {
+		if ended := g.Observe(args); ended != nil {
+			return ended
+		}
+	}
+	return func() {}
 }
 
 func startErr(err error) error {

@@ -35,7 +35,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	}
 	_ = os.RemoveAll(run)
 	src, top, home, sysroot := filepath.Join(run, "src"), filepath.Join(run, "topdir"), filepath.Join(run, "home"), filepath.Join(run, "sysroot")
-	for _, d := range []string{src, top, home} {
+	for _, d := range []string{top, home} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fail("%v", err)
 		}
@@ -47,17 +47,28 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	defer logf.Close()
 	fmt.Fprintf(logf, "# %s of module %s, attempt %d, started %s\n", c.Package, mb.NSVC(), r.Attempt, time.Now().UTC().Format(time.RFC3339))
 
-	// Sources.
-	done := b.tool()
-	err = b.fetch(ctx, mb, c, src)
-	done()
-	if err != nil {
-		fmt.Fprintf(logf, "%v\n", err)
-		return fail("fetching the sources of %s: %v", c.Package, err)
+	// Sources, and the BuildRequires when Prefetch read them already.
+	var spec string
+	var reqs []string
+	prefetched := false
+	if p := b.takePrefetch(ctx, cdir, c); p != nil {
+		if p.err == nil && os.Rename(filepath.Join(p.dir, "src"), src) == nil {
+			spec, reqs, prefetched = filepath.Join(src, p.spec), p.reqs, true
+			fmt.Fprintf(logf, "# sources exported and BuildRequires read while earlier batches built\n")
+		}
+		_ = os.RemoveAll(p.dir)
 	}
-	spec, err := findSpec(src, c.Package)
-	if err != nil {
-		return fail("%v", err)
+	if !prefetched {
+		_ = os.RemoveAll(src)
+		err = b.fetch(ctx, mb, c, src)
+		if err != nil {
+			fmt.Fprintf(logf, "%v\n", err)
+			return fail("fetching the sources of %s: %v", c.Package, err)
+		}
+		spec, err = findSpec(src, c.Package)
+		if err != nil {
+			return fail("%v", err)
+		}
 	}
 
 	// Wait for a job slot.
@@ -68,22 +79,22 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 		return fail("canceled")
 	}
 
-	macros := []string{"--define", "_topdir " + top, "--define", "_sourcedir " + src, "--define", "_specdir " + src,
-		"--define", "_build_id_links none", "--load", b.macrosFile(mb)}
+	macros := b.rpmMacros(mb, top, src)
 
 	// BuildRequires (the generated module-build-macros spec has none).
-	done = b.tool()
+	if !prefetched && (c.Package != orchestrator.MacrosPackage || c.SCMURL != "") {
+		reqs, err = b.specBuildRequires(ctx, spec, macros)
+	}
 	var needed []pungi.RPM
-	if c.Package != orchestrator.MacrosPackage || c.SCMURL != "" {
-		needed, err = b.checkBuildRequires(ctx, mb, spec, macros, logf)
+	if err == nil {
+		needed, err = b.resolveBuildRequires(ctx, mb, reqs, logf)
 	}
 	if err == nil && len(needed) > 0 {
-		err = installSysroot(ctx, sysroot, needed, logf)
+		err = b.installSysroot(ctx, sysroot, needed, logf)
 		if err != nil {
 			err = fmt.Errorf("preparing the buildroot: %w", err)
 		}
 	}
-	done()
 	if err != nil {
 		return fail("%s: %v", c.Package, err)
 	}
@@ -95,7 +106,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	args := append([]string{"-ba", "--nodeps"}, macros...)
 	args = append(args, spec)
 	fmt.Fprintf(logf, "$ rpmbuild %s\n", strings.Join(args, " "))
-	endRPM, endExt := b.rpmbuild.start(), b.external.start()
+	endRPM := b.usage.Start("rpmbuild")
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "rpmbuild", args...)
 	cmd.Dir = src
@@ -107,8 +118,6 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	err = cmd.Run()
 	elapsed := time.Since(start)
 	endRPM()
-	endExt()
-	b.builds.Add(1)
 	r.RPMBuildSeconds = elapsed.Seconds()
 	fmt.Fprintf(logf, "# rpmbuild took %.2f s\n", elapsed.Seconds())
 	if err != nil {
@@ -151,6 +160,13 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	return res
 }
 
+// rpmMacros are the rpmbuild and rpmspec options of a build in top with
+// the sources in src.
+func (b *Builder) rpmMacros(mb *orchestrator.ModuleBuild, top, src string) []string {
+	return []string{"--define", "_topdir " + top, "--define", "_sourcedir " + src, "--define", "_specdir " + src,
+		"--define", "_build_id_links none", "--load", b.macrosFile(mb)}
+}
+
 // fetch puts c's sources into dir: the pinned commit of its git repository,
 // or the files of a generated directory (module-build-macros).
 func (b *Builder) fetch(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild, dir string) error {
@@ -178,6 +194,9 @@ func (b *Builder) fetch(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	}
 	if !scm.IsCommit(commit) {
 		return fmt.Errorf("the ref of %s is %q, not a pinned commit hash", repo, commit)
+	}
+	if b.timeGit {
+		defer b.tool("git")()
 	}
 	return b.git.Export(ctx, repo, commit, dir)
 }

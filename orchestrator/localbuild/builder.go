@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/modkit/modkit/internal/scm"
@@ -57,6 +56,10 @@ type Options struct {
 	Repos []string
 	// Logger receives one line per build step; nil means slog.Default().
 	Logger *slog.Logger
+	// Usage receives the programs the builder runs, for timing; nil means
+	// a Usage of the builder's own. Git processes are recorded only when
+	// Git is nil: a Git given here records its own (scm.Git.Observe).
+	Usage *Usage
 }
 
 // Builder builds components with rpmbuild. It implements
@@ -72,70 +75,28 @@ type Builder struct {
 	active map[string]*job // component dir → running build
 	notify []func()        // called when a build's result is recorded
 
-	builds   atomic.Int64
-	rpmbuild busy // wall time with an rpmbuild running
-	external busy // wall time with any program running (rpmbuild included)
+	usage   *Usage
+	timeGit bool // record git exports in usage (a Git of the caller records its own)
+
+	pmu      sync.Mutex
+	prefetch map[string]*prefetched // component dir → sources fetched ahead
+	queue    []prefetchJob          // prefetches not started, in batch order
+	fetching bool                   // a prefetch worker runs
+	fetchers sync.WaitGroup         // the prefetch worker
+
+	repoMu  sync.Mutex
+	repoJob map[string]*repoJob // build repository → createrepo_c running in the background
 }
 
-// busy measures the wall time during which at least one of possibly
-// overlapping activities runs.
-type busy struct {
-	mu      sync.Mutex
-	running int
-	since   time.Time
-	total   time.Duration
-}
-
-// start marks an activity as running; the returned function ends it.
-func (u *busy) start() func() {
-	u.mu.Lock()
-	if u.running == 0 {
-		u.since = time.Now()
-	}
-	u.running++
-	u.mu.Unlock()
-	return func() {
-		u.mu.Lock()
-		u.running--
-		if u.running == 0 {
-			u.total += time.Since(u.since)
-		}
-		u.mu.Unlock()
-	}
-}
-
-func (u *busy) get() time.Duration {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	t := u.total
-	if u.running > 0 {
-		t += time.Since(u.since)
-	}
-	return t
-}
-
-// tool marks an external program (other than rpmbuild) as running.
-func (b *Builder) tool() func() { return b.external.start() }
+// tool records that program (other than rpmbuild) starts; the returned
+// function records its end.
+func (b *Builder) tool(program string) func() { return b.usage.Start(program) }
 
 // job is a build running in this process.
 type job struct {
 	taskID string
 	cancel context.CancelFunc
 	done   chan struct{}
-}
-
-// Stats are cumulative timings of a Builder, for telling rpmbuild's time
-// apart from the orchestration's. Times are wall-clock time during which at
-// least one such program ran, so parallel builds are not counted twice.
-type Stats struct {
-	// Builds is the number of rpmbuild runs.
-	Builds int
-	// RPMBuild is the wall time during which rpmbuild ran.
-	RPMBuild time.Duration
-	// Programs is the wall time during which any program ran: rpmbuild,
-	// git, rpmspec, rpm, createrepo_c, modifyrepo_c. The rest of a build's
-	// time is modkit's own.
-	Programs time.Duration
 }
 
 // New returns a Builder. It fails with a *systool.MissingError naming the
@@ -155,9 +116,13 @@ func New(opts *Options) (*Builder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("localbuild: %w", err)
 	}
-	b := &Builder{dir: dir, opts: *opts, git: opts.Git, arch: opts.Arch, log: opts.Logger, active: map[string]*job{}}
+	b := &Builder{dir: dir, opts: *opts, git: opts.Git, arch: opts.Arch, log: opts.Logger, active: map[string]*job{},
+		usage: opts.Usage, prefetch: map[string]*prefetched{}, repoJob: map[string]*repoJob{}}
+	if b.usage == nil {
+		b.usage = &Usage{}
+	}
 	if b.git == nil {
-		b.git = scm.Default
+		b.git, b.timeGit = scm.Default, true
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -194,14 +159,8 @@ var (
 // Arch returns the architecture the builder writes into final modulemd.
 func (b *Builder) Arch() string { return b.arch }
 
-// Stats returns the builder's cumulative timings.
-func (b *Builder) Stats() Stats {
-	return Stats{
-		Builds:   int(b.builds.Load()),
-		RPMBuild: b.rpmbuild.get(),
-		Programs: b.external.get(),
-	}
-}
+// Stats returns the cumulative timings of the builder's Usage.
+func (b *Builder) Stats() Stats { return b.usage.Stats() }
 
 // ModuleDir returns the directory holding everything of module build mb.
 func (b *Builder) ModuleDir(mb *orchestrator.ModuleBuild) string {

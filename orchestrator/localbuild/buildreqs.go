@@ -17,18 +17,19 @@ import (
 	"github.com/modkit/modkit/pungi"
 )
 
-// checkBuildRequires checks every BuildRequires of spec (see the package
-// documentation) and returns the RPMs of this module (and of
-// Options.Repos) that must be unpacked into the sysroot. It fails with the
-// list of requirements nothing satisfies.
-func (b *Builder) checkBuildRequires(ctx context.Context, mb *orchestrator.ModuleBuild, spec string, macros []string, log io.Writer) ([]pungi.RPM, error) {
+// specBuildRequires returns the BuildRequires of spec (rpmspec -q
+// --buildrequires with the build's macros).
+func (b *Builder) specBuildRequires(ctx context.Context, spec string, macros []string) ([]string, error) {
 	args := append([]string{"-q", "--buildrequires"}, macros...)
 	args = append(args, spec)
 	cmd := exec.CommandContext(ctx, "rpmspec", args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	end := b.tool("rpmspec")
+	err := cmd.Run()
+	end()
+	if err != nil {
 		return nil, fmt.Errorf("rpmspec cannot parse %s: %s", filepath.Base(spec), strings.TrimSpace(stderr.String()))
 	}
 	var reqs []string
@@ -37,6 +38,14 @@ func (b *Builder) checkBuildRequires(ctx context.Context, mb *orchestrator.Modul
 			reqs = append(reqs, l)
 		}
 	}
+	return reqs, nil
+}
+
+// resolveBuildRequires checks every requirement of reqs (see the package
+// documentation) and returns the RPMs of this module (and of Options.Repos)
+// that must be unpacked into the sysroot. It fails with the list of
+// requirements nothing satisfies.
+func (b *Builder) resolveBuildRequires(ctx context.Context, mb *orchestrator.ModuleBuild, reqs []string, log io.Writer) ([]pungi.RPM, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -52,7 +61,7 @@ func (b *Builder) checkBuildRequires(ctx context.Context, mb *orchestrator.Modul
 			need = append(need, *p)
 			continue
 		}
-		if how, ok := hostProvides(ctx, req); ok {
+		if how, ok := b.hostProvides(ctx, req); ok {
 			fmt.Fprintf(log, "# BuildRequires %s: %s\n", req, how)
 			continue
 		}
@@ -163,13 +172,16 @@ func satisfies(p, r dep) bool {
 
 // hostProvides checks req against the host: its rpm database, a file path,
 // or a program on PATH (hosts such as Debian have an empty rpm database).
-func hostProvides(ctx context.Context, req string) (string, bool) {
+func (b *Builder) hostProvides(ctx context.Context, req string) (string, bool) {
 	if strings.HasPrefix(req, "(") {
 		return "", false // rich dependencies are not evaluated
 	}
 	cmd := exec.CommandContext(ctx, "rpm", "-q", "--whatprovides", req)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if out, err := cmd.Output(); err == nil {
+	end := b.tool("rpm")
+	out, err := cmd.Output()
+	end()
+	if err == nil {
 		return "host package " + strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]), true
 	}
 	d := parseDep(req)
@@ -189,7 +201,7 @@ func hostProvides(ctx context.Context, req string) (string, bool) {
 
 // installSysroot unpacks rpms into dir with rpm --root (no scripts, no
 // dependency checks), the files a spec reaches through %modkit_sysroot.
-func installSysroot(ctx context.Context, dir string, rpms []pungi.RPM, log io.Writer) error {
+func (b *Builder) installSysroot(ctx context.Context, dir string, rpms []pungi.RPM, log io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -202,7 +214,9 @@ func installSysroot(ctx context.Context, dir string, rpms []pungi.RPM, log io.Wr
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	end := b.tool("rpm")
 	err := cmd.Run()
+	end()
 	log.Write(out.Bytes())
 	if err != nil {
 		return fmt.Errorf("rpm -i into %s: %v: %s", dir, err, strings.TrimSpace(out.String()))

@@ -24,9 +24,21 @@
 // requirement left unsatisfied fails the component with the list, before
 // rpmbuild runs.
 //
+// While a batch builds, the builder works ahead (orchestrator.Prefetcher):
+// one background worker exports the pinned sources of the later batches'
+// components and runs rpmspec on their specs, so a batch starts with
+// rpmbuild as soon as the one before it ends. Only what depends on earlier
+// batches (which RPMs satisfy the BuildRequires, the sysroot) waits.
+//
 // After each batch but the last, FinishBatch puts the batch's RPMs into the
 // module's build repository and runs createrepo_c over it (not for a batch
-// of module-build-macros alone, whose macros are loaded directly).
+// of module-build-macros alone, whose macros are loaded directly). The
+// builder itself reads BuildRequires from the RPM files, so createrepo_c
+// runs in the background while the next batch builds; the next
+// FinishBatch, or Finalize, waits for it and reports its failure.
+//
+// [Usage] times every program run (rpmbuild apart from the others), which
+// modkit build reports as the split between rpmbuild and its overhead.
 // Finalize writes the
 // module's repository with [pungi.WriteRepo]: the RPMs of every component
 // except module-build-macros and buildonly components, with modules.yaml

@@ -2,7 +2,9 @@ package localbuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,13 +17,20 @@ import (
 )
 
 // FinishBatch puts the RPMs of the batch's complete builds (reused ones
-// included) into the module's build repository and runs createrepo_c over
-// it, so the next batch's BuildRequires can use them. A batch of only
-// build-time packages (module-build-macros, whose macros this builder
-// loads directly) adds nothing a later batch installs: its RPMs are linked
-// but the repodata is left for the next batch.
+// included) into the module's build repository and starts createrepo_c
+// over it. This builder reads the next batch's BuildRequires from the RPM
+// files themselves, so nothing waits for the repodata: createrepo_c runs
+// while the next batch builds, and the next FinishBatch or Finalize waits
+// for it and fails with its error, if any. A batch of only build-time
+// packages (module-build-macros, whose macros this builder loads
+// directly) adds nothing a later batch installs: its RPMs are linked but
+// the repodata is left for the next batch.
 func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild, batch int, built []*orchestrator.ComponentBuild) error {
-	pkgs := filepath.Join(b.buildRepoDir(mb), "Packages")
+	repoDir := b.buildRepoDir(mb)
+	if err := b.waitRepo(ctx, repoDir); err != nil {
+		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
+	}
+	pkgs := filepath.Join(repoDir, "Packages")
 	if err := os.MkdirAll(pkgs, 0o755); err != nil {
 		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
 	}
@@ -50,11 +59,70 @@ func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild,
 		b.log.Info("batch of build-time packages only; build repository unchanged", "nsvc", mb.NSVC(), "batch", batch)
 		return nil
 	}
-	if err := b.createRepo(ctx, b.buildRepoDir(mb)); err != nil {
-		return fmt.Errorf("localbuild: finish batch %d of %s: %w", batch, mb.NSVC(), err)
-	}
-	b.log.Info("batch repository ready", "nsvc", mb.NSVC(), "batch", batch)
+	j := &repoJob{batch: batch, done: make(chan struct{})}
+	b.repoMu.Lock()
+	b.repoJob[repoDir] = j
+	b.repoMu.Unlock()
+	go func() {
+		defer close(j.done)
+		j.err = b.createRepo(ctx, repoDir)
+		if j.err == nil {
+			b.log.Info("batch repository ready", "nsvc", mb.NSVC(), "batch", batch)
+		}
+	}()
 	return nil
+}
+
+// repoJob is a createrepo_c run over a build repository in the background.
+type repoJob struct {
+	batch int
+	done  chan struct{}
+	err   error
+}
+
+// waitRepo waits for the background createrepo_c of the build repository
+// dir, if one was started, and returns its error.
+func (b *Builder) waitRepo(ctx context.Context, dir string) error {
+	b.repoMu.Lock()
+	j := b.repoJob[dir]
+	b.repoMu.Unlock()
+	if j == nil {
+		return nil
+	}
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.repoMu.Lock()
+	if b.repoJob[dir] == j {
+		delete(b.repoJob, dir)
+	}
+	b.repoMu.Unlock()
+	if j.err != nil {
+		return fmt.Errorf("the build repository of batch %d: %w", j.batch, j.err)
+	}
+	return nil
+}
+
+// Close waits for the builder's background work (createrepo_c of build
+// repositories, prefetches) and returns the errors of createrepo_c runs no
+// FinishBatch or Finalize reported. Builds still running are not waited
+// for. Call it when no more calls are made; modkit build calls it before it
+// exits.
+func (b *Builder) Close() error {
+	b.repoMu.Lock()
+	dirs := slices.Collect(maps.Keys(b.repoJob))
+	b.repoMu.Unlock()
+	slices.Sort(dirs)
+	var errs []error
+	for _, d := range dirs {
+		if err := b.waitRepo(context.Background(), d); err != nil {
+			errs = append(errs, fmt.Errorf("localbuild: %s: %w", d, err))
+		}
+	}
+	b.fetchers.Wait()
+	return errors.Join(errs...)
 }
 
 // Finalize writes the module's repository (see [Builder.RepoDir]) with
@@ -89,13 +157,15 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 	if err != nil {
 		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
 	}
-	done := b.tool()
 	repo, err := pungi.WriteRepo(ctx, b.RepoDir(mb), []pungi.RepoModule{{Stream: final, RPMs: files}}, &pungi.RepoOptions{
 		Defaults:  defaults,
 		SourceDir: filepath.Join(b.ModuleDir(mb), "source"),
+		Observe:   b.usage.Start,
 	})
-	done()
 	if err != nil {
+		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
+	}
+	if err := b.waitRepo(ctx, b.buildRepoDir(mb)); err != nil {
 		return orchestrator.Publication{}, fmt.Errorf("localbuild: finalize %s: %w", mb.NSVC(), err)
 	}
 	b.log.Info("module repository written", "nsvc", mb.NSVC(), "repo", repo.Dir, "rpms", len(repo.RPMs))
@@ -183,7 +253,7 @@ func (b *Builder) byComponent(id int64) string {
 }
 
 func (b *Builder) createRepo(ctx context.Context, dir string) error {
-	defer b.tool()()
+	defer b.tool("createrepo_c")()
 	return pungi.CreateRepo(ctx, dir)
 }
 

@@ -133,6 +133,11 @@ func TestBuildHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	mb := &orchestrator.ModuleBuild{ID: 7, Name: "hello", Stream: "1", Version: "20240501120000", Context: "local",
 		DistTag: orchestrator.DistTag("", "local", 7, "hello", "1", "20240501120000", "local")}
 	if err := b.Prepare(ctx, mb, stream); err != nil {
