@@ -127,6 +127,11 @@ func (s *Service) handleInit(ctx context.Context, mb *ModuleBuild) (stepResult, 
 			if err := s.logf(ctx, tx, row.ID, 0, "Stream expansion chose %s; context %s.", describeBuildRequires(rowExp[i]), row.Context); err != nil {
 				return err
 			}
+			if d := rowExp[i].DefaultModules; len(d) > 0 {
+				if err := s.logf(ctx, tx, row.ID, 0, "Default modules added as buildrequires: %s.", strings.Join(d, ", ")); err != nil {
+					return err
+				}
+			}
 			if err := s.transition(ctx, tx, row, StateWait, ""); err != nil {
 				return err
 			}
@@ -153,8 +158,8 @@ func expansionReason(err error) string {
 		return "No dependency combination was satisfied: " + err.Error()
 	}
 	var ue *resolver.UnusableError
-	if errors.As(err, &ue) {
-		return ue.Error()
+	if errors.As(err, &ue) || errors.Is(err, resolver.ErrDefaultModules) {
+		return err.Error()
 	}
 	return "Stream expansion failed: " + err.Error()
 }

@@ -86,6 +86,21 @@ type Options struct {
 	// BranchStreamModule is the module BranchStreamRegexes override (MBS
 	// BR_STREAM_OVERRIDE_MODULE); default "platform".
 	BranchStreamModule string
+	// DefaultModulesSCMURL is the git repository of modulemd-defaults files
+	// read for a buildrequired base module whose xmd.mbs.use_default_modules
+	// is set and that names no xmd.mbs.default_modules_scm_url (MBS
+	// DEFAULT_MODULES_SCM_URL). The branch named after the base stream is
+	// read; the default streams found there that the module does not
+	// already buildrequire, and that have a build for that base module, are
+	// added to its buildrequires. Reading needs an SCM that implements
+	// [SCMExporter] (the default one does); a failure fails the build with
+	// "Failed to retrieve the default modules".
+	DefaultModulesSCMURL string
+	// RawhideBranch is the defaults repository branch read instead when
+	// the branch named after the base stream does not exist and the stream
+	// is RawhideStream, or RawhideStream is empty (MBS RAWHIDE_BRANCH; MBS
+	// asks Koji which stream rawhide is).
+	RawhideBranch, RawhideStream string
 	// TopicPrefix is prepended to event topics (e.g.
 	// "org.example.prod.mbs.").
 	TopicPrefix string
@@ -185,6 +200,9 @@ func NewService(opts *Options) (*Service, error) {
 		eo = *o.Expand
 	}
 	eo.BaseModuleNames = o.BaseModules
+	if eo.DefaultModules == nil {
+		eo.DefaultModules = s.defaultModules
+	}
 	s.opts.Expand = &eo
 	return s, nil
 }
