@@ -26,6 +26,15 @@
 //     stream version ([PrefixVersion]), and [BuildContext],
 //     [RuntimeContext] and [Context] computed byte for byte like MBS.
 //
+// MBS configuration has its counterparts in [ExpandOptions]: the base module
+// stream derived from the branch ([BranchStream],
+// BR_STREAM_OVERRIDE_REGEXES), stream version suffixes
+// ([StreamVersionSuffixed], STREAM_SUFFIXES), incompatible base modules
+// (with a [GarbageSource], dependencies built against retired ones), and
+// default modules added after expansion. A [StateSource] (a build service's
+// database) also lets Expand refuse dependencies whose sibling contexts are
+// still building or that predate stream expansion ([*UnusableError]).
+//
 // Static contexts (xmd.mbs_options.contexts, packager v3 configurations) give
 // one build per context. When a block cannot be satisfied, the
 // [*ConflictError] lists every combination tried and what ruled it out.
@@ -38,6 +47,7 @@
 // the modular filter. [Check] is the one-call CI check behind `modkit
 // check`: validate, load indexes ([LoadIndex]), expand, plan.
 //
-// A [Source] needs two methods; the package resolvertest holds the contract
-// suite every implementation must pass.
+// A [Source] needs two methods; [GarbageSource] and [StateSource] are
+// optional. The package resolvertest holds the contract suite every
+// implementation must pass.
 package resolver

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/modkit/modkit/modulemd"
@@ -166,4 +167,23 @@ func ExampleStreamVersion() {
 	v, _ := resolver.StreamVersion("el8.3.0", true)
 	fmt.Println(v, resolver.PrefixVersion("el8.3.0", 20201001000000))
 	// Output: 80300 8030020201001000000
+}
+
+func ExampleStreamVersionSuffixed() {
+	suffixes := []resolver.StreamSuffix{{Pattern: regexp.MustCompile(`el\d+\.\d+\.\d+\.z`), Fraction: 0.1}}
+	z, _ := resolver.StreamVersionSuffixed("el8.3.0.z", true, suffixes)
+	plain, _ := resolver.StreamVersionSuffixed("el8.3.0", true, suffixes)
+	fmt.Println(z, plain, z > plain)
+	// Output: 80300.1 80300 true
+}
+
+func ExampleBranchStream() {
+	regexes := []*regexp.Regexp{regexp.MustCompile(`^(?:rh)(el)-(\d+\.\d+\.\d+)(?:-z)?$`)}
+	fmt.Println(resolver.BranchStream("rhel-8.0.0", regexes))
+	fmt.Println(resolver.BranchStream("rhel-8.0.0-z", regexes))
+	fmt.Printf("%q\n", resolver.BranchStream("main", regexes))
+	// Output:
+	// el8.0.0
+	// el8.0.0
+	// ""
 }
