@@ -199,9 +199,26 @@ func (b *Builder) hostProvides(ctx context.Context, req string) (string, bool) {
 	return "", false
 }
 
-// installSysroot unpacks rpms into dir with rpm --root (no scripts, no
-// dependency checks), the files a spec reaches through %modkit_sysroot.
+// installSysroot unpacks rpms into dir, the files a spec reaches through
+// %modkit_sysroot: in Go (unpackRPMs), or with rpm --root (no scripts, no
+// dependency checks) for a payload that cannot be read so.
 func (b *Builder) installSysroot(ctx context.Context, dir string, rpms []pungi.RPM, log io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	paths := make([]string, len(rpms))
+	for i, r := range rpms {
+		paths[i] = r.Path
+	}
+	fmt.Fprintf(log, "# unpacking into %s: %s\n", dir, strings.Join(paths, " "))
+	err := unpackRPMs(dir, paths)
+	if err == nil {
+		return nil
+	}
+	fmt.Fprintf(log, "# %v; letting rpm unpack them\n", err)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -215,7 +232,7 @@ func (b *Builder) installSysroot(ctx context.Context, dir string, rpms []pungi.R
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	end := b.tool("rpm")
-	err := cmd.Run()
+	err = cmd.Run()
 	end()
 	log.Write(out.Bytes())
 	if err != nil {
