@@ -257,14 +257,6 @@ func readDefinition(ctx context.Context, git *scm.Memo, target string) (*definit
 		if err != nil {
 			return nil, err
 		}
-		commit, err := git.ResolveRef(ctx, u.Repo, u.Ref)
-		if err != nil {
-			return nil, err
-		}
-		when, err := git.CommitTime(ctx, u.Repo, commit)
-		if err != nil {
-			return nil, err
-		}
 		base := strings.TrimRight(u.Repo, "/")
 		if i := strings.LastIndexAny(base, "/:"); i >= 0 {
 			base = base[i+1:]
@@ -274,11 +266,14 @@ func readDefinition(ctx context.Context, git *scm.Memo, target string) (*definit
 		if file == "" {
 			file = d.moduleName + ".yaml"
 		}
-		d.data, err = git.ReadFile(ctx, u.Repo, commit, file)
+		// The commit, its time and the file from one git process; the
+		// service asks the same Memo again.
+		r, err := git.Resolve(ctx, u.Repo, u.Ref, file)
 		if err != nil {
 			return nil, err
 		}
-		d.scm, d.stream, d.version = true, u.Ref, when.UTC().Format("20060102150405")
+		d.data = r.Files[file]
+		d.scm, d.stream, d.version = true, u.Ref, r.Time.UTC().Format("20060102150405")
 	} else {
 		var err error
 		d.data, err = os.ReadFile(target)

@@ -2,6 +2,7 @@ package scm
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -137,24 +138,179 @@ func LocalPath(repo string) (p string, ok bool) {
 // full commit hash. A remote repository is fetched first, so a branch
 // resolves to its current head.
 func (g *Git) ResolveRef(ctx context.Context, repo, ref string) (string, error) {
-	if err := checkArgs(repo, ref); err != nil {
+	r, err := g.Resolve(ctx, repo, ref)
+	if err != nil {
 		return "", err
+	}
+	return r.Commit, nil
+}
+
+// Resolved is what [Git.Resolve] learns about a ref.
+type Resolved struct {
+	Commit string    // full commit hash
+	Time   time.Time // committer time, UTC
+	// Files are the contents of the paths asked for, at Commit, by path.
+	Files map[string][]byte
+}
+
+// Resolve resolves ref (a branch, tag, commit or "" for HEAD) in repo as
+// [Git.ResolveRef] does, and returns the commit's time and the content of
+// the files at paths (slash-separated, relative to the repository root) in
+// that commit, all from one git process. A missing ref, or file, is an
+// error wrapping [ErrNotFound].
+func (g *Git) Resolve(ctx context.Context, repo, ref string, paths ...string) (*Resolved, error) {
+	if err := checkArgs(repo, ref); err != nil {
+		return nil, err
+	}
+	clean := make([]string, len(paths))
+	for i, p := range paths {
+		c, err := cleanPath(repo, p)
+		if err != nil {
+			return nil, err
+		}
+		clean[i] = c
 	}
 	gitDir, err := g.open(ctx, repo, "", true)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if ref == "" {
 		ref = "HEAD"
 	}
-	out, stderr, err := g.run(ctx, gitDir, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	b, err := g.startBatch(ctx, gitDir)
 	if err != nil {
-		if isExit(err) {
-			return "", &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: ErrNotFound, Stderr: stderr}
-		}
-		return "", &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: err, Stderr: stderr}
+		return nil, &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: err}
 	}
-	return strings.TrimSpace(string(out)), nil
+	defer b.close()
+	typ, body, err := b.get(ref + "^{commit}")
+	if err != nil {
+		return nil, &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: err, Stderr: b.stderrText()}
+	}
+	if typ != "commit" {
+		return nil, &Error{Repo: repo, Op: "resolve", Detail: strconv.Quote(ref), Err: ErrNotFound}
+	}
+	r := &Resolved{Commit: b.oid}
+	if r.Time, err = committerTime(body); err != nil {
+		return nil, &Error{Repo: repo, Op: "read commit time of", Detail: r.Commit, Err: err}
+	}
+	for i, p := range clean {
+		typ, body, err := b.get(r.Commit + ":" + p)
+		if err != nil {
+			return nil, &Error{Repo: repo, Op: "read", Detail: p + " at " + r.Commit, Err: err, Stderr: b.stderrText()}
+		}
+		if typ != "blob" {
+			return nil, &Error{Repo: repo, Op: "read", Detail: p + " at " + r.Commit, Err: fmt.Errorf("is a %s, not a file", typ)}
+		}
+		if r.Files == nil {
+			r.Files = map[string][]byte{}
+		}
+		r.Files[paths[i]] = body
+	}
+	return r, nil
+}
+
+// cleanPath checks a file path inside a repository and returns it cleaned.
+func cleanPath(repo, p string) (string, error) {
+	clean := path.Clean(strings.TrimPrefix(p, "/"))
+	if clean == "." || strings.HasPrefix(clean, "../") || clean == ".." || strings.ContainsAny(clean, "\x00\n") {
+		return "", &Error{Repo: repo, Op: "read", Detail: strconv.Quote(p), Err: errors.New("not a file path inside the repository")}
+	}
+	return clean, nil
+}
+
+// committerTime reads the committer time of a raw commit object.
+func committerTime(commit []byte) (time.Time, error) {
+	for _, line := range strings.Split(string(commit), "\n") {
+		if line == "" {
+			break // end of the headers
+		}
+		rest, ok := strings.CutPrefix(line, "committer ")
+		if !ok {
+			continue
+		}
+		// "Name <email> 1700000000 +0000"
+		if i := strings.LastIndexByte(rest, '>'); i >= 0 {
+			if f := strings.Fields(rest[i+1:]); len(f) >= 1 {
+				sec, err := strconv.ParseInt(f[0], 10, 64)
+				if err != nil {
+					return time.Time{}, fmt.Errorf("committer time %q: %w", f[0], err)
+				}
+				return time.Unix(sec, 0).UTC(), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("unexpected committer line %q", line)
+	}
+	return time.Time{}, errors.New("the commit has no committer")
+}
+
+// batch is a running `git cat-file --batch`, asked one object at a time.
+type batch struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr bytes.Buffer
+	ended  func()
+	oid    string // of the last object read
+}
+
+func (g *Git) startBatch(ctx context.Context, gitDir string) (*batch, error) {
+	args := []string{"cat-file", "--batch"}
+	b := &batch{cmd: g.command(ctx, gitDir, args...)}
+	b.cmd.Stderr = &b.stderr
+	var err error
+	if b.in, err = b.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := b.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	b.out = bufio.NewReader(out)
+	b.ended = g.observe(args)
+	if err := b.cmd.Start(); err != nil {
+		b.ended()
+		return nil, startErr(err)
+	}
+	return b, nil
+}
+
+// get asks for the object name and returns its type and content; a
+// missing (or ambiguous) name is ErrNotFound.
+func (b *batch) get(name string) (typ string, body []byte, err error) {
+	if _, err := io.WriteString(b.in, name+"\n"); err != nil {
+		return "", nil, err
+	}
+	header, err := b.out.ReadString('\n')
+	if err != nil {
+		return "", nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	f := strings.Fields(header)
+	if len(f) == 2 && (f[1] == "missing" || f[1] == "ambiguous") {
+		return "", nil, ErrNotFound
+	}
+	if len(f) != 3 {
+		return "", nil, fmt.Errorf("unexpected git cat-file output %q", header)
+	}
+	size, err := strconv.Atoi(f[2])
+	if err != nil || size < 0 {
+		return "", nil, fmt.Errorf("unexpected git cat-file output %q", header)
+	}
+	body = make([]byte, size+1) // the content and a newline
+	if _, err := io.ReadFull(b.out, body); err != nil {
+		return "", nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	b.oid = f[0]
+	return f[1], body[:size], nil
+}
+
+func (b *batch) stderrText() string { return trim(b.stderr.String()) }
+
+// close ends git and waits for it.
+func (b *batch) close() {
+	b.in.Close()
+	_, _ = io.Copy(io.Discard, b.out)
+	_ = b.cmd.Wait()
+	b.ended()
 }
 
 // CommitTime returns the committer time of commit in repo, in UTC.
@@ -610,26 +766,89 @@ func (m *Memo) git() *Git {
 	return m.Git
 }
 
-// ResolveRef is [Git.ResolveRef], remembered per repository and ref.
+// ResolveRef is [Git.ResolveRef], remembered per repository and ref (with
+// the commit's time, for CommitTime).
 func (m *Memo) ResolveRef(ctx context.Context, repo, ref string) (string, error) {
-	k := [2]string{repo, ref}
-	m.mu.Lock()
-	c, ok := m.refs[k]
-	m.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	c, err := m.git().ResolveRef(ctx, repo, ref)
+	r, err := m.Resolve(ctx, repo, ref)
 	if err != nil {
 		return "", err
 	}
+	return r.Commit, nil
+}
+
+// Resolve is [Git.Resolve], remembered: the ref per repository, the time
+// per commit and the files per commit and path, so that ResolveRef,
+// CommitTime and ReadFile of the same things later run no git. A ref
+// resolved before keeps its commit; only files not read before are read
+// (at that commit).
+func (m *Memo) Resolve(ctx context.Context, repo, ref string, paths ...string) (*Resolved, error) {
+	k := [2]string{repo, ref}
 	m.mu.Lock()
+	commit, ok := m.refs[k]
+	var r *Resolved
+	if ok {
+		r = &Resolved{Commit: commit, Time: m.times[[2]string{repo, commit}]}
+		for _, p := range paths {
+			b, have := m.files[[3]string{repo, commit, p}]
+			if !have {
+				r = nil
+				break
+			}
+			if r.Files == nil {
+				r.Files = map[string][]byte{}
+			}
+			r.Files[p] = bytes.Clone(b)
+		}
+	}
+	m.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	if ok {
+		// The ref is pinned: read the missing files at its commit.
+		r = &Resolved{Commit: commit, Files: map[string][]byte{}}
+		var err error
+		if r.Time, err = m.CommitTime(ctx, repo, commit); err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			if r.Files[p], err = m.ReadFile(ctx, repo, commit, p); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
+	}
+	r, err := m.git().Resolve(ctx, repo, ref, paths...)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if c, raced := m.refs[k]; raced && c != r.Commit {
+		// Another caller resolved the ref meanwhile: keep its answer.
+		m.mu.Unlock()
+		return m.Resolve(ctx, repo, ref, paths...)
+	}
 	if m.refs == nil {
 		m.refs = map[[2]string]string{}
 	}
-	m.refs[k] = c
+	if m.times == nil {
+		m.times = map[[2]string]time.Time{}
+	}
+	if m.files == nil {
+		m.files = map[[3]string][]byte{}
+	}
+	m.refs[k] = r.Commit
+	m.times[[2]string{repo, r.Commit}] = r.Time
+	out := &Resolved{Commit: r.Commit, Time: r.Time}
+	for p, b := range r.Files {
+		m.files[[3]string{repo, r.Commit, p}] = b
+		if out.Files == nil {
+			out.Files = map[string][]byte{}
+		}
+		out.Files[p] = bytes.Clone(b)
+	}
 	m.mu.Unlock()
-	return c, nil
+	return out, nil
 }
 
 // CommitTime is [Git.CommitTime], remembered per repository and commit.

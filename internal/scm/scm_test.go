@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,5 +379,127 @@ func TestMemo(t *testing.T) {
 	}
 	if _, err := m.ReadFile(ctx, f.dir, f.first, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ReadFile of a missing file = %v, want ErrNotFound", err)
+	}
+}
+
+// TestResolve resolves a ref, reads its commit time and files with one git
+// process (counted with Observe), and reports missing refs and files.
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		name, ref string
+		paths     []string
+		want      *Resolved
+		wantErr   error
+		wantMsg   string
+	}{
+		{name: "branch and files", ref: "stable", paths: []string{"hello.spec", "/src/run.sh"},
+			want: &Resolved{Commit: f.first, Time: f.firstTime, Files: map[string][]byte{"hello.spec": []byte("Name: hello\n"), "/src/run.sh": []byte("#!/bin/sh\necho v1\n")}}},
+		{name: "HEAD, no files", ref: "", want: &Resolved{Commit: f.second, Time: f.secondTime}},
+		{name: "annotated tag", ref: "v1-annotated", paths: []string{"src/run.sh"},
+			want: &Resolved{Commit: f.first, Time: f.firstTime, Files: map[string][]byte{"src/run.sh": []byte("#!/bin/sh\necho v1\n")}}},
+		{name: "missing ref", ref: "nope", wantErr: ErrNotFound},
+		{name: "missing file", ref: "main", paths: []string{"nope.spec"}, wantErr: ErrNotFound},
+		{name: "directory", ref: "main", paths: []string{"src"}, wantMsg: "is a tree, not a file"},
+		{name: "escape", ref: "main", paths: []string{"../x"}, wantMsg: "not a file path inside the repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var runs atomic.Int32
+			g := &Git{Observe: func(args []string) func() {
+				runs.Add(1)
+				return nil
+			}}
+			got, err := g.Resolve(ctx, f.dir, tt.ref, tt.paths...)
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+			case tt.wantMsg != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Fatalf("error = %v, want it to mention %q", err, tt.wantMsg)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("Resolve (-want +got):\n%s", diff)
+				}
+				if n := runs.Load(); n != 1 {
+					t.Errorf("%d git processes, want 1", n)
+				}
+			}
+		})
+	}
+}
+
+// TestMemoResolve: after Memo.Resolve, ResolveRef, CommitTime and ReadFile
+// of what it read run no git, and a pinned ref reads new files at its
+// commit.
+func TestMemoResolve(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	var runs atomic.Int32
+	m := &Memo{Git: &Git{Observe: func([]string) func() {
+		runs.Add(1)
+		return nil
+	}}}
+	r, err := m.Resolve(ctx, f.dir, "main", "hello.spec")
+	if err != nil || r.Commit != f.second || string(r.Files["hello.spec"]) != "Name: hello\n" {
+		t.Fatalf("Resolve = %+v, %v", r, err)
+	}
+	r.Files["hello.spec"][0] = 'X' // the caller's copy
+	gitCmd(t, f.dir, nil, "commit", "--quiet", "--allow-empty", "-m", "moves main")
+	before := runs.Load()
+	if c, err := m.ResolveRef(ctx, f.dir, "main"); err != nil || c != f.second {
+		t.Errorf("ResolveRef = %s, %v; want the remembered %s", c, err, f.second)
+	}
+	if when, err := m.CommitTime(ctx, f.dir, f.second); err != nil || !when.Equal(f.secondTime) {
+		t.Errorf("CommitTime = %v, %v; want %v", when, err, f.secondTime)
+	}
+	if b, err := m.ReadFile(ctx, f.dir, f.second, "hello.spec"); err != nil || string(b) != "Name: hello\n" {
+		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+	if n := runs.Load() - before; n != 0 {
+		t.Errorf("%d git processes for remembered answers, want 0", n)
+	}
+	again, err := m.Resolve(ctx, f.dir, "main", "src/run.sh")
+	if err != nil || again.Commit != f.second || string(again.Files["src/run.sh"]) != "#!/bin/sh\necho v2\n" {
+		t.Errorf("Resolve of a new file at the pinned ref = %+v, %v", again, err)
+	}
+}
+
+// TestObserve: every git process is reported, and ended once.
+func TestObserve(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var started, ended atomic.Int32
+	var mu sync.Mutex
+	var cmds []string
+	g := &Git{Observe: func(args []string) func() {
+		started.Add(1)
+		mu.Lock()
+		cmds = append(cmds, args[0])
+		mu.Unlock()
+		return func() { ended.Add(1) }
+	}}
+	ctx := context.Background()
+	if _, err := g.CommitTime(ctx, f.dir, f.first); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Export(ctx, f.dir, f.first, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"show", "archive"}, cmds); diff != "" {
+		t.Errorf("observed commands (-want +got):\n%s", diff)
+	}
+	if started.Load() != ended.Load() {
+		t.Errorf("%d started, %d ended", started.Load(), ended.Load())
 	}
 }

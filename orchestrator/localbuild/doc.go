@@ -19,8 +19,8 @@
 // requirements (and what they require from the same RPMs, transitively)
 // are unpacked into a private sysroot whose path is the macro
 // %modkit_sysroot (in Go, the same tree `rpm --root -i --noscripts` writes
-// but without rpm's database; rpm does it for payloads Go cannot read), so a spec can use their files as
-// %{?modkit_sysroot}/usr/share/...; that macro is undefined in koji and
+// but without rpm's database; rpm does it for payloads Go cannot read), so
+// a spec can use their files as %{?modkit_sysroot}/usr/share/...; that macro is undefined in koji and
 // mock, where the same spec finds the files at /usr/share/... . Any
 // requirement left unsatisfied fails the component with the list, before
 // rpmbuild runs.
