@@ -355,9 +355,31 @@ func existingBuilds(ctx context.Context, svc *orchestrator.Service, d *definitio
 
 // progress prints module and component state changes.
 type progress struct {
-	mu  sync.Mutex
-	w   io.Writer
-	svc *orchestrator.Service
+	mu    sync.Mutex
+	w     io.Writer
+	svc   *orchestrator.Service
+	batch map[int64]int // component build id → batch, read per module build
+}
+
+// batchOf returns the batch of component build id of module build module,
+// reading all the module's components from the store when id is new (the
+// store has one connection, which the service's workers need).
+func (p *progress) batchOf(module, id int64) (int, bool) {
+	if b, ok := p.batch[id]; ok {
+		return b, true
+	}
+	cs, _, err := p.svc.Components(context.Background(), &orchestrator.ComponentBuildFilter{ModuleID: module})
+	if err != nil {
+		return 0, false
+	}
+	if p.batch == nil {
+		p.batch = map[int64]int{}
+	}
+	for _, c := range cs {
+		p.batch[c.ID] = c.Batch
+	}
+	b, ok := p.batch[id]
+	return b, ok
 }
 
 func (p *progress) event(e orchestrator.Event) {
@@ -380,8 +402,8 @@ func (p *progress) event(e orchestrator.Event) {
 			return
 		}
 		batch := ""
-		if cs, _, err := p.svc.Components(context.Background(), &orchestrator.ComponentBuildFilter{IDs: []int64{m.ID}}); err == nil && len(cs) == 1 {
-			batch = "batch " + strconv.Itoa(cs[0].Batch) + ": "
+		if b, ok := p.batchOf(m.ModuleBuild, m.ID); ok {
+			batch = "batch " + strconv.Itoa(b) + ": "
 		}
 		line := fmt.Sprintf("  %s%s  %s", batch, m.Package, strings.ToLower(*m.StateName))
 		if m.NVR != nil && *m.StateName == "COMPLETE" {
