@@ -174,9 +174,9 @@ func (st *state) runTagBuild(t *task) *xmlrpcx.Fault {
 
 func (st *state) runNewRepo(t *task) (any, *xmlrpcx.Fault) {
 	name, _ := t.request[0].(string)
-	tg := st.lookupTag(name)
-	if tg == nil {
-		return nil, fault(1000, "No such tagInfo: %s", pyRepr(name))
+	tg, f := st.getTagStrict(name)
+	if f != nil {
+		return nil, f
 	}
 	ev := st.newEvent()
 	for _, r := range st.repos {

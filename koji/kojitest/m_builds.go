@@ -65,30 +65,27 @@ func buildInfo(st *state, b *build) map[string]any {
 		"promoter_id": nil, "promoter_name": nil, "promotion_time": nil, "promotion_ts": nil, "extra": b.extra}
 }
 
-func mGetBuild(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	b, f := cx.st.lookupBuild(a["buildInfo"])
-	if f != nil {
-		return nil, f
+// buildInfoArg looks up a["buildInfo"]: a missing build is a fault only when
+// a["strict"] is set.
+func (cx *callCtx) buildInfoArg(a args) (*build, *xmlrpcx.Fault) {
+	if a.boolean("strict") {
+		return cx.st.getBuildStrict(a["buildInfo"])
 	}
+	return cx.st.lookupBuild(a["buildInfo"])
+}
+
+func mGetBuild(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
+	b, f := cx.buildInfoArg(a)
 	if b == nil {
-		if a.boolean("strict") {
-			return nil, fault(1000, "No such build: %s", pyRepr(a["buildInfo"]))
-		}
-		return nil, nil
+		return nil, f
 	}
 	return buildInfo(cx.st, b), nil
 }
 
 func mGetBuildType(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	b, f := cx.st.lookupBuild(a["buildInfo"])
-	if f != nil {
-		return nil, f
-	}
+	b, f := cx.buildInfoArg(a)
 	if b == nil {
-		if a.boolean("strict") {
-			return nil, fault(1000, "No such build: %s", pyRepr(a["buildInfo"]))
-		}
-		return nil, nil
+		return nil, f
 	}
 	return b.btypes, nil
 }
@@ -129,9 +126,9 @@ func mListBuilds(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
 
 func (cx *callCtx) tagged(a args, inherit, latest bool) ([]any, *xmlrpcx.Fault) {
-	t := cx.st.lookupTag(a["tag"])
-	if t == nil {
-		return nil, fault(1000, "No such tagInfo: %s", pyRepr(a["tag"]))
+	t, f := cx.st.getTagStrict(a["tag"])
+	if f != nil {
+		return nil, f
 	}
 	ev := a.int("event")
 	if a.has("event") {
@@ -248,19 +245,14 @@ func (cx *callCtx) checkTagging(t *tag, b *build, force bool) *xmlrpcx.Fault {
 	return nil
 }
 
+// resolveTagBuild checks the tag permission and looks up a["tag"] and a["build"].
 func (cx *callCtx) resolveTagBuild(a args) (*tag, *build, *xmlrpcx.Fault) {
-	t, f := cx.st.getTagStrict(a["tag"])
+	t, f := cx.tagToEdit(a["tag"])
 	if f != nil {
 		return nil, nil, f
 	}
-	b, f := cx.st.lookupBuild(a["build"])
-	if f != nil {
-		return nil, nil, f
-	}
-	if b == nil {
-		return nil, nil, fault(1000, "No such build: %s", pyRepr(a["build"]))
-	}
-	return t, b, nil
+	b, f := cx.st.getBuildStrict(a["build"])
+	return t, b, f
 }
 
 func (st *state) tagBuild(t *tag, b *build, ev, userID int64) {
@@ -269,9 +261,6 @@ func (st *state) tagBuild(t *tag, b *build, ev, userID int64) {
 }
 
 func mTagBuild(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
 	t, b, f := cx.resolveTagBuild(a)
 	if f != nil {
 		return nil, f
@@ -292,9 +281,6 @@ func mTagBuild(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mTagBuildBypass(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
 	t, b, f := cx.resolveTagBuild(a)
 	if f != nil {
 		return nil, f
@@ -307,9 +293,6 @@ func mTagBuildBypass(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mUntagBuild(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
 	t, b, f := cx.resolveTagBuild(a)
 	if f != nil {
 		return nil, f

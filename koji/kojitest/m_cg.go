@@ -439,12 +439,9 @@ func mQueryHistory(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		tagID = t.id
 	}
 	if a.has("**build") {
-		b, f := cx.st.lookupBuild(a["**build"])
+		b, f := cx.st.getBuildStrict(a["**build"])
 		if f != nil {
 			return nil, f
-		}
-		if b == nil {
-			return nil, fault(1000, "No such build: %s", pyRepr(a["**build"]))
 		}
 		buildID = b.id
 	}

@@ -65,6 +65,15 @@ func arches(v any) string {
 	return ""
 }
 
+// tagToEdit checks the tag permission and returns the tag ref names, as
+// every call that changes a tag does first.
+func (cx *callCtx) tagToEdit(ref any) (*tag, *xmlrpcx.Fault) {
+	if f := cx.requirePerm("tag"); f != nil {
+		return nil, f
+	}
+	return cx.st.getTagStrict(ref)
+}
+
 func (cx *callCtx) checkPerm(name string) *xmlrpcx.Fault {
 	if name == "" {
 		return nil
@@ -124,10 +133,7 @@ func mGetTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mEditTag2(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["tagInfo"])
+	t, f := cx.tagToEdit(a["tagInfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -180,10 +186,7 @@ func mEditTag2(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mDeleteTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["tagInfo"])
+	t, f := cx.tagToEdit(a["tagInfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -205,12 +208,9 @@ func mDeleteTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 func mListTags(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	var buildID, pkgID int64
 	if a.has("build") {
-		b, f := cx.st.lookupBuild(a["build"])
+		b, f := cx.st.getBuildStrict(a["build"])
 		if f != nil {
 			return nil, f
-		}
-		if b == nil {
-			return nil, fault(1000, "No such build: %s", pyRepr(a["build"]))
 		}
 		buildID = b.id
 	}
@@ -275,10 +275,7 @@ func mGetInheritanceData(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mSetInheritanceData(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["tag"])
+	t, f := cx.tagToEdit(a["tag"])
 	if f != nil {
 		return nil, f
 	}
@@ -440,6 +437,17 @@ func (st *state) lookupTarget(ref any) *target {
 	return nil
 }
 
+// targetToEdit checks the target permission and returns the target ref names.
+func (cx *callCtx) targetToEdit(ref any) (*target, *xmlrpcx.Fault) {
+	if f := cx.requirePerm("target"); f != nil {
+		return nil, f
+	}
+	if t := cx.st.lookupTarget(ref); t != nil {
+		return t, nil
+	}
+	return nil, fault(1000, "No such build target: %s", pyRepr(ref))
+}
+
 func targetInfo(st *state, t *target) map[string]any {
 	return map[string]any{"id": t.id, "name": t.name, "build_tag": t.buildTag, "build_tag_name": st.tags[t.buildTag].name,
 		"dest_tag": t.destTag, "dest_tag_name": st.tags[t.destTag].name}
@@ -503,12 +511,9 @@ func mGetBuildTargets(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mEditBuildTarget(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("target"); f != nil {
+	t, f := cx.targetToEdit(a["buildTargetInfo"])
+	if f != nil {
 		return nil, f
-	}
-	t := cx.st.lookupTarget(a["buildTargetInfo"])
-	if t == nil {
-		return nil, fault(1000, "No such build target: %s", pyRepr(a["buildTargetInfo"]))
 	}
 	bt, f := cx.st.getTagStrict(a["build_tag"])
 	if f != nil {
@@ -527,12 +532,9 @@ func mEditBuildTarget(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mDeleteBuildTarget(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("target"); f != nil {
+	t, f := cx.targetToEdit(a["buildTargetInfo"])
+	if f != nil {
 		return nil, f
-	}
-	t := cx.st.lookupTarget(a["buildTargetInfo"])
-	if t == nil {
-		return nil, fault(1000, "No such build target: %s", pyRepr(a["buildTargetInfo"]))
 	}
 	cx.event()
 	t.deleted = true
@@ -551,10 +553,7 @@ func (st *state) findGroup(tagID int64, name string) *group {
 }
 
 func mGroupListAdd(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["taginfo"])
+	t, f := cx.tagToEdit(a["taginfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -576,10 +575,7 @@ func mGroupListAdd(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mGroupListRemove(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["taginfo"])
+	t, f := cx.tagToEdit(a["taginfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -593,10 +589,7 @@ func mGroupListRemove(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mGroupPackageListAdd(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["taginfo"])
+	t, f := cx.tagToEdit(a["taginfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -650,10 +643,7 @@ func mGetTagGroups(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 // Package lists.
 
 func mPackageListAdd(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["taginfo"])
+	t, f := cx.tagToEdit(a["taginfo"])
 	if f != nil {
 		return nil, f
 	}
@@ -696,10 +686,7 @@ func mPackageListAdd(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func mPackageListRemove(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
-	if f := cx.requirePerm("tag"); f != nil {
-		return nil, f
-	}
-	t, f := cx.st.getTagStrict(a["taginfo"])
+	t, f := cx.tagToEdit(a["taginfo"])
 	if f != nil {
 		return nil, f
 	}

@@ -311,6 +311,14 @@ func (st *state) getTagStrict(ref any) (*tag, *xmlrpcx.Fault) {
 	return t, nil
 }
 
+func (st *state) getBuildStrict(ref any) (*build, *xmlrpcx.Fault) {
+	b, f := st.lookupBuild(ref)
+	if f == nil && b == nil {
+		f = fault(1000, "No such build: %s", pyRepr(ref))
+	}
+	return b, f
+}
+
 func (st *state) pkgID(name string) int64 {
 	for id, n := range st.packages {
 		if n == name {
