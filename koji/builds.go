@@ -119,9 +119,7 @@ func (c *Client) ListBuilds(ctx context.Context, opts *ListBuildsOptions) ([]Bui
 		setIf(k, !opts.CompleteAfter.IsZero(), "completeAfter", opts.CompleteAfter)
 		setIf(k, !opts.CompleteBefore.IsZero(), "completeBefore", opts.CompleteBefore)
 		setIf(k, opts.Pattern != "", "pattern", opts.Pattern)
-		if q := opts.Query.kw(); q != nil {
-			k["queryOpts"] = q
-		}
+		opts.Query.addTo(k)
 	}
 	var bs []Build
 	return bs, c.call(ctx, "listBuilds", &bs, nil, k)

@@ -98,17 +98,7 @@ func (c *Client) HubVersion() string {
 // documentation. End args with a [Kwargs] value to pass keyword arguments.
 // Call retries only when it is safe, exactly like the typed methods.
 func (c *Client) Call(ctx context.Context, method string, result any, args ...any) error {
-	v, err := c.do(ctx, method, args, callOpts{})
-	if err != nil {
-		return err
-	}
-	if result == nil {
-		return nil
-	}
-	if err := xmlrpcx.Unmarshal(v, result); err != nil {
-		return fmt.Errorf("koji: %s: decode result: %w", method, err)
-	}
-	return nil
+	return c.call(ctx, method, result, args, nil)
 }
 
 // callOpts tune one request.
@@ -126,16 +116,10 @@ func (c *Client) call(ctx context.Context, method string, out any, args []any, k
 		args = append(args[:len(args):len(args)], k)
 	}
 	v, err := c.do(ctx, method, args, callOpts{})
-	if err != nil {
+	if err != nil || out == nil {
 		return err
 	}
-	if out == nil {
-		return nil
-	}
-	if err := xmlrpcx.Unmarshal(v, out); err != nil {
-		return fmt.Errorf("koji: %s: decode result: %w", method, err)
-	}
-	return nil
+	return unmarshal(method, v, out)
 }
 
 // do sends one XML-RPC call, with retries where they are safe and one

@@ -71,16 +71,14 @@ type QueryOptions struct {
 	Limit  int
 }
 
-func (q *QueryOptions) kw() map[string]any {
+// addTo sets k["queryOpts"] when q holds any option.
+func (q *QueryOptions) addTo(k Kwargs) {
 	if q == nil {
-		return nil
+		return
 	}
 	m := map[string]any{}
 	setIf(m, q.Order != "", "order", q.Order)
 	setIf(m, q.Offset > 0, "offset", q.Offset)
 	setIf(m, q.Limit > 0, "limit", q.Limit)
-	if len(m) == 0 {
-		return nil
-	}
-	return m
+	setIf(k, len(m) > 0, "queryOpts", m)
 }

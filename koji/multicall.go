@@ -41,6 +41,11 @@ func runSpec[T any](ctx context.Context, c *Client, s spec[T]) (T, error) {
 	return out, nil
 }
 
+// lookup runs a get call on ref whose nil result means ErrNotFound for what.
+func lookup[T any](ctx context.Context, c *Client, method, what string, ref Ref, k Kwargs) (*T, error) {
+	return runSpec(ctx, c, spec[*T]{method: method, args: []any{ref}, kw: k, conv: required[T](what, ref)})
+}
+
 // required decodes a lookup result, mapping nil to ErrNotFound.
 func required[T any](what string, ref Ref) func(any) (*T, error) {
 	return func(v any) (*T, error) {

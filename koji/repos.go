@@ -50,14 +50,7 @@ func (c *Client) GetRepo(ctx context.Context, tag Ref, opts *GetRepoOptions) (*R
 		setIf(k, opts.Event != 0, "event", opts.Event)
 		setIf(k, opts.MinEvent != 0, "min_event", opts.MinEvent)
 	}
-	var r *Repo
-	if err := c.call(ctx, "getRepo", &r, []any{tag}, k); err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, notFound("repo for tag", tag.quoted())
-	}
-	return r, nil
+	return lookup[Repo](ctx, c, "getRepo", "repo for tag", tag, k)
 }
 
 // NewRepoOptions are optional arguments of NewRepo.

@@ -49,9 +49,7 @@ func (c *Client) ListRPMs(ctx context.Context, opts *ListRPMsOptions) ([]RPM, er
 		setIf(k, opts.BuildrootID != 0, "buildrootID", opts.BuildrootID)
 		setIf(k, opts.ImageID != 0, "imageID", opts.ImageID)
 		setIf(k, opts.Arches != nil, "arches", opts.Arches)
-		if q := opts.Query.kw(); q != nil {
-			k["queryOpts"] = q
-		}
+		opts.Query.addTo(k)
 	}
 	var rpms []RPM
 	return rpms, c.call(ctx, "listRPMs", &rpms, nil, k)
@@ -59,14 +57,7 @@ func (c *Client) ListRPMs(ctx context.Context, opts *ListRPMsOptions) ([]RPM, er
 
 // GetRPM returns an RPM by id or "N-V-R.A"; ErrNotFound if unknown.
 func (c *Client) GetRPM(ctx context.Context, rpm Ref) (*RPM, error) {
-	var r *RPM
-	if err := c.call(ctx, "getRPM", &r, []any{rpm}, nil); err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, notFound("rpm", rpm.quoted())
-	}
-	return r, nil
+	return lookup[RPM](ctx, c, "getRPM", "rpm", rpm, nil)
 }
 
 // ListTaggedRPMsOptions are optional arguments of ListTaggedRPMs.

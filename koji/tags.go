@@ -123,9 +123,7 @@ func (c *Client) ListTags(ctx context.Context, opts *ListTagsOptions) ([]Tag, er
 		setIf(k, !opts.Build.IsZero(), "build", opts.Build)
 		setIf(k, !opts.Package.IsZero(), "package", opts.Package)
 		setIf(k, opts.Pattern != "", "pattern", opts.Pattern)
-		if q := opts.Query.kw(); q != nil {
-			k["queryOpts"] = q
-		}
+		opts.Query.addTo(k)
 	}
 	var tags []Tag
 	return tags, c.call(ctx, "listTags", &tags, nil, k)

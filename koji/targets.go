@@ -21,14 +21,7 @@ func (c *Client) CreateTarget(ctx context.Context, name string, buildTag, destTa
 
 // GetTarget returns a build target; ErrNotFound if it does not exist.
 func (c *Client) GetTarget(ctx context.Context, target Ref, opts *EventOptions) (*Target, error) {
-	var t *Target
-	if err := c.call(ctx, "getBuildTarget", &t, []any{target}, opts.kw()); err != nil {
-		return nil, err
-	}
-	if t == nil {
-		return nil, notFound("target", target.quoted())
-	}
-	return t, nil
+	return lookup[Target](ctx, c, "getBuildTarget", "target", target, opts.kw())
 }
 
 // ListTargetsOptions filter ListTargets.

@@ -56,14 +56,7 @@ func (c *Client) GetLoggedInUser(ctx context.Context) (*User, error) {
 
 // GetUser returns a user by id or name.
 func (c *Client) GetUser(ctx context.Context, user Ref) (*User, error) {
-	var u *User
-	if err := c.call(ctx, "getUser", &u, []any{user}, nil); err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, notFound("user", user.quoted())
-	}
-	return u, nil
+	return lookup[User](ctx, c, "getUser", "user", user, nil)
 }
 
 // CreateUser creates a user (admin only) and returns its id.
