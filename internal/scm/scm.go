@@ -251,6 +251,8 @@ type batch struct {
 	stderr bytes.Buffer
 	ended  func()
 	oid    string // of the last object read
+
+	closeOnce sync.Once
 }
 
 func (g *Git) startBatch(ctx context.Context, gitDir string) (*batch, error) {
@@ -303,14 +305,20 @@ func (b *batch) get(name string) (typ string, body []byte, err error) {
 	return f[1], body[:size], nil
 }
 
-func (b *batch) stderrText() string { return trim(b.stderr.String()) }
+// stderrText ends git and returns what it wrote to stderr.
+func (b *batch) stderrText() string {
+	b.close()
+	return trim(b.stderr.String())
+}
 
-// close ends git and waits for it.
+// close ends git and waits for it; calling it again does nothing.
 func (b *batch) close() {
-	b.in.Close()
-	_, _ = io.Copy(io.Discard, b.out)
-	_ = b.cmd.Wait()
-	b.ended()
+	b.closeOnce.Do(func() {
+		b.in.Close()
+		_, _ = io.Copy(io.Discard, b.out)
+		_ = b.cmd.Wait()
+		b.ended()
+	})
 }
 
 // CommitTime returns the committer time of commit in repo, in UTC.
