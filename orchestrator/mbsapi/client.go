@@ -267,11 +267,16 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 
 // ListModuleBuilds returns one page of module builds.
 func (c *Client) ListModuleBuilds(ctx context.Context, opts *ListOptions) ([]ModuleBuild, *Meta, error) {
+	return listPage[ModuleBuild](ctx, c, "module-builds/", opts)
+}
+
+// listPage fetches one page of an {"items": [...], "meta": {...}} list.
+func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) ([]T, *Meta, error) {
 	var r struct {
-		Items []ModuleBuild `json:"items"`
-		Meta  Meta          `json:"meta"`
+		Items []T  `json:"items"`
+		Meta  Meta `json:"meta"`
 	}
-	if err := c.do(ctx, http.MethodGet, "module-builds/", opts.query(), nil, &r); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, opts.query(), nil, &r); err != nil {
 		return nil, nil, err
 	}
 	return r.Items, &r.Meta, nil
@@ -322,14 +327,7 @@ func (c *Client) SubmitModuleBuild(ctx context.Context, req *SubmitRequest) ([]M
 
 // ListComponentBuilds returns one page of component builds.
 func (c *Client) ListComponentBuilds(ctx context.Context, opts *ListOptions) ([]ComponentBuild, *Meta, error) {
-	var r struct {
-		Items []ComponentBuild `json:"items"`
-		Meta  Meta             `json:"meta"`
-	}
-	if err := c.do(ctx, http.MethodGet, "component-builds/", opts.query(), nil, &r); err != nil {
-		return nil, nil, err
-	}
-	return r.Items, &r.Meta, nil
+	return listPage[ComponentBuild](ctx, c, "component-builds/", opts)
 }
 
 // ModuleBuildMessages returns one page of a module build's log messages,

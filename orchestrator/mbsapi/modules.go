@@ -170,24 +170,29 @@ func (h *Handler) listModules(w http.ResponseWriter, r *http.Request, v int) err
 	}
 	f.Limit, f.Offset = per, (pg-1)*per
 	vw := viewOf(q)
+	return writeList(h, w, r, pg, per, func(ctx context.Context, tx orchestrator.Tx) ([]*orchestrator.ModuleBuild, int, error) {
+		return tx.ListModuleBuilds(ctx, f)
+	}, func(ctx context.Context, tx orchestrator.Tx, mb *orchestrator.ModuleBuild) (map[string]any, error) {
+		return h.moduleJSON(ctx, tx, r, v, mb, vw)
+	})
+}
+
+// writeList writes one page of a list, read and rendered in one
+// transaction, as MBS's {"items": [...], "meta": {...}} document.
+func writeList[T any](h *Handler, w http.ResponseWriter, r *http.Request, pg, per int,
+	list func(context.Context, orchestrator.Tx) ([]T, int, error),
+	render func(context.Context, orchestrator.Tx, T) (map[string]any, error)) error {
 	ctx := r.Context()
 	var items []any
 	var total int
-	err = h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
-		mbs, n, err := tx.ListModuleBuilds(ctx, f)
+	err := h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
+		xs, n, err := list(ctx, tx)
 		if err != nil {
 			return err
 		}
 		total = n
-		items = make([]any, 0, len(mbs))
-		for _, mb := range mbs {
-			j, err := h.moduleJSON(ctx, tx, r, v, mb, vw)
-			if err != nil {
-				return err
-			}
-			items = append(items, j)
-		}
-		return nil
+		items, err = renderAll(xs, func(x T) (map[string]any, error) { return render(ctx, tx, x) })
+		return err
 	})
 	if err != nil {
 		return err
@@ -195,6 +200,42 @@ func (h *Handler) listModules(w http.ResponseWriter, r *http.Request, v int) err
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "meta": h.meta(r, pg, per, total)})
 	return nil
+}
+
+// renderAll renders each of xs.
+func renderAll[T any](xs []T, render func(T) (map[string]any, error)) ([]any, error) {
+	out := make([]any, 0, len(xs))
+	for _, x := range xs {
+		j, err := render(x)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// writeOne writes the document render makes inside one read transaction.
+func (h *Handler) writeOne(w http.ResponseWriter, r *http.Request, render func(context.Context, orchestrator.Tx) (map[string]any, error)) error {
+	ctx := r.Context()
+	var out map[string]any
+	err := h.svc.Store().View(ctx, func(tx orchestrator.Tx) (err error) {
+		out, err = render(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// noSuch turns ErrNotFound into MBS's 404 "No such <kind> found.".
+func noSuch(err error, kind string) error {
+	if errors.Is(err, orchestrator.ErrNotFound) {
+		return errorf(http.StatusNotFound, "No such %s found.", kind)
+	}
+	return err
 }
 
 var unsupportedModuleFilters = []string{
@@ -273,24 +314,18 @@ func moduleFilter(q url.Values) (*orchestrator.ModuleBuildFilter, error) {
 
 // getModule serves GET module-builds/<id>.
 func (h *Handler) getModule(w http.ResponseWriter, r *http.Request, v int, id int64) error {
-	ctx := r.Context()
-	var out map[string]any
-	err := h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
+	return h.writeModule(w, r, v, id, viewOf(r.URL.Query()))
+}
+
+// writeModule writes module build id at detail level vw.
+func (h *Handler) writeModule(w http.ResponseWriter, r *http.Request, v int, id int64, vw view) error {
+	return h.writeOne(w, r, func(ctx context.Context, tx orchestrator.Tx) (map[string]any, error) {
 		mb, err := tx.ModuleBuild(ctx, id)
-		if errors.Is(err, orchestrator.ErrNotFound) {
-			return errorf(http.StatusNotFound, "No such module found.")
-		}
 		if err != nil {
-			return err
+			return nil, noSuch(err, "module")
 		}
-		out, err = h.moduleJSON(ctx, tx, r, v, mb, viewOf(r.URL.Query()))
-		return err
+		return h.moduleJSON(ctx, tx, r, v, mb, vw)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // cancel serves PATCH module-builds/<id> with {"state": "failed"}.
@@ -300,11 +335,8 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, v int, id int64
 		return err
 	}
 	mb, err := h.svc.Get(r.Context(), id)
-	if errors.Is(err, orchestrator.ErrNotFound) {
-		return errorf(http.StatusNotFound, "No such module found.")
-	}
 	if err != nil {
-		return err
+		return noSuch(err, "module")
 	}
 	if mb.Owner != u.Name && !u.InGroup(h.opts.AdminGroups) {
 		return errorf(http.StatusForbidden, "You are not owner of this build and therefore cannot cancel it.")
@@ -329,21 +361,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, v int, id int64
 	if _, err := h.svc.Cancel(r.Context(), id, u.Name); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var out map[string]any
-	err = h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
-		mb, err := tx.ModuleBuild(ctx, id)
-		if err != nil {
-			return err
-		}
-		out, err = h.moduleJSON(ctx, tx, r, v, mb, viewVerbose)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return h.writeModule(w, r, v, id, viewVerbose)
 }
 
 // messages serves GET module-builds/<id>/messages and
@@ -364,11 +382,8 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request, v int, f *orc
 		} else {
 			_, err = tx.ComponentBuild(ctx, id)
 		}
-		if errors.Is(err, orchestrator.ErrNotFound) {
-			return errorf(http.StatusNotFound, "No such %s found.", kind)
-		}
 		if err != nil {
-			return err
+			return noSuch(err, kind)
 		}
 		msgs, n, err := tx.LogMessages(ctx, f)
 		if err != nil {
@@ -487,51 +502,20 @@ func (h *Handler) listComponents(w http.ResponseWriter, r *http.Request, v int) 
 	}
 	f.Limit, f.Offset = per, (pg-1)*per
 	verbose := boolArg(q, "verbose")
-	ctx := r.Context()
-	var items []any
-	var total int
-	err = h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
-		comps, n, err := tx.ListComponentBuilds(ctx, f)
-		if err != nil {
-			return err
-		}
-		total = n
-		items = make([]any, 0, len(comps))
-		for _, c := range comps {
-			j, err := h.componentJSON(ctx, tx, r, v, c, verbose)
-			if err != nil {
-				return err
-			}
-			items = append(items, j)
-		}
-		return nil
+	return writeList(h, w, r, pg, per, func(ctx context.Context, tx orchestrator.Tx) ([]*orchestrator.ComponentBuild, int, error) {
+		return tx.ListComponentBuilds(ctx, f)
+	}, func(ctx context.Context, tx orchestrator.Tx, c *orchestrator.ComponentBuild) (map[string]any, error) {
+		return h.componentJSON(ctx, tx, r, v, c, verbose)
 	})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "meta": h.meta(r, pg, per, total)})
-	return nil
 }
 
 // getComponent serves GET component-builds/<id>.
 func (h *Handler) getComponent(w http.ResponseWriter, r *http.Request, v int, id int64) error {
-	ctx := r.Context()
-	var out map[string]any
-	err := h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
+	return h.writeOne(w, r, func(ctx context.Context, tx orchestrator.Tx) (map[string]any, error) {
 		c, err := tx.ComponentBuild(ctx, id)
-		if errors.Is(err, orchestrator.ErrNotFound) {
-			return errorf(http.StatusNotFound, "No such component found.")
-		}
 		if err != nil {
-			return err
+			return nil, noSuch(err, "component")
 		}
-		out, err = h.componentJSON(ctx, tx, r, v, c, boolArg(r.URL.Query(), "verbose"))
-		return err
+		return h.componentJSON(ctx, tx, r, v, c, boolArg(r.URL.Query(), "verbose"))
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }

@@ -206,52 +206,56 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 		return methodNotAllowed(w, "GET, PATCH")
 	case route == "module-builds" && len(parts) == 3 && parts[2] == "messages":
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		return h.messages(w, r, v, &orchestrator.LogMessageFilter{ModuleID: id}, "module", id)
+		return getOnly(w, r, func() error {
+			return h.messages(w, r, v, &orchestrator.LogMessageFilter{ModuleID: id}, "module", id)
+		})
 	case route == "component-builds" && len(parts) == 1:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		return h.listComponents(w, r, v)
+		return getOnly(w, r, func() error { return h.listComponents(w, r, v) })
 	case route == "component-builds" && len(parts) == 2:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		return h.getComponent(w, r, v, id)
+		return getOnly(w, r, func() error { return h.getComponent(w, r, v, id) })
 	case route == "component-builds" && len(parts) == 3 && parts[2] == "messages":
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		return h.messages(w, r, v, &orchestrator.LogMessageFilter{ComponentID: id}, "component", id)
+		return getOnly(w, r, func() error {
+			return h.messages(w, r, v, &orchestrator.LogMessageFilter{ComponentID: id}, "component", id)
+		})
 	case route == "about" && len(parts) == 1:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		method := "oidc"
-		if h.opts.NoAuth {
-			method = "none"
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"api_version": 2, "auth_method": method, "version": h.opts.Version})
-		return nil
+		return getOnly(w, r, func() error { return h.about(w) })
 	case route == "rebuild-strategies" && len(parts) == 1:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed(w, "GET")
-		}
-		var items []any
-		for _, s := range orchestrator.RebuildStrategies {
-			def := s.Name == h.opts.DefaultRebuildStrategy
-			items = append(items, map[string]any{
-				"name": s.Name, "description": s.Description, "default": def,
-				"allowed": def || !h.opts.NoRebuildStrategyOverride,
-			})
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items})
-		return nil
+		return getOnly(w, r, func() error { return h.rebuildStrategies(w) })
 	}
 	return errorf(http.StatusNotFound, "The requested URL was not found on the server.")
+}
+
+// getOnly serves a GET with serve and answers any other method with 405.
+func getOnly(w http.ResponseWriter, r *http.Request, serve func() error) error {
+	if r.Method != http.MethodGet {
+		return methodNotAllowed(w, "GET")
+	}
+	return serve()
+}
+
+// about serves GET about/.
+func (h *Handler) about(w http.ResponseWriter) error {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	method := "oidc"
+	if h.opts.NoAuth {
+		method = "none"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"api_version": 2, "auth_method": method, "version": h.opts.Version})
+	return nil
+}
+
+// rebuildStrategies serves GET rebuild-strategies/.
+func (h *Handler) rebuildStrategies(w http.ResponseWriter) error {
+	var items []any
+	for _, s := range orchestrator.RebuildStrategies {
+		def := s.Name == h.opts.DefaultRebuildStrategy
+		items = append(items, map[string]any{
+			"name": s.Name, "description": s.Description, "default": def,
+			"allowed": def || !h.opts.NoRebuildStrategyOverride,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
 }
 
 func methodNotAllowed(w http.ResponseWriter, allow string) error {

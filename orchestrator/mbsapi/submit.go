@@ -166,15 +166,11 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, v int) error {
 	}
 	ctx := r.Context()
 	var items []any
-	err = h.svc.Store().View(ctx, func(tx orchestrator.Tx) error {
-		for _, mb := range mbs {
-			j, err := h.moduleJSON(ctx, tx, r, v, mb, viewDefault)
-			if err != nil {
-				return err
-			}
-			items = append(items, j)
-		}
-		return nil
+	err = h.svc.Store().View(ctx, func(tx orchestrator.Tx) (err error) {
+		items, err = renderAll(mbs, func(mb *orchestrator.ModuleBuild) (map[string]any, error) {
+			return h.moduleJSON(ctx, tx, r, v, mb, viewDefault)
+		})
+		return err
 	})
 	if err != nil {
 		return err
