@@ -309,17 +309,24 @@ func (b *Builder) Notify(fn func()) {
 }
 
 // Poll reports the recorded result of c's latest build. A build that was
-// started by a process that is gone (so it will never finish) is started
-// again, and reported as building.
+// started by a process that is gone (so it will never finish), or whose
+// record cannot be read, is started again, and reported as building.
 func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (orchestrator.ComponentResult, error) {
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, err := readRecord(cdir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return orchestrator.ComponentResult{}, fmt.Errorf("%w: %s of %s was never submitted here", ErrUnknownTask, c.Package, mb.NSVC())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return orchestrator.ComponentResult{}, fmt.Errorf("%w: %s of %s was never submitted here", ErrUnknownTask, c.Package, mb.NSVC())
+	case errors.Is(err, errBadRecord) && b.active[cdir] == nil:
+		// Cut short by a crash of the machine: build it again.
+		b.log.Warn("restarting a build whose record is unreadable", "package", c.Package, "err", err)
+		if _, err := b.start(mb, c, cdir); err != nil {
+			return orchestrator.ComponentResult{}, err
 		}
+		return orchestrator.ComponentResult{State: orchestrator.ComponentBuilding}, nil
+	case err != nil:
 		return orchestrator.ComponentResult{}, fmt.Errorf("localbuild: poll %s: %w", c.Package, err)
 	}
 	if r.Result != nil {
