@@ -70,6 +70,30 @@ func view(t *testing.T, st orchestrator.Store, fn func(ctx context.Context, tx o
 	}
 }
 
+// checkRead fails the test when read returns an error or other than want.
+func checkRead[T any](t *testing.T, st orchestrator.Store, what string, want T, read func(context.Context, orchestrator.Tx) (T, error)) {
+	t.Helper()
+	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
+		got, err := read(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", what, diff)
+		}
+		return nil
+	})
+}
+
+// createWithComponent creates mb and c as its component.
+func createWithComponent(ctx context.Context, tx orchestrator.Tx, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) error {
+	if err := tx.CreateModuleBuild(ctx, mb); err != nil {
+		return err
+	}
+	c.ModuleID = mb.ID
+	return tx.CreateComponentBuild(ctx, c)
+}
+
 func testModuleRoundTrip(t *testing.T, st orchestrator.Store) {
 	mb := module("foo", "1", "20240102030405", "deadbeef")
 	mb.Scratch = true
@@ -81,25 +105,13 @@ func testModuleRoundTrip(t *testing.T, st orchestrator.Store) {
 	if mb.ID == 0 {
 		t.Fatal("CreateModuleBuild did not set ID")
 	}
-	var got *orchestrator.ModuleBuild
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		var err error
-		got, err = tx.ModuleBuild(ctx, mb.ID)
-		return err
-	})
-	if diff := cmp.Diff(mb, got); diff != "" {
-		t.Errorf("read back (-want +got):\n%s", diff)
+	readMB := func(ctx context.Context, tx orchestrator.Tx) (*orchestrator.ModuleBuild, error) {
+		return tx.ModuleBuild(ctx, mb.ID)
 	}
+	checkRead(t, st, "read back", mb, readMB)
 	mb.State, mb.StateReason, mb.TimeCompleted = orchestrator.StateFailed, "because", time.Time{}
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error { return tx.UpdateModuleBuild(ctx, mb) })
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		var err error
-		got, err = tx.ModuleBuild(ctx, mb.ID)
-		return err
-	})
-	if diff := cmp.Diff(mb, got); diff != "" {
-		t.Errorf("after update (-want +got):\n%s", diff)
-	}
+	checkRead(t, st, "after update", mb, readMB)
 }
 
 func testNSVCUnique(t *testing.T, st orchestrator.Store) {
@@ -164,6 +176,14 @@ func ids(mbs []*orchestrator.ModuleBuild) []int64 {
 	out := []int64{}
 	for _, mb := range mbs {
 		out = append(out, mb.ID)
+	}
+	return out
+}
+
+func versions(mbs []*orchestrator.ModuleBuild) []string {
+	var out []string
+	for _, mb := range mbs {
+		out = append(out, mb.Version)
 	}
 	return out
 }
@@ -237,22 +257,14 @@ func testListOrderAndPages(t *testing.T, st orchestrator.Store) {
 		if err != nil {
 			return err
 		}
-		var got []string
-		for _, m := range l {
-			got = append(got, m.Version)
-		}
-		if diff := cmp.Diff([]string{"2", "9", "10", "100", "8030020201001000000"}, got); diff != "" {
+		if diff := cmp.Diff([]string{"2", "9", "10", "100", "8030020201001000000"}, versions(l)); diff != "" {
 			t.Errorf("order by version (-want +got):\n%s", diff)
 		}
 		l, n, err := tx.ListModuleBuilds(ctx, &orchestrator.ModuleBuildFilter{OrderBy: []orchestrator.Order{{Field: "version", Desc: true}}, Limit: 2, Offset: 2})
 		if err != nil {
 			return err
 		}
-		got = nil
-		for _, m := range l {
-			got = append(got, m.Version)
-		}
-		if diff := cmp.Diff([]string{"10", "9"}, got); diff != "" || n != 5 {
+		if diff := cmp.Diff([]string{"10", "9"}, versions(l)); diff != "" || n != 5 {
 			t.Errorf("page 2 of 2 (-want +got):\n%s\ntotal %d, want 5", diff, n)
 		}
 		_, _, err = tx.ListModuleBuilds(ctx, &orchestrator.ModuleBuildFilter{OrderBy: []orchestrator.Order{{Field: "nope"}}})
@@ -279,14 +291,10 @@ func testComponents(t *testing.T, st orchestrator.Store) {
 		}
 		return tx.CreateComponentBuild(ctx, c2)
 	})
+	checkRead(t, st, "read back", c2, func(ctx context.Context, tx orchestrator.Tx) (*orchestrator.ComponentBuild, error) {
+		return tx.ComponentBuild(ctx, c2.ID)
+	})
 	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		got, err := tx.ComponentBuild(ctx, c2.ID)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(c2, got); diff != "" {
-			t.Errorf("read back (-want +got):\n%s", diff)
-		}
 		w, _, err := tx.ListComponentBuilds(ctx, &orchestrator.ComponentBuildFilter{ModuleID: mb.ID, Waiting: true})
 		if err != nil {
 			return err
@@ -305,15 +313,8 @@ func testComponents(t *testing.T, st orchestrator.Store) {
 	})
 	c1.State, c1.NVR = &building, "a-1-1"
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error { return tx.UpdateComponentBuild(ctx, c1) })
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		got, err := tx.ComponentBuild(ctx, c1.ID)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(c1, got); diff != "" {
-			t.Errorf("after update (-want +got):\n%s", diff)
-		}
-		return nil
+	checkRead(t, st, "after update", c1, func(ctx context.Context, tx orchestrator.Tx) (*orchestrator.ComponentBuild, error) {
+		return tx.ComponentBuild(ctx, c1.ID)
 	})
 	err := st.Update(context.Background(), func(tx orchestrator.Tx) error {
 		return tx.CreateComponentBuild(context.Background(), &orchestrator.ComponentBuild{ModuleID: mb.ID, Package: "a", Format: "rpms"})
@@ -333,11 +334,7 @@ func testTraces(t *testing.T, st orchestrator.Store) {
 	}
 	wantC := []orchestrator.ComponentTrace{{Time: t0}, {Time: t0.Add(time.Second), State: &complete, Reason: "ok", TaskID: "1"}}
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		if err := tx.CreateModuleBuild(ctx, mb); err != nil {
-			return err
-		}
-		c.ModuleID = mb.ID
-		if err := tx.CreateComponentBuild(ctx, c); err != nil {
+		if err := createWithComponent(ctx, tx, mb, c); err != nil {
 			return err
 		}
 		for _, tr := range want {
@@ -352,22 +349,11 @@ func testTraces(t *testing.T, st orchestrator.Store) {
 		}
 		return nil
 	})
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		got, err := tx.ModuleTraces(ctx, mb.ID)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("module traces (-want +got):\n%s", diff)
-		}
-		gotC, err := tx.ComponentTraces(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(wantC, gotC); diff != "" {
-			t.Errorf("component traces (-want +got):\n%s", diff)
-		}
-		return nil
+	checkRead(t, st, "module traces", want, func(ctx context.Context, tx orchestrator.Tx) ([]orchestrator.StateTrace, error) {
+		return tx.ModuleTraces(ctx, mb.ID)
+	})
+	checkRead(t, st, "component traces", wantC, func(ctx context.Context, tx orchestrator.Tx) ([]orchestrator.ComponentTrace, error) {
+		return tx.ComponentTraces(ctx, c.ID)
 	})
 }
 
@@ -375,11 +361,7 @@ func testLogMessages(t *testing.T, st orchestrator.Store) {
 	mb := module("foo", "1", "1", "c")
 	c := &orchestrator.ComponentBuild{Package: "a", Format: "rpms"}
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		if err := tx.CreateModuleBuild(ctx, mb); err != nil {
-			return err
-		}
-		c.ModuleID = mb.ID
-		if err := tx.CreateComponentBuild(ctx, c); err != nil {
+		if err := createWithComponent(ctx, tx, mb, c); err != nil {
 			return err
 		}
 		for i, m := range []*orchestrator.LogMessage{
@@ -436,27 +418,13 @@ func testOutbox(t *testing.T, st orchestrator.Store) {
 		}
 		return nil
 	})
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		got, err := tx.PendingEvents(ctx, 2)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(evs[:2], got); diff != "" {
-			t.Errorf("pending, oldest first (-want +got):\n%s", diff)
-		}
-		return nil
+	checkRead(t, st, "pending, oldest first", evs[:2], func(ctx context.Context, tx orchestrator.Tx) ([]*orchestrator.Event, error) {
+		return tx.PendingEvents(ctx, 2)
 	})
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
 		return tx.MarkEventsSent(ctx, []int64{evs[0].ID, evs[1].ID})
 	})
-	view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
-		got, err := tx.PendingEvents(ctx, 10)
-		if err != nil {
-			return err
-		}
-		if diff := cmp.Diff(evs[2:], got); diff != "" {
-			t.Errorf("pending after marking two sent (-want +got):\n%s", diff)
-		}
-		return nil
+	checkRead(t, st, "pending after marking two sent", evs[2:], func(ctx context.Context, tx orchestrator.Tx) ([]*orchestrator.Event, error) {
+		return tx.PendingEvents(ctx, 10)
 	})
 }
