@@ -21,12 +21,28 @@ var (
 )
 
 // decompress sniffs the first bytes of r and returns a reader of the
-// uncompressed content (gzip, bzip2, xz or zstd), or r itself (buffered)
-// when it is not compressed. close releases decoder resources.
+// uncompressed content (gzip, bzip2, xz or zstd), or of r itself when it is
+// not compressed (unbuffered: the splitter reads in large blocks). close
+// releases decoder resources.
 func decompress(r io.Reader) (out io.Reader, close func(), err error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	head, _ := br.Peek(6) // a short read just means a short input
+	var magic [6]byte
+	n, rerr := io.ReadFull(r, magic[:])
+	head := magic[:n]
+	// A short read just means a short input; another read error is returned
+	// by the first Read after the sniffed bytes.
+	var in io.Reader = bytes.NewReader(head)
+	switch rerr {
+	case nil:
+		in = io.MultiReader(in, r)
+	case io.EOF, io.ErrUnexpectedEOF:
+	default:
+		in = io.MultiReader(in, errReader{rerr})
+	}
 	nop := func() {}
+	var br *bufio.Reader
+	if looksCompressed(head) {
+		br = bufio.NewReaderSize(in, 1<<16)
+	}
 	switch {
 	case bytes.HasPrefix(head, magicGzip):
 		zr, err := gzip.NewReader(br)
@@ -49,5 +65,12 @@ func decompress(r io.Reader) (out io.Reader, close func(), err error) {
 		}
 		return zr, zr.Close, nil
 	}
-	return br, nop, nil
+	return in, nop, nil
+}
+
+// looksCompressed reports whether head starts with a compression magic
+// number.
+func looksCompressed(head []byte) bool {
+	return bytes.HasPrefix(head, magicGzip) || bytes.HasPrefix(head, magicBzip2) ||
+		bytes.HasPrefix(head, magicXZ) || bytes.HasPrefix(head, magicZstd)
 }

@@ -38,17 +38,33 @@ type Decoder struct {
 	closeIn func()
 	split   *splitter
 	queue   []*pending
-	docs    int // documents handed to workers so far
-	fatal   error
-	ended   bool
+	docs    int // documents queued so far
+	bytes   int // their total size
+	// parallel is set once the stream proved too long to be decoded
+	// sequentially (see smallInput); until then queued documents wait, as
+	// jobs, to be decoded in Decode.
+	parallel bool
+	fatal    error
+	ended    bool
 
 	seq *seqDecoder // set once the splitter fell back to sequential parsing
 	in  *interner   // shared by the workers from the second document on
 }
 
+// pending is a document in the queue: handed to a worker (ch), still to be
+// decoded (job, see fill), or the point where sequential parsing takes over
+// (fallback).
 type pending struct {
 	ch       chan decoded // buffered: workers never block
+	job      *job
 	fallback *chunk
+}
+
+// job is the work of decoding one document.
+type job struct {
+	c  chunk
+	n  int // document number
+	in *interner
 }
 
 type decoded struct {
@@ -109,7 +125,12 @@ func (d *Decoder) Decode() (Document, error) {
 			d.seq = newSeqDecoder(d, *p.fallback)
 			continue
 		}
-		res := <-p.ch
+		var res decoded
+		if p.job != nil {
+			res = d.decodeChunk(p.job.c.data, p.job.c.line-1, p.job.n, p.job.in)
+		} else {
+			res = <-p.ch
+		}
 		if res.fatal {
 			// A syntax error ends the stream, as it does for libyaml.
 			d.ended = true
@@ -164,10 +185,25 @@ func (d *Decoder) wrapRead(err error) error {
 // window is how many documents may be in flight at once.
 func window() int { return 4 * runtime.GOMAXPROCS(0) }
 
-// fill hands chunks to workers until the window is full or the input ends.
+// A stream read to its end within smallInput bytes and smallInputDocs
+// documents is decoded sequentially in Decode: for a few small documents,
+// handing each to a worker goroutine costs more than it saves.
+const (
+	smallInput     = 64 << 10
+	smallInputDocs = 256
+)
+
+// largeInternerAt is the document from which a stream's strings go to the
+// large interner; the documents before it share a small one.
+const largeInternerAt = 32
+
+// fill queues chunks until the window is full or the input ends, and hands
+// them to workers unless the whole input turned out small.
 func (d *Decoder) fill() {
 	w := window()
-	for !d.ended && len(d.queue) < w {
+	// Until the stream proves large, read on past the window: a small
+	// stream is then decoded sequentially.
+	for !d.ended && (len(d.queue) < w || !d.parallel && d.bytes <= smallInput && len(d.queue) < smallInputDocs) {
 		c, err := d.split.next()
 		if err != nil {
 			var pe *ParseError
@@ -189,14 +225,31 @@ func (d *Decoder) fill() {
 			d.ended = true
 		case chunkDoc:
 			d.docs++
-			if d.docs == 2 {
-				d.in = newInterner()
+			switch d.docs {
+			case 2:
+				d.in = newInterner(smallInternerBits)
+			case largeInternerAt:
+				d.in = newInterner(largeInternerBits)
 			}
-			p := &pending{ch: make(chan decoded, 1)}
-			d.queue = append(d.queue, p)
-			go func(c chunk, n int, in *interner) {
-				p.ch <- d.decodeChunk(c.data, c.line-1, n, in)
-			}(c, d.docs, d.in)
+			d.bytes += len(c.data)
+			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in}})
+		}
+	}
+	if !d.ended || d.bytes > smallInput {
+		// A large stream, or one not yet read to its end: from now on
+		// documents are decoded in parallel.
+		d.parallel = true
+	}
+	if d.parallel {
+		// Only the window is in flight; jobs queued beyond it (read ahead
+		// before the stream proved large) start as it moves on.
+		for _, p := range d.queue[:min(w, len(d.queue))] {
+			if p.job != nil {
+				j := p.job
+				p.job = nil
+				p.ch = make(chan decoded, 1)
+				go func() { p.ch <- d.decodeChunk(j.c.data, j.c.line-1, j.n, j.in) }()
+			}
 		}
 	}
 	if d.ended && (len(d.queue) == 0 || d.queue[len(d.queue)-1].fallback == nil) {

@@ -152,10 +152,16 @@ func (p *positions) seal() {
 // reads (names, refs, arches, xmd values repeat across streams), which
 // roughly halves the memory a large index takes. It is a lock-free
 // direct-mapped cache: a miss just replaces the slot.
+//
+// The decoder starts with a small interner and replaces it by a large one
+// once the stream proves long (see Decoder.fill), so that a file of a few
+// documents does not pay for zeroing and scanning 640 KiB of slots.
 type interner struct {
 	seed  maphash.Seed
-	slots [1 << 16]atomic.Pointer[string]
-	boxed [1 << 14]atomic.Pointer[boxedString] // xmd values, boxed once
+	slots []atomic.Pointer[string]
+	boxed []atomic.Pointer[boxedString] // xmd values, boxed once
+	mask  uint64                        // len(slots)-1
+	bmask uint64                        // len(boxed)-1
 }
 
 type boxedString struct {
@@ -163,13 +169,30 @@ type boxedString struct {
 	v any
 }
 
-func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
+// Interner sizes: the small one serves the first documents of a stream,
+// the large one the rest (64Ki slots, 16Ki boxed xmd values).
+const (
+	smallInternerBits = 10
+	largeInternerBits = 16
+)
+
+// newInterner returns an interner of 1<<bits string slots and a quarter as
+// many boxed ones.
+func newInterner(bits int) *interner {
+	return &interner{
+		seed:  maphash.MakeSeed(),
+		slots: make([]atomic.Pointer[string], 1<<bits),
+		boxed: make([]atomic.Pointer[boxedString], 1<<(bits-2)),
+		mask:  1<<bits - 1,
+		bmask: 1<<(bits-2) - 1,
+	}
+}
 
 func (t *interner) get(s string) string {
 	if t == nil || len(s) == 0 || len(s) > 65536 {
 		return s
 	}
-	slot := &t.slots[maphash.String(t.seed, s)&(1<<16-1)]
+	slot := &t.slots[maphash.String(t.seed, s)&t.mask]
 	if old := slot.Load(); old != nil && *old == s {
 		return *old
 	}
@@ -183,7 +206,7 @@ func (t *interner) getAny(s string) any {
 	if t == nil || len(s) == 0 || len(s) > 128 {
 		return s
 	}
-	slot := &t.boxed[maphash.String(t.seed, s)&(1<<14-1)]
+	slot := &t.boxed[maphash.String(t.seed, s)&t.bmask]
 	if old := slot.Load(); old != nil && old.s == s {
 		return old.v
 	}

@@ -66,13 +66,28 @@ type splitter struct {
 	start          int // line of the document's first byte
 	line           int // line number of the next line
 	done           bool
+	// block is the size of the next read block: it starts at
+	// firstBlockSize and doubles up to blockSize, so that a small input does
+	// not cost a 1 MiB allocation.
+	block int
+	// scan is where the search for the next line break resumes (the
+	// unread bytes before it hold none).
+	scan int
+	// limit bounds the size of one document (maxDocBytes); tooLong is set
+	// once a line alone went past it.
+	limit   int
+	tooLong bool
 }
 
-// blockSize is the size of the read blocks documents are sliced from.
-const blockSize = 1 << 20
+// Read blocks start at firstBlockSize and double with each new block up to
+// blockSize, the size documents of a large stream are sliced from.
+const (
+	firstBlockSize = 4 << 10
+	blockSize      = 1 << 20
+)
 
 func newSplitter(r io.Reader) *splitter {
-	return &splitter{r: r, first: true, line: 1, start: 1}
+	return &splitter{r: r, first: true, line: 1, start: 1, block: firstBlockSize, limit: maxDocBytes}
 }
 
 // collected returns the bytes collected so far for the current document.
@@ -95,7 +110,7 @@ func (s *splitter) fill() bool {
 	if s.eof {
 		return false
 	}
-	if cap(s.buf)-len(s.buf) < 64<<10 {
+	if free := cap(s.buf) - len(s.buf); free == 0 || free < cap(s.buf)/16 {
 		// Move what is still needed (the current document's bytes and the
 		// unread input) to a fresh block; the old one may hold documents
 		// that workers are parsing, so it is never overwritten.
@@ -104,10 +119,13 @@ func (s *splitter) fill() bool {
 			keep = s.curOff
 		}
 		need := len(s.buf) - keep
-		nb := make([]byte, need, max(blockSize, 2*need+64<<10))
+		size := s.block
+		s.block = min(2*s.block, blockSize)
+		nb := make([]byte, need, max(size, 2*need+size/16))
 		copy(nb, s.buf[keep:])
 		s.buf = nb
 		s.off -= keep
+		s.scan -= keep
 		if !s.owned && s.curLen > 0 {
 			s.curOff -= keep
 		}
@@ -127,13 +145,22 @@ func (s *splitter) fill() bool {
 }
 
 // nextLine returns the next line including its '\n' (the last line may lack
-// one), or nil at the end of input. The slice is valid until the next call.
+// one), or nil at the end of input or when a line alone is longer than the
+// document limit (tooLong). The slice is valid until the next call.
 func (s *splitter) nextLine() []byte {
 	for {
-		if i := bytes.IndexByte(s.buf[s.off:], '\n'); i >= 0 {
-			l := s.buf[s.off : s.off+i+1]
-			s.off += i + 1
+		from := max(s.scan, s.off)
+		if i := bytes.IndexByte(s.buf[from:], '\n'); i >= 0 {
+			l := s.buf[s.off : from+i+1]
+			s.off = from + i + 1
+			s.scan = s.off
 			return l
+		}
+		// Each byte is searched once, however many reads a long line takes.
+		s.scan = len(s.buf)
+		if len(s.buf)-s.off > s.limit {
+			s.tooLong = true
+			return nil
 		}
 		if !s.fill() {
 			if s.off < len(s.buf) {
@@ -196,6 +223,9 @@ func (s *splitter) next() (chunk, error) {
 		l := s.nextLine()
 		if l == nil {
 			s.done = true
+			if s.tooLong {
+				return chunk{kind: chunkEOF}, s.limitError()
+			}
 			if s.rerr != nil {
 				return chunk{kind: chunkEOF}, s.rerr
 			}
@@ -247,12 +277,30 @@ func (s *splitter) next() (chunk, error) {
 			return s.fallback(l), nil
 		}
 		s.appendLine(l)
-		if s.collectedLen() > maxDocBytes {
+		if s.collectedLen() > s.limit {
 			s.done = true
-			return chunk{kind: chunkEOF}, &ParseError{Line: s.start,
-				Msg: fmt.Sprintf("a document is larger than %d MiB", maxDocBytes>>20), Err: ErrLimit}
+			return chunk{kind: chunkEOF}, s.limitError()
 		}
 	}
+}
+
+// limitError reports a document over the size limit, starting at the
+// current document (or at the line being read, outside one).
+func (s *splitter) limitError() *ParseError {
+	line := s.line
+	if s.collectedLen() > 0 {
+		line = s.start
+	}
+	return &ParseError{Line: line,
+		Msg: fmt.Sprintf("a document is larger than %s", formatSize(s.limit)), Err: ErrLimit}
+}
+
+// formatSize renders a byte count, in MiB when it is a whole number of them.
+func formatSize(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func hasDirective(b []byte) bool {
@@ -326,7 +374,7 @@ func (s *splitter) fallback(l []byte) chunk {
 	head = append(head, cur...)
 	head = append(head, l...)
 	head = append(head, s.buf[s.off:]...)
-	s.cur, s.owned, s.curLen, s.buf, s.off = nil, false, 0, nil, 0
+	s.cur, s.owned, s.curLen, s.buf, s.off, s.scan = nil, false, 0, nil, 0, 0
 	var rest io.Reader = bytes.NewReader(head)
 	if !s.eof {
 		rest = io.MultiReader(rest, s.r)
