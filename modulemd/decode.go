@@ -31,8 +31,10 @@ type Decoder struct {
 	file   string
 	strict bool
 	// validate, when set, runs on every decoded document in the worker that
-	// decoded it; a non-nil result replaces the document by that error.
-	validate func(Document) error
+	// decoded it; a non-nil result replaces the document by that error, or
+	// comes with it when keepInvalid is set.
+	validate    func(Document) error
+	keepInvalid bool
 
 	started bool
 	closeIn func()
@@ -87,6 +89,21 @@ func (d *Decoder) SetFile(name string) { d.file = name }
 // instead of being skipped. libmodulemd's strict mode. Packager v3 documents
 // are always read strictly. It must be called before the first Decode.
 func (d *Decoder) Strict(on bool) { d.strict = on }
+
+// ValidateWith makes the decoder validate every document it decodes, as
+// [ValidateWith] does with opts, in the worker that decoded it (so in
+// parallel on a large stream). A document that decodes but fails validation
+// is then returned together with the validation error: Decode returns a
+// non-nil document and a non-nil error. It must be called before the first
+// Decode.
+func (d *Decoder) ValidateWith(opts *ValidateOptions) {
+	var o ValidateOptions
+	if opts != nil {
+		o = *opts
+	}
+	d.validate = func(doc Document) error { return ValidateWith(doc, &o) }
+	d.keepInvalid = true
+}
 
 // Decode returns the next document, or io.EOF after the last one.
 //
@@ -281,6 +298,9 @@ func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int, in *interner) decod
 	}
 	if d.validate != nil {
 		if err := d.validate(doc); err != nil {
+			if d.keepInvalid {
+				return decoded{doc: doc, err: err}
+			}
 			return decoded{err: err}
 		}
 	}

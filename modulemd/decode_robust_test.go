@@ -236,3 +236,49 @@ func parseFuzzCorpusFile(b []byte) ([]byte, error) {
 	v, err := strconv.Unquote(s[len("[]byte(") : len(s)-1])
 	return []byte(v), err
 }
+
+// TestDecoderValidateWith checks that validation in the decoder gives what
+// decoding and then calling ValidateWith gives, documents included.
+func TestDecoderValidateWith(t *testing.T) {
+	t.Parallel()
+	for name, in := range robustInputs() {
+		for _, source := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/source=%v", name, source), func(t *testing.T) {
+				t.Parallel()
+				opts := &ValidateOptions{Source: source}
+				var want []string
+				dec := NewDecoder(strings.NewReader(in))
+				dec.SetFile("in.yaml")
+				for doc, err := range dec.All() {
+					if err != nil {
+						want = append(want, "nil: "+err.Error())
+						continue
+					}
+					line := fmt.Sprintf("doc %d", doc.Source().Doc)
+					if err := ValidateWith(doc, opts); err != nil {
+						line += ": " + err.Error()
+					}
+					want = append(want, line)
+				}
+				var got []string
+				dec = NewDecoder(strings.NewReader(in))
+				dec.SetFile("in.yaml")
+				dec.ValidateWith(opts)
+				for doc, err := range dec.All() {
+					if doc == nil {
+						got = append(got, "nil: "+err.Error())
+						continue
+					}
+					line := fmt.Sprintf("doc %d", doc.Source().Doc)
+					if err != nil {
+						line += ": " + err.Error()
+					}
+					got = append(got, line)
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("(-decode then validate +validating decoder):\n%s", d)
+				}
+			})
+		}
+	}
+}

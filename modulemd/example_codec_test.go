@@ -66,6 +66,30 @@ func ExampleNewDecoder() {
 	// field: data.version line: 27 type error: true
 }
 
+// Decode and validate in one pass: the decoder's workers validate each
+// document, and an invalid one comes back with its problems.
+func ExampleDecoder_ValidateWith() {
+	dec := modulemd.NewDecoder(strings.NewReader(exampleYAML +
+		"---\ndocument: modulemd\nversion: 2\ndata:\n  summary: s\n  description: d\n  license: {module: [MIT]}\n"))
+	dec.SetFile("modules.yaml")
+	dec.ValidateWith(nil)
+	for doc, err := range dec.All() {
+		switch {
+		case doc == nil:
+			fmt.Println("does not decode:", err)
+		case err != nil:
+			fmt.Printf("document %d is invalid: %v\n", doc.Source().Doc, err)
+		default:
+			fmt.Printf("document %d is valid\n", doc.Source().Doc)
+		}
+	}
+	// Output:
+	// document 1 is valid
+	// document 2 is valid
+	// document 3 is invalid: modules.yaml:26:1: data.name: the module name is missing; repository metadata needs it (it is required to add the stream to an index)
+	// modules.yaml:26:1: data.stream: the stream name is missing; repository metadata needs it (it is required to add the stream to an index)
+}
+
 // Parse a whole (possibly compressed) stream at once.
 func ExampleParse() {
 	docs, err := modulemd.Parse([]byte(exampleYAML))
