@@ -194,6 +194,51 @@ func readInput(ctx context.Context, arg string, stdin io.Reader) ([]byte, error)
 	return data, nil
 }
 
+// input is an open FILE argument (or stdin for "-") that remembers the
+// first read error, so that a failing read is reported as an I/O error
+// (exit status 2) rather than as a problem of the file's content.
+type input struct {
+	r     io.Reader
+	close func() error
+	err   error
+}
+
+// openInput opens FILE, or stdin for "-", for streaming. An open error is an
+// *ioError.
+func openInput(ctx context.Context, arg string, stdin io.Reader) (*input, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if arg == "-" {
+		return &input{r: stdin, close: func() error { return nil }}, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return nil, &ioError{File: displayName(arg), Op: "read", Err: err}
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &ioError{File: displayName(arg), Op: "read", Err: errors.New("is a directory")}
+	}
+	return &input{r: f, close: f.Close}, nil
+}
+
+func (in *input) Read(p []byte) (int, error) {
+	n, err := in.r.Read(p)
+	if err != nil && err != io.EOF && in.err == nil {
+		in.err = err
+	}
+	return n, err
+}
+
+// readError returns the first read error as an *ioError naming arg, or nil.
+func (in *input) readError(arg string) error {
+	if in.err == nil {
+		return nil
+	}
+	return &ioError{File: displayName(arg), Op: "read", Err: in.err}
+}
+
 // decodeAll decodes every document of data, like [modulemd.Decoder] does:
 // the documents that decoded are returned in file order and the error joins
 // the per-document failures.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -113,14 +112,18 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, source bool) fileReport {
 	name := displayName(arg)
 	fr := fileReport{File: name, Errors: []problem{}, Warnings: []problem{}}
-	data, err := readInput(ctx, arg, stdin)
+	in, err := openInput(ctx, arg, stdin)
 	if err != nil {
 		fr.IOError = err.Error()
 		return fr
 	}
-	dec := modulemd.NewDecoder(bytes.NewReader(data))
+	defer in.close()
+	// The file is streamed through the decoder, whose workers also validate
+	// each document: memory holds the decoded documents, not the file.
+	dec := modulemd.NewDecoder(in)
 	dec.SetFile(name)
 	dec.Strict(strict)
+	dec.ValidateWith(&modulemd.ValidateOptions{Source: source})
 	// In repository mode every document must also fit into a module index,
 	// where stream NSVCAs must not collide.
 	var idx *modulemd.Index
@@ -135,12 +138,18 @@ func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, sour
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		if rerr := in.readError(arg); rerr != nil {
+			// The file could not be read to its end: an I/O error, as when
+			// it cannot be opened, whatever was decoded before.
+			return fileReport{File: name, Errors: []problem{}, Warnings: []problem{}, IOError: rerr.Error()}
+		}
+		if doc == nil {
 			fr.Errors = append(fr.Errors, problems(name, err)...)
 			continue
 		}
 		fr.Documents++
-		if err := modulemd.ValidateWith(doc, &modulemd.ValidateOptions{Source: source}); err != nil {
+		if err != nil {
+			// Decoded, but invalid (the decoder validated it).
 			fr.Errors = append(fr.Errors, problems(name, err)...)
 		} else if idx != nil {
 			if err := idx.Add(doc); err != nil {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestValidate(t *testing.T) {
@@ -121,6 +126,56 @@ func TestOutputLoadsInLibmodulemd(t *testing.T) {
 			writeFile(t, path, []byte(res.stdout))
 			if ok, out := libmodulemdAccepts(t, validator, path); !ok {
 				t.Errorf("modulemd-validator rejects the output of modkit %s:\n%s\noutput:\n%s", strings.Join(args, " "), out, res.stdout)
+			}
+		})
+	}
+}
+
+// failingReader returns data, then err.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestValidateReadError: validate streams its input; a read that fails part
+// way is an I/O error of that file (exit status 2), not a content problem,
+// and so is a directory.
+func TestValidateReadError(t *testing.T) {
+	t.Parallel()
+	valid := mustReadFixture(t, "valid.yaml")
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   io.Reader
+		wantErr string // on stderr
+	}{
+		{"stdin fails after a document", []string{"validate", "-"},
+			&failingReader{data: append(append([]byte{}, valid...), "---\ndocument: modulemd\n"...), err: errors.New("connection reset")},
+			"modkit: <stdin>: cannot read: connection reset\n"},
+		{"stdin fails at once", []string{"validate", "-"}, &failingReader{err: errors.New("bad descriptor")},
+			"modkit: <stdin>: cannot read: bad descriptor\n"},
+		{"directory", []string{"validate", "testdata"}, strings.NewReader(""),
+			"modkit: testdata: cannot read: is a directory\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, tt.stdin, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != 2 {
+				t.Errorf("exit status %d; want 2", code)
+			}
+			if d := cmp.Diff(tt.wantErr, stderr.String()); d != "" {
+				t.Errorf("stderr (-want +got):\n%s", d)
 			}
 		})
 	}
