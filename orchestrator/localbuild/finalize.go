@@ -252,7 +252,14 @@ func (b *Builder) byComponent(id int64) string {
 	return filepath.Join(b.dir, "by-component", strconv.FormatInt(id, 10))
 }
 
+// createRepo runs createrepo_c over the build repository dir. Only this
+// builder writes it, one run at a time (waitRepo), so a .repodata left
+// there is the work directory of a run killed with its process, which would
+// make createrepo_c refuse to start.
 func (b *Builder) createRepo(ctx context.Context, dir string) error {
+	if err := os.RemoveAll(filepath.Join(dir, ".repodata")); err != nil {
+		return err
+	}
 	defer b.tool("createrepo_c")()
 	return pungi.CreateRepo(ctx, dir)
 }

@@ -193,3 +193,30 @@ func TestFinishBatchReportsBackgroundFailure(t *testing.T) {
 		t.Errorf("FinishBatch after it ended = %v", err)
 	}
 }
+
+// TestFinishBatchAfterKilledCreaterepo: the work directory of a createrepo_c
+// killed with its process does not stop the next one.
+func TestFinishBatchAfterKilledCreaterepo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, mb, c := prefetchFixture(t)
+	if _, err := b.Submit(ctx, mb, c); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitFor(t, b, mb, c); r.State != orchestrator.ComponentComplete {
+		t.Fatalf("%v %s", r.State, r.Reason)
+	}
+	stale := filepath.Join(b.buildRepoDir(mb), ".repodata")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FinishBatch(ctx, mb, 2, []*orchestrator.ComponentBuild{c}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("createrepo_c after a killed run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(b.buildRepoDir(mb), "repodata", "repomd.xml")); err != nil {
+		t.Errorf("no repodata: %v", err)
+	}
+}
