@@ -21,7 +21,8 @@ import (
 // detected from its first bytes. Documents are parsed in parallel (up to
 // GOMAXPROCS at once) while being returned in stream order, and the input is
 // read incrementally, so memory use does not grow with the size of the
-// stream.
+// stream. A small stream (up to 64 KiB) is parsed in Decode itself, with the
+// same results.
 //
 // Decode checks the structure of each document and the type of every scalar,
 // the way libmodulemd's parser does; semantic rules (required fields,
