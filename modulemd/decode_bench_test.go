@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -95,5 +96,29 @@ func BenchmarkEncodeBig(b *testing.B) {
 		if _, err := Marshal(docs...); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeSmall decodes small streams (one and two short
+// documents), where the cost of setting a decoder up dominates.
+func BenchmarkDecodeSmall(b *testing.B) {
+	def := "document: modulemd-defaults\nversion: 1\ndata: {module: m, stream: s}\n"
+	for _, bc := range []struct{ name, in string }{
+		{"one", def},
+		{"two", def + "---\n" + def},
+		{"stream", minimalStream},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dec := NewDecoder(strings.NewReader(bc.in))
+				for _, err := range dec.All() {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
