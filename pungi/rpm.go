@@ -115,7 +115,10 @@ func readRPM(path string) (RPM, error) {
 // checksum; path names it in errors and in the result.
 func decodeRPM(f io.Reader, path string) (RPM, error) {
 	h := sha256.New()
-	tee := io.TeeReader(f, h)
+	tee, err := guardHeaders(io.TeeReader(f, h))
+	if err != nil {
+		return RPM{}, fmt.Errorf("pungi: %s: not a readable RPM: %v", path, err)
+	}
 	pkg, err := readPackage(fullReader{bufio.NewReader(tee)})
 	if err != nil {
 		return RPM{}, fmt.Errorf("pungi: %s: not a readable RPM: %v", path, err)
