@@ -77,11 +77,17 @@ func decodeAllBench(b *testing.B, data []byte) []Document {
 // BenchmarkDecodeBig decodes the big index (all documents, lenient).
 func BenchmarkDecodeBig(b *testing.B) {
 	data := bigIndex(b)
+	// The generator's output varies a little between versions of its
+	// sources; every document starts with a "---" line.
+	want := bytes.Count(data, []byte("\n---\n"))
+	if bytes.HasPrefix(data, []byte("---\n")) {
+		want++
+	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if docs := decodeAllBench(b, data); len(docs) != 6044 {
-			b.Fatalf("decoded %d documents; expected 6044", len(docs))
+		if docs := decodeAllBench(b, data); len(docs) != want {
+			b.Fatalf("decoded %d documents; the input has %d", len(docs), want)
 		}
 	}
 }
