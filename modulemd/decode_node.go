@@ -171,6 +171,70 @@ func (r *docReader) mapping(n *yaml.Node, path, what string) *yaml.Node {
 	return n
 }
 
+// mapAt is mapping that also records where path was found.
+func (r *docReader) mapAt(n *yaml.Node, path, what string) *yaml.Node {
+	m := r.mapping(n, path, what)
+	if m != nil {
+		r.at(path, m)
+	}
+	return m
+}
+
+// mapEntries is mapAt followed by entries: nil when n is not a mapping.
+func (r *docReader) mapEntries(n *yaml.Node, path, what string) []entry {
+	m := r.mapAt(n, path, what)
+	if m == nil {
+		return nil
+	}
+	return r.entries(m, path)
+}
+
+// keyed reads a mapping of names to values (what names it for the type
+// error), read giving each value and whether to keep it; nil when empty.
+// With dupFormat set, a name listed twice is an ErrDuplicate problem with
+// that message (taking the name).
+func keyed[T any](r *docReader, n *yaml.Node, path, what, dupFormat string, read func(r *docReader, e entry, path string) (T, bool)) map[string]T {
+	es := r.mapEntries(n, path, what)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string]T, len(es))
+	for _, e := range es {
+		p := path + "." + e.key
+		if dupFormat != "" {
+			if _, dup := out[e.key]; dup {
+				r.fail(e.kn, p, ErrDuplicate, dupFormat, e.key)
+				continue
+			}
+		}
+		if v, ok := read(r, e, p); ok {
+			out[e.key] = v
+		}
+	}
+	return out
+}
+
+// item checks that the value of e is a mapping (what names it for the type
+// error) and records path at the key; nil when it is not a mapping.
+func (r *docReader) item(e entry, path, what string) *yaml.Node {
+	m := r.mapping(e.v, path, what)
+	if m != nil {
+		r.at(path, e.kn)
+	}
+	return m
+}
+
+// once reports whether a key allowed once is seen for the first time,
+// recording an ErrDuplicate problem naming what otherwise.
+func (r *docReader) once(seen *bool, kn *yaml.Node, path, what string) bool {
+	if *seen {
+		r.fail(kn, path, ErrDuplicate, "%s appears twice; expected it once", what)
+		return false
+	}
+	*seen = true
+	return true
+}
+
 // entry is one key/value pair of a mapping, with its key resolved.
 type entry struct {
 	key   string
@@ -361,13 +425,8 @@ func (r *docReader) setEmptyOK(n *yaml.Node, path string) []string {
 
 // rpmsSet reads `{rpms: [...]}` (api, filter, demodularized).
 func (r *docReader) rpmsSet(n *yaml.Node, path string) []string {
-	m := r.mapping(n, path, "a mapping with the key rpms")
-	if m == nil {
-		return nil
-	}
-	r.at(path, m)
 	var out []string
-	for _, e := range r.entries(m, path) {
+	for _, e := range r.mapEntries(n, path, "a mapping with the key rpms") {
 		if e.key == "rpms" {
 			out = r.set(e.v, path+".rpms")
 			continue

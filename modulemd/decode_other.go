@@ -23,21 +23,15 @@ func (r *docReader) defaults(m *yaml.Node) *Defaults {
 		path := p + "." + e.key
 		switch e.key {
 		case "module":
-			if seenModule {
-				r.fail(e.kn, path, ErrDuplicate, "module name appears twice; expected it once")
-				continue
+			if r.once(&seenModule, e.kn, path, "module name") {
+				d.Module, _ = r.str(e.v, path)
 			}
-			seenModule = true
-			d.Module, _ = r.str(e.v, path)
 		case "modified":
 			d.Modified, _ = r.uint64(e.v, path)
 		case "stream":
-			if seenStream {
-				r.fail(e.kn, path, ErrDuplicate, "default stream appears twice; expected it once")
-				continue
+			if r.once(&seenStream, e.kn, path, "default stream") {
+				d.Stream, _ = r.str(e.v, path)
 			}
-			seenStream = true
-			d.Stream, _ = r.str(e.v, path)
 		case "profiles":
 			d.Profiles = r.defaultProfiles(e.v, path)
 		case "intents":
@@ -52,71 +46,36 @@ func (r *docReader) defaults(m *yaml.Node) *Defaults {
 // defaultProfiles reads stream → profile set. A stream listed twice is an
 // error; an empty list is kept as a present, empty (non-nil) entry.
 func (r *docReader) defaultProfiles(n *yaml.Node, path string) map[string][]string {
-	m := r.mapping(n, path, "a mapping of stream names to profile lists")
-	if m == nil {
-		return nil
-	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string][]string, len(es))
-	for _, e := range es {
-		sp := path + "." + e.key
-		if _, dup := out[e.key]; dup {
-			r.fail(e.kn, sp, ErrDuplicate, "stream %q is listed twice in the profile defaults; expected each stream once", e.key)
-			continue
-		}
-		r.at(sp, e.kn)
-		out[e.key] = r.setEmptyOK(e.v, sp)
-	}
-	return out
+	return keyed(r, n, path, "a mapping of stream names to profile lists",
+		"stream %q is listed twice in the profile defaults; expected each stream once", (*docReader).setAt)
 }
 
 func (r *docReader) intents(n *yaml.Node, path string) map[string]Intent {
-	m := r.mapping(n, path, "a mapping of intent names to intents")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "a mapping of intent names to intents",
+		"intent %q is listed twice; expected each intent once", (*docReader).intent)
+}
+
+func (r *docReader) intent(e entry, ip string) (Intent, bool) {
+	var it Intent
+	im := r.item(e, ip, "an intent")
+	if im == nil {
+		return it, false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]Intent, len(es))
-	for _, e := range es {
-		ip := path + "." + e.key
-		if _, dup := out[e.key]; dup {
-			r.fail(e.kn, ip, ErrDuplicate, "intent %q is listed twice; expected each intent once", e.key)
-			continue
-		}
-		im := r.mapping(e.v, ip, "an intent")
-		if im == nil {
-			continue
-		}
-		r.at(ip, e.kn)
-		var it Intent
-		var seenStream bool
-		for _, f := range r.entries(im, ip) {
-			fp := ip + "." + f.key
-			switch f.key {
-			case "stream":
-				if seenStream {
-					r.fail(f.kn, fp, ErrDuplicate, "intent default stream appears twice; expected it once")
-					continue
-				}
-				seenStream = true
+	var seenStream bool
+	for _, f := range r.entries(im, ip) {
+		fp := ip + "." + f.key
+		switch f.key {
+		case "stream":
+			if r.once(&seenStream, f.kn, fp, "intent default stream") {
 				it.Stream, _ = r.str(f.v, fp)
-			case "profiles":
-				it.Profiles = r.defaultProfiles(f.v, fp)
-			default:
-				r.unknown(f, ip, intentKeys)
 			}
+		case "profiles":
+			it.Profiles = r.defaultProfiles(f.v, fp)
+		default:
+			r.unknown(f, ip, intentKeys)
 		}
-		out[e.key] = it
 	}
-	return out
+	return it, true
 }
 
 func (r *docReader) obsoletes(m *yaml.Node) *Obsoletes {
@@ -162,30 +121,23 @@ func (r *docReader) obsoletes(m *yaml.Node) *Obsoletes {
 // obsoletedBy reads {module, stream}. As in libmodulemd, other keys are
 // ignored even in strict mode, and a repeated key is an error.
 func (r *docReader) obsoletedBy(n *yaml.Node, path string) *ObsoletedBy {
-	m := r.mapping(n, path, "a mapping with module and stream")
+	m := r.mapAt(n, path, "a mapping with module and stream")
 	if m == nil {
 		return nil
 	}
-	r.at(path, m)
 	ob := &ObsoletedBy{}
 	var seenM, seenS bool
 	for _, e := range r.entries(m, path) {
 		fp := path + "." + e.key
 		switch e.key {
 		case "module":
-			if seenM {
-				r.fail(e.kn, fp, ErrDuplicate, "obsoleted_by module appears twice; expected it once")
-				continue
+			if r.once(&seenM, e.kn, fp, "obsoleted_by module") {
+				ob.Module, _ = r.str(e.v, fp)
 			}
-			seenM = true
-			ob.Module, _ = r.str(e.v, fp)
 		case "stream":
-			if seenS {
-				r.fail(e.kn, fp, ErrDuplicate, "obsoleted_by stream appears twice; expected it once")
-				continue
+			if r.once(&seenS, e.kn, fp, "obsoleted_by stream") {
+				ob.Stream, _ = r.str(e.v, fp)
 			}
-			seenS = true
-			ob.Stream, _ = r.str(e.v, fp)
 		}
 	}
 	return ob
@@ -213,52 +165,36 @@ func (r *docReader) translations(m *yaml.Node, version uint64) *Translations {
 }
 
 func (r *docReader) translationEntries(n *yaml.Node, path string) map[string]TranslationEntry {
-	m := r.mapping(n, path, "a mapping of locales to translations")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "a mapping of locales to translations", "", (*docReader).translationEntry)
+}
+
+func (r *docReader) translationEntry(e entry, lp string) (TranslationEntry, bool) {
+	var te TranslationEntry
+	lm := r.item(e, lp, "a translation entry")
+	if lm == nil {
+		return te, false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]TranslationEntry, len(es))
-	for _, e := range es {
-		lp := path + "." + e.key
-		lm := r.mapping(e.v, lp, "a translation entry")
-		if lm == nil {
-			continue
-		}
-		r.at(lp, e.kn)
-		var te TranslationEntry
-		for _, f := range r.entries(lm, lp) {
-			fp := lp + "." + f.key
-			switch f.key {
-			case "summary":
-				te.Summary, _ = r.str(f.v, fp)
-			case "description":
-				te.Description, _ = r.str(f.v, fp)
-			case "profiles":
-				pm := r.mapping(f.v, fp, "a mapping of profile names to descriptions")
-				if pm == nil {
-					continue
-				}
-				r.at(fp, pm)
-				for _, g := range r.entries(pm, fp) {
-					if s, ok := r.str(g.v, fp+"."+g.key); ok {
-						if te.Profiles == nil {
-							te.Profiles = make(map[string]string)
-						}
-						te.Profiles[g.key] = s
+	for _, f := range r.entries(lm, lp) {
+		fp := lp + "." + f.key
+		switch f.key {
+		case "summary":
+			te.Summary, _ = r.str(f.v, fp)
+		case "description":
+			te.Description, _ = r.str(f.v, fp)
+		case "profiles":
+			for _, g := range r.mapEntries(f.v, fp, "a mapping of profile names to descriptions") {
+				if s, ok := r.str(g.v, fp+"."+g.key); ok {
+					if te.Profiles == nil {
+						te.Profiles = make(map[string]string)
 					}
+					te.Profiles[g.key] = s
 				}
-			default:
-				r.unknown(f, lp, translationKeys)
 			}
+		default:
+			r.unknown(f, lp, translationKeys)
 		}
-		out[e.key] = te
 	}
-	return out
+	return te, true
 }
 
 // packagerV2 reads a modulemd-packager v2: the stream v2 reader with the
@@ -372,29 +308,16 @@ func (r *docReader) configurations(n *yaml.Node, path string) []Configuration {
 // singleStreams reads a packager v3 dependency map: module → a list holding
 // exactly one stream.
 func (r *docReader) singleStreams(n *yaml.Node, path string) map[string]string {
-	m := r.mapping(n, path, "a mapping of module names to one-stream lists")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "a mapping of module names to one-stream lists",
+		"module %q is listed twice; expected each module once", (*docReader).singleStream)
+}
+
+func (r *docReader) singleStream(e entry, mp string) (string, bool) {
+	r.at(mp, e.kn)
+	streams := r.set(e.v, mp)
+	if len(streams) != 1 {
+		r.fail(e.kn, mp, ErrInvalid, "dependency %s lists %d streams; expected exactly one stream", e.key, len(streams))
+		return "", false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(es))
-	for _, e := range es {
-		mp := path + "." + e.key
-		if _, dup := out[e.key]; dup {
-			r.fail(e.kn, mp, ErrDuplicate, "module %q is listed twice; expected each module once", e.key)
-			continue
-		}
-		r.at(mp, e.kn)
-		streams := r.set(e.v, mp)
-		if len(streams) != 1 {
-			r.fail(e.kn, mp, ErrInvalid, "dependency %s lists %d streams; expected exactly one stream", e.key, len(streams))
-			continue
-		}
-		out[e.key] = streams[0]
-	}
-	return out
+	return streams[0], true
 }

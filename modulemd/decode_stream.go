@@ -138,40 +138,36 @@ func (r *docReader) streamV1(m *yaml.Node) *Stream {
 }
 
 func (r *docReader) servicelevels(n *yaml.Node, path string, s *Stream) {
-	m := r.mapping(n, path, "service levels")
-	if m == nil {
-		return
-	}
-	r.at(path, m)
-	for _, e := range r.entries(m, path) {
-		lp := path + "." + e.key
-		lm := r.mapping(e.v, lp, "a service level")
-		if lm == nil {
-			continue
-		}
-		r.at(lp, e.kn)
-		var sl ServiceLevel
-		for _, f := range r.entries(lm, lp) {
-			if f.key == "eol" {
-				sl.EOL = r.date(f.v, lp+".eol")
-				continue
-			}
-			r.unknown(f, lp, []string{"eol"})
-		}
+	for name, sl := range keyed(r, n, path, "service levels", "", (*docReader).servicelevel) {
 		if s.ServiceLevels == nil {
 			s.ServiceLevels = make(map[string]ServiceLevel)
 		}
-		s.ServiceLevels[e.key] = sl
+		s.ServiceLevels[name] = sl
 	}
+}
+
+func (r *docReader) servicelevel(e entry, lp string) (ServiceLevel, bool) {
+	var sl ServiceLevel
+	lm := r.item(e, lp, "a service level")
+	if lm == nil {
+		return sl, false
+	}
+	for _, f := range r.entries(lm, lp) {
+		if f.key == "eol" {
+			sl.EOL = r.date(f.v, lp+".eol")
+			continue
+		}
+		r.unknown(f, lp, []string{"eol"})
+	}
+	return sl, true
 }
 
 func (r *docReader) license(n *yaml.Node, path string, content bool) License {
 	var l License
-	m := r.mapping(n, path, "licenses")
+	m := r.mapAt(n, path, "licenses")
 	if m == nil {
 		return l
 	}
-	r.at(path, m)
 	allowed := []string{"module", "content"}
 	if !content {
 		allowed = allowed[:1]
@@ -192,26 +188,14 @@ func (r *docReader) license(n *yaml.Node, path string, content bool) License {
 // nestedSet reads a module → stream set mapping. A module listed twice is an
 // error, as in libmodulemd. Streams lists are never nil.
 func (r *docReader) nestedSet(n *yaml.Node, path string) map[string][]string {
-	m := r.mapping(n, path, "a mapping of module names to stream lists")
-	if m == nil {
-		return nil
-	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string][]string, len(es))
-	for _, e := range es {
-		mp := path + "." + e.key
-		if _, dup := out[e.key]; dup {
-			r.fail(e.kn, mp, ErrDuplicate, "module %q is listed twice; expected each module once", e.key)
-			continue
-		}
-		r.at(mp, e.kn)
-		out[e.key] = r.setEmptyOK(e.v, mp)
-	}
-	return out
+	return keyed(r, n, path, "a mapping of module names to stream lists",
+		"module %q is listed twice; expected each module once", (*docReader).setAt)
+}
+
+// setAt records path at the key of e and reads its value with setEmptyOK.
+func (r *docReader) setAt(e entry, path string) ([]string, bool) {
+	r.at(path, e.kn)
+	return r.setEmptyOK(e.v, path), true
 }
 
 var dependencyKeys = []string{"buildrequires", "requires"}
@@ -256,21 +240,19 @@ func (r *docReader) dependencies(n *yaml.Node, path string) []Dependency {
 // dependenciesV1 reads the v1 form, one mapping of module: stream for each
 // of buildrequires and requires, as a single Dependency entry.
 func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
-	m := r.mapping(n, path, "a mapping with buildrequires and requires")
+	m := r.mapAt(n, path, "a mapping with buildrequires and requires")
 	if m == nil {
 		return nil
 	}
-	r.at(path, m)
 	var d Dependency
 	for _, e := range r.entries(m, path) {
 		switch e.key {
 		case "buildrequires", "requires":
 			dp := path + "." + e.key
-			sm := r.mapping(e.v, dp, "a mapping of module names to one stream each")
+			sm := r.mapAt(e.v, dp, "a mapping of module names to one stream each")
 			if sm == nil {
 				continue
 			}
-			r.at(dp, sm)
 			deps := make(map[string][]string)
 			for _, f := range r.entries(sm, dp) {
 				if st, ok := r.str(f.v, dp+"."+f.key); ok {
@@ -300,12 +282,7 @@ func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
 
 func (r *docReader) references(n *yaml.Node, path string) References {
 	var refs References
-	m := r.mapping(n, path, "references")
-	if m == nil {
-		return refs
-	}
-	r.at(path, m)
-	for _, e := range r.entries(m, path) {
+	for _, e := range r.mapEntries(n, path, "references") {
 		fp := path + "." + e.key
 		switch e.key {
 		case "community":
@@ -322,59 +299,46 @@ func (r *docReader) references(n *yaml.Node, path string) References {
 }
 
 func (r *docReader) profiles(n *yaml.Node, path string) map[string]Profile {
-	m := r.mapping(n, path, "profiles")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "profiles", "", (*docReader).profile)
+}
+
+func (r *docReader) profile(e entry, pp string) (Profile, bool) {
+	var pr Profile
+	pm := r.item(e, pp, "a profile")
+	if pm == nil {
+		return pr, false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]Profile, len(es))
-	for _, e := range es {
-		pp := path + "." + e.key
-		pm := r.mapping(e.v, pp, "a profile")
-		if pm == nil {
-			continue
+	for _, f := range r.entries(pm, pp) {
+		fp := pp + "." + f.key
+		switch f.key {
+		case "description":
+			pr.Description, _ = r.str(f.v, fp)
+		case "rpms":
+			pr.RPMs = r.set(f.v, fp)
+		case "default":
+			pr.Default = r.bool(f.v, fp)
+		default:
+			r.unknown(f, pp, profileKeys)
 		}
-		r.at(pp, e.kn)
-		var pr Profile
-		for _, f := range r.entries(pm, pp) {
-			fp := pp + "." + f.key
-			switch f.key {
-			case "description":
-				pr.Description, _ = r.str(f.v, fp)
-			case "rpms":
-				pr.RPMs = r.set(f.v, fp)
-			case "default":
-				pr.Default = r.bool(f.v, fp)
-			default:
-				r.unknown(f, pp, profileKeys)
-			}
-		}
-		out[e.key] = pr
 	}
-	return out
+	return pr, true
 }
 
 // buildopts reads module build options; strict is forced for packager v3.
 func (r *docReader) buildopts(n *yaml.Node, path string, strict bool) *BuildOpts {
-	m := r.mapping(n, path, "build options")
+	m := r.mapAt(n, path, "build options")
 	if m == nil {
 		return nil
 	}
-	r.at(path, m)
 	b := &BuildOpts{}
 	for _, e := range r.entries(m, path) {
 		fp := path + "." + e.key
 		switch e.key {
 		case "rpms":
-			rm := r.mapping(e.v, fp, "RPM build options")
+			rm := r.mapAt(e.v, fp, "RPM build options")
 			if rm == nil {
 				continue
 			}
-			r.at(fp, rm)
 			rb := &RPMBuildOpts{}
 			for _, f := range r.entries(rm, fp) {
 				switch f.key {
@@ -402,12 +366,7 @@ func (r *docReader) buildopts(n *yaml.Node, path string, strict bool) *BuildOpts
 
 func (r *docReader) components(n *yaml.Node, path string) Components {
 	var c Components
-	m := r.mapping(n, path, "components")
-	if m == nil {
-		return c
-	}
-	r.at(path, m)
-	for _, e := range r.entries(m, path) {
+	for _, e := range r.mapEntries(n, path, "components") {
 		fp := path + "." + e.key
 		switch e.key {
 		case "rpms":
@@ -422,112 +381,89 @@ func (r *docReader) components(n *yaml.Node, path string) Components {
 }
 
 func (r *docReader) rpmComponents(n *yaml.Node, path string) map[string]*RPMComponent {
-	m := r.mapping(n, path, "RPM components keyed by name")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "RPM components keyed by name", "", (*docReader).rpmComponent)
+}
+
+func (r *docReader) rpmComponent(e entry, cp string) (*RPMComponent, bool) {
+	cm := r.item(e, cp, "an RPM component")
+	if cm == nil {
+		return nil, false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
+	c := &RPMComponent{}
+	for _, f := range r.entries(cm, cp) {
+		fp := cp + "." + f.key
+		switch f.key {
+		case "rationale":
+			c.Rationale, _ = r.str(f.v, fp)
+		case "name":
+			c.Name, _ = r.str(f.v, fp)
+		case "repository":
+			c.Repository, _ = r.str(f.v, fp)
+		case "cache":
+			c.Cache, _ = r.str(f.v, fp)
+		case "ref":
+			c.Ref, _ = r.str(f.v, fp)
+		case "buildroot":
+			c.Buildroot = r.bool(f.v, fp)
+		case "srpm-buildroot":
+			c.SRPMBuildroot = r.bool(f.v, fp)
+		case "buildorder":
+			c.BuildOrder = r.buildorder(f.v, fp)
+		case "buildafter":
+			c.BuildAfter = r.set(f.v, fp)
+		case "buildonly":
+			c.Buildonly = r.bool(f.v, fp)
+		case "arches":
+			c.Arches = r.set(f.v, fp)
+		case "multilib":
+			c.Multilib = r.set(f.v, fp)
+		default:
+			r.unknown(f, cp, rpmCompKeys)
+		}
 	}
-	out := make(map[string]*RPMComponent, len(es))
-	for _, e := range es {
-		cp := path + "." + e.key
-		cm := r.mapping(e.v, cp, "an RPM component")
-		if cm == nil {
-			continue
-		}
-		r.at(cp, e.kn)
-		c := &RPMComponent{}
-		for _, f := range r.entries(cm, cp) {
-			fp := cp + "." + f.key
-			switch f.key {
-			case "rationale":
-				c.Rationale, _ = r.str(f.v, fp)
-			case "name":
-				c.Name, _ = r.str(f.v, fp)
-			case "repository":
-				c.Repository, _ = r.str(f.v, fp)
-			case "cache":
-				c.Cache, _ = r.str(f.v, fp)
-			case "ref":
-				c.Ref, _ = r.str(f.v, fp)
-			case "buildroot":
-				c.Buildroot = r.bool(f.v, fp)
-			case "srpm-buildroot":
-				c.SRPMBuildroot = r.bool(f.v, fp)
-			case "buildorder":
-				c.BuildOrder = r.buildorder(f.v, fp)
-			case "buildafter":
-				c.BuildAfter = r.set(f.v, fp)
-			case "buildonly":
-				c.Buildonly = r.bool(f.v, fp)
-			case "arches":
-				c.Arches = r.set(f.v, fp)
-			case "multilib":
-				c.Multilib = r.set(f.v, fp)
-			default:
-				r.unknown(f, cp, rpmCompKeys)
-			}
-		}
-		// libmodulemd drops a name override equal to the key.
-		if c.Name == e.key {
-			c.Name = ""
-		}
-		out[e.key] = c
+	// libmodulemd drops a name override equal to the key.
+	if c.Name == e.key {
+		c.Name = ""
 	}
-	return out
+	return c, true
 }
 
 func (r *docReader) moduleComponents(n *yaml.Node, path string) map[string]*ModuleComponent {
-	m := r.mapping(n, path, "module components keyed by name")
-	if m == nil {
-		return nil
+	return keyed(r, n, path, "module components keyed by name", "", (*docReader).moduleComponent)
+}
+
+func (r *docReader) moduleComponent(e entry, cp string) (*ModuleComponent, bool) {
+	cm := r.item(e, cp, "a module component")
+	if cm == nil {
+		return nil, false
 	}
-	r.at(path, m)
-	es := r.entries(m, path)
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]*ModuleComponent, len(es))
-	for _, e := range es {
-		cp := path + "." + e.key
-		cm := r.mapping(e.v, cp, "a module component")
-		if cm == nil {
-			continue
+	c := &ModuleComponent{}
+	for _, f := range r.entries(cm, cp) {
+		fp := cp + "." + f.key
+		switch f.key {
+		case "rationale":
+			c.Rationale, _ = r.str(f.v, fp)
+		case "repository":
+			c.Repository, _ = r.str(f.v, fp)
+		case "ref":
+			c.Ref, _ = r.str(f.v, fp)
+		case "buildorder":
+			c.BuildOrder = r.buildorder(f.v, fp)
+		case "buildonly":
+			c.Buildonly = r.bool(f.v, fp)
+		default:
+			r.unknown(f, cp, moduleCompKeys)
 		}
-		r.at(cp, e.kn)
-		c := &ModuleComponent{}
-		for _, f := range r.entries(cm, cp) {
-			fp := cp + "." + f.key
-			switch f.key {
-			case "rationale":
-				c.Rationale, _ = r.str(f.v, fp)
-			case "repository":
-				c.Repository, _ = r.str(f.v, fp)
-			case "ref":
-				c.Ref, _ = r.str(f.v, fp)
-			case "buildorder":
-				c.BuildOrder = r.buildorder(f.v, fp)
-			case "buildonly":
-				c.Buildonly = r.bool(f.v, fp)
-			default:
-				r.unknown(f, cp, moduleCompKeys)
-			}
-		}
-		out[e.key] = c
 	}
-	return out
+	return c, true
 }
 
 func (r *docReader) artifacts(n *yaml.Node, path string, v2 bool) Artifacts {
 	var a Artifacts
-	m := r.mapping(n, path, "artifacts")
+	m := r.mapAt(n, path, "artifacts")
 	if m == nil {
 		return a
 	}
-	r.at(path, m)
 	allowed := []string{"rpms", "rpm-map"}
 	if !v2 {
 		allowed = allowed[:1]
@@ -547,27 +483,24 @@ func (r *docReader) artifacts(n *yaml.Node, path string, v2 bool) Artifacts {
 }
 
 func (r *docReader) rpmMap(n *yaml.Node, path string) map[string]map[string]RPMMapEntry {
-	m := r.mapping(n, path, "a mapping of digest names to checksums")
+	m := r.mapAt(n, path, "a mapping of digest names to checksums")
 	if m == nil {
 		return nil
 	}
-	r.at(path, m)
 	var out map[string]map[string]RPMMapEntry
 	for _, e := range r.entries(m, path) {
 		dp := path + "." + e.key
-		dm := r.mapping(e.v, dp, "a mapping of checksums to rpm-map entries")
+		dm := r.item(e, dp, "a mapping of checksums to rpm-map entries")
 		if dm == nil {
 			continue
 		}
-		r.at(dp, e.kn)
 		inner := make(map[string]RPMMapEntry)
 		for _, c := range r.entries(dm, dp) {
 			cp := dp + "." + c.key
-			em := r.mapping(c.v, cp, "an rpm-map entry")
+			em := r.item(c, cp, "an rpm-map entry")
 			if em == nil {
 				continue
 			}
-			r.at(cp, c.kn)
 			var ent RPMMapEntry
 			var seen [6]bool
 			for _, f := range r.entries(em, cp) {
