@@ -235,6 +235,21 @@ func (r *docReader) once(seen *bool, kn *yaml.Node, path, what string) bool {
 	return true
 }
 
+// list checks that n is a sequence (of what, for the type error) and records
+// where path was found; nil when it is not.
+func (r *docReader) list(n *yaml.Node, path, what string) *yaml.Node {
+	n = r.deref(n, path)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		r.fail(n, path, ErrType, "expected a list of %s, got %s", what, kindName(n))
+		return nil
+	}
+	r.at(path, n)
+	return n
+}
+
 // entry is one key/value pair of a mapping, with its key resolved.
 type entry struct {
 	key   string

@@ -262,15 +262,10 @@ func (r *docReader) packagerV3(m *yaml.Node) *Packager {
 }
 
 func (r *docReader) configurations(n *yaml.Node, path string) []Configuration {
-	n = r.deref(n, path)
+	n = r.list(n, path, "build configurations")
 	if n == nil {
 		return nil
 	}
-	if n.Kind != yaml.SequenceNode {
-		r.fail(n, path, ErrType, "expected a list of build configurations, got %s", kindName(n))
-		return nil
-	}
-	r.at(path, n)
 	out := make([]Configuration, 0, len(n.Content))
 	for i, c := range n.Content {
 		cp := path + "." + itoa(i)

@@ -201,15 +201,10 @@ func (r *docReader) setAt(e entry, path string) ([]string, bool) {
 var dependencyKeys = []string{"buildrequires", "requires"}
 
 func (r *docReader) dependencies(n *yaml.Node, path string) []Dependency {
-	n = r.deref(n, path)
+	n = r.list(n, path, "dependency mappings")
 	if n == nil {
 		return nil
 	}
-	if n.Kind != yaml.SequenceNode {
-		r.fail(n, path, ErrType, "expected a list of dependency mappings, got %s", kindName(n))
-		return nil
-	}
-	r.at(path, n)
 	out := make([]Dependency, 0, len(n.Content))
 	for i, c := range n.Content {
 		ip := path + "." + itoa(i)

@@ -220,30 +220,10 @@ func plainSafe(s string, inFlow bool) bool {
 // breaks, no leading blank or break, no blank before a break or at the end,
 // no line starting with a blank, and at most one final line break.
 func (w *fastWriter) folded(s string, indent int) {
-	n := len(s)
-	if n == 0 || s[0] == ' ' || s[0] == '\n' || s[n-1] == ' ' || n >= 2 && s[n-1] == '\n' && s[n-2] == '\n' {
-		w.ok = false
+	if !w.blockHeader(s, '>') {
 		return
 	}
-	for i := 0; i < n; i++ {
-		c := s[i]
-		if c == '\n' {
-			if i > 0 && s[i-1] == ' ' || i+1 < n && (s[i+1] == ' ' || s[i+1] == '\t') {
-				w.ok = false
-				return
-			}
-			continue
-		}
-		if c < 0x20 || c > 0x7e {
-			w.ok = false
-			return
-		}
-	}
-	w.b = append(w.b, " >"...)
-	if s[n-1] != '\n' {
-		w.b = append(w.b, '-')
-	}
-	w.b = append(w.b, '\n')
+	n := len(s)
 	// Each line is written indented; a run of k line breaks after it
 	// becomes k+1 newlines (folding turns a single newline into a space, so
 	// a kept one needs an empty line; yaml.v3 also writes one before the
@@ -278,30 +258,10 @@ func (w *fastWriter) folded(s string, indent int) {
 // and line breaks, not starting with a blank or break, no blank before a
 // break or at the end, at most one final line break.
 func (w *fastWriter) literal(s string, indent int) {
-	n := len(s)
-	if n == 0 || s[0] == ' ' || s[0] == '\n' || s[n-1] == ' ' || n >= 2 && s[n-1] == '\n' && s[n-2] == '\n' {
-		w.ok = false
+	if !w.blockHeader(s, '|') {
 		return
 	}
-	for i := 0; i < n; i++ {
-		c := s[i]
-		if c == '\n' {
-			if i > 0 && s[i-1] == ' ' {
-				w.ok = false
-				return
-			}
-			continue
-		}
-		if c < 0x20 || c > 0x7e {
-			w.ok = false
-			return
-		}
-	}
-	w.b = append(w.b, " |"...)
-	if s[n-1] != '\n' {
-		w.b = append(w.b, '-')
-	}
-	w.b = append(w.b, '\n')
+	n := len(s)
 	for i := 0; i < n; {
 		j := i
 		for j < n && s[j] != '\n' {
@@ -314,4 +274,36 @@ func (w *fastWriter) literal(s string, indent int) {
 		w.b = append(w.b, '\n')
 		i = j + 1
 	}
+}
+
+// blockHeader writes the header line of a block scalar in style '>' or '|'
+// after checking the restrictions folded and literal describe, the folded
+// style also rejecting a line that starts with a blank or tab. It clears
+// w.ok and writes nothing when s does not qualify.
+func (w *fastWriter) blockHeader(s string, style byte) bool {
+	n := len(s)
+	if n == 0 || s[0] == ' ' || s[0] == '\n' || s[n-1] == ' ' || n >= 2 && s[n-1] == '\n' && s[n-2] == '\n' {
+		w.ok = false
+		return false
+	}
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c == '\n' {
+			if i > 0 && s[i-1] == ' ' || style == '>' && i+1 < n && (s[i+1] == ' ' || s[i+1] == '\t') {
+				w.ok = false
+				return false
+			}
+			continue
+		}
+		if c < 0x20 || c > 0x7e {
+			w.ok = false
+			return false
+		}
+	}
+	w.b = append(w.b, ' ', style)
+	if s[n-1] != '\n' {
+		w.b = append(w.b, '-')
+	}
+	w.b = append(w.b, '\n')
+	return true
 }
