@@ -328,6 +328,18 @@ func (m mapNode) addKey(b *builder, path, key string, v *yaml.Node) {
 	m.n.Content = b.appendContent(m.n.Content, b.str(path, key), v)
 }
 
+// addStr adds key with the string v unless v is empty; path.key names it
+// in an error.
+func (m mapNode) addStr(path, key, v string) {
+	if v == "" {
+		return
+	}
+	if !utf8.ValidString(v) {
+		m.b.fail(path+"."+key, "string is not valid UTF-8")
+	}
+	m.add(key, m.b.strNode(v))
+}
+
 func (m mapNode) empty() bool { return len(m.n.Content) == 0 }
 
 // node returns the mapping, written as {} when empty.

@@ -26,18 +26,14 @@ func (b *builder) stream(s *Stream) mapNode {
 	if s.Version != 0 {
 		m.add("version", b.intNode(s.Version))
 	}
-	if s.Context != "" {
-		m.add("context", b.str("data.context", s.Context))
-	}
+	m.addStr("data", "context", s.Context)
 	if s.StaticContext {
 		if v == 1 {
 			b.fail("data.static_context", "version 1 streams have no static_context")
 		}
 		m.add("static_context", b.trueNode())
 	}
-	if s.Arch != "" {
-		m.add("arch", b.str("data.arch", s.Arch))
-	}
+	m.addStr("data", "arch", s.Arch)
 	// summary and description are required: an empty one is written as ""
 	// (libmodulemd accepts a present, empty summary but not a missing one).
 	m.add("summary", b.str("data.summary", s.Summary))
@@ -93,9 +89,7 @@ func (b *builder) common(m mapNode, p string, refs References, profiles map[stri
 			pr := profiles[name]
 			pp := p + ".profiles." + name
 			e := b.newMap()
-			if pr.Description != "" {
-				e.add("description", b.str(pp+".description", pr.Description))
-			}
+			e.addStr(pp, "description", pr.Description)
 			if len(pr.RPMs) > 0 {
 				e.add("rpms", b.seq(pp+".rpms", pr.RPMs, false))
 			}
@@ -202,15 +196,9 @@ func (b *builder) references(r References, p string) *yaml.Node {
 		return nil
 	}
 	m := b.newMap()
-	if r.Community != "" {
-		m.add("community", b.str(p+".community", r.Community))
-	}
-	if r.Documentation != "" {
-		m.add("documentation", b.str(p+".documentation", r.Documentation))
-	}
-	if r.Tracker != "" {
-		m.add("tracker", b.str(p+".tracker", r.Tracker))
-	}
+	m.addStr(p, "community", r.Community)
+	m.addStr(p, "documentation", r.Documentation)
+	m.addStr(p, "tracker", r.Tracker)
 	return m.n
 }
 
@@ -247,21 +235,13 @@ func (b *builder) components(c *Components, p string) *yaml.Node {
 				b.fail(cp, "nil component")
 				continue
 			}
-			if rc.Rationale != "" {
-				e.add("rationale", b.str(cp+".rationale", rc.Rationale))
-			}
+			e.addStr(cp, "rationale", rc.Rationale)
 			if rc.Name != "" && rc.Name != name {
 				e.add("name", b.str(cp+".name", rc.Name))
 			}
-			if rc.Repository != "" {
-				e.add("repository", b.str(cp+".repository", rc.Repository))
-			}
-			if rc.Cache != "" {
-				e.add("cache", b.str(cp+".cache", rc.Cache))
-			}
-			if rc.Ref != "" {
-				e.add("ref", b.str(cp+".ref", rc.Ref))
-			}
+			e.addStr(cp, "repository", rc.Repository)
+			e.addStr(cp, "cache", rc.Cache)
+			e.addStr(cp, "ref", rc.Ref)
 			if rc.Buildroot {
 				e.add("buildroot", b.trueNode())
 			}
@@ -297,15 +277,9 @@ func (b *builder) components(c *Components, p string) *yaml.Node {
 				continue
 			}
 			e := b.newMap()
-			if mc.Rationale != "" {
-				e.add("rationale", b.str(cp+".rationale", mc.Rationale))
-			}
-			if mc.Repository != "" {
-				e.add("repository", b.str(cp+".repository", mc.Repository))
-			}
-			if mc.Ref != "" {
-				e.add("ref", b.str(cp+".ref", mc.Ref))
-			}
+			e.addStr(cp, "rationale", mc.Rationale)
+			e.addStr(cp, "repository", mc.Repository)
+			e.addStr(cp, "ref", mc.Ref)
 			if mc.BuildOrder != 0 {
 				e.add("buildorder", b.int64Node(mc.BuildOrder))
 			}
