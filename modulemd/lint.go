@@ -157,32 +157,26 @@ func (l *linter) text(summary, description string) {
 
 func (l *linter) components(c Components) {
 	for _, name := range slices.Sorted(maps.Keys(c.RPMs)) {
-		r := c.RPMs[name]
-		if r == nil {
-			continue
-		}
-		p := "data.components.rpms." + name
-		if r.Rationale == "" {
-			l.add(p, LintMissingRationale, "rpm component %q has no rationale; the format requires one", name)
-		}
-		if r.BuildOrder > math.MaxInt32 || r.BuildOrder < math.MinInt32 {
-			l.add(p+".buildorder", LintBuildorderInt32,
-				"buildorder %d does not fit in 32 bits; libmodulemd stores it in a C int and would read %d", r.BuildOrder, int32(r.BuildOrder))
+		if r := c.RPMs[name]; r != nil {
+			l.component("rpm", "data.components.rpms.", name, r.Rationale, r.BuildOrder)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Modules)) {
-		m := c.Modules[name]
-		if m == nil {
-			continue
+		if m := c.Modules[name]; m != nil {
+			l.component("module", "data.components.modules.", name, m.Rationale, m.BuildOrder)
 		}
-		p := "data.components.modules." + name
-		if m.Rationale == "" {
-			l.add(p, LintMissingRationale, "module component %q has no rationale; the format requires one", name)
-		}
-		if m.BuildOrder > math.MaxInt32 || m.BuildOrder < math.MinInt32 {
-			l.add(p+".buildorder", LintBuildorderInt32,
-				"buildorder %d does not fit in 32 bits; libmodulemd stores it in a C int and would read %d", m.BuildOrder, int32(m.BuildOrder))
-		}
+	}
+}
+
+// component checks one rpm or module component (kind) found at prefix+name.
+func (l *linter) component(kind, prefix, name, rationale string, order int64) {
+	p := prefix + name
+	if rationale == "" {
+		l.add(p, LintMissingRationale, "%s component %q has no rationale; the format requires one", kind, name)
+	}
+	if order > math.MaxInt32 || order < math.MinInt32 {
+		l.add(p+".buildorder", LintBuildorderInt32,
+			"buildorder %d does not fit in 32 bits; libmodulemd stores it in a C int and would read %d", order, int32(order))
 	}
 }
 
