@@ -1,6 +1,8 @@
 package modulemd
 
 import (
+	"maps"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -138,11 +140,13 @@ func (r *docReader) streamV1(m *yaml.Node) *Stream {
 }
 
 func (r *docReader) servicelevels(n *yaml.Node, path string, s *Stream) {
-	for name, sl := range keyed(r, n, path, "service levels", "", (*docReader).servicelevel) {
-		if s.ServiceLevels == nil {
-			s.ServiceLevels = make(map[string]ServiceLevel)
-		}
-		s.ServiceLevels[name] = sl
+	sls := keyed(r, n, path, "service levels", "", (*docReader).servicelevel)
+	switch {
+	case len(sls) == 0:
+	case s.ServiceLevels == nil:
+		s.ServiceLevels = sls
+	default: // a v1 eol came first
+		maps.Copy(s.ServiceLevels, sls)
 	}
 }
 
