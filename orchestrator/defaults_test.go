@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/modkit/modkit/internal/scm"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/resolver"
@@ -38,12 +39,7 @@ func (g gitSCM) Export(ctx context.Context, repo, commit, dir string) error {
 // the given branches.
 func defaultsRepo(t *testing.T, branches ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatal("git is required (MODKIT_REQUIRE_TOOLS=1)")
-		}
-		t.Skip("git is not installed")
-	}
+	testenv.RequireTools(t, "git")
 	repo := filepath.Join(t.TempDir(), "defaults")
 	git := func(args ...string) {
 		t.Helper()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
@@ -468,12 +469,7 @@ func TestSubmitRejects(t *testing.T) {
 // branch, the version the commit time, component refs are pinned.
 func TestSubmitFromGit(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatal("git is required (MODKIT_REQUIRE_TOOLS=1)")
-		}
-		t.Skip("git is not installed")
-	}
+	testenv.RequireTools(t, "git")
 	repo := filepath.Join(t.TempDir(), "hello")
 	yaml := strings.Replace(moduleYAML("hello", 1, 1), "  stream: \"1\"\n", "", 1)
 	yaml = strings.ReplaceAll(yaml, "https://git.example.com/rpms/pkg000", repo)

@@ -12,18 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/modkit/modkit/internal/systool"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 )
 
 func requireTools(t *testing.T, progs ...string) {
 	t.Helper()
-	if err := systool.Check(progs...); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("MODKIT_REQUIRE_TOOLS=1: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	testenv.RequireTools(t, progs...)
 }
 
 // buildRPM builds a tiny noarch package with rpmbuild and returns the paths

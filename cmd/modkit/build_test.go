@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modkit/modkit/internal/systool"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/orchestrator/localbuild"
 )
 
@@ -16,12 +16,7 @@ import (
 // unless CI demands them (MODKIT_REQUIRE_TOOLS=1).
 func requireBuildTools(t *testing.T) {
 	t.Helper()
-	if err := systool.Check(append(localbuild.Programs, "dnf")...); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("MODKIT_REQUIRE_TOOLS=1: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	testenv.RequireTools(t, append(localbuild.Programs, "dnf")...)
 }
 
 // commitTree copies src into dst and commits it on branch.

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -167,12 +169,7 @@ data:
 // component refs with git).
 func gitRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatal("git is required (MODKIT_REQUIRE_TOOLS=1)")
-		}
-		t.Skip("git is not installed")
-	}
+	testenv.RequireTools(t, "git")
 	dir := t.TempDir()
 	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "x"}} {
 		cmd := exec.Command("git", args...)

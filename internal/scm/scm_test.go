@@ -13,17 +13,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // requireGit skips the test when git is missing, unless CI demands the tools.
 func requireGit(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatal("git is not installed (MODKIT_REQUIRE_TOOLS=1)")
-		}
-		t.Skip("git is not installed; install the package git to run this test")
-	}
+	testenv.RequireTools(t, "git")
 }
 
 // fixture is a repository with two commits on main, a branch, an annotated

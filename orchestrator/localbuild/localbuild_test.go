@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/modkit/modkit/internal/systool"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/pungi"
@@ -25,12 +25,7 @@ import (
 // the tools (MODKIT_REQUIRE_TOOLS=1).
 func requireTools(t *testing.T, progs ...string) {
 	t.Helper()
-	if err := systool.Check(progs...); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("MODKIT_REQUIRE_TOOLS=1: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	testenv.RequireTools(t, progs...)
 }
 
 // repoRoot finds the repository root (the directory holding go.mod).

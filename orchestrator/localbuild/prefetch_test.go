@@ -133,9 +133,10 @@ func TestPrefetchNotUsed(t *testing.T) {
 // module-build-macros.
 func TestPrefetchIgnores(t *testing.T) {
 	t.Parallel()
+	requireTools(t, Programs...)
 	b, err := New(&Options{Dir: t.TempDir(), Logger: quiet})
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	mb := &orchestrator.ModuleBuild{ID: 1, Name: "m", Stream: "s", Version: "1", Context: "c"}
 	b.Prefetch(mb, []*orchestrator.ComponentBuild{
@@ -153,9 +154,10 @@ func TestPrefetchIgnores(t *testing.T) {
 // the background fails the next FinishBatch (or Close) with its batch.
 func TestFinishBatchReportsBackgroundFailure(t *testing.T) {
 	t.Parallel()
+	requireTools(t, Programs...)
 	b, err := New(&Options{Dir: t.TempDir(), Logger: quiet})
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	mb := &orchestrator.ModuleBuild{ID: 2, Name: "m", Stream: "s", Version: "1", Context: "c"}
 	failed := func() {
