@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/internal/xmlrpcx"
 	"github.com/modkit/modkit/koji"
 )
@@ -26,28 +27,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // MODKIT_REQUIRE_TOOLS=1.
 func wireDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	wire := filepath.Join(dir, "..", "shared", "testdata", "koji-wire")
-	if _, err := os.Stat(wire); err != nil {
-		if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("koji wire recordings missing at %s (MODKIT_REQUIRE_TOOLS=1)", wire)
-		}
-		t.Skipf("koji wire recordings not found at %s; skipping real-hub golden tests", wire)
-	}
-	return wire
+	return testenv.SharedDir(t, "testdata", "koji-wire")
 }
 
 func readWire(t *testing.T, dir, name string) []byte {

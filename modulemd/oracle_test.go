@@ -34,6 +34,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/modkit/modkit/internal/testenv"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -43,46 +44,25 @@ const pythonPath = "/usr/bin/python3"
 
 // requireTools reports whether missing shared data or tools must fail tests
 // (CI) instead of skipping them.
-func requireTools() bool { return os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" }
+func requireTools() bool { return testenv.Required() }
 
 // skipOrFatal skips the test, or fails it under MODKIT_REQUIRE_TOOLS=1.
 func skipOrFatal(t testing.TB, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if requireTools() {
-		t.Fatalf("%s (MODKIT_REQUIRE_TOOLS=1)", msg)
-	}
-	t.Skip(msg)
+	testenv.SkipOrFatal(t, format, args...)
 }
 
 // repoRoot finds the repository root by walking up to go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return testenv.RepoRoot(t)
 }
 
 // sharedDir returns ../shared from the repository root, or skips (fails
 // under MODKIT_REQUIRE_TOOLS=1) when it is absent, as in a user's clone.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	d := filepath.Join(repoRoot(t), "..", "shared")
-	if _, err := os.Stat(filepath.Join(d, "modulemd-specs")); err != nil {
-		skipOrFatal(t, "shared test materials not found at %s", d)
-	}
-	return d
+	return filepath.Dir(testenv.SharedDir(t, "modulemd-specs"))
 }
 
 // sharedCorpora are the folders of ../shared the conformance tests cover, by

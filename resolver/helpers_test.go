@@ -1,12 +1,11 @@
 package resolver
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 )
 
@@ -75,32 +74,11 @@ func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 // failing under MODKIT_REQUIRE_TOOLS=1) when it is absent.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		need(t, "../shared (shared test materials) is not present")
-	}
-	return shared
+	return testenv.SharedDir(t)
 }
 
 // need skips the test, or fails it when MODKIT_REQUIRE_TOOLS=1.
 func need(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("MODKIT_REQUIRE_TOOLS") == "1" {
-		t.Fatal(why + " (required: MODKIT_REQUIRE_TOOLS=1)")
-	}
-	t.Skip(why)
+	testenv.SkipOrFatal(t, "%s", why)
 }
