@@ -11,7 +11,7 @@ add() { want_cmds+=("$1"); }
 for group in "$@"; do
   case "$group" in
     demo) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf ;;
-    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd ;;
+    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd; add postgres; add rabbitmq ;;
     *) echo "ensure-packages: unknown group $group" >&2; exit 2 ;;
   esac
 done
@@ -19,6 +19,8 @@ done
 have() {
   case "$1" in
     libmodulemd) [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi; gi.require_version("Modulemd", "2.0"); from gi.repository import Modulemd' >/dev/null 2>&1 ;;
+    postgres) command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    rabbitmq) command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
@@ -31,6 +33,8 @@ apt_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo libmodulemd2 gir1.2-modulemd-2.0 python3-gi ;;
+    postgres) echo postgresql ;;
+    rabbitmq) echo rabbitmq-server ;;
   esac
 }
 dnf_pkgs() {
@@ -40,6 +44,8 @@ dnf_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo python3-libmodulemd python3-gobject-base ;;
+    postgres) echo postgresql-server ;;
+    rabbitmq) echo rabbitmq-server ;;
   esac
 }
 
