@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -49,6 +50,14 @@ func (c *Client) CGImport(ctx context.Context, md *CGMetadata, directory string,
 	if opts != nil {
 		setIf(k, opts.Token != "", "token", opts.Token)
 	}
+	if md == nil {
+		return nil, errors.New("koji: CGImport: nil metadata")
+	}
+	if md.Build.Extra == nil {
+		cp := *md
+		cp.Build.Extra = map[string]any{}
+		md = &cp
+	}
 	var b Build
 	return &b, c.call(ctx, "CGImport", &b, []any{md, directory}, k)
 }
@@ -81,16 +90,18 @@ type CGMetadata struct {
 
 // CGBuild is the build section of CG metadata. Times are epoch seconds.
 type CGBuild struct {
-	Name      string         `xmlrpc:"name"`
-	Version   string         `xmlrpc:"version"`
-	Release   string         `xmlrpc:"release"`
-	Epoch     *int           `xmlrpc:"epoch,omitempty"`
-	Source    string         `xmlrpc:"source"`
-	StartTime int64          `xmlrpc:"start_time"`
-	EndTime   int64          `xmlrpc:"end_time"`
-	Owner     string         `xmlrpc:"owner,omitempty"`
-	BuildID   int64          `xmlrpc:"build_id,omitempty"` // the reserved id with a CGInitBuild token
-	Extra     map[string]any `xmlrpc:"extra,omitempty"`    // typeinfo goes in extra["typeinfo"]
+	Name      string `xmlrpc:"name"`
+	Version   string `xmlrpc:"version"`
+	Release   string `xmlrpc:"release"`
+	Epoch     *int   `xmlrpc:"epoch,omitempty"`
+	Source    string `xmlrpc:"source"`
+	StartTime int64  `xmlrpc:"start_time"`
+	EndTime   int64  `xmlrpc:"end_time"`
+	Owner     string `xmlrpc:"owner,omitempty"`
+	BuildID   int64  `xmlrpc:"build_id,omitempty"` // the reserved id with a CGInitBuild token
+	// Extra is always sent (the hub requires build.extra; nil goes as an
+	// empty struct). Typeinfo goes in Extra["typeinfo"].
+	Extra map[string]any `xmlrpc:"extra"`
 }
 
 // CGBuildroot describes where outputs were produced.

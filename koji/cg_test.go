@@ -1,6 +1,8 @@
 package koji_test
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -192,4 +194,50 @@ func TestUploadRetry(t *testing.T) {
 	if got, _ := hub.Uploaded("d", "f"); string(got) != data {
 		t.Errorf("hub has %d bytes after a retried chunk", len(got))
 	}
+}
+
+// TestCGImportExtraRequired: the hub requires build.extra (a missing or nil
+// one is a Python exception, fault 1); CGImport sends {} for a nil Extra.
+func TestCGImportExtraRequired(t *testing.T) {
+	t.Parallel()
+	_, c := cgSetup(t)
+	ctx := t.Context()
+	log := []byte("log\n")
+	must[*koji.UploadResult](t)(c.Upload(ctx, strings.NewReader(string(log)), "plain", "build.log", nil))
+	md := &koji.CGMetadata{
+		Build: koji.CGBuild{Name: "plain", Version: "1", Release: "1", Source: "none", StartTime: 1735689600, EndTime: 1735693200},
+		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "Linux", Arch: "x86_64"},
+			ContentGenerator: koji.CGTool{Name: "module-build-service", Version: "1"},
+			Container:        koji.CGContainer{Type: "none", Arch: "x86_64"}, Tools: []koji.CGTool{}, Components: []koji.CGComponent{}}},
+		Output: []koji.CGOutput{{BuildrootID: 1, Filename: "build.log", Filesize: int64(len(log)), Arch: "noarch",
+			Checksum: md5hex(log), ChecksumType: "md5", Type: "log"}},
+	}
+	b := must[*koji.Build](t)(c.CGImport(ctx, md, "plain", nil))
+	if b.NVR != "plain-1-1" || b.State != koji.BuildComplete {
+		t.Errorf("imported %+v", b)
+	}
+	// What the hub does with metadata that has no extra, or a nil one.
+	raw := func(extra any, with bool) map[string]any {
+		bd := map[string]any{"name": "plain", "version": "1", "release": "2", "source": "none",
+			"start_time": 1735689600, "end_time": 1735693200}
+		if with {
+			bd["extra"] = extra
+		}
+		return map[string]any{"metadata_version": 0, "build": bd, "buildroots": md.Buildroots, "output": md.Output}
+	}
+	for _, tt := range []struct {
+		name string
+		md   map[string]any
+	}{{"missing", raw(nil, false)}, {"nil", raw(nil, true)}} {
+		err := c.Call(ctx, "CGImport", nil, tt.md, "plain")
+		var f *koji.Fault
+		if !errors.As(err, &f) || f.Code != 1 {
+			t.Errorf("%s build.extra: %v, want fault 1", tt.name, err)
+		}
+	}
+}
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
 }
