@@ -186,8 +186,18 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if f := cx.assertCG(cg); f != nil {
 		return nil, f
 	}
+	// prep_build: dslice(build, [name, version, release, extra, source])
+	// needs every key, and extra must be a dict (None fails on setdefault).
+	for _, k := range []string{"name", "version", "release", "extra", "source"} {
+		if _, ok := bd[k]; !ok {
+			return nil, fault(1, "<class 'KeyError'>: '%s'", k)
+		}
+	}
+	extra, ok := bd["extra"].(map[string]any)
+	if !ok {
+		return nil, fault(1, "<class 'AttributeError'>: '%s' object has no attribute 'setdefault'", pyTypeName(bd["extra"]))
+	}
 	// Build types.
-	extra, _ := bd["extra"].(map[string]any)
 	typeinfo, _ := extra["typeinfo"].(map[string]any)
 	btypes := map[string]any{}
 	for k, v := range typeinfo {
@@ -382,8 +392,8 @@ func (h *Hub) handleUpload(r *http.Request, body []byte) []byte {
 	}
 	copy(data[offset:], body)
 	st.uploads[key] = data
-	n := callnum
-	sess.lastCallnum = &n
+	// A real hub's upload handler writes no database row, so the call
+	// number is checked but never stored: resending a chunk is harmless.
 	st.log("upload", sess, callnum, nil)
 	return encodeResult(map[string]any{"size": int64(len(body)), "fileverify": "adler32", "offset": offset,
 		"hexdigest": fmt.Sprintf("%08x", adler32.Checksum(body))}, nil)

@@ -378,21 +378,20 @@ func mGetFullInheritance(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if f != nil {
 		return nil, f
 	}
+	reverse := a.boolean("reverse")
 	out := []any{}
-	if a.boolean("reverse") {
-		for _, id := range sortedIDs(cx.st.tags) {
-			for _, fl := range cx.st.fullInheritance(id, a.int("event")) {
-				if fl.parentID == t.id && !cx.st.tags[id].deleted {
-					m := linkInfo(cx.st, fl.link)
-					m["child_id"], m["currdepth"], m["nextdepth"], m["filter"] = id, fl.currdepth, nil, fl.filter
-					out = append(out, m)
-				}
+	for _, fl := range cx.st.fullInheritance(t.id, a.int("event"), reverse) {
+		m := linkInfo(cx.st, fl.link)
+		if reverse {
+			// readDescendantsData: the child as tag_id, its name, and no
+			// child_id.
+			delete(m, "child_id")
+			m["tag_id"] = fl.childID
+			m["name"] = ""
+			if c := cx.st.tags[fl.childID]; c != nil {
+				m["name"] = c.name
 			}
 		}
-		return out, nil
-	}
-	for _, fl := range cx.st.fullInheritance(t.id, a.int("event")) {
-		m := linkInfo(cx.st, fl.link)
 		var nd any
 		if fl.nextdepth != nil {
 			nd = *fl.nextdepth
