@@ -117,6 +117,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
 		DefaultRPMRepository: *rpmsBase, SCM: git,
+		// The user builds their own module: its components may name any
+		// repository (modkit serve refuses that by default).
+		AllowComponentRepository: true, AllowComponentCache: true,
 		PollInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
