@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/scm"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
@@ -97,6 +98,13 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// One process per state directory: a second one would build
+	// everything again beside the first.
+	lock, err := proc.Lock(*stateDir)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer lock.Unlock()
 	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/localbuild"
 	"github.com/modkit/modkit/orchestrator/mbsapi"
@@ -107,6 +108,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// One process per state directory: a second one would build
+	// everything again beside the first.
+	lock, err := proc.Lock(*stateDir)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer lock.Unlock()
 	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
