@@ -115,7 +115,7 @@ func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orch
 	t.Cleanup(func() { zb.Close() })
 	m := newMemSCM()
 	opts := &orchestrator.Options{
-		Store: st, Builder: zb, SCM: m,
+		Store: st, Builder: zb, SCM: m, AllowComponentRepository: true,
 		Source:       orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform()})),
 		PollInterval: 50 * time.Millisecond,
 		Logger:       slog.New(slog.DiscardHandler),

@@ -72,6 +72,21 @@ type Options struct {
 	// "https://src.fedoraproject.org/rpms/"); empty = a repository is
 	// required.
 	DefaultRPMRepository string
+	// SCMAllow lists the URL prefixes module definitions (Submit's
+	// SCMURL) and custom component repositories and caches must lie in,
+	// compared as normalised URLs on path-segment boundaries
+	// ([SCMAllowed]); empty = any. DefaultRPMRepository, the service's own
+	// setting, is not checked.
+	SCMAllow []string
+	// AllowComponentRepository admits RPM components and module
+	// components that name their own repository (MBS RPMS_ALLOW_REPOSITORY
+	// and MODULES_ALLOW_REPOSITORY), inside SCMAllow; false refuses them
+	// with ErrForbidden, so every source comes from DefaultRPMRepository.
+	AllowComponentRepository bool
+	// AllowComponentCache admits RPM components that name their own
+	// lookaside cache (MBS RPMS_ALLOW_CACHE), inside SCMAllow; false
+	// refuses them with ErrForbidden.
+	AllowComponentCache bool
 	// BaseModules are the base module names; default ["platform"].
 	BaseModules []string
 	// BranchStreamRegexes derive the stream of BranchStreamModule from the

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/scm"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
@@ -97,6 +98,13 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// One process per state directory: a second one would build
+	// everything again beside the first.
+	lock, err := proc.Lock(*stateDir)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer lock.Unlock()
 	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
@@ -117,6 +125,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
 		DefaultRPMRepository: *rpmsBase, SCM: git,
+		// The user builds their own module: its components may name any
+		// repository (modkit serve refuses that by default).
+		AllowComponentRepository: true, AllowComponentCache: true,
 		PollInterval: 50 * time.Millisecond,
 	})
 	if err != nil {

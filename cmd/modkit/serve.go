@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/localbuild"
 	"github.com/modkit/modkit/orchestrator/mbsapi"
@@ -56,10 +57,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var allowed, admins, scmAllow, platforms multiFlag
 	fs.Var(&allowed, "allowed-group", "`GROUP` allowed to submit (repeatable; default packager)")
 	fs.Var(&admins, "admin-group", "`GROUP` allowed to cancel any build (repeatable; default admin)")
-	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; default: any)")
+	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: any)")
 	fs.Var(&platforms, "platform", "`STREAM` of the built-in platform module (repeatable or comma separated; default: the host's PLATFORM_ID)")
 	allowYAML := fs.Bool("allow-yaml", false, "allow submitting a modulemd directly instead of an scmurl")
 	allowScratch := fs.Bool("allow-scratch", false, "allow scratch builds")
+	allowRepo := fs.Bool("allow-component-repository", false, "allow components to name their own repository (inside --scm-allow); default: every component comes from --rpms-base")
+	allowCache := fs.Bool("allow-component-cache", false, "allow components to name their own lookaside cache (inside --scm-allow)")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), or zero (builds nothing; to try the API)")
@@ -92,18 +95,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *builderName != "local" && *builderName != "zero" {
 		return usageError("serve: --builder must be local or zero, not %q", *builderName)
 	}
-	var plat []string
-	for _, p := range platforms {
-		for _, s := range strings.Split(p, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				plat = append(plat, s)
-			}
-		}
+	if err := orchestrator.CheckSCMAllow(scmAllow); err != nil {
+		return usageError("serve: --scm-allow: %v", err)
 	}
-	if len(plat) == 0 {
-		if id := hostPlatform(); id != "" {
-			plat = []string{id}
-		}
+	plat, err := servePlatforms(platforms, "/etc/os-release")
+	if err != nil {
+		return err
 	}
 
 	level := slog.LevelInfo
@@ -111,6 +108,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// One process per state directory: a second one would build
+	// everything again beside the first.
+	lock, err := proc.Lock(*stateDir)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer lock.Unlock()
 	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
@@ -144,6 +148,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(plat))),
 		DefaultRPMRepository: *rpmsBase,
 		PollInterval:         500 * time.Millisecond,
+		SCMAllow:             scmAllow, AllowComponentRepository: *allowRepo, AllowComponentCache: *allowCache,
 	})
 	if err != nil {
 		return err
@@ -193,10 +198,33 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return nil
 }
 
+// servePlatforms returns the platform streams of --platform flags (each
+// repeatable or comma separated), else the host's PLATFORM_ID from
+// osRelease, else a usage error saying how to set one.
+func servePlatforms(flags []string, osRelease string) ([]string, error) {
+	var plat []string
+	for _, p := range flags {
+		for _, s := range strings.Split(p, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				plat = append(plat, s)
+			}
+		}
+	}
+	if len(plat) == 0 {
+		if id := hostPlatform(osRelease); id != "" {
+			plat = []string{id}
+		}
+	}
+	if len(plat) == 0 {
+		return nil, usageError("serve: no platform: %s has no PLATFORM_ID, so give the platform stream modules build against with --platform STREAM (for example --platform f40; repeatable)", osRelease)
+	}
+	return plat, nil
+}
+
 // hostPlatform returns the stream of the host's PLATFORM_ID
-// ("platform:f40" → "f40") from /etc/os-release, or "".
-func hostPlatform() string {
-	f, err := os.Open("/etc/os-release")
+// ("platform:f40" → "f40") from osRelease (/etc/os-release), or "".
+func hostPlatform(osRelease string) string {
+	f, err := os.Open(osRelease)
 	if err != nil {
 		return ""
 	}

@@ -55,6 +55,7 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--tokens", "x", "--auth", "none"}, "exclude each other"},
 		{[]string{"--auth", "kerberos"}, "--auth must be tokens or none"},
 		{[]string{"--auth", "none", "--builder", "koji"}, "--builder must be local or zero"},
+		{[]string{"--auth", "none", "--scm-allow", "file:///srv/git/../x"}, `--scm-allow: SCM allowlist entry "file:///srv/git/../x"`},
 	}
 	for _, tc := range tests {
 		err := runServe(t.Context(), tc.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
@@ -80,7 +81,7 @@ func TestServeAndBuilds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runServe(ctx, []string{"--listen", addr, "--state-dir", filepath.Join(dir, "state"), "--tokens", tokens,
-			"--builder", "zero", "--platform", "f40", "--allow-yaml"}, nil, &bytes.Buffer{}, &serr)
+			"--builder", "zero", "--platform", "f40", "--allow-yaml", "--allow-component-repository"}, nil, &bytes.Buffer{}, &serr)
 	}()
 	defer func() {
 		cancel()

@@ -174,8 +174,20 @@ func (b *Builder) RepoDir(mb *orchestrator.ModuleBuild) string {
 	return filepath.Join(b.ModuleDir(mb), "repo")
 }
 
+// componentDir is the directory of component pkg of mb. Callers check pkg
+// with orchestrator.CheckComponentName first; sanitize keeps a name that was
+// not checked inside the module's directory all the same.
 func (b *Builder) componentDir(mb *orchestrator.ModuleBuild, pkg string) string {
 	return filepath.Join(b.ModuleDir(mb), "components", sanitize(pkg))
+}
+
+// checkComponent refuses a component whose name cannot be a directory
+// name or part of a task id.
+func checkComponent(c *orchestrator.ComponentBuild) error {
+	if err := orchestrator.CheckComponentName(c.Package); err != nil {
+		return fmt.Errorf("localbuild: %w", err)
+	}
+	return nil
 }
 
 func (b *Builder) buildRepoDir(mb *orchestrator.ModuleBuild) string {
@@ -235,6 +247,9 @@ func fallbackDistTag(mb *orchestrator.ModuleBuild, s *modulemd.Stream) string {
 // returns the same task id without building again (Poll then reports the
 // recorded result). A new c.Attempt starts a new build.
 func (b *Builder) Submit(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (string, error) {
+	if err := checkComponent(c); err != nil {
+		return "", err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -312,6 +327,9 @@ func (b *Builder) Notify(fn func()) {
 // started by a process that is gone (so it will never finish), or whose
 // record cannot be read, is started again, and reported as building.
 func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (orchestrator.ComponentResult, error) {
+	if err := checkComponent(c); err != nil {
+		return orchestrator.ComponentResult{}, err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -344,6 +362,9 @@ func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orc
 
 // Cancel stops c's running build and records it as canceled.
 func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) error {
+	if err := checkComponent(c); err != nil {
+		return err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	j := b.active[cdir]
@@ -369,6 +390,9 @@ func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *o
 }
 
 func sanitize(s string) string {
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '+' {
 			return r

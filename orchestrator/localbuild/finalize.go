@@ -221,6 +221,9 @@ func (b *Builder) defaultsFor(mb *orchestrator.ModuleBuild, s *modulemd.Stream) 
 // componentFiles returns the RPM files of c's recorded complete build; for a
 // reused component, those of the build it reuses.
 func (b *Builder) componentFiles(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) ([]string, error) {
+	if err := checkComponent(c); err != nil {
+		return nil, err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	r, err := readRecord(cdir)
 	if (err != nil || r.Result == nil) && c.ReusedComponentID != 0 {

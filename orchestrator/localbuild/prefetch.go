@@ -42,7 +42,7 @@ func (b *Builder) Prefetch(mb *orchestrator.ModuleBuild, later []*orchestrator.C
 	defer b.pmu.Unlock()
 	for _, c := range later {
 		repo, commit := splitSCMURL(c.SCMURL, c.Ref)
-		if repo == "" || !scm.IsCommit(commit) || c.Package == orchestrator.MacrosPackage {
+		if repo == "" || !scm.IsCommit(commit) || c.Package == orchestrator.MacrosPackage || checkComponent(c) != nil {
 			continue
 		}
 		cdir := b.componentDir(mb, c.Package)
