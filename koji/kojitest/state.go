@@ -40,6 +40,21 @@ type tag struct {
 	createEvent     int64
 }
 
+// tagConfig is one version of a tag's configuration (koji's tag_config
+// table: arches, lock, permission, maven flags), for queryHistory.
+type tagConfig struct {
+	tagID           int64
+	arches          string
+	locked          bool
+	perm            string
+	mavenSupport    bool
+	mavenIncludeAll bool
+	createEvent     int64
+	creator         int64
+	revokeEvent     *int64
+	revoker         int64
+}
+
 type link struct {
 	childID      int64
 	parentID     int64
@@ -195,6 +210,7 @@ type state struct {
 	sessions   map[int64]*session
 	permNames  []string
 	tags       map[int64]*tag
+	tagConfigs []*tagConfig
 	links      []*link
 	targets    map[int64]*target
 	packages   map[int64]string
