@@ -278,6 +278,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.recover(ctx); err != nil {
 		return err
 	}
+	s.reportRecoveries(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -344,6 +345,23 @@ func (s *Service) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reportRecoveries records the builder's crash recoveries as messages on
+// the builds they concern.
+func (s *Service) reportRecoveries(ctx context.Context) {
+	rr, ok := s.b.(RecoveryReporter)
+	if !ok {
+		return
+	}
+	for _, r := range rr.Recovered() {
+		err := s.update(ctx, func(tx Tx) error {
+			return s.logf(ctx, tx, r.ModuleID, r.ComponentID, "%s", r.Message)
+		})
+		if err != nil {
+			s.log.Warn("cannot record a crash recovery", "module", r.ModuleID, "component", r.ComponentID, "message", r.Message, "err", err)
+		}
+	}
 }
 
 func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {

@@ -143,6 +143,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer func() {
 		stop()
 		<-runErr
+		// Interrupted: kill and reap the rpmbuilds still running (the
+		// next run builds them again).
+		builder.Close()
 	}()
 
 	req := &orchestrator.SubmitRequest{Owner: currentUser(), RebuildStrategy: *strategy}

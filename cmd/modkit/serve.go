@@ -129,6 +129,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
+		// Runs after the service stopped (every return below waits for
+		// it): kills and reaps the rpmbuilds still running, which the next
+		// start builds again.
+		defer lb.Close()
 		builder = lb
 	case "zero":
 		zb, err := zerobuilder.New(&zerobuilder.Options{Journal: filepath.Join(*stateDir, "zerobuilder.journal")})

@@ -60,19 +60,21 @@ func KillStale(g Group) (int, error) {
 	}
 	killed := 0
 	for round := 0; round < 50; round++ {
-		n := 0
-		if st, err := startTime(g.PGID); err == nil && st == g.Start {
-			if killGroup(g.PGID) == nil {
-				n++
-			}
-		}
 		pids, err := groupMembers(g.PGID)
 		if err != nil {
 			return killed, err
 		}
-		for _, pid := range pids {
-			if g.Token != "" && hasEnv(pid, TokenEnv+"="+g.Token) {
-				if killPID(pid) == nil {
+		n := 0
+		if st, err := startTime(g.PGID); err == nil && st == g.Start {
+			// The leader is the recorded process: the whole group is
+			// ours, killed at once (no fork escapes between a scan and
+			// the kills).
+			if killGroup(g.PGID) == nil {
+				n = max(len(pids), 1)
+			}
+		} else {
+			for _, pid := range pids {
+				if g.Token != "" && hasEnv(pid, TokenEnv+"="+g.Token) && killPID(pid) == nil {
 					n++
 				}
 			}
@@ -152,4 +154,19 @@ func ReadRecords(dir string) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Self describes this process (PID and start time), to record as the
+// owner of the groups it starts.
+func Self() (pid int, start uint64) {
+	pid = os.Getpid()
+	start, _ = startTime(pid)
+	return pid, start
+}
+
+// Alive reports whether process pid is running and is the one that started
+// at start (clock ticks after boot, as [Self] gives).
+func Alive(pid int, start uint64) bool {
+	st, err := startTime(pid)
+	return err == nil && st == start
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/scm"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/pungi"
@@ -115,7 +116,17 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	cmd.Stdout = io.MultiWriter(logf, &tail)
 	cmd.Stderr = cmd.Stdout
 	setProcessGroup(cmd)
-	err = cmd.Run()
+	// The token marks every process of the build, so that one left behind
+	// is recognised even after rpmbuild itself is gone.
+	token := proc.NewToken()
+	cmd.Env = append(cmd.Env, proc.TokenEnv+"="+token)
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Start()
+	if err == nil {
+		done := b.recordGroup(cmd.Process.Pid, token, mb, c, r.TaskID)
+		err = cmd.Wait()
+		done()
+	}
 	elapsed := time.Since(start)
 	endRPM()
 	r.RPMBuildSeconds = elapsed.Seconds()

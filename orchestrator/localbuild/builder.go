@@ -65,15 +65,18 @@ type Options struct {
 // Builder builds components with rpmbuild. It implements
 // [orchestrator.Builder] and is safe for concurrent use.
 type Builder struct {
-	dir    string
-	git    *scm.Git
-	arch   string
-	opts   Options
-	log    *slog.Logger
-	jobs   chan struct{}
-	mu     sync.Mutex
-	active map[string]*job // component dir → running build
-	notify []func()        // called when a build's result is recorded
+	dir     string
+	git     *scm.Git
+	arch    string
+	opts    Options
+	log     *slog.Logger
+	jobs    chan struct{}
+	mu      sync.Mutex
+	active  map[string]*job // component dir → running build
+	notify  []func()        // called when a build's result is recorded
+	closing bool            // Close was called: interrupted builds record no result
+
+	recovered []orchestrator.Recovery // builds of an earlier process killed by New
 
 	usage   *Usage
 	timeGit bool // record git exports in usage (a Git of the caller records its own)
@@ -142,6 +145,7 @@ func New(opts *Options) (*Builder, error) {
 		n = runtime.NumCPU()
 	}
 	b.jobs = make(chan struct{}, n)
+	b.killStale()
 	return b, nil
 }
 
@@ -152,8 +156,9 @@ var rpmArch = map[string]string{
 }
 
 var (
-	_ orchestrator.Builder  = (*Builder)(nil)
-	_ orchestrator.Notifier = (*Builder)(nil)
+	_ orchestrator.Builder          = (*Builder)(nil)
+	_ orchestrator.Notifier         = (*Builder)(nil)
+	_ orchestrator.RecoveryReporter = (*Builder)(nil)
 )
 
 // Arch returns the architecture the builder writes into final modulemd.
@@ -253,6 +258,9 @@ func (b *Builder) Submit(ctx context.Context, mb *orchestrator.ModuleBuild, c *o
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closing {
+		return "", errors.New("localbuild: the builder is closed")
+	}
 	r, _ := readRecord(cdir)
 	same := r != nil && r.ServiceAttempt == c.Attempt && r.Ref == c.Ref
 	if j := b.active[cdir]; j != nil {
@@ -299,9 +307,16 @@ func (b *Builder) start(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentB
 		defer close(j.done)
 		defer cancel()
 		res := b.build(ctx, &mbCopy, &cCopy, cdir, r)
+		b.mu.Lock()
+		if b.closing && ctx.Err() != nil {
+			// Interrupted by Close (the service stops): no result, so
+			// that the next Builder on this directory builds it again.
+			delete(b.active, cdir)
+			b.mu.Unlock()
+			return
+		}
 		r.Result = &res
 		r.Finished = time.Now().UTC()
-		b.mu.Lock()
 		if err := writeRecord(cdir, r); err != nil {
 			b.log.Error("cannot record build result", "package", c.Package, "err", err)
 		}
