@@ -192,6 +192,9 @@ func NewService(opts *Options) (*Service, error) {
 	if n, ok := o.Builder.(Notifier); ok {
 		n.Notify(s.progress)
 	}
+	if l, ok := o.Builder.(BuildLogger); ok {
+		l.SetBuildLog(s.builderLog)
+	}
 	if s.scm == nil {
 		s.scm = scm.Default
 	}
@@ -486,6 +489,18 @@ func (s *Service) setComponent(ctx context.Context, tx Tx, c *ComponentBuild, st
 		return err
 	}
 	return s.publish(ctx, tx, TopicComponentStateChange, NewComponentMessage(c))
+}
+
+// builderLog records a builder's message (the BuildLog given to
+// BuildLogger builders); a failure to record it is only logged.
+func (s *Service) builderLog(ctx context.Context, moduleID, componentID int64, level slog.Level, msg string) {
+	s.log.Log(ctx, level, msg, "module", moduleID, "component", componentID)
+	err := s.update(context.WithoutCancel(ctx), func(tx Tx) error {
+		return tx.AddLogMessage(ctx, &LogMessage{ModuleID: moduleID, ComponentID: componentID, Time: s.now(), Message: msg, Level: level})
+	})
+	if err != nil {
+		s.log.Warn("record builder log message", "module", moduleID, "err", err)
+	}
 }
 
 // logf records a user-visible log message.
