@@ -1,0 +1,213 @@
+package kojibuild
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modkit/modkit/internal/retry"
+	"github.com/modkit/modkit/koji"
+	"github.com/modkit/modkit/orchestrator"
+)
+
+// FinishBatch ends a batch as MBS does: every built component (reused ones
+// included) is tagged into the -build tag and, unless it is build-time
+// only (module-build-macros), into the module tag, in one multicall of
+// tagBuild tasks; after batch 1, module-build-macros joins the build and
+// srpm-build groups. Then it regenerates the -build repo (newRepo), waits
+// for it (bounded by ctx and Options.RepoTimeout) and checks that the repo
+// holds the batch's NVRs. Builds already tagged are skipped, so it can run
+// again after a restart.
+func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild, batch int, built []*orchestrator.ComponentBuild) error {
+	if _, err := b.me(ctx, mb); err != nil {
+		return wrap(mb, "finish batch", err)
+	}
+	defer b.forget(mb, batch)
+	n := NamesOf(mb)
+	var nvrs []string
+	for _, c := range built {
+		if c.NVR != "" {
+			nvrs = append(nvrs, c.NVR)
+		}
+	}
+	if err := b.tagAll(ctx, mb, built); err != nil {
+		return wrap(mb, fmt.Sprintf("tag batch %d", batch), err)
+	}
+	if slices.ContainsFunc(built, func(c *orchestrator.ComponentBuild) bool { return c.Package == orchestrator.MacrosPackage }) {
+		if err := b.macrosGroups(ctx, mb, n.BuildTag); err != nil {
+			return wrap(mb, "add module-build-macros to the build groups", err)
+		}
+	}
+	if err := b.regen(ctx, mb, n.BuildTag, nvrs); err != nil {
+		return wrap(mb, fmt.Sprintf("regenerate the repo of %s after batch %d", n.BuildTag, batch), err)
+	}
+	return nil
+}
+
+// tagAll tags the built components into the -build tag and (except
+// build-time-only ones) into the module tag, and waits for the tagBuild
+// tasks.
+func (b *Builder) tagAll(ctx context.Context, mb *orchestrator.ModuleBuild, built []*orchestrator.ComponentBuild) error {
+	n := NamesOf(mb)
+	m := b.multi(mb)
+	fTagged := [2]*koji.Future[any]{m.call("listTagged", n.BuildTag), m.call("listTagged", n.Tag)}
+	if err := m.do(ctx); err != nil {
+		return err
+	}
+	var tagged [2]map[string]bool
+	for i, f := range fTagged {
+		var l []koji.Build
+		if err := result(f, &l); err != nil {
+			return err
+		}
+		tagged[i] = map[string]bool{}
+		for _, bd := range l {
+			tagged[i][bd.NVR] = true
+		}
+	}
+	m = b.multi(mb)
+	var fTasks []*koji.Future[any]
+	var what []string
+	for _, c := range built {
+		if c.NVR == "" {
+			continue
+		}
+		for i, tag := range []string{n.BuildTag, n.Tag} {
+			if (i == 1 && c.BuildTimeOnly) || tagged[i][c.NVR] {
+				continue
+			}
+			fTasks = append(fTasks, m.call("tagBuild", tag, c.NVR))
+			what = append(what, c.NVR+" into "+tag)
+		}
+	}
+	if err := m.do(ctx); err != nil {
+		return err
+	}
+	var ids []int64
+	for i, f := range fTasks {
+		var id int64
+		if err := result(f, &id); err != nil {
+			return fmt.Errorf("tag %s: %w", what[i], err)
+		}
+		ids = append(ids, id)
+	}
+	return b.waitTasks(ctx, mb, ids, what)
+}
+
+// waitTasks polls tasks (one multicall per round) until all are finished;
+// any that did not close is an error.
+func (b *Builder) waitTasks(ctx context.Context, mb *orchestrator.ModuleBuild, ids []int64, what []string) error {
+	pending := slices.Clone(ids)
+	delay := 10 * time.Millisecond
+	var failed []string
+	for len(pending) > 0 {
+		m := b.multi(mb)
+		fs := make([]*koji.Future[any], len(pending))
+		for i, id := range pending {
+			fs[i] = m.call("getTaskInfo", id)
+		}
+		if err := m.do(ctx); err != nil {
+			return err
+		}
+		var still []int64
+		for i, f := range fs {
+			var t *koji.Task
+			if err := result(f, &t); err != nil {
+				return err
+			}
+			if t == nil {
+				return fmt.Errorf("koji task %d vanished", pending[i])
+			}
+			switch t.State {
+			case koji.TaskClosed:
+			case koji.TaskFailed, koji.TaskCanceled:
+				w := fmt.Sprintf("task %d", t.ID)
+				if j := slices.Index(ids, t.ID); j >= 0 && j < len(what) {
+					w = fmt.Sprintf("task %d (%s)", t.ID, what[j])
+				}
+				failed = append(failed, w+" "+t.State.String())
+			default:
+				still = append(still, t.ID)
+			}
+		}
+		pending = still
+		if len(pending) == 0 {
+			break
+		}
+		if err := retry.Sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(delay*2, b.opts.PollInterval)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("koji tasks failed: %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// macrosGroups adds module-build-macros to the build and srpm-build groups
+// of the -build tag.
+func (b *Builder) macrosGroups(ctx context.Context, mb *orchestrator.ModuleBuild, buildTag string) error {
+	m := b.multi(mb)
+	fs := []*koji.Future[any]{
+		m.call("groupPackageListAdd", buildTag, "build", orchestrator.MacrosPackage),
+		m.call("groupPackageListAdd", buildTag, "srpm-build", orchestrator.MacrosPackage),
+	}
+	if err := m.do(ctx); err != nil {
+		return err
+	}
+	for _, f := range fs {
+		if err := result(f, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// regen runs newRepo on the -build tag, waits for the repo and checks that
+// it holds nvrs: they are tagged (inheritance included) as of the repo's
+// create event, as koji.util.checkForBuilds does.
+func (b *Builder) regen(ctx context.Context, mb *orchestrator.ModuleBuild, buildTag string, nvrs []string) error {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.RepoTimeout)
+	defer cancel()
+	t := time.Now()
+	task, err := b.c.NewRepo(ctx, koji.Name(buildTag), nil)
+	b.logCall(ctx, mb, 0, t, err, "newRepo(%q) -> task %d", buildTag, task)
+	if err != nil {
+		return err
+	}
+	b.info(ctx, mb, 0, "Waiting for koji to regenerate the repo of %s (newRepo task %d).", buildTag, task)
+	if err := b.waitTasks(ctx, mb, []int64{task}, []string{"newRepo " + buildTag}); err != nil {
+		return err
+	}
+	t = time.Now()
+	repo, err := b.c.WaitRepo(ctx, koji.Name(buildTag), &koji.WaitRepoOptions{Builds: nvrs, Interval: b.opts.PollInterval})
+	if err != nil {
+		b.logCall(ctx, mb, 0, t, err, "waitRepo(%q, builds=%d)", buildTag, len(nvrs))
+		return err
+	}
+	b.logCall(ctx, mb, 0, t, nil, "waitRepo(%q, builds=%d) -> repo %d at event %d", buildTag, len(nvrs), repo.ID, repo.CreateEvent)
+	t = time.Now()
+	in, err := b.c.ListTagged(ctx, koji.Name(buildTag), &koji.ListTaggedOptions{Event: repo.CreateEvent, Inherit: true})
+	b.logCall(ctx, mb, 0, t, err, "listTagged(%q, event=%d, inherit=True)", buildTag, repo.CreateEvent)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, bd := range in {
+		have[bd.NVR] = true
+	}
+	var missing []string
+	for _, nvr := range nvrs {
+		if !have[nvr] {
+			missing = append(missing, nvr)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("repo %d of %s lacks %s", repo.ID, buildTag, strings.Join(missing, ", "))
+	}
+	b.info(ctx, mb, 0, "Repo %d of %s holds the batch's builds.", repo.ID, buildTag)
+	return nil
+}
