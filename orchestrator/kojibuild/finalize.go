@@ -2,6 +2,7 @@ package kojibuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,8 @@ import (
 	"github.com/modkit/modkit/orchestrator"
 )
 
-// Finalize publishes the finished module as MBS does. The artifacts come
+// Finalize publishes the finished module as MBS does. It tags the last
+// batch into both tags (no repo regeneration). The artifacts come
 // from the module tag (the RPMs of the module's component builds, without
 // filtered RPMs and the output of buildonly components, which go to the
 // -devel module); the per-arch modulemd documents list each arch's RPMs.
@@ -37,6 +39,11 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 	arches, err := b.arches(stored)
 	if err != nil {
 		return pub, wrap(mb, "finalize", err)
+	}
+	// The service does not call FinishBatch after the last batch: tag it
+	// here (without regenerating the repo, as MBS does).
+	if err := b.tagAll(ctx, mb, built); err != nil {
+		return pub, wrap(mb, "tag the last batch", err)
 	}
 	t := time.Now()
 	rpms, builds, err := b.c.ListTaggedRPMs(ctx, koji.Name(n.Tag), &koji.ListTaggedRPMsOptions{Latest: true})
@@ -74,7 +81,7 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 	}
 	pub.KojiBuildID = id
 	if b.opts.CandidateTag != "" {
-		if err := b.tagCandidate(ctx, mb, stored, id); err != nil {
+		if err := b.tagCandidate(ctx, mb, stored, id, mb.Name); err != nil {
 			return pub, wrap(mb, "tag the module build", err)
 		}
 	}
@@ -197,7 +204,7 @@ func baseStream(st *modulemd.Stream) string {
 // tagCandidate tags the CG build into Options.CandidateTag formatted with
 // the base stream, or modular-updates-candidate when that tag does not
 // exist.
-func (b *Builder) tagCandidate(ctx context.Context, mb *orchestrator.ModuleBuild, st *modulemd.Stream, buildID int64) error {
+func (b *Builder) tagCandidate(ctx context.Context, mb *orchestrator.ModuleBuild, st *modulemd.Stream, buildID int64, name string) error {
 	cands := []string{strings.ReplaceAll(b.opts.CandidateTag, "{}", baseStream(st))}
 	if strings.Contains(b.opts.CandidateTag, "{}") {
 		cands = append(cands, "modular-updates-candidate")
@@ -231,6 +238,27 @@ func (b *Builder) tagCandidate(ctx context.Context, mb *orchestrator.ModuleBuild
 	}
 	if slices.ContainsFunc(have, func(t koji.Tag) bool { return t.Name == tag }) {
 		return nil
+	}
+	me, err := b.me(ctx, mb)
+	if err != nil {
+		return err
+	}
+	m = b.multi(mb)
+	fListed := m.call("listPackages", koji.Kwargs{"tagID": tag, "pkgID": name, "inherited": true})
+	if err := m.do(ctx); err != nil {
+		return err
+	}
+	var listed []koji.PackageEntry
+	if err := result(fListed, &listed); err != nil && !errors.Is(err, koji.ErrNotFound) {
+		return err
+	}
+	if !slices.ContainsFunc(listed, func(p koji.PackageEntry) bool { return p.PackageName == name && !p.Blocked }) {
+		t := time.Now()
+		err := b.c.AddPackage(ctx, koji.Name(tag), name, &koji.AddPackageOptions{Owner: me.Name})
+		b.logCall(ctx, mb, 0, t, err, "packageListAdd(%q, %q, owner=%q)", tag, name, me.Name)
+		if err != nil {
+			return err
+		}
 	}
 	t := time.Now()
 	task, err := b.c.TagBuild(ctx, koji.Name(tag), koji.ID(buildID), nil)
