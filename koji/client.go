@@ -215,14 +215,21 @@ func (c *Client) next(anonymous bool) (*Session, int64) {
 	return &s, n
 }
 
+// sessionHeader returns the session headers of one request. The call
+// number goes out under both names: released hubs (1.31 to 1.35.3) read
+// only Koji-Callnum, koji's master branch reads Koji-Session-Callnum first.
+// A hub that finds no call number does no SequenceError/RetryError check
+// at all, so a resent write would run twice.
 func sessionHeader(s *Session, callnum int64) http.Header {
 	if s == nil {
 		return nil
 	}
+	n := strconv.FormatInt(callnum, 10)
 	h := make(http.Header, 4)
 	h.Set("Koji-Session-Id", strconv.FormatInt(s.ID, 10))
 	h.Set("Koji-Session-Key", s.Key)
-	h.Set("Koji-Session-Callnum", strconv.FormatInt(callnum, 10))
+	h.Set("Koji-Session-Callnum", n)
+	h.Set("Koji-Callnum", n)
 	return h
 }
 

@@ -40,8 +40,9 @@
 // [CertificateAuth] (TLS client certificate via /ssllogin) or the
 // GSSAPI/Kerberos authenticator in package koji/kerberos, kept separate so
 // that importing koji does not pull in a Kerberos stack. Session data
-// travels in the Koji-Session-Id/Key/Callnum headers; the call number is
-// taken under a lock. An expired session (AuthExpired) is renewed once,
+// travels in the Koji-Session-Id and Koji-Session-Key headers, and the call
+// number in both Koji-Callnum (the only one released hubs up to 1.35.3
+// read) and Koji-Session-Callnum (koji's master branch). An expired session (AuthExpired) is renewed once,
 // transparently, keeping the session id and continuing the call count, as
 // the hub requires.
 //

@@ -34,6 +34,8 @@ type Hub struct {
 	gssapi  func(token string) (string, error)
 	tlsOn   bool
 
+	callnumMode CallnumMode
+
 	mu sync.Mutex
 	st *state
 }
@@ -62,6 +64,24 @@ func WithTLS() Option { return func(h *Hub) { h.tlsOn = true } }
 func WithGSSAPI(verify func(token string) (principal string, err error)) Option {
 	return func(h *Hub) { h.gssapi = verify }
 }
+
+// CallnumMode says which request header the hub reads the session's call
+// number from.
+type CallnumMode int
+
+const (
+	// CallnumReleased reads only Koji-Callnum, as every released hub from
+	// koji 1.31 to 1.35.3 does (the default). A request without it gets no
+	// SequenceError/RetryError check.
+	CallnumReleased CallnumMode = iota
+	// CallnumMaster reads Koji-Session-Callnum first and falls back to
+	// Koji-Callnum, as koji's master branch after 1.35.3 does.
+	CallnumMaster
+)
+
+// WithCallnumMode selects the call-number header behaviour; the default is
+// CallnumReleased.
+func WithCallnumMode(m CallnumMode) Option { return func(h *Hub) { h.callnumMode = m } }
 
 // New starts a hub and stops it when the test ends.
 func New(tb testing.TB, opts ...Option) *Hub {
@@ -162,26 +182,54 @@ func (h *Hub) authenticate(r *http.Request, method string, params []any) (*sessi
 	if s == nil || s.closed || s.key != r.Header.Get("Koji-Session-Key") {
 		return nil, 0, fault(1002, "Invalid session or bad credentials")
 	}
-	cn := r.Header.Get("Koji-Session-Callnum")
-	if cn == "" {
-		cn = r.Header.Get("Koji-Callnum")
+	if s.expired && !isRenewal(method, params) {
+		return nil, 0, fault(1007, "session %q has expired", strconv.FormatInt(s.id, 10))
+	}
+	cn, ok := h.callnumHeader(r)
+	if !ok {
+		// No call number: like a real hub, no sequence or retry check,
+		// and nothing is stored.
+		return s, NoCallnum, nil
 	}
 	callnum, err := strconv.ParseInt(cn, 10, 64)
 	if err != nil {
 		return nil, 0, fault(1002, "Invalid callnum: %q", cn)
 	}
-	if s.expired && !isRenewal(method, params) {
-		return nil, 0, fault(1007, "session %q has expired", strconv.FormatInt(s.id, 10))
-	}
 	if s.lastCallnum != nil {
 		if callnum < *s.lastCallnum {
 			return nil, 0, fault(1008, "%d > %d (session %d)", *s.lastCallnum, callnum, s.id)
 		}
-		if callnum == *s.lastCallnum {
+		if callnum == *s.lastCallnum && !retryWhitelist[method] {
 			return nil, 0, fault(1009, "unable to retry call %d (method %s) for session %d", callnum, method, s.id)
 		}
 	}
 	return s, callnum, nil
+}
+
+// NoCallnum is the Call.Callnum of a logged-in request that carried no call
+// number the hub reads.
+const NoCallnum = -1
+
+// callnumHeader returns the call number header the hub reads: released
+// hubs (koji 1.31 to 1.35.3) read only Koji-Callnum; koji's master branch
+// reads Koji-Session-Callnum and falls back to Koji-Callnum.
+func (h *Hub) callnumHeader(r *http.Request) (string, bool) {
+	if h.callnumMode == CallnumMaster {
+		if v := r.Header.Values("Koji-Session-Callnum"); len(v) > 0 {
+			return v[0], true
+		}
+	}
+	if v := r.Header.Values("Koji-Callnum"); len(v) > 0 {
+		return v[0], true
+	}
+	return "", false
+}
+
+// retryWhitelist are the methods a real hub lets a session resend with a
+// committed call number (kojihub/auth.py RetryWhitelist).
+var retryWhitelist = map[string]bool{
+	"host.taskWait": true, "host.taskUnwait": true, "host.taskSetWait": true, "host.updateHost": true,
+	"host.setBuildRootState": true, "repoExpire": true, "repoDelete": true, "repoProblem": true,
 }
 
 func isRenewal(method string, params []any) bool {
@@ -225,7 +273,7 @@ func (h *Hub) handleCall(r *http.Request, method string, params []any) []byte {
 		result, f = h.dispatch(cx, method, params)
 		committed = cx.committed
 	}
-	if sess != nil && f == nil && committed {
+	if sess != nil && f == nil && committed && callnum != NoCallnum {
 		n := callnum
 		sess.lastCallnum = &n
 	}

@@ -40,17 +40,10 @@ func faultCode(err error) int {
 
 func TestCallnumChecks(t *testing.T) {
 	t.Parallel()
-	h := New(t)
-	v, err := raw(t, h, nil, "login", AdminUser, AdminPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := v.(map[string]any)
-	hdr := func(n int) http.Header {
-		return http.Header{"Koji-Session-Id": {strconv.FormatInt(sess["session-id"].(int64), 10)},
-			"Koji-Session-Key": {sess["session-key"].(string)}, "Koji-Session-Callnum": {strconv.Itoa(n)}}
-	}
-	steps := []struct {
+	// checked: the call number reaches the hub's check. unchecked: the
+	// request carries only a header this hub does not read, so a replayed
+	// write runs again (the released-hub defect a client must avoid).
+	checked := []struct {
 		callnum  int
 		method   string
 		args     []any
@@ -65,16 +58,68 @@ func TestCallnumChecks(t *testing.T) {
 		{3, "createTag", []any{"t1"}, 1000}, // failed call: not stored
 		{3, "getLoggedInUser", nil, 0},
 	}
-	for i, s := range steps {
-		_, err := raw(t, h, hdr(s.callnum), s.method, s.args...)
-		if got := faultCode(err); got != s.wantCode {
-			t.Errorf("step %d (%s, callnum %d): fault %d (%v), want %d", i, s.method, s.callnum, got, err, s.wantCode)
-		}
+	unchecked := []struct {
+		callnum  int
+		method   string
+		args     []any
+		wantCode int
+	}{
+		{1, "createTag", []any{"t1"}, 0},
+		{1, "createTag", []any{"t2"}, 0}, // replayed callnum, runs again
+		{0, "createTag", []any{"t3"}, 0}, // backwards, runs anyway
 	}
-	bad := hdr(9)
-	bad.Set("Koji-Session-Key", "1-wrong")
-	if _, err := raw(t, h, bad, "getLoggedInUser"); faultCode(err) != 1002 {
-		t.Errorf("wrong key = %v, want 1002", err)
+	for _, tt := range []struct {
+		name    string
+		mode    CallnumMode
+		headers []string
+		checked bool
+	}{
+		{"released/Koji-Callnum", CallnumReleased, []string{"Koji-Callnum"}, true},
+		{"released/both", CallnumReleased, []string{"Koji-Callnum", "Koji-Session-Callnum"}, true},
+		{"released/Koji-Session-Callnum", CallnumReleased, []string{"Koji-Session-Callnum"}, false},
+		{"released/none", CallnumReleased, nil, false},
+		{"master/Koji-Session-Callnum", CallnumMaster, []string{"Koji-Session-Callnum"}, true},
+		{"master/Koji-Callnum", CallnumMaster, []string{"Koji-Callnum"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := New(t, WithCallnumMode(tt.mode))
+			v, err := raw(t, h, nil, "login", AdminUser, AdminPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess := v.(map[string]any)
+			hdr := func(n int) http.Header {
+				hd := http.Header{"Koji-Session-Id": {strconv.FormatInt(sess["session-id"].(int64), 10)},
+					"Koji-Session-Key": {sess["session-key"].(string)}}
+				for _, name := range tt.headers {
+					hd.Set(name, strconv.Itoa(n))
+				}
+				return hd
+			}
+			steps := unchecked
+			if tt.checked {
+				steps = checked
+			}
+			for i, s := range steps {
+				_, err := raw(t, h, hdr(s.callnum), s.method, s.args...)
+				if got := faultCode(err); got != s.wantCode {
+					t.Errorf("step %d (%s, callnum %d): fault %d (%v), want %d", i, s.method, s.callnum, got, err, s.wantCode)
+				}
+			}
+			bad := hdr(9)
+			bad.Set("Koji-Session-Key", "1-wrong")
+			if _, err := raw(t, h, bad, "getLoggedInUser"); faultCode(err) != 1002 {
+				t.Errorf("wrong key = %v, want 1002", err)
+			}
+			if !tt.checked {
+				for _, c := range h.Calls()[1:] {
+					if c.SessionID != 0 && c.Callnum != NoCallnum {
+						t.Errorf("call %s logged with callnum %d, want NoCallnum", c.Method, c.Callnum)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -382,8 +382,8 @@ func (h *Hub) handleUpload(r *http.Request, body []byte) []byte {
 	}
 	copy(data[offset:], body)
 	st.uploads[key] = data
-	n := callnum
-	sess.lastCallnum = &n
+	// A real hub's upload handler writes no database row, so the call
+	// number is checked but never stored: resending a chunk is harmless.
 	st.log("upload", sess, callnum, nil)
 	return encodeResult(map[string]any{"size": int64(len(body)), "fileverify": "adler32", "offset": offset,
 		"hexdigest": fmt.Sprintf("%08x", adler32.Checksum(body))}, nil)

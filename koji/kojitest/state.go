@@ -180,8 +180,8 @@ type event struct {
 type Call struct {
 	Method    string
 	SessionID int64 // 0 for anonymous
-	Callnum   int64
-	FaultCode int // 0 for success
+	Callnum   int64 // NoCallnum when the request carried none the hub reads
+	FaultCode int   // 0 for success
 }
 
 type state struct {
