@@ -26,13 +26,14 @@ type Sim struct {
 	fail     map[string]string
 	hold     map[string]bool
 	started  map[int64]bool
-	builds   map[string]int
+	builds   map[string]int // package -> submissions
+	targeted map[string]int // target + "/" + package -> submissions
 }
 
 // NewSim returns a Sim whose builds finish at the first request after they
 // were submitted.
 func NewSim() *Sim {
-	return &Sim{fail: map[string]string{}, hold: map[string]bool{}, started: map[int64]bool{}, builds: map[string]int{}}
+	return &Sim{fail: map[string]string{}, hold: map[string]bool{}, started: map[int64]bool{}, builds: map[string]int{}, targeted: map[string]int{}}
 }
 
 // SetDuration sets how long each build task runs, measured from its
@@ -70,6 +71,14 @@ func (s *Sim) Submissions(pkg string) int {
 	return s.builds[pkg]
 }
 
+// TargetSubmissions returns how many top-level build tasks of pkg in
+// target the hub was given.
+func (s *Sim) TargetSubmissions(target, pkg string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.targeted[target+"/"+pkg]
+}
+
 // Builder is the [Builder] to install with WithBuilder.
 func (s *Sim) Builder(t TaskInfo) TaskOutcome {
 	if t.Method != "build" {
@@ -86,6 +95,8 @@ func (s *Sim) Builder(t TaskInfo) TaskOutcome {
 	if !s.started[t.ID] {
 		s.started[t.ID] = true
 		s.builds[name]++
+		target, _ := t.Request[1].(string)
+		s.targeted[target+"/"+name]++
 	}
 	if s.hold[name] || time.Since(t.Created) < s.duration {
 		return TaskOutcome{Defer: true}

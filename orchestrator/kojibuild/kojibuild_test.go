@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/modkit/modkit/koji"
@@ -106,7 +108,7 @@ func check(t *testing.T, e *env, mb *orchestrator.ModuleBuild) *koji.Build {
 	inBuild, inTag := tagged(n.BuildTag), tagged(n.Tag)
 	var rpms []string
 	for _, comp := range e.components(t, mb.ID) {
-		if !strings.HasSuffix(comp.NVR, mb.DistTag) {
+		if comp.ReusedComponentID == 0 && !strings.HasSuffix(comp.NVR, mb.DistTag) {
 			t.Errorf("%s: NVR %q lacks the dist tag %s", comp.Package, comp.NVR, mb.DistTag)
 		}
 		if !inBuild[comp.NVR] {
@@ -116,7 +118,7 @@ func check(t *testing.T, e *env, mb *orchestrator.ModuleBuild) *koji.Build {
 			t.Errorf("%s tagged into %s: %v", comp.NVR, n.Tag, inTag[comp.NVR])
 		}
 		if e.h.sim != nil && comp.ReusedComponentID == 0 {
-			if got := e.h.sim.Submissions(comp.Package); got != 1 {
+			if got := e.h.sim.TargetSubmissions(n.Target, comp.Package); got != 1 {
 				t.Errorf("%s: %d koji build submissions, want 1", comp.Package, got)
 			}
 		}
@@ -214,5 +216,132 @@ func TestBuildOrder(t *testing.T) {
 		if strings.HasPrefix(m, "koji ") {
 			t.Errorf("info listing shows debug message %q", m)
 		}
+	}
+}
+
+// TestBuildAfter builds a module ordered by buildafter.
+func TestBuildAfter(t *testing.T) {
+	t.Parallel()
+	h := newKojitest(t)
+	e := newEnv(t, h, t.TempDir(), nil)
+	e.run(t)
+	comps := []component{{name: "a"}, {name: "b", buildafter: []string{"a"}}, {name: "c", buildafter: []string{"a"}}, {name: "d", buildafter: []string{"b", "c"}}}
+	mb := e.submit(t, moduleYAML("after", h.stream, comps, ""), "")
+	mb = e.wait(t, mb.ID)
+	check(t, e, mb)
+	got := map[string]int{}
+	for _, c := range e.components(t, mb.ID) {
+		got[c.Package] = c.Batch
+	}
+	want := map[string]int{"module-build-macros": 1, "a": 2, "b": 3, "c": 3, "d": 4}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+// TestFailingComponent fails one component in koji: the module fails with
+// MBS's reason and the component carries koji's message.
+func TestFailingComponent(t *testing.T) {
+	t.Parallel()
+	h := newKojitest(t)
+	h.sim.Fail("bad", "error: Bad exit status from /var/tmp/rpm-tmp.x (%build)")
+	e := newEnv(t, h, t.TempDir(), nil)
+	e.run(t)
+	mb := e.submit(t, moduleYAML("failing", h.stream, []component{{name: "good"}, {name: "bad"}, {name: "later", buildorder: 1}}, ""), "")
+	mb = e.wait(t, mb.ID)
+	if mb.State != orchestrator.StateFailed || mb.StateReason != "Component(s) bad failed to build." {
+		t.Fatalf("state %s (%s)", mb.State, mb.StateReason)
+	}
+	for _, c := range e.components(t, mb.ID) {
+		switch c.Package {
+		case "bad":
+			if c.State == nil || *c.State != orchestrator.ComponentFailed || !strings.Contains(c.StateReason, "Bad exit status") {
+				t.Errorf("bad: state %v reason %q", c.State, c.StateReason)
+			}
+		case "later":
+			if h.sim.Submissions("later") != 0 {
+				t.Errorf("a component after the failed batch was submitted")
+			}
+		}
+	}
+}
+
+// TestCancel cancels a module build while a component builds: its koji
+// task is canceled.
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	h := newKojitest(t)
+	h.sim.Hold("slow", true)
+	e := newEnv(t, h, t.TempDir(), nil)
+	e.run(t)
+	mb := e.submit(t, moduleYAML("cancel", h.stream, []component{{name: "slow"}, {name: "fast"}}, ""), "")
+	ctx := context.Background()
+	var task string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && task == ""; time.Sleep(10 * time.Millisecond) {
+		for _, c := range e.components(t, mb.ID) {
+			if c.Package == "slow" && c.TaskID != "" {
+				task = c.TaskID
+			}
+		}
+	}
+	if task == "" {
+		t.Fatal("slow was never submitted")
+	}
+	if _, err := e.svc.Cancel(ctx, mb.ID, "tester"); err != nil {
+		t.Fatal(err)
+	}
+	mb = e.wait(t, mb.ID)
+	if mb.State != orchestrator.StateFailed || mb.StateReason != "Canceled by tester." {
+		t.Errorf("state %s (%s)", mb.State, mb.StateReason)
+	}
+	id, _ := strconv.ParseInt(task, 10, 64)
+	info, err := h.client(t).GetTaskInfo(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != koji.TaskCanceled {
+		t.Errorf("koji task %d of slow: %s, want CANCELED", id, info.State)
+	}
+	if !strings.Contains(strings.Join(e.messages(t, mb.ID, true), "\n"), fmt.Sprintf("koji cancelTask(%d): ok", id)) {
+		t.Errorf("the cancelTask call is not in the module's log")
+	}
+}
+
+// TestReuse rebuilds a module after one component of its middle batch
+// changed, under each rebuild strategy, and checks which components were
+// built again and that reused builds are tagged into the new module.
+func TestReuse(t *testing.T) {
+	t.Parallel()
+	comps := []component{{name: "r0"}, {name: "r1", buildorder: 1}, {name: "r2", buildorder: 1}, {name: "r3", buildorder: 2}}
+	for _, tt := range []struct {
+		strategy string
+		rebuilt  []string
+	}{
+		{orchestrator.RebuildAll, []string{"module-build-macros", "r0", "r1", "r2", "r3"}},
+		{orchestrator.RebuildChangedAndAfter, []string{"module-build-macros", "r1", "r3"}},
+		{orchestrator.RebuildOnlyChanged, []string{"module-build-macros", "r1"}},
+	} {
+		t.Run(tt.strategy, func(t *testing.T) {
+			t.Parallel()
+			h := newKojitest(t)
+			e := newEnv(t, h, t.TempDir(), nil)
+			e.run(t)
+			first := e.wait(t, e.submit(t, moduleYAML("reuse", h.stream, comps, ""), tt.strategy).ID)
+			check(t, e, first)
+			e.scm.setRef("https://git.example.com/rpms/r1", "main", "1111111111111111111111111111111111111111")
+			time.Sleep(1100 * time.Millisecond) // a new version (YAML submits use the time)
+			second := e.wait(t, e.submit(t, moduleYAML("reuse", h.stream, comps, ""), tt.strategy).ID)
+			check(t, e, second)
+			var rebuilt []string
+			for _, c := range e.components(t, second.ID) {
+				if c.ReusedComponentID == 0 {
+					rebuilt = append(rebuilt, c.Package)
+				}
+			}
+			slices.Sort(rebuilt)
+			if diff := cmp.Diff(tt.rebuilt, rebuilt); diff != "" {
+				t.Errorf("rebuilt components (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
