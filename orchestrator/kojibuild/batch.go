@@ -47,53 +47,93 @@ func (b *Builder) FinishBatch(ctx context.Context, mb *orchestrator.ModuleBuild,
 }
 
 // tagAll tags the built components into the -build tag and (except
-// build-time-only ones) into the module tag, and waits for the tagBuild
-// tasks.
+// build-time-only ones) into the module tag, waits for the tagBuild tasks
+// and checks that every build is tagged. Builds already tagged are
+// skipped, and a tagBuild refused or failed because another task (of a
+// run that crashed) tagged the build first is not an error.
 func (b *Builder) tagAll(ctx context.Context, mb *orchestrator.ModuleBuild, built []*orchestrator.ComponentBuild) error {
 	n := NamesOf(mb)
-	m := b.multi(mb)
-	fTagged := [2]*koji.Future[any]{m.call("listTagged", n.BuildTag), m.call("listTagged", n.Tag)}
-	if err := m.do(ctx); err != nil {
+	tags := []string{n.BuildTag, n.Tag}
+	want := func(i int, c *orchestrator.ComponentBuild) bool {
+		return c.NVR != "" && !(i == 1 && c.BuildTimeOnly)
+	}
+	tagged, err := b.tagged(ctx, mb, tags)
+	if err != nil {
 		return err
 	}
-	var tagged [2]map[string]bool
-	for i, f := range fTagged {
-		var l []koji.Build
-		if err := result(f, &l); err != nil {
-			return err
-		}
-		tagged[i] = map[string]bool{}
-		for _, bd := range l {
-			tagged[i][bd.NVR] = true
-		}
-	}
-	m = b.multi(mb)
+	m := b.multi(mb)
 	var fTasks []*koji.Future[any]
 	var what []string
 	for _, c := range built {
-		if c.NVR == "" {
-			continue
-		}
-		for i, tag := range []string{n.BuildTag, n.Tag} {
-			if (i == 1 && c.BuildTimeOnly) || tagged[i][c.NVR] {
-				continue
+		for i, tag := range tags {
+			if want(i, c) && !tagged[i][c.NVR] {
+				fTasks = append(fTasks, m.call("tagBuild", tag, c.NVR))
+				what = append(what, c.NVR+" into "+tag)
 			}
-			fTasks = append(fTasks, m.call("tagBuild", tag, c.NVR))
-			what = append(what, c.NVR+" into "+tag)
 		}
+	}
+	if len(fTasks) == 0 {
+		return nil
 	}
 	if err := m.do(ctx); err != nil {
 		return err
 	}
 	var ids []int64
+	var idWhat, problems []string
 	for i, f := range fTasks {
 		var id int64
 		if err := result(f, &id); err != nil {
-			return fmt.Errorf("tag %s: %w", what[i], err)
+			problems = append(problems, fmt.Sprintf("tag %s: %v", what[i], err))
+			continue
 		}
 		ids = append(ids, id)
+		idWhat = append(idWhat, what[i])
 	}
-	return b.waitTasks(ctx, mb, ids, what)
+	if err := b.waitTasks(ctx, mb, ids, idWhat); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		problems = append(problems, err.Error())
+	}
+	if tagged, err = b.tagged(ctx, mb, tags); err != nil {
+		return err
+	}
+	var missing []string
+	for _, c := range built {
+		for i, tag := range tags {
+			if want(i, c) && !tagged[i][c.NVR] {
+				missing = append(missing, c.NVR+" in "+tag)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not tagged: %s (%s)", strings.Join(missing, ", "), strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// tagged lists the NVRs tagged into each of tags (one multicall).
+func (b *Builder) tagged(ctx context.Context, mb *orchestrator.ModuleBuild, tags []string) ([]map[string]bool, error) {
+	m := b.multi(mb)
+	fs := make([]*koji.Future[any], len(tags))
+	for i, tag := range tags {
+		fs[i] = m.call("listTagged", tag)
+	}
+	if err := m.do(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]map[string]bool, len(tags))
+	for i, f := range fs {
+		var l []koji.Build
+		if err := result(f, &l); err != nil {
+			return nil, err
+		}
+		out[i] = map[string]bool{}
+		for _, bd := range l {
+			out[i][bd.NVR] = true
+		}
+	}
+	return out, nil
 }
 
 // waitTasks polls tasks (one multicall per round) until all are finished;

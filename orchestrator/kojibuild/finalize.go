@@ -263,11 +263,17 @@ func (b *Builder) tagCandidate(ctx context.Context, mb *orchestrator.ModuleBuild
 	t := time.Now()
 	task, err := b.c.TagBuild(ctx, koji.Name(tag), koji.ID(buildID), nil)
 	b.logCall(ctx, mb, 0, t, err, "tagBuild(%q, %d) -> task %d", tag, buildID, task)
-	if err != nil {
-		return err
+	if err == nil {
+		err = b.waitTasks(ctx, mb, []int64{task}, []string{"tag into " + tag})
 	}
-	if err := b.waitTasks(ctx, mb, []int64{task}, []string{"tag into " + tag}); err != nil {
-		return err
+	if err != nil {
+		// A task of a run that crashed may have tagged it meanwhile.
+		t := time.Now()
+		have, lerr := b.c.ListTags(ctx, &koji.ListTagsOptions{Build: koji.ID(buildID)})
+		b.logCall(ctx, mb, 0, t, lerr, "listTags(build=%d)", buildID)
+		if lerr != nil || !slices.ContainsFunc(have, func(t koji.Tag) bool { return t.Name == tag }) {
+			return err
+		}
 	}
 	b.info(ctx, mb, 0, "Tagged the module build into %s.", tag)
 	return nil
