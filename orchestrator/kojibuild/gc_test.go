@@ -14,7 +14,7 @@ import (
 // clock is a settable clock for the service and the builder.
 type clock struct{ off atomic.Int64 }
 
-func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *clock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 // TestGarbageCollection checks MBS's koji cleanup through Service.Cleanup:
