@@ -54,7 +54,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--state-dir", t.TempDir()}, "authentication is on by default"},
 		{[]string{"--tokens", "x", "--auth", "none"}, "exclude each other"},
 		{[]string{"--auth", "kerberos"}, "--auth must be tokens or none"},
-		{[]string{"--auth", "none", "--builder", "koji"}, "--builder must be local or zero"},
+		{[]string{"--auth", "none", "--builder", "remote"}, "--builder must be local, koji or zero"},
+		{[]string{"--auth", "none", "--builder", "koji"}, "--builder koji needs the hub"},
 	}
 	for _, tc := range tests {
 		err := runServe(t.Context(), tc.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
