@@ -95,6 +95,9 @@ func (b *Builder) tagAll(ctx context.Context, mb *orchestrator.ModuleBuild, buil
 		}
 		problems = append(problems, err.Error())
 	}
+	if len(problems) == 0 {
+		return nil // every tagBuild task closed: the builds are tagged
+	}
 	if tagged, err = b.tagged(ctx, mb, tags); err != nil {
 		return err
 	}
@@ -223,26 +226,30 @@ func (b *Builder) regen(ctx context.Context, mb *orchestrator.ModuleBuild, build
 		return err
 	}
 	t = time.Now()
-	repo, err := b.c.WaitRepo(ctx, koji.Name(buildTag), &koji.WaitRepoOptions{Builds: nvrs, Interval: b.opts.PollInterval})
+	repo, err := b.c.WaitRepo(ctx, koji.Name(buildTag), &koji.WaitRepoOptions{Interval: b.opts.PollInterval})
 	if err != nil {
-		b.logCall(ctx, mb, 0, t, err, "waitRepo(%q, builds=%d)", buildTag, len(nvrs))
+		b.logCall(ctx, mb, 0, t, err, "waitRepo(%q)", buildTag)
 		return err
 	}
-	b.logCall(ctx, mb, 0, t, nil, "waitRepo(%q, builds=%d) -> repo %d at event %d", buildTag, len(nvrs), repo.ID, repo.CreateEvent)
-	t = time.Now()
-	in, err := b.c.ListTagged(ctx, koji.Name(buildTag), &koji.ListTaggedOptions{Event: repo.CreateEvent, Inherit: true})
-	b.logCall(ctx, mb, 0, t, err, "listTagged(%q, event=%d, inherit=True)", buildTag, repo.CreateEvent)
-	if err != nil {
-		return err
+	b.logCall(ctx, mb, 0, t, nil, "waitRepo(%q) -> repo %d at event %d", buildTag, repo.ID, repo.CreateEvent)
+	// The NVRs must be tagged as of the repo's event: one listTagged per
+	// package (the -build tag inherits whole platforms), in one multicall.
+	m := b.multi(mb)
+	fs := make([]*koji.Future[any], len(nvrs))
+	for i, nvr := range nvrs {
+		fs[i] = m.call("listTagged", buildTag, koji.Kwargs{"event": repo.CreateEvent, "inherit": true, "package": pkgOf(nvr)})
 	}
-	have := map[string]bool{}
-	for _, bd := range in {
-		have[bd.NVR] = true
+	if err := m.do(ctx); err != nil {
+		return err
 	}
 	var missing []string
-	for _, nvr := range nvrs {
-		if !have[nvr] {
-			missing = append(missing, nvr)
+	for i, f := range fs {
+		var l []koji.Build
+		if err := result(f, &l); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(l, func(bd koji.Build) bool { return bd.NVR == nvrs[i] }) {
+			missing = append(missing, nvrs[i])
 		}
 	}
 	if len(missing) > 0 {
@@ -250,4 +257,17 @@ func (b *Builder) regen(ctx context.Context, mb *orchestrator.ModuleBuild, build
 	}
 	b.info(ctx, mb, 0, "Repo %d of %s holds the batch's builds.", repo.ID, buildTag)
 	return nil
+}
+
+// pkgOf is the name part of an NVR.
+func pkgOf(nvr string) string {
+	i := strings.LastIndex(nvr, "-")
+	if i <= 0 {
+		return nvr
+	}
+	j := strings.LastIndex(nvr[:i], "-")
+	if j <= 0 {
+		return nvr
+	}
+	return nvr[:j]
 }
