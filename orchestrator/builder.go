@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/modkit/modkit/modulemd"
 )
@@ -96,4 +97,38 @@ type Notifier interface {
 // restarted service does not repeat it).
 type Prefetcher interface {
 	Prefetch(mb *ModuleBuild, later []*ComponentBuild)
+}
+
+// BuildLog writes a message into the log messages of module build
+// moduleID (and of its component componentID, 0 = the module itself).
+type BuildLog func(ctx context.Context, moduleID, componentID int64, level slog.Level, message string)
+
+// BuildLogger is implemented by builders whose detail belongs in the
+// module build's log messages (the koji builder records every koji call at
+// debug level, so a user can see why a build waits). The service registers
+// its log with SetBuildLog before it calls the builder.
+type BuildLogger interface {
+	SetBuildLog(BuildLog)
+}
+
+// BatchPoller is implemented by builders that can report on many running
+// component builds of a module build at once (the koji builder uses one
+// multicall); the service then calls PollBatch instead of Poll. Results
+// and errors are indexed like cs; an error for one component leaves it
+// building until the next poll.
+type BatchPoller interface {
+	PollBatch(ctx context.Context, mb *ModuleBuild, cs []*ComponentBuild) ([]ComponentResult, []error)
+}
+
+// Janitor is implemented by builders that keep build-system resources for
+// module builds (koji: targets and tags). [Service.Cleanup] calls Sweep on
+// every pass, and Garbage when a failed module build moves to garbage.
+type Janitor interface {
+	// Sweep releases what finished module builds no longer need (koji:
+	// deletes targets some time after completion). find returns the module
+	// build whose koji tag is tag, or ErrNotFound.
+	Sweep(ctx context.Context, find func(ctx context.Context, tag string) (*ModuleBuild, error)) error
+	// Garbage releases the results of a failed module build that moved to
+	// garbage (koji: untags its completed components from its tags).
+	Garbage(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) error
 }

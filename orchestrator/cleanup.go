@@ -31,6 +31,9 @@ type CleanupResult struct {
 // failed longer than Options.GarbageAfter ago to garbage. Run calls it
 // every Options.CleanupInterval. Each change is traced and published like
 // any other transition.
+//
+// A builder that implements [Janitor] cleans up after the module builds
+// too: Sweep runs on every pass, Garbage for each build moved to garbage.
 func (s *Service) Cleanup(ctx context.Context) (CleanupResult, error) {
 	var res CleanupResult
 	var errs []error
@@ -65,7 +68,29 @@ func (s *Service) Cleanup(ctx context.Context) (CleanupResult, error) {
 			}
 		}
 	}
+	if j, ok := s.b.(Janitor); ok {
+		if err := j.Sweep(ctx, s.findByKojiTag); err != nil {
+			errs = append(errs, fmt.Errorf("builder cleanup: %w", err))
+		}
+	}
 	return res, errors.Join(errs...)
+}
+
+// findByKojiTag returns the module build whose koji tag is tag.
+func (s *Service) findByKojiTag(ctx context.Context, tag string) (*ModuleBuild, error) {
+	var out *ModuleBuild
+	err := s.store.View(ctx, func(tx Tx) error {
+		l, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{KojiTag: tag, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(l) == 0 {
+			return fmt.Errorf("module build with koji tag %s: %w", tag, ErrNotFound)
+		}
+		out = l[0]
+		return nil
+	})
+	return out, err
 }
 
 // listBefore lists the builds in states last modified before t.
@@ -132,6 +157,21 @@ func (s *Service) collectGarbage(ctx context.Context, id int64, now time.Time) (
 	})
 	if err == nil && moved {
 		s.log.Info("failed module build moved to garbage", "id", id)
+		if j, ok := s.b.(Janitor); ok {
+			var mb *ModuleBuild
+			var comps []*ComponentBuild
+			err = s.store.View(ctx, func(tx Tx) error {
+				var err error
+				if mb, err = tx.ModuleBuild(ctx, id); err != nil {
+					return err
+				}
+				comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: id})
+				return err
+			})
+			if err == nil {
+				err = j.Garbage(ctx, mb, comps)
+			}
+		}
 	}
 	return moved && err == nil, err
 }
@@ -150,7 +190,7 @@ func days(d time.Duration) string {
 
 // cleanupLoop runs Cleanup every CleanupInterval until ctx ends.
 func (s *Service) cleanupLoop(ctx context.Context) {
-	if s.opts.StuckAfter <= 0 && s.opts.GarbageAfter <= 0 {
+	if _, ok := s.b.(Janitor); !ok && s.opts.StuckAfter <= 0 && s.opts.GarbageAfter <= 0 {
 		return
 	}
 	t := time.NewTicker(s.opts.CleanupInterval)

@@ -330,11 +330,25 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 	// Poll running components.
 	var changed []*ComponentBuild
 	var freed int
+	var running []*ComponentBuild
 	for _, c := range cur {
-		if c.State == nil || *c.State != ComponentBuilding || c.ReusedComponentID != 0 {
-			continue
+		if c.State != nil && *c.State == ComponentBuilding && c.ReusedComponentID == 0 {
+			running = append(running, c)
 		}
-		res, err := s.b.Poll(ctx, mb, c)
+	}
+	var results []ComponentResult
+	var errs []error
+	if bp, ok := s.b.(BatchPoller); ok && len(running) > 0 {
+		results, errs = bp.PollBatch(ctx, mb, running)
+	}
+	for i, c := range running {
+		var res ComponentResult
+		var err error
+		if results != nil {
+			res, err = results[i], errs[i]
+		} else {
+			res, err = s.b.Poll(ctx, mb, c)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return stepWait, ctx.Err()
@@ -494,6 +508,13 @@ func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*Compon
 	final := st.Clone()
 	// Kept in the stored build (not in the published modulemd) for the
 	// modules that will buildrequire this one.
+	// Modules built on this one inherit its koji tag (MBS stores it in
+	// xmd.mbs.koji_tag too).
+	if mb.KojiTag != "" {
+		if m := xmdMap(st, "mbs"); m["koji_tag"] == nil {
+			m["koji_tag"] = mb.KojiTag
+		}
+	}
 	if len(filtered) > 0 {
 		l := make([]any, len(filtered))
 		for i, f := range filtered {

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"encoding/json"
+	"log/slog"
 	"time"
 )
 
@@ -143,6 +144,10 @@ type LogMessage struct {
 	ComponentID int64
 	Time        time.Time
 	Message     string
+	// Level is slog's: 0 (info) for the service's own messages,
+	// slog.LevelDebug for a builder's detail (every koji call of the koji
+	// builder), which listings leave out unless asked.
+	Level slog.Level
 }
 
 // Event is a message published after the state it describes is committed;

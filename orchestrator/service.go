@@ -155,6 +155,11 @@ type Service struct {
 	changed  chan struct{}         // closed and replaced on any progress
 	sent     chan struct{}         // closed and replaced when events were delivered
 	running  bool
+
+	logMu   sync.Mutex
+	logCond *sync.Cond
+	logQ    []*LogMessage // builder messages not yet written
+	logBusy bool          // a writeLogs goroutine runs
 }
 
 // NewService returns a service over opts.Store and opts.Builder.
@@ -201,11 +206,15 @@ func NewService(opts *Options) (*Service, error) {
 		subs: map[int]func(Event){}, outboxKick: make(chan struct{}, 1),
 		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, changed: make(chan struct{}), sent: make(chan struct{}),
 	}
+	s.logCond = sync.NewCond(&s.logMu)
 	if s.src == nil {
 		s.src = NewDBSource(o.Store)
 	}
 	if n, ok := o.Builder.(Notifier); ok {
 		n.Notify(s.progress)
+	}
+	if l, ok := o.Builder.(BuildLogger); ok {
+		l.SetBuildLog(s.builderLog)
 	}
 	if s.scm == nil {
 		s.scm = scm.Default
@@ -270,6 +279,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.running = true
 	s.mu.Unlock()
 	defer func() {
+		s.flushLogs()
 		s.mu.Lock()
 		s.running = false
 		s.mu.Unlock()
@@ -521,6 +531,65 @@ func (s *Service) setComponent(ctx context.Context, tx Tx, c *ComponentBuild, st
 	return s.publish(ctx, tx, TopicComponentStateChange, NewComponentMessage(c))
 }
 
+// builderLog records a builder's message (the BuildLog given to
+// BuildLogger builders). Messages are queued and written by one background
+// writer, many per transaction, so a builder that logs every call does not
+// wait for the store; Messages and the end of Run flush the queue. A
+// failure to record is only logged.
+func (s *Service) builderLog(ctx context.Context, moduleID, componentID int64, level slog.Level, msg string) {
+	s.log.Log(ctx, level, msg, "module", moduleID, "component", componentID)
+	m := &LogMessage{ModuleID: moduleID, ComponentID: componentID, Time: s.now(), Message: msg, Level: level}
+	s.logMu.Lock()
+	s.logQ = append(s.logQ, m)
+	if !s.logBusy {
+		s.logBusy = true
+		go s.writeLogs()
+	}
+	s.logMu.Unlock()
+}
+
+// writeLogs writes queued builder messages until the queue is empty.
+func (s *Service) writeLogs() {
+	for {
+		s.logMu.Lock()
+		q := s.logQ
+		s.logQ = nil
+		if len(q) == 0 {
+			s.logBusy = false
+			s.logCond.Broadcast()
+			s.logMu.Unlock()
+			return
+		}
+		s.logMu.Unlock()
+		ctx := context.Background()
+		err := s.update(ctx, func(tx Tx) error {
+			for _, m := range q {
+				m.ID = 0
+				if err := tx.AddLogMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("record builder log messages", "count", len(q), "err", err)
+		}
+	}
+}
+
+// flushLogs waits until the queued builder messages are written.
+func (s *Service) flushLogs() {
+	s.logMu.Lock()
+	for s.logBusy || len(s.logQ) > 0 {
+		if !s.logBusy {
+			s.logBusy = true
+			go s.writeLogs()
+		}
+		s.logCond.Wait()
+	}
+	s.logMu.Unlock()
+}
+
 // logf records a user-visible log message.
 func (s *Service) logf(ctx context.Context, tx Tx, moduleID, componentID int64, format string, args ...any) error {
 	return tx.AddLogMessage(ctx, &LogMessage{ModuleID: moduleID, ComponentID: componentID, Time: s.now(), Message: fmt.Sprintf(format, args...)})
@@ -605,6 +674,7 @@ func (s *Service) Components(ctx context.Context, f *ComponentBuildFilter) ([]*C
 
 // Messages returns the log messages matching f, newest first, and the total.
 func (s *Service) Messages(ctx context.Context, f *LogMessageFilter) ([]*LogMessage, int, error) {
+	s.flushLogs()
 	var out []*LogMessage
 	var total int
 	err := s.store.View(ctx, func(tx Tx) error {

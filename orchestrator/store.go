@@ -139,6 +139,8 @@ type ComponentBuildFilter struct {
 type LogMessageFilter struct {
 	ModuleID    int64
 	ComponentID int64
+	// Debug includes messages below slog.LevelInfo (a builder's detail).
+	Debug bool
 	// Limit 0 means no limit.
 	Limit, Offset int
 }

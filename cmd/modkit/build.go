@@ -43,7 +43,7 @@ on failure the exit status is 1 and the reason is printed.
 Running it again after an interruption continues the unfinished build.`
 
 func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("build", "build [options] PATH|GIT_URL#REF", buildAbout, stderr)
+	fs := newFlags("build", "build [options] PATH|GIT_URL#REF", buildAbout+"\n"+kojiHelp, stderr)
 	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository (MBS's RPMS_DEFAULT_REPOSITORY, e.g. file:///srv/git/rpms/)")
 	platform := fs.String("platform", "", "`STREAMS` of the built-in platform module, comma separated (default: the platform streams the module buildrequires)")
@@ -51,6 +51,8 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defaultsFile := fs.String("defaults", "", "`FILE` with modulemd-defaults documents for the repository (default: those in the module definition)")
 	strategy := fs.String("rebuild-strategy", "", "all, changed-and-after or only-changed (default changed-and-after)")
 	verbose := fs.Bool("v", false, "log every build step")
+	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild on this machine) or koji (a koji hub, see --koji-*)")
+	kf := addKojiFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -91,6 +93,16 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *platform != "" {
 		platforms = strings.Split(*platform, ",")
 	}
+	var ks kojiSettings
+	switch *builderName {
+	case "local":
+	case "koji":
+		if ks, err = kf.settings(); err != nil {
+			return usageError("build: %v", err)
+		}
+	default:
+		return usageError("build: --builder must be local or koji, not %q", *builderName)
+	}
 
 	level := slog.LevelWarn
 	if *verbose {
@@ -110,12 +122,28 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return &exitError{Code: 1, Msg: err.Error()}
 	}
 	defer store.Close()
-	builder, err := localbuild.New(&localbuild.Options{
-		Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
-		Git: gitRunner, Usage: usage,
-	})
-	if err != nil {
-		return &exitError{Code: 1, Msg: err.Error()}
+	platMods := platformStreams(platforms)
+	if ks != nil {
+		platMods = ks.platforms(platforms)
+	}
+	src := orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platMods))
+	var builder orchestrator.Builder
+	closeBuilder := func() error { return nil }
+	if ks != nil {
+		kb, err := ks.builder(ctx, src, *stateDir, logger)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		builder = kb
+	} else {
+		lb, err := localbuild.New(&localbuild.Options{
+			Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
+			Git: gitRunner, Usage: usage,
+		})
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		builder, closeBuilder = lb, lb.Close
 	}
 	concurrency := *jobs
 	if concurrency <= 0 {
@@ -123,7 +151,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	svc, err := orchestrator.NewService(&orchestrator.Options{
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
-		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(platforms))),
+		Source:               src,
 		DefaultRPMRepository: *rpmsBase, SCM: git,
 		// The user builds their own module: its components may name any
 		// repository (modkit serve refuses that by default).
@@ -145,7 +173,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		<-runErr
 		// Interrupted: kill and reap the rpmbuilds still running (the
 		// next run builds them again).
-		builder.Close()
+		closeBuilder()
 	}()
 
 	req := &orchestrator.SubmitRequest{Owner: currentUser(), RebuildStrategy: *strategy}
@@ -207,7 +235,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		fmt.Fprintf(stdout, "%s\t%s\n", mb.NSVC(), mb.Publication.Repository)
 	}
-	if err := builder.Close(); err != nil {
+	if err := closeBuilder(); err != nil {
 		failed = append(failed, err.Error())
 	}
 	printTiming(stderr, time.Since(start), usage.Stats())

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -50,6 +51,7 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var owner, name, stream, nsvc *string
 	var pageN, perPage *int
 	var interval *time.Duration
+	var kojiWeb *string
 	switch sub {
 	case "list":
 		fs.Var(&states, "state", "`STATE` name or number (repeatable)")
@@ -59,7 +61,9 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		nsvc = fs.String("nsvc", "", "`N:S[:V[:C]]`")
 		pageN = fs.Int("page", 1, "page `N`")
 		perPage = fs.Int("per-page", 20, "`N` builds per page")
-	case "show", "cancel":
+	case "show":
+		kojiWeb = fs.String("koji-web", os.Getenv("MODKIT_KOJI_WEB"), "koji web UI `URL` for task links (default $MODKIT_KOJI_WEB)")
+	case "cancel":
 	case "watch":
 		interval = fs.Duration("interval", 2*time.Second, "poll every `DURATION`")
 	default:
@@ -120,7 +124,7 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if err != nil {
 			return clientErr(err)
 		}
-		showBuild(stdout, mb, msgs)
+		showBuild(stdout, mb, msgs, *kojiWeb)
 		return nil
 	case "cancel":
 		mb, err := c.CancelModuleBuild(ctx, id)
@@ -160,8 +164,9 @@ func clientErr(err error) error {
 	return &exitError{Code: 1, Msg: err.Error()}
 }
 
-// showBuild prints one build, its components and its messages.
-func showBuild(w io.Writer, mb *mbsapi.ModuleBuild, msgs []mbsapi.Message) {
+// showBuild prints one build, its components (with their koji task ids
+// and, given the koji web URL, links) and its messages.
+func showBuild(w io.Writer, mb *mbsapi.ModuleBuild, msgs []mbsapi.Message, kojiWeb string) {
 	fmt.Fprintf(w, "Module build %d: %s\n", mb.ID, mb.NSVC())
 	fmt.Fprintf(w, "  state:      %s", mb.StateName)
 	if mb.StateReason != "" {
@@ -186,7 +191,7 @@ func showBuild(w io.Writer, mb *mbsapi.ModuleBuild, msgs []mbsapi.Message) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, n := range names {
 			t := rpms[n]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n, taskState(t.State), t.NVR, t.StateReason)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n, taskState(t.State), taskColumn(t.TaskID, kojiWeb), t.NVR, t.StateReason)
 		}
 		tw.Flush()
 	}
@@ -270,3 +275,29 @@ func watchBuild(ctx context.Context, c *mbsapi.Client, id int64, interval time.D
 }
 
 var _ flag.Value = (*multiFlag)(nil)
+
+// taskColumn shows a component's task id: "task 123" for a koji task, with
+// its web page when kojiWeb is set; other builders' ids as they are.
+func taskColumn(id any, kojiWeb string) string {
+	var s string
+	switch v := id.(type) {
+	case nil:
+		return "-"
+	case float64:
+		s = strconv.FormatInt(int64(v), 10)
+	case string:
+		s = v
+	default:
+		s = fmt.Sprint(v)
+	}
+	if s == "" {
+		return "-"
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if kojiWeb != "" {
+			return fmt.Sprintf("task %d %s/taskinfo?taskID=%d", n, strings.TrimSuffix(kojiWeb, "/"), n)
+		}
+		return "task " + s
+	}
+	return s
+}

@@ -49,7 +49,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout, stderr)
+	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout+"\n"+kojiHelp, stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "`ADDR` (host:port) to listen on")
 	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
 	tokensFile := fs.String("tokens", "", "`FILE` of \"TOKEN USER GROUP[,GROUP...]\" lines")
@@ -65,7 +65,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	allowCache := fs.Bool("allow-component-cache", false, "allow components to name their own lookaside cache (inside --scm-allow)")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
-	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), or zero (builds nothing; to try the API)")
+	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), koji (a koji hub, see --koji-*), or zero (builds nothing; to try the API)")
+	kf := addKojiFlags(fs)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
 	verbose := fs.Bool("v", false, "log every build step")
 	pos, err := parseFlags(fs, args)
@@ -92,8 +93,14 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	default:
 		return usageError("serve: --auth must be tokens or none, not %q", *auth)
 	}
-	if *builderName != "local" && *builderName != "zero" {
-		return usageError("serve: --builder must be local or zero, not %q", *builderName)
+	if *builderName != "local" && *builderName != "zero" && *builderName != "koji" {
+		return usageError("serve: --builder must be local, koji or zero, not %q", *builderName)
+	}
+	var ks kojiSettings
+	if *builderName == "koji" {
+		if ks, err = kf.settings(); err != nil {
+			return usageError("serve: %v", err)
+		}
 	}
 	if err := orchestrator.CheckSCMAllow(scmAllow); err != nil {
 		return usageError("serve: --scm-allow: %v", err)
@@ -123,6 +130,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	var builder orchestrator.Builder
 	concurrency := *jobs
+	platMods := platformStreams(plat)
+	if ks != nil {
+		platMods = ks.platforms(plat)
+	}
+	src := orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platMods))
 	switch *builderName {
 	case "local":
 		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger})
@@ -141,15 +153,21 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		defer zb.Close()
 		builder = zb
+	case "koji":
+		kb, err := ks.builder(ctx, src, *stateDir, logger)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		builder = kb
 	default:
-		return usageError("serve: --builder must be local or zero, not %q", *builderName)
+		return usageError("serve: --builder must be local, koji or zero, not %q", *builderName)
 	}
 	if concurrency <= 0 {
 		concurrency = 5
 	}
 	svc, err := orchestrator.NewService(&orchestrator.Options{
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
-		Source:               orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platformStreams(plat))),
+		Source:               src,
 		DefaultRPMRepository: *rpmsBase,
 		PollInterval:         500 * time.Millisecond,
 		SCMAllow:             scmAllow, AllowComponentRepository: *allowRepo, AllowComponentCache: *allowCache,

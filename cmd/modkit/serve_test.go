@@ -54,7 +54,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--state-dir", t.TempDir()}, "authentication is on by default"},
 		{[]string{"--tokens", "x", "--auth", "none"}, "exclude each other"},
 		{[]string{"--auth", "kerberos"}, "--auth must be tokens or none"},
-		{[]string{"--auth", "none", "--builder", "koji"}, "--builder must be local or zero"},
+		{[]string{"--auth", "none", "--builder", "remote"}, "--builder must be local, koji or zero"},
+		{[]string{"--auth", "none", "--builder", "koji"}, "--builder koji needs the hub"},
 		{[]string{"--auth", "none", "--scm-allow", "file:///srv/git/../x"}, `--scm-allow: SCM allowlist entry "file:///srv/git/../x"`},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package kojitest
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/modkit/modkit/internal/xmlrpcx"
 )
@@ -15,11 +16,14 @@ type TaskInfo struct {
 	Parent  int64  // 0 for top-level tasks
 	State   string // FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED
 	Owner   string
+	Created time.Time
 }
 
 // BuildSpec says what a build task produces. Zero fields get defaults:
-// the name from the SCM URL, version "1.0", release "1", and the build
-// tag's arches (x86_64 if it has none).
+// the name from the SCM URL, version "1.0", release "1" followed by the
+// dist tag of the module-build-macros build tagged into the target's build
+// tag (none: no dist tag), and the build tag's arches (x86_64 if it has
+// none).
 type BuildSpec struct {
 	Name    string
 	Version string
@@ -62,7 +66,7 @@ func (h *Hub) runBuilder() {
 }
 
 func (st *state) taskView(t *task) TaskInfo {
-	ti := TaskInfo{ID: t.id, Method: t.method, Request: t.request, State: taskStates[t.state]}
+	ti := TaskInfo{ID: t.id, Method: t.method, Request: t.request, State: taskStates[t.state], Created: t.create}
 	if t.parent != nil {
 		ti.Parent = *t.parent
 	}
@@ -209,7 +213,7 @@ func (st *state) runBuild(t *task, spec *BuildSpec) (any, *xmlrpcx.Fault) {
 		s.Version = "1.0"
 	}
 	if s.Release == "" {
-		s.Release = "1"
+		s.Release = "1" + st.distTag(tgt.buildTag)
 	}
 	if s.Arches == nil {
 		s.Arches = splitArches(st.tags[tgt.buildTag].arches)

@@ -92,4 +92,6 @@ var migrations = []string{
 	);`,
 	// 2: the defaults documents submitted with a module definition.
 	`ALTER TABLE module_builds ADD COLUMN defaults TEXT NOT NULL DEFAULT ''`,
+	// 3: the level of a log message (slog's; debug messages come from builders).
+	`ALTER TABLE log_messages ADD COLUMN level INTEGER NOT NULL DEFAULT 0`,
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -632,8 +633,8 @@ func (t *tx) AddLogMessage(ctx context.Context, m *orchestrator.LogMessage) erro
 	if m.ComponentID != 0 {
 		comp = m.ComponentID
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO log_messages (module_id, component_id, time_created, message) VALUES (?, ?, ?, ?) RETURNING id`,
-		m.ModuleID, comp, toDB(m.Time), m.Message).Scan(&m.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO log_messages (module_id, component_id, time_created, message, level) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		m.ModuleID, comp, toDB(m.Time), m.Message, int(m.Level)).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert log message of module build %d: %w", m.ModuleID, err)
 	}
@@ -651,11 +652,14 @@ func (t *tx) LogMessages(ctx context.Context, f *orchestrator.LogMessageFilter) 
 	if f.ComponentID != 0 {
 		w.add("component_id = ?", f.ComponentID)
 	}
+	if !f.Debug {
+		w.add("level >= ?", int(slog.LevelInfo))
+	}
 	var total int
 	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_messages`+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count log messages: %w", err)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, module_id, component_id, time_created, message FROM log_messages`+
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, module_id, component_id, time_created, message, level FROM log_messages`+
 		w.String()+" ORDER BY time_created DESC, id DESC"+limitClause(f.Limit, f.Offset), w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list log messages: %w", err)
@@ -666,10 +670,11 @@ func (t *tx) LogMessages(ctx context.Context, f *orchestrator.LogMessageFilter) 
 		var m orchestrator.LogMessage
 		var comp sql.NullInt64
 		var tm int64
-		if err := rows.Scan(&m.ID, &m.ModuleID, &comp, &tm, &m.Message); err != nil {
+		var level int
+		if err := rows.Scan(&m.ID, &m.ModuleID, &comp, &tm, &m.Message, &level); err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: list log messages: %w", err)
 		}
-		m.ComponentID, m.Time = comp.Int64, fromDB(tm)
+		m.ComponentID, m.Time, m.Level = comp.Int64, fromDB(tm), slog.Level(level)
 		out = append(out, &m)
 	}
 	return out, total, rows.Err()
