@@ -95,7 +95,7 @@ type SolveProblem struct {
 }
 
 func (p SolveProblem) String() string {
-	return fmt.Sprintf("%s stream %s:%s: %s", p.Origin, p.Module, p.Stream, strings.Join(p.Rules, "; "))
+	return fmt.Sprintf("%s stream %s:%s: conflicting requests: %s", p.Origin, p.Module, p.Stream, strings.Join(p.Rules, "; "))
 }
 
 // Choice is the outcome of dnf's module solve.

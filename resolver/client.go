@@ -162,7 +162,7 @@ func (o *op) solverProblems(ch *Choice, arg string) bool {
 	for _, sp := range ch.Problems {
 		o.problem(&Problem{Kind: ModularDependency, Arg: arg, Origin: sp.Origin, Module: sp.Module, Stream: sp.Stream,
 			Blocking: arg != "" && ch.Result != SolveErrorInDefaults,
-			Message:  "Modular dependency problem: " + strings.Join(sp.Rules, "; ")})
+			Message:  "Modular dependency problem: conflicting requests: " + strings.Join(sp.Rules, "; ")})
 	}
 	return len(ch.Problems) > 0
 }

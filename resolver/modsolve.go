@@ -662,15 +662,21 @@ func (p *part) rules(j mjob) []string {
 			continue
 		}
 		for _, d := range m.reqs {
-			usable := 0
+			if slices.Contains(d.prov, p.u.platform) {
+				continue
+			}
+			usable, installable := 0, false
 			for _, q := range d.prov {
-				if p.u.solv[q].usable {
+				if p.u.solv[q].usable && !p.exclu[q] {
 					usable++
+					if !installable && p.sat([]int{p.v[q]}) {
+						installable = true
+					}
 				}
 			}
 			if usable == 0 {
 				out = append(out, fmt.Sprintf("nothing provides %s needed by %s", d.dep, m.label()))
-			} else if !p.sat([]int{p.v[c]}) {
+			} else if !installable {
 				out = append(out, fmt.Sprintf("%s requires %s, but none of the providers can be installed", m.label(), d.dep))
 			}
 		}
@@ -689,7 +695,6 @@ func (p *part) rules(j mjob) []string {
 			}
 		}
 	}
-	out = append([]string{"conflicting requests"}, out...)
-	slices.Sort(out[1:])
+	slices.Sort(out)
 	return slices.Compact(out)
 }
