@@ -159,12 +159,19 @@ func (o *op) problem(p *Problem) { o.res.Problems = append(o.res.Problems, p) }
 // solverProblems records the modular dependency problems of ch; when arg is
 // set and the solve failed beyond the defaults, they block.
 func (o *op) solverProblems(ch *Choice, arg string) bool {
+	if ch.Result != SolveOK && len(ch.Problems) == 0 {
+		// libdnf reports the failure with no rule it can describe (a
+		// best-candidate rule).
+		o.problem(&Problem{Kind: ModularDependency, Arg: arg, Blocking: arg != "" && ch.Result != SolveErrorInDefaults,
+			Message: "Modular dependency problems: " + ch.Result.String()})
+		return true
+	}
 	for _, sp := range ch.Problems {
 		o.problem(&Problem{Kind: ModularDependency, Arg: arg, Origin: sp.Origin, Module: sp.Module, Stream: sp.Stream,
 			Blocking: arg != "" && ch.Result != SolveErrorInDefaults,
 			Message:  "Modular dependency problem: conflicting requests: " + strings.Join(sp.Rules, "; ")})
 	}
-	return len(ch.Problems) > 0
+	return ch.Result != SolveOK
 }
 
 // spec is a parsed module argument NAME[:STREAM[:VERSION[:CONTEXT]]][/PROFILE].

@@ -280,8 +280,12 @@ type part struct {
 	ids   []int       // solvables of the component (the platform excluded)
 	v     map[int]int // solvable id -> variable
 	base  [][]int
-	jobs  []int // indexes into u.jobs
-	exclu map[int]bool
+	pairs [][2]int // conflicting solvables
+	// pairOff disables conflicts (by index in pairs) while looking for
+	// the conflicts a failure needs.
+	pairOff map[int]bool
+	jobs    []int // indexes into u.jobs
+	exclu   map[int]bool
 }
 
 func (u *modPool) parts() []*part {
@@ -324,7 +328,7 @@ func (p *part) clauses() {
 	for i, id := range p.ids {
 		p.v[id] = i + 1
 	}
-	p.base = p.base[:0]
+	p.base, p.pairs, p.pairOff = p.base[:0], p.pairs[:0], nil
 	lit := func(id int) (int, bool) {
 		if id == p.u.platform {
 			return 0, true
@@ -359,12 +363,21 @@ func (p *part) clauses() {
 				}
 				if _, plat := lit(q); plat {
 					p.base = append(p.base, []int{-x})
+				} else if id < q {
+					p.pairs = append(p.pairs, [2]int{id, q})
 				} else {
-					p.base = append(p.base, []int{-x, -p.v[q]})
+					p.pairs = append(p.pairs, [2]int{q, id})
 				}
 			}
 		}
 	}
+	slices.SortFunc(p.pairs, func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return a[0] - b[0]
+		}
+		return a[1] - b[1]
+	})
+	p.pairs = slices.Compact(p.pairs)
 }
 
 // jobClause is the clause of a job: one of its candidates; with best
@@ -373,15 +386,21 @@ func (p *part) clauses() {
 func (p *part) jobClause(ji int, best bool) []int {
 	cands := p.u.jobs[ji].cands
 	if best {
-		top := map[string]uint64{}
+		// libsolv's prune_to_best_version: per name the highest version,
+		// and of equal versions the first solvable only.
+		top := map[string]int{}
 		for _, c := range cands {
-			if m := p.u.solv[c]; m.usable && !p.exclu[c] && m.ver >= top[m.name] {
-				top[m.name] = m.ver
+			m := p.u.solv[c]
+			if !m.usable || p.exclu[c] {
+				continue
+			}
+			if t, ok := top[m.name]; !ok || m.ver > p.u.solv[t].ver {
+				top[m.name] = c
 			}
 		}
 		var keep []int
 		for _, c := range cands {
-			if m := p.u.solv[c]; m.ver == top[m.name] {
+			if top[p.u.solv[c].name] == c {
 				keep = append(keep, c)
 			}
 		}
@@ -417,8 +436,13 @@ func (u *modPool) prefer(cands []int) []int {
 
 // sat reports whether base plus extra clauses has a model.
 func (p *part) sat(extra ...[]int) bool {
-	cnf := make([][]int, 0, len(p.base)+len(extra))
+	cnf := make([][]int, 0, len(p.base)+len(p.pairs)+len(extra))
 	cnf = append(cnf, p.base...)
+	for i, pr := range p.pairs {
+		if !p.pairOff[i] {
+			cnf = append(cnf, []int{-p.v[pr[0]], -p.v[pr[1]]})
+		}
+	}
 	for _, e := range extra {
 		if len(e) == 0 {
 			return false
@@ -448,8 +472,13 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 	if !p.sat(cons...) {
 		return nil, nil, false
 	}
+	// Wishes that cannot all hold: libsolv disables the last weak rule of
+	// each proof of unsolvability, and the first wishes' rules are the last
+	// ones it meets (their best rules follow the job rules), so later wishes
+	// win; they are kept from the last one backwards.
 	kept = map[int]bool{}
-	for _, ji := range p.jobs {
+	for i := len(p.jobs) - 1; i >= 0; i-- {
+		ji := p.jobs[i]
 		if hard(ji) {
 			kept[ji] = true
 			continue
@@ -563,60 +592,39 @@ func (u *modPool) solve() *solveOutcome {
 }
 
 // conflictPkgs approximates libdnf's Goal::listConflictPkgs for a failed
-// run: the builds on either side of a conflict among the builds the
-// failing hard requests can reach.
+// run: the builds on both sides of the conflicts a proof of the failure
+// needs. A failure that holds without any conflict (a requirement nothing
+// meets) has none.
 func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
-	// The failing requests: taken in order, those that break the set.
 	var cons [][]int
-	var failing []int
-	for _, ji := range p.jobs {
-		if !hard(ji) {
-			continue
-		}
-		cl := p.jobClause(ji, true)
-		if p.sat(append(cons, cl)...) {
-			cons = append(cons, cl)
-		} else {
-			failing = append(failing, ji)
-		}
-	}
-	reach := map[int]bool{}
-	var stack []int
-	push := func(id int) {
-		if !reach[id] && id != p.u.platform && p.u.solv[id].usable {
-			reach[id] = true
-			stack = append(stack, id)
-		}
-	}
 	for _, ji := range p.jobs {
 		if hard(ji) {
-			for _, c := range p.u.jobs[ji].cands {
-				push(c)
-			}
-		}
-	}
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, d := range p.u.solv[id].reqs {
-			for _, q := range d.prov {
-				push(q)
-			}
+			cons = append(cons, p.jobClause(ji, true))
 		}
 	}
 	ex := map[int]bool{}
-	if len(failing) == 0 {
+	p.pairOff = map[int]bool{}
+	for i := range p.pairs {
+		p.pairOff[i] = true
+	}
+	if !p.sat(cons...) {
+		p.pairOff = nil
 		return ex
 	}
-	for id := range reach {
-		for _, d := range p.u.solv[id].confs {
-			for _, q := range d.prov {
-				if reach[q] {
-					ex[id], ex[q] = true, true
-				}
-			}
+	// Deletion-based minimal set of needed conflicts.
+	p.pairOff = map[int]bool{}
+	for i := range p.pairs {
+		p.pairOff[i] = true
+		if p.sat(cons...) {
+			p.pairOff[i] = false
 		}
 	}
+	for i, pr := range p.pairs {
+		if !p.pairOff[i] {
+			ex[pr[0]], ex[pr[1]] = true, true
+		}
+	}
+	p.pairOff = nil
 	return ex
 }
 
