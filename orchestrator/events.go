@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -223,7 +225,7 @@ func (s *Service) publish(ctx context.Context, tx Tx, topic string, body any) er
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", topic, err)
 	}
-	return tx.AddEvent(ctx, &Event{Topic: s.opts.TopicPrefix + topic, Time: s.now(), Body: b})
+	return tx.AddEvent(ctx, &Event{MessageID: NewMessageID(), Topic: s.opts.TopicPrefix + topic, Time: s.now(), Body: b})
 }
 
 // dispatch publishes committed outbox rows to subscribers until ctx ends.
@@ -334,4 +336,15 @@ func (s *Service) kickOutbox() {
 	case s.outboxKick <- struct{}{}:
 	default:
 	}
+}
+
+// NewMessageID returns a random (version 4) UUID, the form of
+// fedora-messaging's message ids.
+func NewMessageID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

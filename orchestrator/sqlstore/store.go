@@ -676,8 +676,8 @@ func (t *tx) LogMessages(ctx context.Context, f *orchestrator.LogMessageFilter) 
 }
 
 func (t *tx) AddEvent(ctx context.Context, e *orchestrator.Event) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (topic, time_created, body) VALUES (?, ?, ?) RETURNING id`,
-		e.Topic, toDB(e.Time), string(e.Body)).Scan(&e.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (message_id, topic, time_created, body) VALUES (?, ?, ?, ?) RETURNING id`,
+		e.MessageID, e.Topic, toDB(e.Time), string(e.Body)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert event: %w", err)
 	}
@@ -685,7 +685,7 @@ func (t *tx) AddEvent(ctx context.Context, e *orchestrator.Event) error {
 }
 
 func (t *tx) PendingEvents(ctx context.Context, limit int) ([]*orchestrator.Event, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, topic, time_created, body FROM events ORDER BY id`+limitClause(limit, 0))
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, message_id, topic, time_created, body FROM events ORDER BY id`+limitClause(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: read outbox: %w", err)
 	}
@@ -695,7 +695,7 @@ func (t *tx) PendingEvents(ctx context.Context, limit int) ([]*orchestrator.Even
 		var e orchestrator.Event
 		var tm int64
 		var body string
-		if err := rows.Scan(&e.ID, &e.Topic, &tm, &body); err != nil {
+		if err := rows.Scan(&e.ID, &e.MessageID, &e.Topic, &tm, &body); err != nil {
 			return nil, fmt.Errorf("sqlstore: read outbox: %w", err)
 		}
 		e.Time, e.Body = fromDB(tm), json.RawMessage(body)
@@ -714,4 +714,40 @@ func (t *tx) MarkEventsSent(ctx context.Context, idList []int64) error {
 		return fmt.Errorf("sqlstore: clear outbox: %w", err)
 	}
 	return nil
+}
+
+// Claim implements [orchestrator.Store]. Leases expire by this host's
+// clock: processes sharing an SQLite database run on one host.
+func (s *Store) Claim(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := time.Now()
+	var got string
+	err := s.db.QueryRowContext(ctx, `INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+		WHERE leases.holder = excluded.holder OR leases.expires <= ?
+		RETURNING holder`, name, holder, now.Add(ttl).UnixMicro(), now.UnixMicro()).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: claim lease %s: %w", name, err)
+	}
+	return got == holder, nil
+}
+
+// Release implements [orchestrator.Store].
+func (s *Store) Release(ctx context.Context, name, holder string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
+		return fmt.Errorf("sqlstore: release lease %s: %w", name, err)
+	}
+	return nil
+}
+
+func (t *tx) HoldsLease(ctx context.Context, name, holder string) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE name = ? AND holder = ? AND expires > ?`,
+		name, holder, time.Now().UnixMicro()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: read lease %s: %w", name, err)
+	}
+	return n > 0, nil
 }
