@@ -92,12 +92,6 @@ var migrations = []string{
 	);`,
 	// 2: the defaults documents submitted with a module definition.
 	`ALTER TABLE module_builds ADD COLUMN defaults TEXT NOT NULL DEFAULT ''`,
-	// 3: message ids of events; leases for work shared by several
-	// processes.
-	`ALTER TABLE events ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
-	CREATE TABLE leases (
-		name TEXT PRIMARY KEY,
-		holder TEXT NOT NULL,
-		expires BIGINT NOT NULL
-	);`,
+	// 3: message ids of events.
+	`ALTER TABLE events ADD COLUMN message_id TEXT NOT NULL DEFAULT ''`,
 }

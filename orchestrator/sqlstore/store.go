@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modkit/modkit/orchestrator"
@@ -31,6 +32,14 @@ type Options struct {
 type Store struct {
 	db   *sql.DB
 	path string
+
+	leaseMu sync.Mutex
+	leases  map[string]lease
+}
+
+type lease struct {
+	holder  string
+	expires time.Time
 }
 
 var _ orchestrator.Store = (*Store)(nil)
@@ -67,7 +76,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, leases: map[string]lease{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -134,7 +143,7 @@ func (s *Store) run(ctx context.Context, fn func(orchestrator.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	if err := fn(&tx{tx: sqlTx}); err != nil {
+	if err := fn(&tx{tx: sqlTx, s: s}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -144,7 +153,10 @@ func (s *Store) run(ctx context.Context, fn func(orchestrator.Tx) error) error {
 	return nil
 }
 
-type tx struct{ tx *sql.Tx }
+type tx struct {
+	tx *sql.Tx
+	s  *Store
+}
 
 // toDB converts a time to microseconds since the epoch; the zero time is 0.
 func toDB(t time.Time) int64 {
@@ -716,38 +728,37 @@ func (t *tx) MarkEventsSent(ctx context.Context, idList []int64) error {
 	return nil
 }
 
-// Claim implements [orchestrator.Store]. Leases expire by this host's
-// clock: processes sharing an SQLite database run on one host.
+// Claim implements [orchestrator.Store]. An SQLite database is worked on
+// by one service process (several processes sharing work need pgstore), so
+// leases live in the Store's memory: a restarted process takes its work
+// over at once instead of waiting for the dead process's leases to expire.
 func (s *Store) Claim(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
 	now := time.Now()
-	var got string
-	err := s.db.QueryRowContext(ctx, `INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
-		WHERE leases.holder = excluded.holder OR leases.expires <= ?
-		RETURNING holder`, name, holder, now.Add(ttl).UnixMicro(), now.UnixMicro()).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
+	if l, ok := s.leases[name]; ok && l.holder != holder && now.Before(l.expires) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: claim lease %s: %w", name, err)
-	}
-	return got == holder, nil
+	s.leases[name] = lease{holder: holder, expires: now.Add(ttl)}
+	return true, nil
 }
 
 // Release implements [orchestrator.Store].
 func (s *Store) Release(ctx context.Context, name, holder string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
-		return fmt.Errorf("sqlstore: release lease %s: %w", name, err)
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if l, ok := s.leases[name]; ok && l.holder == holder {
+		delete(s.leases, name)
 	}
 	return nil
 }
 
 func (t *tx) HoldsLease(ctx context.Context, name, holder string) (bool, error) {
-	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE name = ? AND holder = ? AND expires > ?`,
-		name, holder, time.Now().UnixMicro()).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: read lease %s: %w", name, err)
-	}
-	return n > 0, nil
+	t.s.leaseMu.Lock()
+	defer t.s.leaseMu.Unlock()
+	l, ok := t.s.leases[name]
+	return ok && l.holder == holder && time.Now().Before(l.expires), nil
 }
