@@ -55,6 +55,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--tokens", "x", "--auth", "none"}, "exclude each other"},
 		{[]string{"--auth", "kerberos"}, "--auth must be tokens or none"},
 		{[]string{"--auth", "none", "--builder", "koji"}, "--builder must be local or zero"},
+		{[]string{"--auth", "none", "--state-dir", t.TempDir(), "--db", "mysql://x"}, "--db must be a postgres:// URL"},
+		{[]string{"--auth", "none", "--state-dir", t.TempDir(), "--bus", "http://x"}, "--bus must be an amqp:// or amqps:// URL"},
 	}
 	for _, tc := range tests {
 		err := runServe(t.Context(), tc.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
