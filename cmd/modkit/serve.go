@@ -16,8 +16,10 @@ import (
 
 	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/amqpbus"
 	"github.com/modkit/modkit/orchestrator/localbuild"
 	"github.com/modkit/modkit/orchestrator/mbsapi"
+	"github.com/modkit/modkit/orchestrator/pgstore"
 	"github.com/modkit/modkit/orchestrator/sqlstore"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
 	"github.com/modkit/modkit/resolver"
@@ -33,6 +35,14 @@ Runs the module build service: the MBS-compatible REST API under
 modules (with rpmbuild, see 'modkit build'). The state (an SQLite database)
 and the build results live in the state directory; a restarted server
 continues every unfinished build.
+
+At scale, --db postgres://... (or MODKIT_DB) keeps the state in PostgreSQL
+instead: run several serve processes on one database, API requests may go
+to any of them, and each module build is worked on by one process at a
+time, taken over by another --lease-ttl after its process died. --bus
+amqp://... (or MODKIT_BUS) publishes every state change to RabbitMQ in
+fedora-messaging's format (topic <prefix>.mbs.module.state.change) and
+listens to koji's buildsys messages to react at once.
 
 Authentication is on by default: --tokens FILE maps bearer tokens to users
 and groups, one "TOKEN USER GROUP[,GROUP...]" line each. Submitting needs
@@ -69,6 +79,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	kf := addKojiFlags(fs)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
 	verbose := fs.Bool("v", false, "log every build step")
+	dbURL := fs.String("db", os.Getenv("MODKIT_DB"), "PostgreSQL `URL` (postgres://...) of the state shared by several serve processes (default $MODKIT_DB, else SQLite in the state directory)")
+	busURL := fs.String("bus", os.Getenv("MODKIT_BUS"), "AMQP `URL` of the message bus (amqp://...; default $MODKIT_BUS, else none)")
+	topicPrefix := fs.String("topic-prefix", "org.modkit.prod", "`PREFIX` of published topics (Fedora: org.fedoraproject.prod)")
+	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "how long a dead process's claim on a module build blocks the others (`DURATION`)")
+	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest wait between two polls of a running component build (`DURATION`)")
+	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: how long each component build takes (`DURATION`)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -115,18 +131,44 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	// One process per state directory: a second one would build
-	// everything again beside the first.
-	lock, err := proc.Lock(*stateDir)
-	if err != nil {
-		return &exitError{Code: 1, Msg: err.Error()}
-	}
-	defer lock.Unlock()
-	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
-	if err != nil {
-		return &exitError{Code: 1, Msg: err.Error()}
+	var store orchestrator.Store
+	where := filepath.Join(*stateDir, "modkit.db")
+	switch {
+	case *dbURL == "":
+		// One process per state directory: a second one would build
+		// everything again beside the first. (Several processes share
+		// a PostgreSQL store instead: they claim work with leases.)
+		lock, err := proc.Lock(*stateDir)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		defer lock.Unlock()
+		st, err := sqlstore.Open(ctx, where, nil)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		store = st
+	case strings.HasPrefix(*dbURL, "postgres://") || strings.HasPrefix(*dbURL, "postgresql://"):
+		st, err := pgstore.Open(ctx, *dbURL, nil)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		store, where = st, "PostgreSQL"
+	default:
+		return usageError("serve: --db must be a postgres:// URL (SQLite is the default without --db)")
 	}
 	defer store.Close()
+	var bus *amqpbus.Bus
+	if *busURL != "" {
+		if !strings.HasPrefix(*busURL, "amqp://") && !strings.HasPrefix(*busURL, "amqps://") {
+			return usageError("serve: --bus must be an amqp:// or amqps:// URL")
+		}
+		bus, err = amqpbus.New(*busURL, &amqpbus.Options{Logger: logger})
+		if err != nil {
+			return usageError("serve: --bus: %v", err)
+		}
+		defer bus.Close()
+	}
 
 	var builder orchestrator.Builder
 	concurrency := *jobs
@@ -147,7 +189,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer lb.Close()
 		builder = lb
 	case "zero":
-		zb, err := zerobuilder.New(&zerobuilder.Options{Journal: filepath.Join(*stateDir, "zerobuilder.journal")})
+		zb, err := zerobuilder.New(&zerobuilder.Options{Journal: filepath.Join(*stateDir, "zerobuilder.journal"), Delay: *zeroTime})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
@@ -165,13 +207,22 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if concurrency <= 0 {
 		concurrency = 5
 	}
-	svc, err := orchestrator.NewService(&orchestrator.Options{
+	opts := &orchestrator.Options{
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               src,
 		DefaultRPMRepository: *rpmsBase,
-		PollInterval:         500 * time.Millisecond,
+		PollInterval:         *pollInterval,
+		LeaseTTL:             *leaseTTL,
+		TopicPrefix:          strings.TrimSuffix(*topicPrefix, ".") + ".mbs.",
 		SCMAllow:             scmAllow, AllowComponentRepository: *allowRepo, AllowComponentCache: *allowCache,
-	})
+	}
+	if *topicPrefix == "" {
+		opts.TopicPrefix = "mbs."
+	}
+	if bus != nil {
+		opts.Publisher = bus
+	}
+	svc, err := orchestrator.NewService(opts)
 	if err != nil {
 		return err
 	}
@@ -190,6 +241,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer stop()
 	runErr := make(chan error, 1)
 	go func() { runErr <- svc.Run(runCtx) }()
+	if bus != nil {
+		// koji's messages end waits at once; polling stays the truth.
+		go bus.Consume(runCtx, func(amqpbus.Delivery) { svc.Wake() })
+	}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	mode := "token auth"
@@ -197,7 +252,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		mode = "NO AUTH (development mode)"
 	}
 	fmt.Fprintf(stderr, "modkit serve: listening on http://%s/module-build-service/2/ (%s, state in %s, platform %s)\n",
-		ln.Addr(), mode, *stateDir, strings.Join(plat, ","))
+		ln.Addr(), mode, where, strings.Join(plat, ","))
 
 	select {
 	case <-ctx.Done():
