@@ -90,3 +90,10 @@ echo "modkit query, verify-repo (dnf):     $(secs "$t2" "$t3") s"
 echo "total:                               $(secs "$t0" "$t3") s"
 echo
 echo "The repository is $repo"
+
+# Compose what was built: a Pungi-style release tree with productmd metadata
+# (examples/compose/compose.yaml names this state directory as the source).
+echo
+echo "== modkit compose --config examples/compose/compose.yaml --state-dir $state --target-dir $state/compose"
+"$state/modkit" compose --config examples/compose/compose.yaml --state-dir "$state" \
+  --target-dir "$state/compose" --arch "$(uname -m)"

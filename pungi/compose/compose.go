@@ -60,6 +60,11 @@ type Options struct {
 	OldComposes []string
 	// NoLatestLink leaves the latest-… link alone.
 	NoLatestLink bool
+	// Arches, when set, overrides the configuration's arches.
+	Arches []string
+	// StateDir, when set, overrides local.state_dir (and adds the local
+	// source when the configuration has none).
+	StateDir string
 }
 
 // Progress is a progress event.
@@ -99,6 +104,9 @@ type RepoResult struct {
 	Modules  int    `json:"modules"`
 	// Reused is set when the repodata came from an older compose.
 	Reused string `json:"reused,omitempty"`
+	// Platforms are the platform streams the repository's modules run on
+	// (what dnf's module_platform_id must name), sorted.
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 // Timing splits the wall time.
@@ -184,7 +192,8 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	r := &run{cfg: cfg, opts: opts, log: opts.Logger, now: now().UTC(), phases: map[string]time.Duration{}, res: &Result{}}
+	cfgCopy := *cfg
+	r := &run{cfg: &cfgCopy, opts: opts, log: opts.Logger, now: now().UTC(), phases: map[string]time.Duration{}, res: &Result{}}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -247,10 +256,29 @@ func (r *run) init(ctx context.Context) error {
 	if len(vf.Variants) == 0 {
 		return fmt.Errorf("compose: %s defines no top-level variant", r.cfg.VariantsFile)
 	}
-	if len(r.cfg.Arches) > 0 {
+	arches := r.cfg.Arches
+	if len(r.opts.Arches) > 0 {
+		arches = r.opts.Arches
+	}
+	if len(arches) > 0 {
 		for _, v := range vf.All() {
-			v.Arches = slices.DeleteFunc(v.Arches, func(a string) bool { return !slices.Contains(r.cfg.Arches, a) })
+			v.Arches = slices.DeleteFunc(v.Arches, func(a string) bool { return !slices.Contains(arches, a) })
 		}
+		var prune func([]*Variant) []*Variant
+		prune = func(vs []*Variant) []*Variant {
+			vs = slices.DeleteFunc(vs, func(v *Variant) bool {
+				if len(v.Arches) == 0 {
+					r.warn("variant %s has none of the arches %s; left out", v.UID(), strings.Join(arches, ", "))
+					return true
+				}
+				return false
+			})
+			for _, v := range vs {
+				v.Variants = prune(v.Variants)
+			}
+			return vs
+		}
+		vf.Variants = prune(vf.Variants)
 	}
 	for _, v := range vf.All() {
 		for _, a := range v.Arches {
@@ -401,6 +429,9 @@ func (r *run) openSources(ctx context.Context) error {
 		r.koji = ks
 		r.sources = append(r.sources, ks)
 	}
+	if r.opts.StateDir != "" {
+		r.cfg.Local = &LocalConfig{StateDir: r.opts.StateDir}
+	}
 	if r.cfg.Local != nil {
 		if r.opts.OpenStore == nil {
 			return errors.New("compose: local: no way to open the build store (Options.OpenStore)")
@@ -418,6 +449,9 @@ func (r *run) openSources(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		for _, w := range rs.Warnings {
+			r.warn("%s", w)
+		}
 		r.progress("init", "%d local module builds in %s", len(rs.All()), r.cfg.Local.StateDir)
 		r.sources = append(r.sources, rs)
 	}
@@ -425,6 +459,9 @@ func (r *run) openSources(ctx context.Context) error {
 		rs, err := NewRepoSource(ctx, "repositories", r.cfg.Repos)
 		if err != nil {
 			return err
+		}
+		for _, w := range rs.Warnings {
+			r.warn("%s", w)
 		}
 		r.sources = append(r.sources, rs)
 	}
@@ -823,8 +860,19 @@ func (r *run) createrepos(ctx context.Context, jobs []*repoJob) error {
 	keys := map[string]string{}
 	for _, j := range jobs {
 		keys[j.rel] = j.key
+		var plats []string
+		for _, st := range j.streams {
+			for _, d := range st.Dependencies {
+				for _, p := range d.Requires["platform"] {
+					if !strings.HasPrefix(p, "-") && !slices.Contains(plats, p) {
+						plats = append(plats, p)
+					}
+				}
+			}
+		}
+		slices.Sort(plats)
 		r.res.Repos = append(r.res.Repos, RepoResult{Variant: j.variant.UID(), Arch: j.arch, Kind: j.kind, Path: j.rel,
-			Packages: len(j.rpms), Modules: len(j.streams), Reused: j.reused})
+			Packages: len(j.rpms), Modules: len(j.streams), Reused: j.reused, Platforms: plats})
 	}
 	data, _ := json.MarshalIndent(keys, "", "  ")
 	return writeFileAtomic(filepath.Join(r.dir, "work", "global", "repo-keys.json"), data)

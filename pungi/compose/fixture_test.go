@@ -187,3 +187,8 @@ func writeMetadataDirs(t *testing.T, dir string) (defaults, obsoletes string) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+func testenv_RequireRPM(t *testing.T) {
+	t.Helper()
+	testenv.RequireTools(t, "rpmbuild", "createrepo_c", "modifyrepo_c")
+}

@@ -154,6 +154,8 @@ func selectExplicit(spec ModuleSpec, found []*Build) []*Build {
 type RepoSource struct {
 	Label string
 	Dirs  []string
+	// Warnings are non-fatal problems found while reading.
+	Warnings []string
 	// loaded builds, by NSVC
 	builds []*Build
 	loaded bool
@@ -219,6 +221,10 @@ func (s *RepoSource) load(ctx context.Context) error {
 			b.Streams[st.Arch] = st
 			for _, a := range st.Artifacts.RPMs {
 				r, ok := byName[a]
+				if !ok && (strings.HasSuffix(a, ".src") || strings.HasSuffix(a, ".nosrc")) {
+					s.Warnings = append(s.Warnings, fmt.Sprintf("repository %s: source RPM %s of module %s is not there; the source tree goes without it", dir, a, st.NSVC()))
+					continue
+				}
 				if !ok {
 					return fmt.Errorf("compose: repository %s: module %s lists %s, which is not in the repository", dir, st.NSVC(), a)
 				}
