@@ -104,3 +104,10 @@ echo "  dnf --installroot=\"$state/root\" --releasever=1 --setopt=reposdir=/dev/
 echo "      --setopt=module_platform_id=platform:local --repofrompath=hello,\"$repo\" --nogpgcheck -y \\"
 echo "      module install hello:1/default"
 echo "  rpm --root=\"$state/root\" -q hello hello-libs"
+
+# Compose what was built: a Pungi-style release tree with productmd metadata
+# (examples/compose/compose.yaml names this state directory as the source).
+echo
+echo "== modkit compose --config examples/compose/compose.yaml --state-dir $state --target-dir $state/compose"
+"$state/modkit" compose --config examples/compose/compose.yaml --state-dir "$state" \
+  --target-dir "$state/compose" --arch "$(uname -m)"
