@@ -86,7 +86,7 @@ func TestChaosServeOnPostgres(t *testing.T) {
 		fmt.Sscan(v, &procs)
 	}
 	c := newCluster(t, procs, db, []string{"--auth", "none", "--builder", "zero", "--zero-build-time", "1s",
-		"--platform", "f40", "--allow-yaml", "--bus", amqpURL, "--topic-prefix", prefix,
+		"--platform", "f40", "--allow-yaml", "--allow-component-repository", "--bus", amqpURL, "--topic-prefix", prefix,
 		"--lease-ttl", "2s", "--poll-interval", "100ms", "--jobs", "100"})
 	start := time.Now()
 	for i := range modules {

@@ -270,6 +270,7 @@ func TestBrokerOutageLosesNothing(t *testing.T) {
 		Store: st, Builder: zb, SCM: fixedSCM{}, Publisher: bus, TopicPrefix: prefix + ".mbs.",
 		Source:       orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform})),
 		PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		AllowComponentRepository: true,
 	})
 	if err != nil {
 		t.Fatal(err)
