@@ -11,7 +11,7 @@ add() { want_cmds+=("$1"); }
 for group in "$@"; do
   case "$group" in
     demo) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf ;;
-    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd ;;
+    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd; add bwrap; add setpriv ;;
     *) echo "ensure-packages: unknown group $group" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +31,8 @@ apt_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo libmodulemd2 gir1.2-modulemd-2.0 python3-gi ;;
+    bwrap) echo bubblewrap ;;
+    setpriv) echo util-linux ;;
   esac
 }
 dnf_pkgs() {
@@ -40,6 +42,8 @@ dnf_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo python3-libmodulemd python3-gobject-base ;;
+    bwrap) echo bubblewrap ;;
+    setpriv) echo util-linux ;;
   esac
 }
 

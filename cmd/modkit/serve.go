@@ -38,7 +38,22 @@ Authentication is on by default: --tokens FILE maps bearer tokens to users
 and groups, one "TOKEN USER GROUP[,GROUP...]" line each. Submitting needs
 one of the --allowed-group groups, canceling needs the owner or an
 --admin-group group; reading is anonymous. --auth none is the explicit
-development mode (everyone is "anonymous" in group packager).
+development mode (everyone is "anonymous" in group packager); on an
+address other than loopback it prints a loud warning.
+
+Submitted modules are code: each rpmbuild (and each rpmspec reading a
+spec) runs in a bubblewrap sandbox with the system read-only, a private
+/tmp, no network and only its own work directory writable (as user nobody
+when the service runs as root); it dies with the service. Components take
+their sources from --rpms-base; a component naming its own repository or
+cache is refused unless --allow-component-repository or
+--allow-component-cache, and then must lie inside --scm-allow.
+
+One process owns a state directory (a lock; another serve or build on it
+is refused). Builds running when the service stops are killed and start
+again on the next start; after a crash (kill -9, power loss) the next start
+kills what the previous process left running and says so in the messages
+of the affected components.
 
 Use 'modkit builds' to talk to the server.`
 
@@ -67,6 +82,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), or zero (builds nothing; to try the API)")
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
+	sandbox := fs.Bool("sandbox", true, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable); --sandbox=false builds unconfined")
 	verbose := fs.Bool("v", false, "log every build step")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -125,7 +141,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	concurrency := *jobs
 	switch *builderName {
 	case "local":
-		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger})
+		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger, Sandbox: *sandbox})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
@@ -177,6 +193,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	mode := "token auth"
 	if *auth == "none" {
 		mode = "NO AUTH (development mode)"
+		if !loopbackOnly(ln.Addr()) {
+			fmt.Fprintf(stderr, "modkit serve: WARNING: --auth none on %s, which is not a loopback address: ANYONE WHO CAN REACH THIS PORT CAN SUBMIT BUILDS (and so run code as this service) AND CANCEL THEM. Listen on 127.0.0.1 or use --tokens FILE.\n", ln.Addr())
+		}
+	}
+	if *builderName == "local" && !*sandbox {
+		fmt.Fprintf(stderr, "modkit serve: WARNING: --sandbox=false: submitted specs run unconfined as this service's user\n")
 	}
 	fmt.Fprintf(stderr, "modkit serve: listening on http://%s/module-build-service/2/ (%s, state in %s, platform %s)\n",
 		ln.Addr(), mode, *stateDir, strings.Join(plat, ","))
@@ -200,6 +222,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	stop()
 	<-runErr
 	return nil
+}
+
+// loopbackOnly reports whether addr accepts connections from this machine
+// only (127.0.0.0/8, ::1); a wildcard or any other address does not.
+func loopbackOnly(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
 }
 
 // servePlatforms returns the platform streams of --platform flags (each

@@ -19,11 +19,21 @@ import (
 
 // specBuildRequires returns the BuildRequires of spec (rpmspec -q
 // --buildrequires with the build's macros).
-func (b *Builder) specBuildRequires(ctx context.Context, spec string, macros []string) ([]string, error) {
+func (b *Builder) specBuildRequires(ctx context.Context, spec string, macros []string, macrosFile string) ([]string, error) {
 	args := append([]string{"-q", "--buildrequires"}, macros...)
 	args = append(args, spec)
-	cmd := exec.CommandContext(ctx, "rpmspec", args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var cmd *exec.Cmd
+	if b.sandbox != nil {
+		// Parsing a spec runs its %(...) shell expansions: sandboxed too,
+		// with the spec's directory and the macros file read-only.
+		dir := filepath.Dir(spec)
+		cmd = b.sandbox.command(ctx, nil, []string{dir, macrosFile}, dir, append([]string{"rpmspec"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/tmp", "LC_ALL=C"}
+	} else {
+		cmd = exec.CommandContext(ctx, "rpmspec", args...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+	}
+	setProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	end := b.tool("rpmspec")
