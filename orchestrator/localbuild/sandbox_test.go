@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modkit/modkit/internal/proc"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 )
@@ -197,5 +200,86 @@ func TestSandboxError(t *testing.T) {
 	_, err = probeSandbox(context.Background(), t.TempDir(), fake)
 	if !errors.Is(err, ErrSandbox) || !strings.Contains(err.Error(), "could not write") {
 		t.Errorf("with a bwrap that runs nothing: %v", err)
+	}
+}
+
+// TestMain lets the test binary run the sandbox probe as another user
+// (TestSandboxUnprivileged).
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("LOCALBUILD_TEST_UNPRIVILEGED_SANDBOX"); dir != "" {
+		os.Exit(unprivilegedSandbox(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// unprivilegedSandbox makes a sandbox as the current (non-root) user and
+// runs a program in it that writes its work directory and probes the rest.
+func unprivilegedSandbox(dir string) int {
+	s, err := newSandbox(context.Background(), dir)
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	work := filepath.Join(dir, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	cmd := s.command(context.Background(), []string{work}, nil, work, "sh", "-c",
+		`echo "uid=$(id -u)"; echo hi > out && echo work-writable; touch /usr/x 2>/dev/null && echo USR-WRITABLE || echo usr-read-only; `+
+			`grep -q -v '^Iface' /proc/net/route && echo NETWORK || echo no-network; grep CapEff /proc/self/status`)
+	out, err := cmd.CombinedOutput()
+	fmt.Print(string(out))
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	return 0
+}
+
+// TestSandboxUnprivileged runs the sandbox as an ordinary user, as a
+// service not run by root does: bubblewrap then needs user namespaces.
+// Run as root, the test runs itself as nobody.
+func TestSandboxUnprivileged(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "bwrap")
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "localbuild.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LOCALBUILD_TEST_UNPRIVILEGED_SANDBOX="+dir)
+	uid := os.Getuid()
+	if uid == 0 {
+		uid = SandboxUID
+		// The test's directories are root's and 0700: let nobody in.
+		for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+			os.Chmod(d, 0o755)
+		}
+		os.Chown(dir, SandboxUID, SandboxGID)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: SandboxUID, Gid: SandboxGID}}
+		cmd.Env = append(cmd.Env, "HOME=/")
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "user namespaces") {
+			// The clear error the service gives; on this machine the
+			// sandbox needs root.
+			testenv.SkipOrFatal(t, "unprivileged user namespaces are not available here: %s", out)
+		}
+		t.Fatalf("sandbox as uid %d: %v\n%s", uid, err, out)
+	}
+	if testing.Verbose() {
+		t.Logf("as uid %d:\n%s", uid, out)
+	}
+	for _, want := range []string{fmt.Sprintf("uid=%d", uid), "work-writable", "usr-read-only", "no-network", "CapEff:\t0000000000000000"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
