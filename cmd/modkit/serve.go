@@ -141,7 +141,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	concurrency := *jobs
 	switch *builderName {
 	case "local":
-		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger, Sandbox: *sandbox})
+		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger, Sandbox: *sandbox, HidePaths: true})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}

@@ -32,6 +32,9 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 			return orchestrator.ComponentResult{State: orchestrator.ComponentCanceled, Reason: "canceled"}
 		}
 		b.log.Warn("component build failed", "nsvc", mb.NSVC(), "package", c.Package, "reason", reason)
+		if b.opts.HidePaths {
+			reason = strings.ReplaceAll(reason, b.dir, HiddenDir)
+		}
 		return orchestrator.ComponentResult{State: orchestrator.ComponentFailed, Reason: reason}
 	}
 	_ = os.RemoveAll(run)

@@ -21,6 +21,10 @@ import (
 	"github.com/modkit/modkit/orchestrator"
 )
 
+// HiddenDir replaces the builder's directory in failure reasons when
+// Options.HidePaths is set.
+const HiddenDir = "$BUILDS"
+
 // ErrUnknownTask is returned (wrapped) by Poll for a component that was
 // never submitted to this builder's directory.
 var ErrUnknownTask = errors.New("localbuild: unknown task")
@@ -65,6 +69,11 @@ type Options struct {
 	// New fails with an error wrapping ErrSandbox when bwrap cannot make a
 	// sandbox here. modkit serve sets it; modkit build only on request.
 	Sandbox bool
+	// HidePaths writes HiddenDir in place of Dir in the reasons of failed
+	// builds (which a server shows to anyone), so that they do not reveal
+	// the server's file-system layout; the log still names the real paths.
+	// modkit serve sets it.
+	HidePaths bool
 	// Usage receives the programs the builder runs, for timing; nil means
 	// a Usage of the builder's own. Git processes are recorded only when
 	// Git is nil: a Git given here records its own (scm.Git.Observe).

@@ -283,3 +283,33 @@ func TestSandboxUnprivileged(t *testing.T) {
 		}
 	}
 }
+
+// TestHidePaths checks that a failure reason does not name the server's
+// directories when HidePaths is set (modkit serve).
+func TestHidePaths(t *testing.T) {
+	t.Parallel()
+	requireTools(t, Programs...)
+	ctx := context.Background()
+	work := t.TempDir()
+	src := filepath.Join(work, "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "bad.spec"), []byte("Name: bad\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%build\necho \"in $PWD\"; exit 1\n%files\n"), 0o644)
+	dir, commit := gitRepo(t, src, filepath.Join(work, "git"))
+	b, err := New(&Options{Dir: filepath.Join(work, "builds"), Logger: quiet, HidePaths: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mb := &orchestrator.ModuleBuild{ID: 1, Name: "m", Stream: "s", Version: "1", Context: "c"}
+	if err := b.Prepare(ctx, mb, &modulemd.Stream{Name: "m", Stream: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &orchestrator.ComponentBuild{ID: 1, Package: "bad", SCMURL: dir + "?#" + commit, Ref: commit}
+	if _, err := b.Submit(ctx, mb, c); err != nil {
+		t.Fatal(err)
+	}
+	r := waitFor(t, b, mb, c)
+	if r.State != orchestrator.ComponentFailed || strings.Contains(r.Reason, work) || !strings.Contains(r.Reason, HiddenDir+"/1-m-s-1-c/components/bad/run-1/build.log") {
+		t.Errorf("reason %q: want a failure naming %s, not %s", r.Reason, HiddenDir, work)
+	}
+}
