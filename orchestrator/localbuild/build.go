@@ -87,7 +87,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 
 	// BuildRequires (the generated module-build-macros spec has none).
 	if !prefetched && (c.Package != orchestrator.MacrosPackage || c.SCMURL != "") {
-		reqs, err = b.specBuildRequires(ctx, spec, macros, b.macrosFile(mb))
+		reqs, err = b.specBuildRequires(ctx, mb, c, spec, macros)
 	}
 	var needed []pungi.RPM
 	if err == nil {
@@ -137,7 +137,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Start()
 	if err == nil {
-		done := b.recordGroup(cmd.Process.Pid, token, mb, c, r.TaskID)
+		done := b.recordGroup(cmd.Process.Pid, token, mb, c, "rpmbuild", r.TaskID)
 		err = cmd.Wait()
 		done()
 	}

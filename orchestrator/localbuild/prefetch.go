@@ -106,7 +106,7 @@ func (b *Builder) runPrefetch(j *prefetchJob) {
 		return
 	}
 	p.spec = filepath.Base(spec)
-	p.reqs, p.err = b.specBuildRequires(ctx, spec, b.rpmMacros(&j.mb, top, src), b.macrosFile(&j.mb))
+	p.reqs, p.err = b.specBuildRequires(ctx, &j.mb, &j.c, spec, b.rpmMacros(&j.mb, top, src))
 }
 
 // takePrefetch returns the finished prefetch of c, waiting for it when it
