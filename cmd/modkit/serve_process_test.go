@@ -374,3 +374,25 @@ func TestServeNoAuthWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildInterruptKillsBuilds interrupts modkit build (Ctrl-C) during an
+// rpmbuild: it exits 130 and no process of the build survives it.
+func TestBuildInterruptKillsBuilds(t *testing.T) {
+	t.Parallel()
+	requireBuildTools(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	def := filepath.Join(dir, "sleepy.yaml")
+	if err := os.WriteFile(def, []byte(sleeperModule(t, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startModkit(t, "build", "--state-dir", state, "--rpms-base", "file://"+filepath.Join(dir, "rpms")+"/", def)
+	rec := buildRecord(t, state, "sleeper", p)
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.exit(t, 30*time.Second); code != 130 {
+		t.Errorf("build after Ctrl-C: exit %d, want 130\n%s", code, p.stderr.String())
+	}
+	if left := tokenProcs(rec.Token); len(left) != 0 {
+		t.Errorf("processes %v of the build survived the interrupted modkit build", left)
+	}
+}
