@@ -41,6 +41,9 @@ one of the --allowed-group groups, canceling needs the owner or an
 development mode (everyone is "anonymous" in group packager); on an
 address other than loopback it prints a loud warning.
 
+An scmurl must lie inside a --scm-allow prefix (none by default, as in
+MBS: without one only --allow-yaml submits are possible).
+
 Submitted modules are code: each rpmbuild (and each rpmspec reading a
 spec) runs in a bubblewrap sandbox with the system read-only, a private
 /tmp, no network and only its own work directory writable (as user nobody
@@ -72,7 +75,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var allowed, admins, scmAllow, platforms multiFlag
 	fs.Var(&allowed, "allowed-group", "`GROUP` allowed to submit (repeatable; default packager)")
 	fs.Var(&admins, "admin-group", "`GROUP` allowed to cancel any build (repeatable; default admin)")
-	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: any)")
+	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: none, so only --allow-yaml submits)")
+	allowCustomSCM := fs.Bool("allow-custom-scmurls", false, "accept any scmurl, local paths of this machine included (MBS's ALLOW_CUSTOM_SCMURLS; development only)")
 	fs.Var(&platforms, "platform", "`STREAM` of the built-in platform module (repeatable or comma separated; default: the host's PLATFORM_ID)")
 	allowYAML := fs.Bool("allow-yaml", false, "allow submitting a modulemd directly instead of an scmurl")
 	allowScratch := fs.Bool("allow-scratch", false, "allow scratch builds")
@@ -175,7 +179,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	h := mbsapi.NewHandler(svc, &mbsapi.Options{
 		Auth: tokens, NoAuth: *auth == "none", AllowedGroups: allowed, AdminGroups: admins,
-		SCMAllow: scmAllow, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
+		SCMAllow: scmAllow, AllowCustomSCMURLs: *allowCustomSCM, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
 		BaseURL: *baseURL, Version: "modkit", Logger: logger,
 	})
 
