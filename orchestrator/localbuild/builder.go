@@ -107,6 +107,9 @@ type Builder struct {
 
 	sandbox *sandbox // nil: programs run unconfined
 
+	stopCtx context.Context // canceled by Close: stops prefetches
+	stop    context.CancelFunc
+
 	repoMu  sync.Mutex
 	repoJob map[string]*repoJob // build repository → createrepo_c running in the background
 }
@@ -165,6 +168,7 @@ func New(opts *Options) (*Builder, error) {
 		n = runtime.NumCPU()
 	}
 	b.jobs = make(chan struct{}, n)
+	b.stopCtx, b.stop = context.WithCancel(context.Background())
 	if opts.Sandbox {
 		if b.sandbox, err = newSandbox(context.Background(), dir); err != nil {
 			return nil, fmt.Errorf("localbuild: %w", err)

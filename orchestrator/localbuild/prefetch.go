@@ -91,7 +91,7 @@ func (b *Builder) prefetchWorker() {
 // j.p.dir.
 func (b *Builder) runPrefetch(j *prefetchJob) {
 	p := j.p
-	ctx := context.Background()
+	ctx := b.stopCtx // canceled by Close
 	_ = os.RemoveAll(p.dir)
 	src, top := filepath.Join(p.dir, "src"), filepath.Join(p.dir, "topdir")
 	if p.err = os.MkdirAll(top, 0o755); p.err != nil {
