@@ -14,7 +14,7 @@ add() { want_cmds+=("$1"); }
 for group in "$@"; do
   case "$group" in
     demo) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf ;;
-    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd; add modulemd-validator; add postgres; add rabbitmq ;;
+    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd; add modulemd-validator; add bwrap; add setpriv; add postgres; add rabbitmq ;;
     *) echo "ensure-packages: unknown group $group" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +39,8 @@ apt_pkgs() {
     modulemd-validator) echo libmodulemd-tools ;;
     postgres) echo postgresql ;;
     rabbitmq) echo rabbitmq-server ;;
+    bwrap) echo bubblewrap ;;
+    setpriv) echo util-linux ;;
   esac
 }
 dnf_pkgs() {
@@ -51,6 +53,8 @@ dnf_pkgs() {
     modulemd-validator) echo libmodulemd ;;
     postgres) echo postgresql-server ;;
     rabbitmq) echo rabbitmq-server ;;
+    bwrap) echo bubblewrap ;;
+    setpriv) echo util-linux ;;
   esac
 }
 

@@ -50,6 +50,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs)")
 	defaultsFile := fs.String("defaults", "", "`FILE` with modulemd-defaults documents for the repository (default: those in the module definition)")
 	strategy := fs.String("rebuild-strategy", "", "all, changed-and-after or only-changed (default changed-and-after)")
+	sandbox := fs.Bool("sandbox", false, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable), as modkit serve does")
 	verbose := fs.Bool("v", false, "log every build step")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild on this machine) or koji (a koji hub, see --koji-*)")
 	kf := addKojiFlags(fs)
@@ -138,7 +139,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	} else {
 		lb, err := localbuild.New(&localbuild.Options{
 			Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
-			Git: gitRunner, Usage: usage,
+			Git: gitRunner, Usage: usage, Sandbox: *sandbox,
 		})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}

@@ -48,7 +48,25 @@ Authentication is on by default: --tokens FILE maps bearer tokens to users
 and groups, one "TOKEN USER GROUP[,GROUP...]" line each. Submitting needs
 one of the --allowed-group groups, canceling needs the owner or an
 --admin-group group; reading is anonymous. --auth none is the explicit
-development mode (everyone is "anonymous" in group packager).
+development mode (everyone is "anonymous" in group packager); on an
+address other than loopback it prints a loud warning.
+
+An scmurl must lie inside a --scm-allow prefix (none by default, as in
+MBS: without one only --allow-yaml submits are possible).
+
+Submitted modules are code: each rpmbuild (and each rpmspec reading a
+spec) runs in a bubblewrap sandbox with the system read-only, a private
+/tmp, no network and only its own work directory writable (as user nobody
+when the service runs as root); it dies with the service. Components take
+their sources from --rpms-base; a component naming its own repository or
+cache is refused unless --allow-component-repository or
+--allow-component-cache, and then must lie inside --scm-allow.
+
+One process owns a state directory (a lock; another serve or build on it
+is refused). Builds running when the service stops are killed and start
+again on the next start; after a crash (kill -9, power loss) the next start
+kills what the previous process left running and says so in the messages
+of the affected components.
 
 Use 'modkit builds' to talk to the server.`
 
@@ -67,7 +85,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var allowed, admins, scmAllow, platforms multiFlag
 	fs.Var(&allowed, "allowed-group", "`GROUP` allowed to submit (repeatable; default packager)")
 	fs.Var(&admins, "admin-group", "`GROUP` allowed to cancel any build (repeatable; default admin)")
-	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: any)")
+	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: none, so only --allow-yaml submits)")
+	allowCustomSCM := fs.Bool("allow-custom-scmurls", false, "accept any scmurl, local paths of this machine included (MBS's ALLOW_CUSTOM_SCMURLS; development only)")
 	fs.Var(&platforms, "platform", "`STREAM` of the built-in platform module (repeatable or comma separated; default: the host's PLATFORM_ID)")
 	allowYAML := fs.Bool("allow-yaml", false, "allow submitting a modulemd directly instead of an scmurl")
 	allowScratch := fs.Bool("allow-scratch", false, "allow scratch builds")
@@ -78,6 +97,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), koji (a koji hub, see --koji-*), or zero (builds nothing; to try the API)")
 	kf := addKojiFlags(fs)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
+	sandbox := fs.Bool("sandbox", true, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable); --sandbox=false builds unconfined")
 	verbose := fs.Bool("v", false, "log every build step")
 	dbURL := fs.String("db", os.Getenv("MODKIT_DB"), "PostgreSQL `URL` (postgres://...) of the state shared by several serve processes (default $MODKIT_DB, else SQLite in the state directory)")
 	busURL := fs.String("bus", os.Getenv("MODKIT_BUS"), "AMQP `URL` of the message bus (amqp://...; default $MODKIT_BUS, else none)")
@@ -179,7 +199,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	src := orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platMods))
 	switch *builderName {
 	case "local":
-		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger})
+		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger, Sandbox: *sandbox, HidePaths: true})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
@@ -228,7 +248,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	h := mbsapi.NewHandler(svc, &mbsapi.Options{
 		Auth: tokens, NoAuth: *auth == "none", AllowedGroups: allowed, AdminGroups: admins,
-		SCMAllow: scmAllow, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
+		SCMAllow: scmAllow, AllowCustomSCMURLs: *allowCustomSCM, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
 		BaseURL: *baseURL, Version: "modkit", Logger: logger,
 	})
 
@@ -250,6 +270,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	mode := "token auth"
 	if *auth == "none" {
 		mode = "NO AUTH (development mode)"
+		if !loopbackOnly(ln.Addr()) {
+			fmt.Fprintf(stderr, "modkit serve: WARNING: --auth none on %s, which is not a loopback address: ANYONE WHO CAN REACH THIS PORT CAN SUBMIT BUILDS (and so run code as this service) AND CANCEL THEM. Listen on 127.0.0.1 or use --tokens FILE.\n", ln.Addr())
+		}
+	}
+	if *builderName == "local" && !*sandbox {
+		fmt.Fprintf(stderr, "modkit serve: WARNING: --sandbox=false: submitted specs run unconfined as this service's user\n")
 	}
 	fmt.Fprintf(stderr, "modkit serve: listening on http://%s/module-build-service/2/ (%s, state in %s, platform %s)\n",
 		ln.Addr(), mode, where, strings.Join(plat, ","))
@@ -273,6 +299,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	stop()
 	<-runErr
 	return nil
+}
+
+// loopbackOnly reports whether addr accepts connections from this machine
+// only (127.0.0.0/8, ::1); a wildcard or any other address does not.
+func loopbackOnly(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
 }
 
 // servePlatforms returns the platform streams of --platform flags (each

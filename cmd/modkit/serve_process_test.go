@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/internal/proc"
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // TestMain lets the test binary run as the modkit command itself
@@ -236,7 +237,7 @@ func TestServeCrashKillsBuilds(t *testing.T) {
 	addr := freeAddr(t)
 	server := "http://" + addr + "/module-build-service/2/"
 	args := []string{"serve", "--auth", "none", "--platform", "f40", "--allow-yaml", "--listen", addr, "--state-dir", state,
-		"--rpms-base", "file://" + filepath.Join(dir, "rpms") + "/"}
+		"--rpms-base", "file://" + filepath.Join(dir, "rpms") + "/", "--sandbox=false"}
 	first := startModkit(t, args...)
 	first.waitLine(t, "listening on", 60*time.Second)
 	body, _ := json.Marshal(map[string]any{"modulemd": yaml})
@@ -301,5 +302,97 @@ func TestServeCrashKillsBuilds(t *testing.T) {
 	}
 	if recs, _ := proc.ReadRecords(filepath.Join(state, "builds", "procs")); len(recs) != 0 {
 		t.Errorf("process-group records left after a clean stop: %+v", recs)
+	}
+}
+
+// TestServeCrashSandboxed kills a serve with SIGKILL during a sandboxed
+// build: the sandbox dies with the service at once, before any restart;
+// the restarted service records the interruption on the component.
+func TestServeCrashSandboxed(t *testing.T) {
+	t.Parallel()
+	requireBuildTools(t)
+	testenv.RequireTools(t, "bwrap")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	yaml := sleeperModule(t, dir)
+	addr := freeAddr(t)
+	server := "http://" + addr + "/module-build-service/2/"
+	args := []string{"serve", "--auth", "none", "--platform", "f40", "--allow-yaml", "--listen", addr, "--state-dir", state,
+		"--rpms-base", "file://" + filepath.Join(dir, "rpms") + "/"}
+	first := startModkit(t, args...)
+	first.waitLine(t, "listening on", 60*time.Second)
+	if strings.Contains(first.stderr.String(), "WARNING") {
+		t.Errorf("warnings on loopback with the sandbox:\n%s", first.stderr.String())
+	}
+	body, _ := json.Marshal(map[string]any{"modulemd": yaml})
+	if st := httpJSON(t, "POST", server+"module-builds/", string(body), nil); st != http.StatusCreated {
+		t.Fatalf("submit: %d\n%s", st, first.stderr.String())
+	}
+	rec := buildRecord(t, state, "sleeper", first)
+	first.cmd.Process.Signal(syscall.SIGKILL)
+	first.exit(t, 10*time.Second)
+	if left := waitNoProcs(t, rec.Token, 5*time.Second); len(left) != 0 {
+		t.Fatalf("processes %v of the sandboxed build outlived the killed service", left)
+	}
+	second := startModkit(t, args...)
+	second.waitLine(t, "listening on", 60*time.Second)
+	found := false
+	for i := 0; i < 200 && !found; i++ {
+		var msgs struct {
+			Items []struct {
+				Message string `json:"message"`
+			} `json:"messages"`
+		}
+		httpJSON(t, "GET", server+"module-builds/1/messages", "", &msgs)
+		for _, m := range msgs.Items {
+			found = found || strings.Contains(m.Message, "Crash recovery") && strings.Contains(m.Message, "none of its processes was left")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !found {
+		t.Errorf("no crash recovery message on module build 1\n%s", second.stderr.String())
+	}
+	second.cmd.Process.Signal(syscall.SIGTERM)
+	second.exit(t, 30*time.Second)
+}
+
+// TestServeNoAuthWarning checks the warning for --auth none on an address
+// other than loopback.
+func TestServeNoAuthWarning(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		listen string
+		warn   bool
+	}{{"127.0.0.1:0", false}, {"0.0.0.0:0", true}, {"[::1]:0", false}} {
+		p := startModkit(t, "serve", "--auth", "none", "--builder", "zero", "--platform", "f40", "--listen", c.listen, "--state-dir", t.TempDir())
+		p.waitLine(t, "listening on", 30*time.Second)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.exit(t, 30*time.Second)
+		out := p.stderr.String()
+		if got := strings.Contains(out, "WARNING: --auth none on") && strings.Contains(out, "not a loopback address"); got != c.warn {
+			t.Errorf("--listen %s: warning %v, want %v:\n%s", c.listen, got, c.warn, out)
+		}
+	}
+}
+
+// TestBuildInterruptKillsBuilds interrupts modkit build (Ctrl-C) during an
+// rpmbuild: it exits 130 and no process of the build survives it.
+func TestBuildInterruptKillsBuilds(t *testing.T) {
+	t.Parallel()
+	requireBuildTools(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	def := filepath.Join(dir, "sleepy.yaml")
+	if err := os.WriteFile(def, []byte(sleeperModule(t, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startModkit(t, "build", "--state-dir", state, "--rpms-base", "file://"+filepath.Join(dir, "rpms")+"/", def)
+	rec := buildRecord(t, state, "sleeper", p)
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.exit(t, 30*time.Second); code != 130 {
+		t.Errorf("build after Ctrl-C: exit %d, want 130\n%s", code, p.stderr.String())
+	}
+	if left := tokenProcs(rec.Token); len(left) != 0 {
+		t.Errorf("processes %v of the build survived the interrupted modkit build", left)
 	}
 }

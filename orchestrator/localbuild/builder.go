@@ -21,6 +21,10 @@ import (
 	"github.com/modkit/modkit/orchestrator"
 )
 
+// HiddenDir replaces the builder's directory in failure reasons when
+// Options.HidePaths is set.
+const HiddenDir = "$BUILDS"
+
 // ErrUnknownTask is returned (wrapped) by Poll for a component that was
 // never submitted to this builder's directory.
 var ErrUnknownTask = errors.New("localbuild: unknown task")
@@ -56,6 +60,20 @@ type Options struct {
 	Repos []string
 	// Logger receives one line per build step; nil means slog.Default().
 	Logger *slog.Logger
+	// Sandbox runs rpmbuild, and rpmspec when it reads a spec, inside
+	// bubblewrap (bwrap): the system directories read-only, a private
+	// /tmp, no network, only the component's work directory writable,
+	// nothing else of the host's file system visible, killed with its
+	// process group and when the builder's process dies. When the builder
+	// runs as root the programs run as SandboxUID without capabilities.
+	// New fails with an error wrapping ErrSandbox when bwrap cannot make a
+	// sandbox here. modkit serve sets it; modkit build only on request.
+	Sandbox bool
+	// HidePaths writes HiddenDir in place of Dir in the reasons of failed
+	// builds (which a server shows to anyone), so that they do not reveal
+	// the server's file-system layout; the log still names the real paths.
+	// modkit serve sets it.
+	HidePaths bool
 	// Usage receives the programs the builder runs, for timing; nil means
 	// a Usage of the builder's own. Git processes are recorded only when
 	// Git is nil: a Git given here records its own (scm.Git.Observe).
@@ -86,6 +104,11 @@ type Builder struct {
 	queue    []prefetchJob          // prefetches not started, in batch order
 	fetching bool                   // a prefetch worker runs
 	fetchers sync.WaitGroup         // the prefetch worker
+
+	sandbox *sandbox // nil: programs run unconfined
+
+	stopCtx context.Context // canceled by Close: stops prefetches
+	stop    context.CancelFunc
 
 	repoMu  sync.Mutex
 	repoJob map[string]*repoJob // build repository → createrepo_c running in the background
@@ -145,6 +168,12 @@ func New(opts *Options) (*Builder, error) {
 		n = runtime.NumCPU()
 	}
 	b.jobs = make(chan struct{}, n)
+	b.stopCtx, b.stop = context.WithCancel(context.Background())
+	if opts.Sandbox {
+		if b.sandbox, err = newSandbox(context.Background(), dir); err != nil {
+			return nil, fmt.Errorf("localbuild: %w", err)
+		}
+	}
 	b.killStale()
 	return b, nil
 }

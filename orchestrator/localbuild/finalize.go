@@ -126,6 +126,11 @@ func (b *Builder) Close() error {
 	for _, j := range jobs {
 		<-j.done
 	}
+	// Prefetches not started are dropped, the running one is canceled.
+	b.pmu.Lock()
+	b.queue = nil
+	b.pmu.Unlock()
+	b.stop()
 	b.repoMu.Lock()
 	dirs := slices.Collect(maps.Keys(b.repoJob))
 	b.repoMu.Unlock()

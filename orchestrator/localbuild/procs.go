@@ -23,21 +23,22 @@ type procOwner struct {
 	ModuleID    int64  `json:"module_id"`
 	ComponentID int64  `json:"component_id"`
 	Package     string `json:"package"`
-	Task        string `json:"task"`
+	Program     string `json:"program"` // rpmbuild or rpmspec
+	Task        string `json:"task,omitempty"`
 	NSVC        string `json:"nsvc"`
 }
 
-// recordGroup records the process group of a started rpmbuild; the
+// recordGroup records the process group of a started rpmbuild or rpmspec; the
 // returned function, called once it has been waited for, kills what is left
 // of the group (background processes of the build) and removes the record.
-func (b *Builder) recordGroup(pgid int, token string, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild, task string) func() {
+func (b *Builder) recordGroup(pgid int, token string, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild, program, task string) func() {
 	g, err := proc.Describe(pgid, token)
 	if err != nil {
 		// Exited already, or no /proc: nothing to record.
 		g = proc.Group{PGID: pgid, Token: token}
 	} else {
 		pid, start := proc.Self()
-		owner := procOwner{OwnerPID: pid, OwnerStart: start, ModuleID: mb.ID, ComponentID: c.ID, Package: c.Package, Task: task, NSVC: mb.NSVC()}
+		owner := procOwner{OwnerPID: pid, OwnerStart: start, ModuleID: mb.ID, ComponentID: c.ID, Package: c.Package, Program: program, Task: task, NSVC: mb.NSVC()}
 		if err := proc.WriteRecord(b.procsDir(), g, owner); err != nil {
 			b.log.Warn("cannot record the rpmbuild process group", "package", c.Package, "pgid", pgid, "err", err)
 		}
@@ -72,7 +73,14 @@ func (b *Builder) killStale() {
 			continue
 		}
 		_ = proc.RemoveRecord(b.procsDir(), r.PGID)
-		msg := fmt.Sprintf("Crash recovery: the previous modkit process (PID %d) ended while rpmbuild of %s ran (task %s, process group %d); ", o.OwnerPID, o.Package, o.Task, r.PGID)
+		what := o.Program
+		if what == "" {
+			what = "rpmbuild"
+		}
+		if o.Task != "" {
+			what += " (task " + o.Task + ")"
+		}
+		msg := fmt.Sprintf("Crash recovery: the previous modkit process (PID %d) ended while %s of %s ran in process group %d; ", o.OwnerPID, what, o.Package, r.PGID)
 		if n > 0 {
 			msg += fmt.Sprintf("killed the %d processes it left running. The component is built again.", n)
 		} else {

@@ -133,3 +133,30 @@ func TestAboutAuthMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestSCMDefaultDeny checks MBS's default: without an allowlist no scmurl
+// is accepted, unless AllowCustomSCMURLs.
+func TestSCMDefaultDeny(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	body := jsonBody(map[string]any{"scmurl": "file:///srv/git/modules/demo.git?#abc", "branch": "1"})
+	for _, c := range []struct {
+		opts mbsapi.Options
+		want int
+	}{
+		{mbsapi.Options{NoAuth: true}, http.StatusForbidden},
+		{mbsapi.Options{NoAuth: true, AllowCustomSCMURLs: true}, http.StatusCreated},
+	} {
+		srv := httptest.NewServer(mbsapi.NewHandler(f.svc, &c.opts))
+		resp, err := http.Post(srv.URL+"/module-build-service/2/module-builds/", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("AllowCustomSCMURLs=%v: %d %s, want %d", c.opts.AllowCustomSCMURLs, resp.StatusCode, b, c.want)
+		}
+	}
+}

@@ -31,9 +31,15 @@ type Options struct {
 	// AdminGroups may cancel anyone's build; default ["admin"].
 	AdminGroups []string
 	// SCMAllow lists the allowed scmurl prefixes, compared as normalised
-	// URLs on path-segment boundaries ([orchestrator.SCMAllowed]); empty =
-	// any.
+	// URLs on path-segment boundaries ([orchestrator.SCMAllowed]) (MBS
+	// SCMURLS). An scmurl outside it is refused with 403 unless
+	// AllowCustomSCMURLs; so with neither, every scmurl is refused, as in
+	// MBS.
 	SCMAllow []string
+	// AllowCustomSCMURLs admits any scmurl (MBS ALLOW_CUSTOM_SCMURLS): the
+	// server then reads whatever repository a submitter names, local
+	// file:// paths of the server included.
+	AllowCustomSCMURLs bool
 	// AllowYAML allows submitting a modulemd directly instead of an scmurl
 	// (MBS's YAML_SUBMIT_ALLOWED).
 	AllowYAML bool

@@ -191,9 +191,13 @@ func fmtGroups(g []string) string {
 }
 
 // scmAllowed checks the SCM URL allowlist on normalised URLs
-// ([orchestrator.SCMAllowed]).
+// ([orchestrator.SCMAllowed]); an empty list allows nothing unless
+// AllowCustomSCMURLs.
 func (h *Handler) scmAllowed(u string) bool {
-	return orchestrator.SCMAllowed(h.opts.SCMAllow, u)
+	if h.opts.AllowCustomSCMURLs {
+		return true
+	}
+	return len(h.opts.SCMAllow) > 0 && orchestrator.SCMAllowed(h.opts.SCMAllow, u)
 }
 
 // overrides checks a {module: [streams]} parameter.
