@@ -14,7 +14,7 @@ func TestFmt(t *testing.T) {
 	t.Parallel()
 	formatted := func(t *testing.T, name string) []byte {
 		t.Helper()
-		out, err := format(context.Background(), mustReadFixture(t, name), name, true)
+		out, _, err := format(context.Background(), mustReadFixture(t, name), name, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,6 +76,13 @@ func TestFmt(t *testing.T) {
 		{name: "fmt/unknown-key-not-written", args: []string{"fmt", "-w", "$TMP/unknown-key.yaml"},
 			setup: copyOf("unknown-key.yaml"), check: unchanged("unknown-key.yaml")},
 		{name: "fmt/drop-unknown", args: []string{"fmt", "--drop-unknown", "testdata/unknown-key.yaml"}},
+		{name: "fmt/unknown-key-lenient", args: []string{"fmt", "testdata/unknown-key.yaml"}},
+		{name: "fmt/unknown-key-defaults", args: []string{"fmt", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/unknown-key-strict", args: []string{"fmt", "--strict", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/unknown-key-check", args: []string{"fmt", "--check", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/drop-unknown-write", args: []string{"fmt", "-w", "--drop-unknown", "$TMP/unknown-key.yaml"},
+			setup: copyOf("unknown-key.yaml")},
+		{name: "fmt/strict-and-drop", args: []string{"fmt", "--strict", "--drop-unknown", "testdata/unknown-key.yaml"}},
 		{name: "fmt/gzip", args: []string{"fmt", "$TMP/messy.yaml.gz"},
 			setup: func(t *testing.T, dir string) { gzipFixture(t, dir, "messy.yaml") }},
 		{
@@ -95,11 +102,11 @@ func TestFmtIdempotent(t *testing.T) {
 	for _, name := range []string{"valid.yaml", "messy.yaml", "v1.yaml", "packager-v3.yaml", "repo-high.yaml", "source.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			once, err := format(context.Background(), mustReadFixture(t, name), name, true)
+			once, _, err := format(context.Background(), mustReadFixture(t, name), name, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			twice, err := format(context.Background(), once, name, true)
+			twice, _, err := format(context.Background(), once, name, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,7 +48,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout, stderr)
+	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout, stdout)
 	listen := fs.String("listen", "127.0.0.1:8080", "`ADDR` (host:port) to listen on")
 	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
 	tokensFile := fs.String("tokens", "", "`FILE` of \"TOKEN USER GROUP[,GROUP...]\" lines")
@@ -65,32 +65,32 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), or zero (builds nothing; to try the API)")
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
 	verbose := fs.Bool("v", false, "log every build step")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError("serve takes no arguments (got %q)", pos[0])
+		return fs.usageError("takes no arguments (got %q)", pos[0])
 	}
 	var tokens mbsapi.Tokens
 	switch *auth {
 	case "none":
 		if *tokensFile != "" {
-			return usageError("serve: --tokens and --auth none exclude each other")
+			return fs.usageError("--tokens and --auth none exclude each other")
 		}
 	case "tokens":
 		if *tokensFile == "" {
-			return usageError("serve: authentication is on by default: give --tokens FILE, or --auth none for development")
+			return fs.usageError("authentication is on by default: give --tokens FILE, or --auth none for development")
 		}
 		tokens, err = mbsapi.LoadTokens(*tokensFile)
 		if err != nil {
 			return &exitError{Code: 1, Msg: fmt.Sprintf("read tokens: %v", err)}
 		}
 	default:
-		return usageError("serve: --auth must be tokens or none, not %q", *auth)
+		return fs.usageError("--auth must be tokens or none, not %q", *auth)
 	}
 	if *builderName != "local" && *builderName != "zero" {
-		return usageError("serve: --builder must be local or zero, not %q", *builderName)
+		return fs.usageError("--builder must be local or zero, not %q", *builderName)
 	}
 	var plat []string
 	for _, p := range platforms {
@@ -134,7 +134,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer zb.Close()
 		builder = zb
 	default:
-		return usageError("serve: --builder must be local or zero, not %q", *builderName)
+		return fs.usageError("--builder must be local or zero, not %q", *builderName)
 	}
 	if concurrency <= 0 {
 		concurrency = 5
