@@ -2,12 +2,18 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build demo test test-short vet fuzz bench deps-test deps-demo clean
+.PHONY: all build install demo test test-short vet fuzz bench deps-test deps-demo clean
 
 all: build
 
 build:
 	$(GO) build ./...
+
+## install: the modkit command into $(go env GOBIN), or $(go env GOPATH)/bin.
+install:
+	$(GO) install ./cmd/modkit
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; echo "installed $$bin/modkit"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "$$bin is not in PATH: add it (export PATH=\"$$bin:\$$PATH\") to run 'modkit'";; esac
 
 deps-test:
 	./hack/ensure-packages.sh test
@@ -20,8 +26,9 @@ demo: deps-demo
 	./hack/demo.sh
 
 ## test: go vet plus every test; installs the system tools the tests drive.
+## Ends with a summary that counts skipped tests and says why each skipped.
 test: deps-test vet
-	$(GO) test ./...
+	GO=$(GO) $(GO) run ./internal/testsummary ./...
 
 test-short: vet
 	$(GO) test -short ./...
