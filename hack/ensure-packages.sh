@@ -3,12 +3,15 @@
 # Installs the system packages a make target needs when they are missing.
 # Groups: test (everything the test suite drives for real), demo (what
 # `make demo` needs). Uses apt-get or dnf; sudo when not root. Set
-# MODKIT_SKIP_INSTALL=1 to only report what is missing.
+# MODKIT_SKIP_INSTALL=1 to only report what is missing. --print lists the
+# packages of the groups for apt and for dnf, installed or not.
 #
 # The package manager's output goes to a log file; on success one line
 # summarises what was installed, on failure the end of the log is shown.
 set -euo pipefail
 
+print=""
+if [ "${1:-}" = --print ]; then print=1; shift; fi
 want_cmds=()
 add() { want_cmds+=("$1"); }
 for group in "$@"; do
@@ -61,7 +64,7 @@ dnf_pkgs() {
 missing=()
 for c in "${want_cmds[@]}"; do
   case " ${missing[*]-} " in *" $c "*) continue ;; esac
-  have "$c" || missing+=("$c")
+  if [ -n "$print" ] || ! have "$c"; then missing+=("$c"); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -75,6 +78,12 @@ packages() {
   done
   echo "${out[*]}"
 }
+
+if [ -n "$print" ]; then
+  echo "apt: $(packages apt_pkgs)"
+  echo "dnf: $(packages dnf_pkgs)"
+  exit 0
+fi
 
 if [ "${MODKIT_SKIP_INSTALL:-}" = 1 ]; then
   echo "ensure-packages: missing (not installing): ${missing[*]}" >&2

@@ -275,12 +275,24 @@ func (r *docReader) entries(m *yaml.Node, path string) []entry {
 }
 
 // unknown handles a key the format does not define at path: an ErrUnknownKey
-// problem in strict mode, silently skipped otherwise.
+// problem in strict mode, otherwise skipped with a LintUnknownKey warning.
 func (r *docReader) unknown(e entry, path string, allowed []string) {
 	if !r.strict {
+		r.unknownLenient(e, path, allowed)
 		return
 	}
 	r.unknownStrict(e, path, allowed)
+}
+
+// unknownLenient records a skipped unknown key as a lint finding, so that
+// a lenient reader can say what it did not read.
+func (r *docReader) unknownLenient(e entry, path string, allowed []string) {
+	where := path
+	if where == "" {
+		where = "the document root"
+	}
+	r.warn(e.kn, join(path, e.key), LintUnknownKey, "unknown key %q in %s is ignored, as libmodulemd ignores it; expected one of: %s",
+		e.key, where, strings.Join(allowed, ", "))
 }
 
 func (r *docReader) unknownStrict(e entry, path string, allowed []string) {

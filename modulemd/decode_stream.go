@@ -348,6 +348,8 @@ func (r *docReader) buildopts(n *yaml.Node, path string, strict bool) *BuildOpts
 				default:
 					if strict {
 						r.unknownStrict(f, fp, rpmBuildoptsKeys)
+					} else {
+						r.unknownLenient(f, fp, rpmBuildoptsKeys)
 					}
 				}
 			}
@@ -357,6 +359,8 @@ func (r *docReader) buildopts(n *yaml.Node, path string, strict bool) *BuildOpts
 		default:
 			if strict {
 				r.unknownStrict(e, path, buildoptsKeys)
+			} else {
+				r.unknownLenient(e, path, buildoptsKeys)
 			}
 		}
 	}

@@ -33,6 +33,9 @@ const (
 	LintObsoletesSelf         = "obsoletes-self"
 	LintTranslationNoStream   = "translations-unknown-stream"
 	LintProfileDefaultFlag    = "profile-default-flag"
+	// LintUnknownKey is a key the format does not define, which a lenient
+	// decoder skips (a strict one fails); the decoder reports it.
+	LintUnknownKey = "unknown-key"
 )
 
 // Lint reports things in doc that are valid but probably mistakes. It never

@@ -43,24 +43,23 @@ on failure the exit status is 1 and the reason is printed.
 Running it again after an interruption continues the unfinished build.`
 
 func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("build", "build [options] PATH|GIT_URL#REF", buildAbout+"\n"+kojiHelp, stderr)
+	fs := newFlags("build", "build [options] PATH|GIT_URL#REF", buildAbout+"\n"+kojiHelp, stdout)
 	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository (MBS's RPMS_DEFAULT_REPOSITORY, e.g. file:///srv/git/rpms/)")
 	platform := fs.String("platform", "", "`STREAMS` of the built-in platform module, comma separated (default: the platform streams the module buildrequires)")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs)")
 	defaultsFile := fs.String("defaults", "", "`FILE` with modulemd-defaults documents for the repository (default: those in the module definition)")
-	strategy := fs.String("rebuild-strategy", "", "all, changed-and-after or only-changed (default changed-and-after)")
+	strategy := fs.String("rebuild-strategy", "", "`STRATEGY`: all, changed-and-after or only-changed (default changed-and-after)")
 	sandbox := fs.Bool("sandbox", false, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable), as modkit serve does")
 	verbose := fs.Bool("v", false, "log every build step")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild on this machine) or koji (a koji hub, see --koji-*)")
-	kf := addKojiFlags(fs)
-	pos, err := parseFlags(fs, args)
+	kf := addKojiFlags(fs.FlagSet)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return usageError("build needs exactly one PATH or GIT_URL#REF")
+		return fs.usageError("want exactly one PATH or GIT_URL#REF, got %d", len(pos))
 	}
 	start := time.Now()
 	target := pos[0]
@@ -99,10 +98,10 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "local":
 	case "koji":
 		if ks, err = kf.settings(); err != nil {
-			return usageError("build: %v", err)
+			return fs.usageError("%v", err)
 		}
 	default:
-		return usageError("build: --builder must be local or koji, not %q", *builderName)
+		return fs.usageError("--builder must be local or koji, not %q", *builderName)
 	}
 
 	level := slog.LevelWarn

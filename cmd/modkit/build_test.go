@@ -130,7 +130,7 @@ func TestBuildFailureReason(t *testing.T) {
 func TestBuildUsage(t *testing.T) {
 	t.Parallel()
 	r := runCLI(t, []string{"build"}, nil)
-	if r.code != 2 || !strings.Contains(r.stderr, "build needs exactly one PATH or GIT_URL#REF") {
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "modkit: build: want exactly one PATH or GIT_URL#REF") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }

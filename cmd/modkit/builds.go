@@ -19,40 +19,65 @@ import (
 )
 
 func init() {
-	register("builds", "list, show, cancel or watch module builds on a build service (modkit serve or MBS)", runBuilds)
+	register("builds", "submit, list, show, cancel or watch module builds on a build service (modkit serve or MBS)", runBuilds)
 }
 
 const buildsAbout = `
 Talks to a module build service over its MBS-compatible REST API: the
 server of 'modkit serve' or Fedora's MBS.
 
-  builds list [--state S]... [--owner U] [--name N] [--stream S] [--nsvc N:S[:V[:C]]]
+  builds submit [options] GIT_URL[?FILE]#REF   submit a module build (--file MODULE.yaml instead of a URL)
+  builds list [--state STATE]... [--owner USER] [--name NAME] [--stream STREAM] [--nsvc N:S[:V[:C]]]
   builds show ID
   builds cancel ID
   builds watch ID          (exit status 0 when the build succeeds, 1 when it fails)
 
 The server is --server URL or $MODKIT_SERVER (default http://127.0.0.1:8080);
-the bearer token for cancel is --token or $MODKIT_TOKEN.`
+the bearer token for submit and cancel is --token TOKEN or $MODKIT_TOKEN.
+Run 'modkit builds SUBCOMMAND -h' for a subcommand's options.`
+
+// buildsSynopsis is the usage line of each builds subcommand.
+var buildsSynopsis = map[string]string{
+	"submit": "builds submit [options] GIT_URL[?FILE]#REF | --file MODULE.yaml",
+	"list":   "builds list [--state STATE]... [--owner USER] [--name NAME] [--stream STREAM] [--nsvc N:S[:V[:C]]] [--json]",
+	"show":   "builds show [--json] ID",
+	"cancel": "builds cancel [--json] ID",
+	"watch":  "builds watch [--interval DURATION] ID",
+}
 
 func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "usage: modkit builds list|show|cancel|watch [options]\n%s\n", buildsAbout)
 		if len(args) == 0 {
-			return &exitError{Code: 2}
+			return usageError("builds: no subcommand given (submit, list, show, cancel or watch)\nusage: modkit builds submit|list|show|cancel|watch [options]\nRun 'modkit builds -h' for help.")
 		}
+		fmt.Fprintf(stdout, "usage: modkit builds submit|list|show|cancel|watch [options]\n%s\n", buildsAbout)
 		return nil
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlags("builds "+sub, "builds "+sub+" [options]", buildsAbout, stderr)
-	server := fs.String("server", envOr("MODKIT_SERVER", "http://127.0.0.1:8080"), "`URL` of the build service")
-	token := fs.String("token", os.Getenv("MODKIT_TOKEN"), "bearer `TOKEN`")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
+	synopsis, ok := buildsSynopsis[sub]
+	if !ok && strings.HasPrefix(sub, "-") {
+		return usageError("builds: unknown option %s (options follow the subcommand)\nusage: modkit builds submit|list|show|cancel|watch [options]\nRun 'modkit builds -h' for help.", sub)
+	}
+	if !ok {
+		return usageError("builds: unknown subcommand %q (submit, list, show, cancel or watch)\nusage: modkit builds submit|list|show|cancel|watch [options]\nRun 'modkit builds -h' for help.", sub)
+	}
+	fs := newFlags("builds "+sub, synopsis, buildsAbout, stdout)
+	server := fs.String("server", envOr("MODKIT_SERVER", "http://127.0.0.1:8080"), "`URL` of the build service (or $MODKIT_SERVER)")
+	token := fs.String("token", "", "bearer `TOKEN` (or $MODKIT_TOKEN)")
+	var asJSON *bool
+	if sub != "watch" {
+		asJSON = fs.Bool("json", false, "print the API's JSON")
+	}
 	var states multiFlag
 	var owner, name, stream, nsvc *string
 	var pageN, perPage *int
 	var interval *time.Duration
 	var kojiWeb *string
+	var sf *submitFlags
 	switch sub {
+	case "submit":
+		sf = addSubmitFlags(fs)
+		interval = fs.Duration("interval", 2*time.Second, "with --watch, poll every `DURATION`")
 	case "list":
 		fs.Var(&states, "state", "`STATE` name or number (repeatable)")
 		owner = fs.String("owner", "", "only builds of `USER`")
@@ -66,28 +91,38 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	case "cancel":
 	case "watch":
 		interval = fs.Duration("interval", 2*time.Second, "poll every `DURATION`")
-	default:
-		return usageError("builds: unknown subcommand %q (list, show, cancel or watch)", sub)
 	}
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
+	if *token == "" {
+		*token = os.Getenv("MODKIT_TOKEN")
+	}
 	c, err := mbsapi.NewClient(*server, mbsapi.WithToken(*token), mbsapi.WithUserAgent("modkit-builds"))
 	if err != nil {
-		return usageError("builds: %v", err)
+		return fs.usageError("--server %q: %v", *server, err)
 	}
 	var id int64
-	if sub != "list" {
+	switch sub {
+	case "submit":
+		req, err := sf.request(fs, pos)
+		if err != nil {
+			return err
+		}
+		return submitBuild(ctx, c, *server, req, sf.watch, *interval, *asJSON, *token == "", stdout)
+	case "list":
+		if len(pos) != 0 {
+			return fs.usageError("takes no arguments (got %q)", pos[0])
+		}
+	default:
 		if len(pos) != 1 {
-			return usageError("builds %s needs one module build ID", sub)
+			return fs.usageError("want exactly one module build ID, got %d arguments", len(pos))
 		}
 		id, err = strconv.ParseInt(pos[0], 10, 64)
 		if err != nil || id <= 0 {
-			return usageError("builds %s: %q is not a module build ID", sub, pos[0])
+			return fs.usageError("%q is not a module build ID (a positive number)", pos[0])
 		}
-	} else if len(pos) != 0 {
-		return usageError("builds list takes no arguments (got %q)", pos[0])
 	}
 	switch sub {
 	case "list":
@@ -159,7 +194,11 @@ func printJSON(w io.Writer, v any) error {
 func clientErr(err error) error {
 	var ae *mbsapi.APIError
 	if errors.As(err, &ae) {
-		return &exitError{Code: 1, Msg: fmt.Sprintf("%s (HTTP %d %s)", ae.Message, ae.StatusCode, ae.Err)}
+		msg := fmt.Sprintf("%s (HTTP %d %s)", ae.Message, ae.StatusCode, ae.Err)
+		if ae.StatusCode == 401 {
+			msg += "; give --token TOKEN or set MODKIT_TOKEN (a token of the server's --tokens file)"
+		}
+		return &exitError{Code: 1, Msg: msg}
 	}
 	return &exitError{Code: 1, Msg: err.Error()}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -30,22 +29,22 @@ type resolveFlags struct {
 	suffixes     []string
 }
 
-func (r *resolveFlags) add(fs *flag.FlagSet) {
-	fs.Func("against", "module metadata to build against: modules.yaml (compressed or not) or a repository directory; repeatable, and further PATH arguments are added", func(v string) error {
+func (r *resolveFlags) add(fs *flagSet) {
+	fs.Func("against", "`PATH` of module metadata to build against: modules.yaml (compressed or not) or a repository directory; repeatable, and further PATH arguments are added", func(v string) error {
 		r.against = append(r.against, v)
 		return nil
 	})
-	fs.Func("buildrequire", "override the stream list of a buildrequired module: NAME:STREAM[,STREAM...]; repeatable", func(v string) error {
+	fs.Func("buildrequire", "override the stream list of a buildrequired module: `NAME:STREAM[,STREAM...]`; repeatable", func(v string) error {
 		r.overrides = append(r.overrides, v)
 		return nil
 	})
-	fs.StringVar(&r.branch, "branch", "", "the module's SCM branch: with --branch-regex, the base module stream is derived from it")
-	fs.Func("branch-regex", "regular expression whose non-empty capture groups, concatenated, turn --branch into the base module stream unless --buildrequire overrides it (MBS BR_STREAM_OVERRIDE_REGEXES); repeatable, the first match decides", func(v string) error {
+	fs.StringVar(&r.branch, "branch", "", "the module's SCM `BRANCH`: with --branch-regex, the base module stream is derived from it")
+	fs.Func("branch-regex", "`REGEX` whose non-empty capture groups, concatenated, turn --branch into the base module stream unless --buildrequire overrides it (MBS BR_STREAM_OVERRIDE_REGEXES); repeatable, the first match decides", func(v string) error {
 		r.branchRegex = append(r.branchRegex, v)
 		return nil
 	})
-	fs.StringVar(&r.branchModule, "branch-module", "platform", "the base module whose stream --branch-regex derives (MBS BR_STREAM_OVERRIDE_MODULE)")
-	fs.Func("stream-suffix", "REGEX=FRACTION: base module streams REGEX matches at their start order as stream version + FRACTION (MBS STREAM_SUFFIXES, e.g. 'el\\d+\\.\\d+\\.\\d+\\.z=0.1'); repeatable, the first match wins", func(v string) error {
+	fs.StringVar(&r.branchModule, "branch-module", "platform", "the base `MODULE` whose stream --branch-regex derives (MBS BR_STREAM_OVERRIDE_MODULE)")
+	fs.Func("stream-suffix", "`REGEX=FRACTION`: base module streams REGEX matches at their start order as stream version + FRACTION (MBS STREAM_SUFFIXES, e.g. 'el\\d+\\.\\d+\\.\\d+\\.z=0.1'); repeatable, the first match wins", func(v string) error {
 		r.suffixes = append(r.suffixes, v)
 		return nil
 	})
@@ -54,24 +53,23 @@ func (r *resolveFlags) add(fs *flag.FlagSet) {
 }
 
 // parse returns the module path and the check options.
-func (r *resolveFlags) parse(fs *flag.FlagSet, args []string) (string, *resolver.CheckOptions, error) {
-	pos, err := parseFlags(fs, args)
+func (r *resolveFlags) parse(fs *flagSet, args []string) (string, *resolver.CheckOptions, error) {
+	pos, err := fs.parse(args)
 	if err != nil {
 		return "", nil, err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
-		return "", nil, usageError("%s: a MODULE.yaml argument is required", fs.Name())
+		return "", nil, fs.usageError("no MODULE.yaml given")
 	}
 	r.against = append(r.against, pos[1:]...)
 	if len(r.against) == 0 {
-		return "", nil, usageError("%s: give at least one index with --against PATH", fs.Name())
+		return "", nil, fs.usageError("give at least one index with --against PATH")
 	}
 	opts := &resolver.CheckOptions{Load: &resolver.LoadOptions{Strict: r.strict}, Expand: &resolver.ExpandOptions{}}
 	for _, o := range r.overrides {
 		name, streams, ok := strings.Cut(o, ":")
 		if !ok || name == "" || streams == "" {
-			return "", nil, usageError("%s: --buildrequire %q: expected NAME:STREAM[,STREAM...]", fs.Name(), o)
+			return "", nil, fs.usageError("--buildrequire %q: expected NAME:STREAM[,STREAM...]", o)
 		}
 		if opts.Expand.BuildRequireOverrides == nil {
 			opts.Expand.BuildRequireOverrides = map[string][]string{}
@@ -82,25 +80,25 @@ func (r *resolveFlags) parse(fs *flag.FlagSet, args []string) (string, *resolver
 	for _, v := range r.branchRegex {
 		re, err := regexp.Compile(v)
 		if err != nil {
-			return "", nil, usageError("%s: --branch-regex %q: %v", fs.Name(), v, err)
+			return "", nil, fs.usageError("--branch-regex %q: %v", v, err)
 		}
 		opts.Expand.BranchStreamRegexes = append(opts.Expand.BranchStreamRegexes, re)
 	}
 	if len(r.branchRegex) > 0 && r.branch == "" {
-		return "", nil, usageError("%s: --branch-regex needs --branch", fs.Name())
+		return "", nil, fs.usageError("--branch-regex needs --branch")
 	}
 	for _, v := range r.suffixes {
 		i := strings.LastIndex(v, "=")
 		if i <= 0 {
-			return "", nil, usageError("%s: --stream-suffix %q: expected REGEX=FRACTION", fs.Name(), v)
+			return "", nil, fs.usageError("--stream-suffix %q: expected REGEX=FRACTION", v)
 		}
 		re, err := regexp.Compile(v[:i])
 		if err != nil {
-			return "", nil, usageError("%s: --stream-suffix %q: %v", fs.Name(), v, err)
+			return "", nil, fs.usageError("--stream-suffix %q: %v", v, err)
 		}
 		f, err := strconv.ParseFloat(v[i+1:], 64)
 		if err != nil || f < 0 || f >= 1 {
-			return "", nil, usageError("%s: --stream-suffix %q: the fraction must be a number in [0, 1)", fs.Name(), v)
+			return "", nil, fs.usageError("--stream-suffix %q: the fraction must be a number in [0, 1)", v)
 		}
 		opts.Expand.StreamSuffixes = append(opts.Expand.StreamSuffixes, resolver.StreamSuffix{Pattern: re, Fraction: f})
 	}
@@ -114,7 +112,7 @@ Validates MODULE.yaml (a module stream or packager document), expands it the
 way the Module Build Service would against the given indexes and prints each
 resulting build with its contexts, resolved buildrequires and component
 batches. Exit status 1 when the module is invalid or cannot be satisfied;
-the explanation lists every combination of streams that was tried.`, stderr)
+the explanation lists every combination of streams that was tried.`, stdout)
 	rf.add(fs)
 	path, opts, err := rf.parse(fs, args)
 	if err != nil {

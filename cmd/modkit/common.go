@@ -41,7 +41,8 @@ func newCmdFlags(name, synopsis, about string, stdout io.Writer) *flagSet {
 	return &flagSet{FlagSet: fs, synopsis: synopsis, about: strings.TrimSpace(about), stdout: stdout}
 }
 
-// help prints the full help text to standard output.
+// help prints the full help text to standard output: the usage line, what
+// the command does and its options, GNU style ("--name PLACEHOLDER").
 func (fs *flagSet) help() {
 	w := fs.stdout
 	fmt.Fprintf(w, "usage: modkit %s\n\n%s\n", fs.synopsis, fs.about)
@@ -51,27 +52,39 @@ func (fs *flagSet) help() {
 			fmt.Fprintln(w, "\nOptions:")
 			first = false
 		}
-		dash := "--"
-		if len(f.Name) == 1 {
-			dash = "-"
-		}
 		arg, usage := flag.UnquoteUsage(f)
-		if arg == "value" {
-			arg = "VALUE"
-		}
-		line := "  " + dash + f.Name
+		line := "  " + optionName(f.Name)
 		if arg != "" {
-			line += " " + strings.ToUpper(arg)
+			if strings.Contains(f.Usage, "`") {
+				arg = strings.ToUpper(arg)
+			}
+			// else the flag package's generic "string" or "value", left
+			// in lower case so that TestHelp finds it.
+			line += " " + arg
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
 			usage += " (default " + f.DefValue + ")"
 		}
-		fmt.Fprintf(w, "%-20s %s\n", line, usage)
+		if len(line) > 22 {
+			fmt.Fprintf(w, "%s\n%-22s %s\n", line, "", usage)
+			return
+		}
+		fmt.Fprintf(w, "%-22s %s\n", line, usage)
 	})
 }
 
+// optionName is how an option is written: -w for one letter, --name
+// otherwise.
+func optionName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
 // usageError is a command-line mistake (exit status 2): the message, the
-// usage line and where to find help.
+// usage line and where to find help. Every subcommand reports a mistake this
+// way.
 func (fs *flagSet) usageError(format string, args ...any) error {
 	return usageError("%s: %s\nusage: modkit %s\nRun 'modkit %s -h' for help.",
 		fs.Name(), fmt.Sprintf(format, args...), fs.synopsis, fs.Name())
@@ -87,38 +100,42 @@ func (fs *flagSet) parse(args []string) ([]string, error) {
 			fs.help()
 			return &exitError{Code: 0}
 		}
-		return fs.usageError("%v", err)
+		return fs.usageError("%s", flagMessage(err))
 	})
 }
 
-// newFlags returns a plain FlagSet for one subcommand that reports to
-// stderr; usage is the synopsis after "usage: modkit ", about explains the
-// command. Its Usage prints both and the options. Use it with [parseFlags].
-func newFlags(name, usage, about string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: modkit %s\n\n%s\n", usage, strings.TrimSpace(about))
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintln(stderr, "\nOptions:")
-			fs.PrintDefaults()
+// flagMessage rewords the flag package's errors in the GNU style the help
+// uses.
+func flagMessage(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown option " + optionName(strings.TrimLeft(name, "-"))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "option " + optionName(strings.TrimLeft(name, "-")) + " needs a value"
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		// invalid value "x" for flag -name: reason
+		if i := strings.Index(rest, " for flag -"); i >= 0 {
+			val := rest[:i]
+			name, reason, _ := strings.Cut(rest[i+len(" for flag -"):], ": ")
+			return fmt.Sprintf("invalid value %s for %s: %s", val, optionName(strings.TrimLeft(name, "-")), reason)
 		}
 	}
-	return fs
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		if i := strings.Index(rest, " for -"); i >= 0 {
+			val := rest[:i]
+			name, reason, _ := strings.Cut(rest[i+len(" for -"):], ": ")
+			return fmt.Sprintf("invalid value %s for %s: %s", val, optionName(strings.TrimLeft(name, "-")), reason)
+		}
+	}
+	return msg
 }
 
-// parseFlags parses args with a FlagSet from [newFlags] the way
-// [flagSet.parse] does; a flag mistake has already been reported by fs and
-// gives exit status 2, -h gives exit status 0 after the usage text.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	return parseInterspersed(fs, args, func(err error) error {
-		if errors.Is(err, flag.ErrHelp) {
-			return &exitError{Code: 0}
-		}
-		return &exitError{Code: 2}
-	})
+// newFlags is [newCmdFlags]: every subcommand parses its options the same
+// way.
+func newFlags(name, synopsis, about string, stdout io.Writer) *flagSet {
+	return newCmdFlags(name, synopsis, about, stdout)
 }
 
 // parseInterspersed parses args with fs, allowing flags after positional
@@ -590,4 +607,31 @@ func addError(doc modulemd.Document, err error) error {
 // trimPkg drops the "modulemd: " prefixes of a library message.
 func trimPkg(msg string) string {
 	return strings.ReplaceAll(msg, "modulemd: ", "")
+}
+
+// unknownKeys returns the keys a lenient decoder skipped in docs, as
+// warnings: a command whose output is the documents again says what it left
+// out.
+func unknownKeys(file string, docs []modulemd.Document) []problem {
+	var out []problem
+	for _, doc := range docs {
+		for _, w := range modulemd.Lint(doc) {
+			if w.Code == modulemd.LintUnknownKey {
+				out = append(out, warnings(file, []modulemd.Warning{w})...)
+			}
+		}
+	}
+	return out
+}
+
+// plural is "1 thing" or "n things"; forms are the singular and,
+// optionally, the plural (default: the singular with an s).
+func plural(n int, forms ...string) string {
+	if n == 1 {
+		return "1 " + forms[0]
+	}
+	if len(forms) > 1 {
+		return fmt.Sprintf("%d %s", n, forms[1])
+	}
+	return fmt.Sprintf("%d %ss", n, forms[0])
 }

@@ -167,7 +167,7 @@ func TestParseFlagsInterspersed(t *testing.T) {
 			var stderr bytes.Buffer
 			fs := newFlags("t", "t [-x] FILE...", "Test.", &stderr)
 			x := fs.Bool("x", false, "x")
-			got, err := parseFlags(fs, tt.args)
+			got, err := fs.parse(tt.args)
 			if tt.wantErr >= 0 {
 				if code := exitCode(err, &stderr); err == nil || code != tt.wantErr {
 					t.Fatalf("parseFlags(%q) = %v (exit %d), want exit %d", tt.args, err, code, tt.wantErr)
@@ -182,20 +182,6 @@ func TestParseFlagsInterspersed(t *testing.T) {
 			}
 			if *x != tt.wantX {
 				t.Errorf("-x = %v, want %v", *x, tt.wantX)
-			}
-		})
-	}
-}
-
-func TestCmdFlagsHelp(t *testing.T) {
-	t.Parallel()
-	for _, cmd := range []string{"validate", "fmt", "upgrade", "merge", "query", "convert"} {
-		t.Run(cmd, func(t *testing.T) {
-			t.Parallel()
-			res := runCLI(t, []string{cmd, "-h"}, nil)
-			if res.code != 0 || res.stderr != "" || !strings.HasPrefix(res.stdout, "usage: modkit "+cmd+" ") ||
-				!strings.Contains(res.stdout, "Options:") {
-				t.Errorf("modkit %s -h: exit %d, stdout:\n%s\nstderr:\n%s", cmd, res.code, res.stdout, res.stderr)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ Exit status: 0 the compose is FINISHED; 1 it failed (STATUS DOOMED, or no
 compose could start); 2 a usage or configuration error.`
 
 func runCompose(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("compose", "compose --config FILE [options]", composeAbout, stderr)
+	fs := newFlags("compose", "compose --config FILE [options]", composeAbout, stdout)
 	config := fs.String("config", "", "compose configuration `FILE` (YAML)")
 	kojiURL := fs.String("koji", "", "koji hub `URL` (overrides koji.url of the configuration)")
 	target := fs.String("target-dir", "", "write the compose under `DIR` (overrides target_dir)")
@@ -48,7 +48,7 @@ func runCompose(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
 	schema := fs.Bool("schema", false, "print the configuration's JSON Schema and exit")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
@@ -57,11 +57,11 @@ func runCompose(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("compose takes no arguments (got %q); use --config FILE", pos[0])
+		return fs.usageError("takes no arguments (got %q); use --config FILE", pos[0])
 	}
 	if *config == "" {
 		fs.Usage()
-		return usageError("compose needs --config FILE")
+		return fs.usageError("needs --config FILE")
 	}
 	cfg, err := compose.LoadConfig(*config)
 	if err != nil {

@@ -48,6 +48,8 @@ func runConvert(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if reportLoad(stderr, name, err) {
 		return &exitError{Code: 1}
 	}
+	// The converted documents cannot carry keys the lenient reader skipped.
+	printProblems(stderr, unknownKeys(name, docs))
 
 	out := modulemd.NewIndex(nil)
 	var errs []problem

@@ -6,6 +6,8 @@ func TestConvert(t *testing.T) {
 	t.Parallel()
 	runCases(t, []cliCase{
 		{name: "convert/v3", args: []string{"convert", "testdata/packager-v3.yaml"}},
+		{name: "convert/unknown-key-lenient", args: []string{"convert", "--name", "n", "--stream", "s", "testdata/packager-v2-unknown-key.yaml"}},
+		{name: "convert/unknown-key-strict", args: []string{"convert", "--strict", "--name", "n", "--stream", "s", "testdata/packager-v2-unknown-key.yaml"}},
 		{name: "convert/v3-single", args: []string{"convert", "--single", "testdata/packager-v3.yaml"}},
 		{name: "convert/v3-override-names", args: []string{"convert", "--name", "gizmo", "--stream", "next", "testdata/packager-v3.yaml"}},
 		{name: "convert/v2-no-names", args: []string{"convert", "testdata/packager-v2.yaml"}},

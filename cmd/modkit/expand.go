@@ -19,7 +19,7 @@ func runExpand(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 Expands MODULE.yaml against the given indexes as the Module Build Service
 does and prints one line per resulting build: NSVC, context, build context
 and runtime context. --yaml prints the expanded module documents instead
-(with xmd.mbs.buildrequires).`, stderr)
+(with xmd.mbs.buildrequires).`, stdout)
 	rf.add(fs)
 	yamlOut := fs.Bool("yaml", false, "print the expanded modulemd documents")
 	path, opts, err := rf.parse(fs, args)

@@ -22,20 +22,24 @@ keeping the documents in file order. The result goes to standard output, or
 back into FILE with -w (atomically: a temporary file renamed over it).
 
 A file with a problem is never rewritten: the problems are printed and the
-exit status is 1. Keys the format does not define are errors too, since
-writing the file again would lose them; --drop-unknown drops them.
-Comments are not kept (libmodulemd does not keep them either). Compressed
-files can be printed but not rewritten in place.
+exit status is 1. Files are read as leniently as validate reads them (and
+libmodulemd): a key the format does not define is skipped with a warning,
+and is not in the output. -w does not rewrite such a file, since the key
+would be lost: correct it, or give --drop-unknown to drop unknown keys
+without a warning. --strict makes them errors. Comments are not kept
+(libmodulemd does not keep them either). Compressed files can be printed but
+not rewritten in place.
 
 With -l or --check, fmt prints the names of files whose formatting differs
 instead; --check also exits with status 1 if there are any.`
 
 func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newCmdFlags("fmt", "fmt [-w | -l | --check] [--drop-unknown] FILE...", fmtAbout, stdout)
+	fs := newCmdFlags("fmt", "fmt [-w | -l | --check] [--strict | --drop-unknown] FILE...", fmtAbout, stdout)
 	write := fs.Bool("w", false, "write the result back to FILE instead of standard output")
 	list := fs.Bool("l", false, "list the files whose formatting differs from fmt's")
 	check := fs.Bool("check", false, "like -l, and exit with status 1 if any file would change")
-	drop := fs.Bool("drop-unknown", false, "drop keys the format does not define (by default they are errors, so nothing is lost silently)")
+	drop := fs.Bool("drop-unknown", false, "drop keys the format does not define without a warning, also with -w")
+	strict := fs.Bool("strict", false, "treat keys the format does not define as errors")
 	files, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -49,6 +53,8 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return fs.usageError("standard input (-) given more than once")
 	case *write && countStdin(files) > 0:
 		return fs.usageError("-w cannot rewrite standard input")
+	case *strict && *drop:
+		return fs.usageError("--strict and --drop-unknown exclude each other")
 	}
 	listOnly := *list || *check
 
@@ -57,14 +63,14 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		name := displayName(arg)
 		in, err := openInput(ctx, arg, stdin)
 		if err != nil {
-			fmt.Fprintln(stderr, "modkit:", err)
+			fmt.Fprintln(stderr, "modkit: fmt:", err)
 			status = max(status, 2)
 			continue
 		}
-		f, err := format(ctx, in, in.size(), name, !*drop)
+		f, err := format(ctx, in, in.size(), name, *strict)
 		in.close()
 		if rerr := in.readError(arg); rerr != nil {
-			fmt.Fprintln(stderr, "modkit:", rerr)
+			fmt.Fprintln(stderr, "modkit: fmt:", rerr)
 			status = max(status, 2)
 			continue
 		}
@@ -74,6 +80,17 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			continue
 		}
 		out := f.out
+		if unknown := f.unknown; len(unknown) > 0 && !*drop {
+			printProblems(stderr, unknown)
+			if *write {
+				fmt.Fprintf(stderr, "modkit: fmt: %s: not rewritten: %s would be lost; correct the file, or give --drop-unknown to drop them\n",
+					name, plural(len(unknown), "unknown key"))
+				status = max(status, 1)
+				continue
+			}
+			fmt.Fprintf(stderr, "modkit: fmt: %s: %s not in the output (--strict refuses the file, --drop-unknown drops them without a warning)\n",
+				name, plural(len(unknown), "unknown key is", "unknown keys are"))
+		}
 		switch {
 		case listOnly:
 			if f.changed() {
@@ -87,12 +104,12 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 				continue
 			}
 			if isCompressed(f.head) {
-				fmt.Fprintf(stderr, "modkit: %s: compressed file cannot be rewritten in place; run 'modkit fmt %s > NEW.yaml' and compress the result\n", name, arg)
+				fmt.Fprintf(stderr, "modkit: fmt: %s: compressed file cannot be rewritten in place; run 'modkit fmt %s > NEW.yaml' and compress the result\n", name, arg)
 				status = max(status, 2)
 				continue
 			}
 			if err := writeFileAtomic(arg, out); err != nil {
-				fmt.Fprintln(stderr, "modkit:", err)
+				fmt.Fprintln(stderr, "modkit: fmt:", err)
 				status = max(status, 2)
 			}
 		default:
@@ -113,6 +130,9 @@ type formatted struct {
 	inSum  [sha256.Size]byte // of the input as read
 	inSize int64
 	head   []byte // the input's first bytes, to recognise compression
+	// unknown holds the keys a lenient decoder skipped, which are not in
+	// out.
+	unknown []problem
 }
 
 // changed reports whether out differs from the input.
@@ -141,6 +161,9 @@ func format(ctx context.Context, in io.Reader, sizeHint int64, name string, stri
 	err := decodeStream(ctx, r, name, strict, func(doc modulemd.Document) error {
 		if encErr == nil {
 			encErr = enc.Encode(doc)
+		}
+		if !strict {
+			f.unknown = append(f.unknown, unknownKeys(name, []modulemd.Document{doc})...)
 		}
 		return nil
 	})

@@ -76,6 +76,13 @@ func TestFmt(t *testing.T) {
 		{name: "fmt/unknown-key-not-written", args: []string{"fmt", "-w", "$TMP/unknown-key.yaml"},
 			setup: copyOf("unknown-key.yaml"), check: unchanged("unknown-key.yaml")},
 		{name: "fmt/drop-unknown", args: []string{"fmt", "--drop-unknown", "testdata/unknown-key.yaml"}},
+		{name: "fmt/unknown-key-lenient", args: []string{"fmt", "testdata/unknown-key.yaml"}},
+		{name: "fmt/unknown-key-defaults", args: []string{"fmt", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/unknown-key-strict", args: []string{"fmt", "--strict", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/unknown-key-check", args: []string{"fmt", "--check", "testdata/unknown-key-defaults.yaml"}},
+		{name: "fmt/drop-unknown-write", args: []string{"fmt", "-w", "--drop-unknown", "$TMP/unknown-key.yaml"},
+			setup: copyOf("unknown-key.yaml")},
+		{name: "fmt/strict-and-drop", args: []string{"fmt", "--strict", "--drop-unknown", "testdata/unknown-key.yaml"}},
 		{name: "fmt/gzip", args: []string{"fmt", "$TMP/messy.yaml.gz"},
 			setup: func(t *testing.T, dir string) { gzipFixture(t, dir, "messy.yaml") }},
 		{

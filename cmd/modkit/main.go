@@ -81,7 +81,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !ok {
 		return usageError("unknown command %q (run 'modkit help')", args[0])
 	}
-	return cmd.run(ctx, args[1:], stdin, stdout, stderr)
+	return withCommand(args[0], cmd.run(ctx, args[1:], stdin, stdout, stderr))
+}
+
+// withCommand makes every error message of command name read
+// "modkit: NAME: ...", whoever made the error.
+func withCommand(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		return &exitError{Code: 1, Msg: name + ": " + trimPkg(err.Error())}
+	}
+	if ee.Msg != "" && !strings.HasPrefix(ee.Msg, name+": ") && !strings.HasPrefix(ee.Msg, name+" ") {
+		return &exitError{Code: ee.Code, Msg: name + ": " + ee.Msg}
+	}
+	return err
 }
 
 func printUsage(w io.Writer) {

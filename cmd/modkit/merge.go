@@ -26,7 +26,9 @@ conflicting default streams cancel out (no default stream) unless
 @NUMBER is written with an explicit priority: "modules@2.yaml@0".
 
 A file with a problem stops the merge (nothing is printed, exit status 1):
-merging must not drop documents silently.`
+merging must not drop documents silently. Files are read as leniently as
+validate reads them: a key the format does not define is skipped with a
+warning (it is not in the output); --strict makes it an error.`
 
 // mergeInput is one FILE[@PRIORITY] argument.
 type mergeInput struct {
@@ -95,6 +97,8 @@ func runMerge(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			failed = true
 			continue
 		}
+		// The merged index cannot carry keys the lenient reader skipped.
+		printProblems(stderr, unknownKeys(name, idx.Documents()))
 		if err := m.Add(idx, in.priority); err != nil {
 			return fs.usageError("%s: %v", name, trimPkg(err.Error()))
 		}

@@ -11,6 +11,8 @@ func TestMerge(t *testing.T) {
 	t.Parallel()
 	runCases(t, []cliCase{
 		{name: "merge/single", args: []string{"merge", "testdata/repo-low.yaml"}},
+		{name: "merge/unknown-key-lenient", args: []string{"merge", "testdata/unknown-key.yaml", "testdata/unknown-key-defaults.yaml"}},
+		{name: "merge/unknown-key-strict", args: []string{"merge", "--strict", "testdata/unknown-key-defaults.yaml"}},
 		{name: "merge/high-priority-wins", args: []string{"merge", "testdata/repo-low.yaml@0", "testdata/repo-high.yaml@10"}},
 		{name: "merge/high-priority-wins-reversed", args: []string{"merge", "testdata/repo-low.yaml@10", "testdata/repo-high.yaml"}},
 		{name: "merge/same-priority-newer-wins", args: []string{"merge", "testdata/repo-low.yaml", "testdata/repo-high.yaml"}},

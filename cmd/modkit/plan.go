@@ -17,16 +17,15 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := newFlags("plan", "plan MODULE.yaml [--dot | --json]", `
 Prints the component batches of MODULE.yaml (from buildorder or buildafter),
 one line per batch. --dot writes a Graphviz picture of the batches, the
-buildafter dependencies and the module's buildrequires instead.`, stderr)
+buildafter dependencies and the module's buildrequires instead.`, stdout)
 	dot := fs.Bool("dot", false, "write Graphviz DOT")
 	jsonOut := fs.Bool("json", false, "print the batches as JSON")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return usageError("plan: exactly one MODULE.yaml argument is required")
+		return fs.usageError("want exactly one MODULE.yaml, got %d", len(pos))
 	}
 	data, err := readInput(ctx, pos[0], stdin)
 	if err != nil {

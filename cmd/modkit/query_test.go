@@ -8,6 +8,8 @@ func TestQuery(t *testing.T) {
 	q := func(args ...string) []string { return append(append([]string{"query"}, args...), repos...) }
 	runCases(t, []cliCase{
 		{name: "query/all", args: q()},
+		{name: "query/unknown-key-lenient", args: []string{"query", "testdata/unknown-key.yaml", "testdata/unknown-key-defaults.yaml"}},
+		{name: "query/unknown-key-strict", args: []string{"query", "--strict", "testdata/unknown-key.yaml"}},
 		{name: "query/nsvca", args: q("--nsvca", "gadget:1.4:*")},
 		{name: "query/nsvca-arch", args: q("--nsvca", "*:*:*:*:aarch64")},
 		{name: "query/fields", args: q("--stream", "1.[24]", "--version", "2024*")},

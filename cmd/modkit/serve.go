@@ -77,7 +77,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout+"\n"+kojiHelp, stderr)
+	fs := newFlags("serve", "serve --listen ADDR [--tokens FILE | --auth none] [options]", serveAbout+"\n"+kojiHelp, stdout)
 	listen := fs.String("listen", "127.0.0.1:8080", "`ADDR` (host:port) to listen on")
 	stateDir := fs.String("state-dir", defaultStateDir(), "`DIR` holding the database and build results")
 	tokensFile := fs.String("tokens", "", "`FILE` of \"TOKEN USER GROUP[,GROUP...]\" lines")
@@ -95,7 +95,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), koji (a koji hub, see --koji-*), or zero (builds nothing; to try the API)")
-	kf := addKojiFlags(fs)
+	kf := addKojiFlags(fs.FlagSet)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
 	sandbox := fs.Bool("sandbox", true, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable); --sandbox=false builds unconfined")
 	verbose := fs.Bool("v", false, "log every build step")
@@ -105,41 +105,41 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "how long a dead process's claim on a module build blocks the others (`DURATION`)")
 	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest wait between two polls of a running component build (`DURATION`)")
 	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: how long each component build takes (`DURATION`)")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError("serve takes no arguments (got %q)", pos[0])
+		return fs.usageError("takes no arguments (got %q)", pos[0])
 	}
 	var tokens mbsapi.Tokens
 	switch *auth {
 	case "none":
 		if *tokensFile != "" {
-			return usageError("serve: --tokens and --auth none exclude each other")
+			return fs.usageError("--tokens and --auth none exclude each other")
 		}
 	case "tokens":
 		if *tokensFile == "" {
-			return usageError("serve: authentication is on by default: give --tokens FILE, or --auth none for development")
+			return fs.usageError("authentication is on by default: give --tokens FILE, or --auth none for development")
 		}
 		tokens, err = mbsapi.LoadTokens(*tokensFile)
 		if err != nil {
 			return &exitError{Code: 1, Msg: fmt.Sprintf("read tokens: %v", err)}
 		}
 	default:
-		return usageError("serve: --auth must be tokens or none, not %q", *auth)
+		return fs.usageError("--auth must be tokens or none, not %q", *auth)
 	}
 	if *builderName != "local" && *builderName != "zero" && *builderName != "koji" {
-		return usageError("serve: --builder must be local, koji or zero, not %q", *builderName)
+		return fs.usageError("--builder must be local, koji or zero, not %q", *builderName)
 	}
 	var ks kojiSettings
 	if *builderName == "koji" {
 		if ks, err = kf.settings(); err != nil {
-			return usageError("serve: %v", err)
+			return fs.usageError("%v", err)
 		}
 	}
 	if err := orchestrator.CheckSCMAllow(scmAllow); err != nil {
-		return usageError("serve: --scm-allow: %v", err)
+		return fs.usageError("--scm-allow: %v", err)
 	}
 	plat, err := servePlatforms(platforms, "/etc/os-release")
 	if err != nil {
@@ -175,17 +175,17 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		store, where = st, "PostgreSQL"
 	default:
-		return usageError("serve: --db must be a postgres:// URL (SQLite is the default without --db)")
+		return fs.usageError("--db must be a postgres:// URL (SQLite is the default without --db)")
 	}
 	defer store.Close()
 	var bus *amqpbus.Bus
 	if *busURL != "" {
 		if !strings.HasPrefix(*busURL, "amqp://") && !strings.HasPrefix(*busURL, "amqps://") {
-			return usageError("serve: --bus must be an amqp:// or amqps:// URL")
+			return fs.usageError("--bus must be an amqp:// or amqps:// URL")
 		}
 		bus, err = amqpbus.New(*busURL, &amqpbus.Options{Logger: logger})
 		if err != nil {
-			return usageError("serve: --bus: %v", err)
+			return fs.usageError("--bus: %v", err)
 		}
 		defer bus.Close()
 	}
@@ -222,7 +222,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		builder = kb
 	default:
-		return usageError("serve: --builder must be local, koji or zero, not %q", *builderName)
+		return fs.usageError("--builder must be local, koji or zero, not %q", *builderName)
 	}
 	if concurrency <= 0 {
 		concurrency = 5

@@ -104,7 +104,7 @@ func TestStateDirLock(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
 	first := startModkit(t, "serve", "--auth", "none", "--builder", "zero", "--platform", "f40", "--listen", "127.0.0.1:0", "--state-dir", state)
 	first.waitLine(t, "listening on", 30*time.Second)
-	want := fmt.Sprintf("modkit: state directory %s in use by PID %d", state, first.cmd.Process.Pid)
+	want := fmt.Sprintf("state directory %s in use by PID %d", state, first.cmd.Process.Pid)
 
 	second := startModkit(t, "serve", "--auth", "none", "--builder", "zero", "--platform", "f40", "--listen", "127.0.0.1:0", "--state-dir", state)
 	if code := second.exit(t, 30*time.Second); code != 1 || !strings.Contains(second.stderr.String(), want) {

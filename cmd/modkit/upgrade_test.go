@@ -12,6 +12,10 @@ func TestUpgrade(t *testing.T) {
 		{name: "upgrade/default-target", args: []string{"upgrade", "testdata/v1.yaml"}},
 		{name: "upgrade/already-v2", args: []string{"upgrade", "--to", "2", "testdata/valid.yaml"}},
 		{name: "upgrade/downgrade", args: []string{"upgrade", "--to", "1", "testdata/valid.yaml"}},
+		{name: "upgrade/unknown-key-lenient", args: []string{"upgrade", "testdata/unknown-key.yaml"}},
+		{name: "upgrade/unknown-key-strict", args: []string{"upgrade", "--strict", "testdata/unknown-key.yaml"}},
+		{name: "upgrade/unknown-key-not-written", args: []string{"upgrade", "-w", "$TMP/unknown-key.yaml"},
+			setup: func(t *testing.T, dir string) { copyFixture(t, dir, "unknown-key.yaml") }},
 		{name: "upgrade/gzip", args: []string{"upgrade", "$TMP/v1.yaml.gz"},
 			setup: func(t *testing.T, dir string) { gzipFixture(t, dir, "v1.yaml") }},
 		{

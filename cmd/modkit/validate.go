@@ -147,7 +147,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if fr.IOError != "" {
 			ioFailed = true
 			if !*asJSON {
-				fmt.Fprintln(stderr, "modkit:", fr.IOError)
+				fmt.Fprintln(stderr, "modkit: validate:", fr.IOError)
 			}
 		} else if !*asJSON {
 			printProblems(stderr, fr.Errors)

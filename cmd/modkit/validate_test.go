@@ -39,6 +39,8 @@ func TestValidate(t *testing.T) {
 		{name: "validate/syntax", args: []string{"validate", "testdata/syntax.yaml"}},
 		{name: "validate/unknown-key-lenient", args: []string{"validate", "testdata/unknown-key.yaml"}},
 		{name: "validate/unknown-key-strict", args: []string{"validate", "--strict", "testdata/unknown-key.yaml"}},
+		{name: "validate/unknown-key-defaults", args: []string{"validate", "testdata/unknown-key-defaults.yaml"}},
+		{name: "validate/packager-v3-no-summary", args: []string{"validate", "--source", "testdata/packager-v3-no-summary.yaml"}},
 		{name: "validate/missing-file", args: []string{"validate", "testdata/nope.yaml", "testdata/invalid.yaml"}},
 		{name: "validate/missing-file-json", args: []string{"validate", "--json", "testdata/nope.yaml"}},
 		{name: "validate/unknown-flag", args: []string{"validate", "--bogus", "testdata/valid.yaml"}},
@@ -165,11 +167,11 @@ func TestValidateReadError(t *testing.T) {
 	}{
 		{"stdin fails after a document", []string{"validate", "-"},
 			&failingReader{data: append(append([]byte{}, valid...), "---\ndocument: modulemd\n"...), err: errors.New("connection reset")},
-			"modkit: <stdin>: cannot read: connection reset\n"},
+			"modkit: validate: <stdin>: cannot read: connection reset\n"},
 		{"stdin fails at once", []string{"validate", "-"}, &failingReader{err: errors.New("bad descriptor")},
-			"modkit: <stdin>: cannot read: bad descriptor\n"},
+			"modkit: validate: <stdin>: cannot read: bad descriptor\n"},
 		{"directory", []string{"validate", "testdata"}, strings.NewReader(""),
-			"modkit: testdata: cannot read: is a directory\n"},
+			"modkit: validate: testdata: cannot read: is a directory\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

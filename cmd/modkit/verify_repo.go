@@ -29,20 +29,19 @@ func (m *dirList) String() string     { return strings.Join(*m, ",") }
 func (m *dirList) Set(v string) error { *m = append(*m, v); return nil }
 
 func runVerifyRepo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("verify-repo", "verify-repo [options] DIR", verifyRepoAbout, stderr)
+	fs := newFlags("verify-repo", "verify-repo [options] DIR", verifyRepoAbout, stdout)
 	platform := fs.String("platform", "", "dnf's module_platform_id, e.g. `platform:f39` (default: the platform the modules require)")
 	arch := fs.String("arch", "", "`ARCH` passed to dnf --forcearch (default: the host's)")
 	var bases dirList
 	fs.Var(&bases, "base-repo", "extra repository `DIR` for dependencies outside the module (repeatable)")
 	work := fs.String("work-dir", "", "keep dnf's configuration, cache and installroots in `DIR`")
 	verbose := fs.Bool("v", false, "show dnf's output for every step, not only for failed ones")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return usageError("verify-repo needs exactly one repository directory")
+		return fs.usageError("want exactly one repository DIR, got %d", len(pos))
 	}
 	opts := &pungi.VerifyOptions{Platform: *platform, Arch: *arch, BaseRepos: bases, WorkDir: *work}
 	opts.Step = func(s pungi.VerifyStep) {
