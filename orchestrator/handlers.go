@@ -308,15 +308,8 @@ func (s *Service) handleWait(ctx context.Context, mb *ModuleBuild) (stepResult, 
 // waiting ones within the concurrency limit, and when the batch is over
 // fails the module, or makes the batch available and moves on, or
 // finalizes.
-func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult, error) {
-	var comps []*ComponentBuild
-	if err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID})
-		return err
-	}); err != nil {
-		return stepWait, err
-	}
+// comps are mb's components, read with it.
+func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) (stepResult, error) {
 	var cur []*ComponentBuild
 	for _, c := range comps {
 		if c.Batch == mb.Batch {
@@ -681,6 +674,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user string) (*ModuleBui
 		return nil, err
 	}
 	s.log.Info("module build canceled", "id", id, "by", user)
+	s.progress() // its worker, if it waits, stops now
 	if err := s.cleanupFailed(ctx, id); err != nil {
 		return mb, err
 	}
