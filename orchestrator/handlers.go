@@ -613,6 +613,7 @@ func (s *Service) acquireSlot(id int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.building >= s.opts.Concurrency {
+		s.slotWanted = true
 		return false
 	}
 	s.building++
@@ -642,8 +643,13 @@ func (s *Service) addHeld(id int64, delta int) {
 	} else {
 		s.held[id] = n
 	}
+	// Freed slots wake the workers only when one waits for a slot.
+	wake := delta < 0 && s.slotWanted
+	if wake {
+		s.slotWanted = false
+	}
 	s.mu.Unlock()
-	if delta < 0 {
+	if wake {
 		s.progress()
 	}
 }

@@ -157,16 +157,17 @@ type Service struct {
 
 	outboxKick chan struct{}
 
-	mu       sync.Mutex
-	locks    map[int64]*sync.Mutex // per module build
-	workers  map[int64]bool        // module builds with a running worker
-	held     map[int64]int         // components in BUILDING per module build worked on here
-	building int                   // the sum of held (the Concurrency limit)
-	notMine  map[int64]time.Time   // module builds another process held, when last tried
-	changed  chan struct{}         // closed and replaced on any commit or progress
-	wake     chan struct{}         // closed and replaced when workers should look again
-	sent     chan struct{}         // closed and replaced when events were delivered
-	running  bool
+	mu         sync.Mutex
+	locks      map[int64]*sync.Mutex // per module build
+	workers    map[int64]bool        // module builds with a running worker
+	held       map[int64]int         // components in BUILDING per module build worked on here
+	building   int                   // the sum of held (the Concurrency limit)
+	slotWanted bool                  // a worker found no free slot
+	notMine    map[int64]time.Time   // module builds another process held, when last tried
+	changed    chan struct{}         // closed and replaced on any commit or progress
+	wake       chan struct{}         // closed and replaced when workers should look again
+	sent       chan struct{}         // closed and replaced when events were delivered
+	running    bool
 }
 
 // NewService returns a service over opts.Store and opts.Builder.

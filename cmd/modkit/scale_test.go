@@ -126,6 +126,9 @@ func TestScaleCurve(t *testing.T) {
 				r.stmts = float64(stmts1-stmts0) / float64(r.compBuild)
 			}
 			r.xacts = float64(xacts1-xacts0) / float64(r.compBuild)
+			if os.Getenv("MODKIT_SCALE_TOP") == "1" {
+				logTopStatements(t, statsConn, db, r.compBuild)
+			}
 		}
 		c.stopAll()
 		results = append(results, r)
@@ -172,4 +175,25 @@ func pgCounters(ctx context.Context, conn *pgx.Conn, url string) (stmts, xacts i
 		return -1, xacts
 	}
 	return stmts, xacts
+}
+
+// logTopStatements logs the statements executed most often in url's
+// database, per component build.
+func logTopStatements(t *testing.T, conn *pgx.Conn, url string, compBuilds int) {
+	ctx := context.Background()
+	name := url[strings.LastIndex(url, "/")+1:]
+	name, _, _ = strings.Cut(name, "?")
+	rows, err := conn.Query(ctx, `SELECT s.calls, left(regexp_replace(s.query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements s
+		JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.calls DESC LIMIT 12`, name)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var calls int64
+		var q string
+		rows.Scan(&calls, &q)
+		t.Logf("%7.2f per component build: %s", float64(calls)/float64(compBuilds), q)
+	}
 }
