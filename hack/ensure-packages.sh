@@ -11,7 +11,7 @@ add() { want_cmds+=("$1"); }
 for group in "$@"; do
   case "$group" in
     demo) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf ;;
-    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd ;;
+    test) add rpmbuild; add createrepo_c; add modifyrepo_c; add git; add dnf; add libmodulemd; add postgresql; add rabbitmq-server ;;
     *) echo "ensure-packages: unknown group $group" >&2; exit 2 ;;
   esac
 done
@@ -19,6 +19,9 @@ done
 have() {
   case "$1" in
     libmodulemd) [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi; gi.require_version("Modulemd", "2.0"); from gi.repository import Modulemd' >/dev/null 2>&1 ;;
+    # hack/pg.sh and hack/rabbitmq.sh start private servers for the tests.
+    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -x /usr/bin/initdb ] ;;
+    rabbitmq-server) [ -x /usr/sbin/rabbitmq-server ] || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
@@ -31,6 +34,8 @@ apt_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo libmodulemd2 gir1.2-modulemd-2.0 python3-gi ;;
+    postgresql) echo postgresql ;;
+    rabbitmq-server) echo rabbitmq-server ;;
   esac
 }
 dnf_pkgs() {
@@ -40,6 +45,8 @@ dnf_pkgs() {
     git) echo git ;;
     dnf) echo dnf ;;
     libmodulemd) echo python3-libmodulemd python3-gobject-base ;;
+    postgresql) echo postgresql-server postgresql-contrib ;;
+    rabbitmq-server) echo rabbitmq-server ;;
   esac
 }
 
