@@ -463,33 +463,40 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 }
 
 // work advances one module build, whose lease this process holds, until it
-// leaves the active states, the lease is lost or ctx ends.
+// leaves the active states, the lease is lost or ctx ends. The lease is
+// renewed every LeaseTTL/3 in the background, also while a step waits for
+// the builder (a koji import may take minutes).
 func (s *Service) work(ctx context.Context, id int64) {
 	name := moduleLease(id)
-	ctx = withLease(ctx, name)
-	renewed := time.Now()
-	delay := 2 * time.Millisecond
-	for ctx.Err() == nil {
-		if time.Since(renewed) > s.opts.LeaseTTL/3 {
-			ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				s.log.Warn("renew module build lease", "id", id, "err", err)
-			} else if !ok {
-				s.log.Warn("module build lease lost to another process", "id", id)
+	ctx, cancel := context.WithCancelCause(withLease(ctx, name))
+	defer cancel(nil)
+	go func() {
+		t := time.NewTicker(s.opts.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
 				return
-			} else {
-				renewed = time.Now()
+			case <-t.C:
+			}
+			ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("renew module build lease", "id", id, "err", err)
+			case err == nil && !ok:
+				cancel(ErrLeaseLost)
+				return
 			}
 		}
+	}()
+	delay := 2 * time.Millisecond
+	for ctx.Err() == nil {
 		ch := s.wakeCh()
 		m := s.lock(id)
 		m.Lock()
 		res, err := s.step(ctx, id)
 		m.Unlock()
-		if errors.Is(err, ErrLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) || errors.Is(context.Cause(ctx), ErrLeaseLost) {
 			s.log.Warn("module build lease lost to another process", "id", id)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
 )
@@ -124,5 +125,53 @@ func TestCancelFromAnotherService(t *testing.T) {
 	}
 	if got := traceStates(t, worker, id); fmt.Sprint(got) != "[init wait build failed]" {
 		t.Errorf("traces %v", got)
+	}
+}
+
+// slowPrepare is a builder whose Prepare takes a while, like a koji
+// buildroot set-up.
+type slowPrepare struct {
+	*zerobuilder.Builder
+	d       time.Duration
+	started chan struct{}
+}
+
+func (b *slowPrepare) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, s *modulemd.Stream) error {
+	close(b.started)
+	select {
+	case <-time.After(b.d):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return b.Builder.Prepare(ctx, mb, s)
+}
+
+// TestLeaseRenewedDuringLongStep checks that a module build's lease stays
+// with its service while a step takes several lease lifetimes, so no other
+// process takes the build over.
+func TestLeaseRenewedDuringLongStep(t *testing.T) {
+	t.Parallel()
+	var sp *slowPrepare
+	e := newEnv(t, t.TempDir(), nil, func(o *orchestrator.Options) {
+		sp = &slowPrepare{Builder: o.Builder.(*zerobuilder.Builder), d: time.Second, started: make(chan struct{})}
+		o.Builder = sp
+		o.LeaseTTL = 150 * time.Millisecond
+		o.Holder = "worker"
+	})
+	e.run(t)
+	id := submit(t, e, moduleYAML("slow", 2, 1), nil)[0].ID
+	<-sp.started
+	name := fmt.Sprintf("module/%d", id)
+	for end := time.Now().Add(800 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		ok, err := e.store.Claim(context.Background(), name, "thief", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			t.Fatal("another holder took the lease of a module build in a long step")
+		}
+	}
+	if mb := e.wait(t, id)[0]; mb.State != orchestrator.StateReady {
+		t.Fatalf("%s (%s)", mb.State, mb.StateReason)
 	}
 }
