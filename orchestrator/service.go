@@ -419,6 +419,18 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 	for id := range s.workers {
 		load += max(s.held[id], 1)
 	}
+	// Forget the builds other processes finished.
+	if len(s.notMine) > 0 {
+		still := make(map[int64]bool, len(active))
+		for _, mb := range active {
+			still[mb.ID] = true
+		}
+		for id := range s.notMine {
+			if !still[id] {
+				delete(s.notMine, id)
+			}
+		}
+	}
 	s.mu.Unlock()
 	for _, mb := range active {
 		s.mu.Lock()
