@@ -51,8 +51,15 @@ up)
       { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   port=$(free_port)
+  # Statement counts for benchmarks, when the extension is installed.
+  extra=""
+  if [ -f "$("$bindir/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ]; then
+    extra="-c shared_preload_libraries=pg_stat_statements"
+  fi
+  # A throwaway test server: no fsync (PG_FSYNC=on to measure with it).
+  fsync=${PG_FSYNC:-off}
   as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync $extra" >/dev/null ||
     { cat "$dir/postgres.log" >&2; exit 1; }
   echo "$port" >"$dir/port"
   echo "MODKIT_TEST_PG_URL='postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable'"

@@ -74,7 +74,8 @@ up)
   "$sbin/rabbitmq-server" >"$dir/log/stdout.log" 2>&1 &
   echo $! >"$dir/server.pid"
   ok=
-  for _ in $(seq 1 120); do
+  # Up to 2 minutes: a busy machine starts Erlang slowly.
+  for _ in $(seq 1 240); do
     if "$sbin/rabbitmqctl" -q await_startup >/dev/null 2>&1; then ok=1; break; fi
     kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || break
     sleep 0.5
@@ -93,11 +94,12 @@ down)
   dir=$(cd "$dir" && pwd)
   node_env
   "$sbin/rabbitmqctl" -q stop >/dev/null 2>&1 || true
-  if [ -f "$dir/server.pid" ]; then
-    pid=$(cat "$dir/server.pid")
+  for f in server.pid rabbitmq.pid; do
+    [ -f "$dir/$f" ] || continue
+    pid=$(cat "$dir/$f")
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill "$pid" 2>/dev/null || true
-  fi
+  done
   epmd -kill >/dev/null 2>&1 || true
   ;;
 *) usage ;;

@@ -6,8 +6,9 @@
 // A [Service] works over three interfaces:
 //   - [Store] keeps all state (module builds, component builds, state
 //     traces, user-visible log messages, the event outbox); sub-package
-//     sqlstore is the embedded SQLite implementation and storetest the
-//     contract suite.
+//     sqlstore is the embedded SQLite implementation, pgstore the
+//     PostgreSQL one (several processes on one database), and storetest
+//     the contract suite.
 //   - [Builder] builds components: orchestrator/localbuild runs rpmbuild,
 //     zerobuilder builds nothing (tests, benchmarks); a koji builder fits
 //     the same interface.
@@ -31,14 +32,20 @@
 // on start it picks up every unfinished build and polls the builder for
 // components submitted before a crash. Batches come from resolver.Batches,
 // with module-build-macros alone in batch 1 ([Macros], [MacrosSpec],
-// [DistTag]); a global concurrency limit applies; a failed component fails
-// the module when its batch ends. Rebuild strategies (all,
+// [DistTag]); a concurrency limit per service applies; a failed component
+// fails the module when its batch ends. Several services (processes) may
+// share one store: leases in the store ([Store.Claim]) give each module
+// build, the outbox and the cleanup pollers to one of them at a time, and
+// pass them on when a holder dies. Rebuild strategies (all,
 // changed-and-after, only-changed) decide component reuse, and every
 // decision is recorded as a log message.
 //
 // Events (module.state.change, component.state.change, with MBS's JSON
 // bodies) are written to the outbox in the transaction of the change they
-// describe and published to [Service.Subscribe] subscribers after commit.
+// describe and published after commit, to a [Publisher] (orchestrator/amqpbus
+// sends them to RabbitMQ in fedora-messaging's format) and to
+// [Service.Subscribe] subscribers; an event leaves the outbox only once
+// published.
 //
 // Usage:
 //

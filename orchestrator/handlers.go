@@ -308,15 +308,8 @@ func (s *Service) handleWait(ctx context.Context, mb *ModuleBuild) (stepResult, 
 // waiting ones within the concurrency limit, and when the batch is over
 // fails the module, or makes the batch available and moves on, or
 // finalizes.
-func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult, error) {
-	var comps []*ComponentBuild
-	if err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID})
-		return err
-	}); err != nil {
-		return stepWait, err
-	}
+// comps are mb's components, read with it.
+func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) (stepResult, error) {
 	var cur []*ComponentBuild
 	for _, c := range comps {
 		if c.Batch == mb.Batch {
@@ -641,6 +634,7 @@ func (s *Service) acquireSlot(id int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.building >= s.opts.Concurrency {
+		s.slotWanted = true
 		return false
 	}
 	s.building++
@@ -670,8 +664,13 @@ func (s *Service) addHeld(id int64, delta int) {
 	} else {
 		s.held[id] = n
 	}
+	// Freed slots wake the workers only when one waits for a slot.
+	wake := delta < 0 && s.slotWanted
+	if wake {
+		s.slotWanted = false
+	}
 	s.mu.Unlock()
-	if delta < 0 {
+	if wake {
 		s.progress()
 	}
 }
@@ -702,6 +701,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user string) (*ModuleBui
 		return nil, err
 	}
 	s.log.Info("module build canceled", "id", id, "by", user)
+	s.progress() // its worker, if it waits, stops now
 	if err := s.cleanupFailed(ctx, id); err != nil {
 		return mb, err
 	}

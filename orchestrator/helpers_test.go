@@ -140,7 +140,12 @@ type env struct {
 
 func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orchestrator.Options)) *env {
 	t.Helper()
-	st := openStore(t, dir)
+	return newEnvOn(t, openStore(t, dir), zopts, mod)
+}
+
+// newEnvOn is newEnv over an open store: several services may share it.
+func newEnvOn(t testing.TB, st orchestrator.Store, zopts *zerobuilder.Options, mod func(*orchestrator.Options)) *env {
+	t.Helper()
 	zb, err := zerobuilder.New(zopts)
 	if err != nil {
 		t.Fatal(err)

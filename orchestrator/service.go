@@ -61,7 +61,11 @@ type Options struct {
 	// Concurrency is the most components building at once across all
 	// module builds worked on by this service; default 5 (MBS's
 	// NUM_CONCURRENT_BUILDS). With several processes sharing a store, each
-	// process builds up to its own Concurrency.
+	// process builds up to its own Concurrency. A service takes on new
+	// module builds only while it has capacity: each module build it works
+	// on counts for the components it has building, at least one, so
+	// several processes share the module builds, and submissions beyond
+	// the capacity wait in init.
 	Concurrency int
 	// Holder names this process in the store's leases; default
 	// "<hostname>:<pid>:<random>". It must differ between processes
@@ -168,15 +172,17 @@ type Service struct {
 
 	outboxKick chan struct{}
 
-	mu       sync.Mutex
-	locks    map[int64]*sync.Mutex // per module build
-	workers  map[int64]bool        // module builds with a running worker
-	held     map[int64]int         // components in BUILDING per module build worked on here
-	building int                   // the sum of held (the Concurrency limit)
-	notMine  map[int64]time.Time   // module builds another process held, when last tried
-	changed  chan struct{}         // closed and replaced on any progress
-	sent     chan struct{}         // closed and replaced when events were delivered
-	running  bool
+	mu         sync.Mutex
+	locks      map[int64]*sync.Mutex // per module build
+	workers    map[int64]bool        // module builds with a running worker
+	held       map[int64]int         // components in BUILDING per module build worked on here
+	building   int                   // the sum of held (the Concurrency limit)
+	slotWanted bool                  // a worker found no free slot
+	notMine    map[int64]time.Time   // module builds another process held, when last tried
+	changed    chan struct{}         // closed and replaced on any commit or progress
+	wake       chan struct{}         // closed and replaced when workers should look again
+	sent       chan struct{}         // closed and replaced when events were delivered
+	running    bool
 
 	logMu   sync.Mutex
 	logCond *sync.Cond
@@ -233,7 +239,7 @@ func NewService(opts *Options) (*Service, error) {
 		opts: o, store: o.Store, b: o.Builder, src: o.Source, scm: o.SCM, log: o.Logger,
 		subs: map[int]func(Event){}, outboxKick: make(chan struct{}, 1),
 		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, held: map[int64]int{}, notMine: map[int64]time.Time{},
-		changed: make(chan struct{}), sent: make(chan struct{}),
+		changed: make(chan struct{}), wake: make(chan struct{}), sent: make(chan struct{}),
 	}
 	s.logCond = sync.NewCond(&s.logMu)
 	if s.src == nil {
@@ -279,8 +285,20 @@ func (s *Service) lock(id int64) *sync.Mutex {
 	return m
 }
 
-// progress wakes every waiting worker.
+// progress wakes every waiting worker (a builder's notification, a freed
+// concurrency slot), the loop that starts workers, and Wait.
 func (s *Service) progress() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	close(s.wake)
+	s.wake = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// committed wakes the loop that starts workers and Wait after a commit;
+// the other module builds' workers have no reason to look again.
+func (s *Service) committed() {
 	s.mu.Lock()
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -291,6 +309,12 @@ func (s *Service) changedCh() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.changed
+}
+
+func (s *Service) wakeCh() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wake
 }
 
 // Run works on module builds until ctx is done: it first reconciles every
@@ -348,6 +372,8 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ch:
+			// Commits come in bursts: look once per burst.
+			time.Sleep(min(20*time.Millisecond, s.opts.PollInterval))
 		case <-time.After(s.opts.PollInterval):
 		}
 	}
@@ -427,6 +453,28 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 		return err
 	}
 	now := time.Now()
+	// A process takes module builds only while it could build their
+	// components: each worker counts for the slots it holds, at least one.
+	// Processes sharing a store thereby share the module builds instead
+	// of the first one taking all.
+	s.mu.Lock()
+	load := 0
+	for id := range s.workers {
+		load += max(s.held[id], 1)
+	}
+	// Forget the builds other processes finished.
+	if len(s.notMine) > 0 {
+		still := make(map[int64]bool, len(active))
+		for _, mb := range active {
+			still[mb.ID] = true
+		}
+		for id := range s.notMine {
+			if !still[id] {
+				delete(s.notMine, id)
+			}
+		}
+	}
+	s.mu.Unlock()
 	for _, mb := range active {
 		s.mu.Lock()
 		busy := s.workers[mb.ID]
@@ -436,6 +484,9 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 		// expired unrenewed.
 		if busy || (other && now.Sub(tried) < s.opts.LeaseTTL/3) {
 			continue
+		}
+		if load >= s.opts.Concurrency {
+			break
 		}
 		ok, err := s.store.Claim(ctx, moduleLease(mb.ID), s.opts.Holder, s.opts.LeaseTTL)
 		if err != nil {
@@ -450,6 +501,7 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 		delete(s.notMine, mb.ID)
 		s.workers[mb.ID] = true
 		s.mu.Unlock()
+		load++
 		wg.Add(1)
 		go func(id int64) {
 			defer wg.Done()
@@ -466,33 +518,40 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 }
 
 // work advances one module build, whose lease this process holds, until it
-// leaves the active states, the lease is lost or ctx ends.
+// leaves the active states, the lease is lost or ctx ends. The lease is
+// renewed every LeaseTTL/3 in the background, also while a step waits for
+// the builder (a koji import may take minutes).
 func (s *Service) work(ctx context.Context, id int64) {
 	name := moduleLease(id)
-	ctx = withLease(ctx, name)
-	renewed := time.Now()
-	delay := 2 * time.Millisecond
-	for ctx.Err() == nil {
-		if time.Since(renewed) > s.opts.LeaseTTL/3 {
-			ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				s.log.Warn("renew module build lease", "id", id, "err", err)
-			} else if !ok {
-				s.log.Warn("module build lease lost to another process", "id", id)
+	ctx, cancel := context.WithCancelCause(withLease(ctx, name))
+	defer cancel(nil)
+	go func() {
+		t := time.NewTicker(s.opts.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
 				return
-			} else {
-				renewed = time.Now()
+			case <-t.C:
+			}
+			ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("renew module build lease", "id", id, "err", err)
+			case err == nil && !ok:
+				cancel(ErrLeaseLost)
+				return
 			}
 		}
-		ch := s.changedCh()
+	}()
+	delay := 2 * time.Millisecond
+	for ctx.Err() == nil {
+		ch := s.wakeCh()
 		m := s.lock(id)
 		m.Lock()
 		res, err := s.step(ctx, id)
 		m.Unlock()
-		if errors.Is(err, ErrLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) || errors.Is(context.Cause(ctx), ErrLeaseLost) {
 			s.log.Warn("module build lease lost to another process", "id", id)
 			return
 		}
@@ -534,9 +593,13 @@ const (
 // step does one unit of work on a module build.
 func (s *Service) step(ctx context.Context, id int64) (stepResult, error) {
 	var mb *ModuleBuild
+	var comps []*ComponentBuild
 	if err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		mb, err = tx.ModuleBuild(ctx, id)
+		if mb, err = tx.ModuleBuild(ctx, id); err != nil || mb.State != StateBuild {
+			return err
+		}
+		comps, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{ModuleID: mb.ID})
 		return err
 	}); err != nil {
 		return stepWait, err
@@ -547,7 +610,7 @@ func (s *Service) step(ctx context.Context, id int64) (stepResult, error) {
 	case StateWait:
 		return s.handleWait(ctx, mb)
 	case StateBuild:
-		return s.handleBuild(ctx, mb)
+		return s.handleBuild(ctx, mb, comps)
 	case StateFailed:
 		// Canceled by another process while this one worked on it: its
 		// running components are canceled here, where they are polled.
@@ -578,7 +641,7 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
 		return err
 	}
 	s.kickOutbox()
-	s.progress()
+	s.committed()
 	return nil
 }
 

@@ -218,7 +218,14 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 // left it) or wait, other builds are skipped; nothing failed = conflict.
 func (s *Service) resume(ctx context.Context, tx Tx, prev []*ModuleBuild, req *SubmitRequest, strategy string) ([]*ModuleBuild, error) {
 	var out []*ModuleBuild
-	for _, mb := range prev {
+	for i, p := range prev {
+		// Read again, locking the row: concurrent resubmits (in other
+		// processes) resume a build once.
+		mb, err := tx.ModuleBuild(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		prev[i] = mb
 		if mb.State != StateFailed {
 			continue
 		}

@@ -86,7 +86,11 @@ func freeAddrTB(t testing.TB) string {
 func (c *cluster) start(i int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	args := append([]string{"serve", "--listen", c.addrs[i], "--state-dir", c.dir, "--db", c.db}, c.args...)
+	args := []string{"serve", "--listen", c.addrs[i], "--state-dir", c.dir}
+	if c.db != "" {
+		args = append(args, "--db", c.db)
+	}
+	args = append(args, c.args...)
 	raw, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestClusterServeHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), clusterArgsEnv+"="+string(raw))

@@ -102,9 +102,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	dbURL := fs.String("db", os.Getenv("MODKIT_DB"), "PostgreSQL `URL` (postgres://...) of the state shared by several serve processes (default $MODKIT_DB, else SQLite in the state directory)")
 	busURL := fs.String("bus", os.Getenv("MODKIT_BUS"), "AMQP `URL` of the message bus (amqp://...; default $MODKIT_BUS, else none)")
 	topicPrefix := fs.String("topic-prefix", "org.modkit.prod", "`PREFIX` of published topics (Fedora: org.fedoraproject.prod)")
-	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "how long a dead process's claim on a module build blocks the others (`DURATION`)")
-	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest wait between two polls of a running component build (`DURATION`)")
-	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: how long each component build takes (`DURATION`)")
+	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "`DURATION` a dead process's claims on module builds block the others")
+	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest `DURATION` between two polls of a running component build")
+	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: the `DURATION` of each component build")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
