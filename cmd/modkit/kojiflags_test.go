@@ -99,3 +99,22 @@ func TestKojiSettingsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskColumn(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		id   any
+		web  string
+		want string
+	}{
+		{nil, "", "-"},
+		{float64(1234), "", "task 1234"},
+		{float64(1234), "https://koji.example.org/koji/", "task 1234 https://koji.example.org/koji/taskinfo?taskID=1234"},
+		{"build:7", "https://koji.example.org/koji", "build:7"},
+		{"local:1:foo:0", "", "local:1:foo:0"},
+	} {
+		if got := taskColumn(tt.id, tt.web); got != tt.want {
+			t.Errorf("taskColumn(%v, %q) = %q, want %q", tt.id, tt.web, got, tt.want)
+		}
+	}
+}

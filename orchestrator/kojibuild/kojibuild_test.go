@@ -345,3 +345,38 @@ func TestReuse(t *testing.T) {
 		})
 	}
 }
+
+// TestTagOptions checks the module's xmd.mbs_options: repo_include_all
+// overrides the default tag extra, blocked_packages are blocked in the
+// -build tag.
+func TestTagOptions(t *testing.T) {
+	t.Parallel()
+	h := newKojitest(t)
+	e := newEnv(t, h, t.TempDir(), nil)
+	e.run(t)
+	extra := "  xmd:\n    mbs_options:\n      repo_include_all: false\n      blocked_packages: [kernel]\n"
+	mb := e.wait(t, e.submit(t, moduleYAML("opts", h.stream, []component{{name: "o1"}}, extra), "").ID)
+	if mb.State != orchestrator.StateReady {
+		t.Fatalf("state %s (%s)", mb.State, mb.StateReason)
+	}
+	ctx := context.Background()
+	c := h.client(t)
+	n := kojibuild.NamesOf(mb)
+	tag, err := c.GetTag(ctx, koji.Name(n.BuildTag), nil)
+	if err != nil || tag.Extra["repo_include_all"] != false || tag.Extra["mock.yum.module_hotfixes"] != int64(1) && tag.Extra["mock.yum.module_hotfixes"] != 1 {
+		t.Errorf("extra of %s: %v (%v)", n.BuildTag, tag.Extra, err)
+	}
+	pkgs, err := c.ListPackages(ctx, &koji.ListPackagesOptions{Tag: koji.Name(n.BuildTag)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := false
+	for _, p := range pkgs {
+		if p.PackageName == "kernel" {
+			blocked = p.Blocked
+		}
+	}
+	if !blocked {
+		t.Errorf("kernel is not blocked in %s: %+v", n.BuildTag, pkgs)
+	}
+}
