@@ -154,6 +154,22 @@ func runScenario(t *testing.T, c *koji.Client, admin string) map[string]string {
 	call("tagBuild unlisted", "tagBuild", child+"-nolist", nvr)
 	call("untagBuild not tagged", "untagBuild", child, nvr)
 	call("queryHistory", "queryHistory", kw("tag", child, "tables", []any{"tag_inheritance", "tag_config"}))
+	call("getTaskResult unfinished", "getTaskResult", taskID)
+	call("getTaskChildren", "getTaskChildren", taskID)
+	call("getRepo none", "getRepo", child)
+	repoTask := must[int64](t)(c.NewRepo(ctx, koji.Name(base), nil))
+	call("getTaskInfo newRepo", "getTaskInfo", repoTask)
+	cancel := must[int64](t)(c.TagBuild(ctx, koji.Name(p+"-other"), koji.ID(b.ID), &koji.TagBuildOptions{Force: true}))
+	call("cancelTask", "cancelTask", cancel)
+	call("getTaskInfo canceled", "getTaskInfo", cancel)
+	call("getTaskResult canceled", "getTaskResult", cancel)
+	call("getTaskResult canceled no raise", "getTaskResult", cancel, kw("raise_fault", false))
+	call("multiCall", "multiCall", []any{
+		map[string]any{"methodName": "getTag", "params": []any{base}},
+		map[string]any{"methodName": "getTag", "params": []any{unique("none"), kw("strict", true)}},
+		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
+			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
+	})
 	call("getTagExtra kwarg", "getTag", base, kw("bogus", 1))
 	call("unknown method", "noSuchMethod")
 	call("CGImport no extra", "CGImport", map[string]any{"metadata_version": 0,
