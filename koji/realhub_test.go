@@ -583,7 +583,7 @@ func TestRealHubBuilds(t *testing.T) {
 	}
 
 	t.Run("tasks", func(t *testing.T) {
-		h.needBuilder(t)
+		h.needBuilder(t, c)
 		wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 		defer cancel()
 		// tagBuild runs as a task on kojid.
@@ -647,10 +647,37 @@ func TestRealHubBuilds(t *testing.T) {
 		if len(ti.Request) < 3 || ti.Request[1] != p {
 			t.Errorf("build task request = %#v", ti.Request)
 		}
-		cid := must[int64](t)(c.Build(wctx, "git+https://src.example.org/rpms/x.git#1", p, nil))
-		check(t, c.CancelTask(ctx, cid, false))
-		if ct, err := c.WaitTask(wctx, cid, nil); ct == nil || ct.State != koji.TaskCanceled || !errors.As(err, &te) {
-			t.Errorf("cancelled task = %+v, %v", ct, err)
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		// Without a builder the task stays FREE until cancelled; with one
+		// kojid may fail it first (no mock), which WaitTask reports too.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		cid := must[int64](t)(c.Build(wctx, "git+https://src.example.org/rpms/x.git#1", p,
+			&koji.BuildOptions{SkipTag: true, Extra: map[string]any{"mbs_artifact_name": "x"}}))
+		ti := must[*koji.Task](t)(c.GetTaskInfo(ctx, cid, &koji.GetTaskOptions{Request: true}))
+		if ti.Method != "build" || len(ti.Request) < 3 || ti.Request[1] != p {
+			t.Errorf("build task = %+v", ti)
+		}
+		if opts, _ := ti.Request[2].(map[string]any); opts["skip_tag"] != true || opts["mbs_artifact_name"] != "x" {
+			t.Errorf("build opts = %#v", ti.Request[2])
+		}
+		cerr := c.CancelTask(ctx, cid, false)
+		ct, err := c.WaitTask(wctx, cid, nil)
+		var te *koji.TaskError
+		switch {
+		case ct == nil || !errors.As(err, &te):
+			t.Fatalf("WaitTask = %+v, %v; want a TaskError", ct, err)
+		case ct.State == koji.TaskCanceled:
+			check(t, cerr)
+			if _, err := c.GetTaskResult(ctx, cid); !errors.Is(err, koji.ErrGeneric) {
+				t.Errorf("GetTaskResult of a cancelled task = %v", err)
+			}
+		case ct.State == koji.TaskFailed && h.Builder != "":
+			t.Logf("kojid failed the task before the cancel (%v)", cerr)
+		default:
+			t.Errorf("task after cancel = %+v", ct)
 		}
 	})
 }
