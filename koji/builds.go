@@ -86,13 +86,16 @@ func getBuildSpec(build Ref) spec[*Build] {
 
 // ListBuildsOptions filter ListBuilds.
 type ListBuildsOptions struct {
-	Package        Ref
-	User           Ref
-	TaskID         int64
-	Prefix         string
-	State          *BuildState
-	Type           string         // btype, e.g. "module"
-	TypeInfo       map[string]any // matches keys of the btype's typeinfo
+	Package Ref
+	User    Ref
+	TaskID  int64
+	Prefix  string
+	State   *BuildState
+	Type    string // btype, e.g. "module"
+	// TypeInfo filters maven builds (group_id, artifact_id, version) and
+	// win builds (platform); the hub ignores it for other types, module
+	// included: filter those on Build.Extra.
+	TypeInfo       map[string]any
 	CreatedAfter   time.Time
 	CreatedBefore  time.Time
 	CompleteAfter  time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -49,6 +50,14 @@ func (c *Client) CGImport(ctx context.Context, md *CGMetadata, directory string,
 	if opts != nil {
 		setIf(k, opts.Token != "", "token", opts.Token)
 	}
+	if md == nil {
+		return nil, errors.New("koji: CGImport: nil metadata")
+	}
+	if md.Build.Extra == nil {
+		cp := *md
+		cp.Build.Extra = map[string]any{}
+		md = &cp
+	}
 	var b Build
 	return &b, c.call(ctx, "CGImport", &b, []any{md, directory}, k)
 }
@@ -81,16 +90,18 @@ type CGMetadata struct {
 
 // CGBuild is the build section of CG metadata. Times are epoch seconds.
 type CGBuild struct {
-	Name      string         `xmlrpc:"name"`
-	Version   string         `xmlrpc:"version"`
-	Release   string         `xmlrpc:"release"`
-	Epoch     *int           `xmlrpc:"epoch,omitempty"`
-	Source    string         `xmlrpc:"source"`
-	StartTime int64          `xmlrpc:"start_time"`
-	EndTime   int64          `xmlrpc:"end_time"`
-	Owner     string         `xmlrpc:"owner,omitempty"`
-	BuildID   int64          `xmlrpc:"build_id,omitempty"` // the reserved id with a CGInitBuild token
-	Extra     map[string]any `xmlrpc:"extra,omitempty"`    // typeinfo goes in extra["typeinfo"]
+	Name      string `xmlrpc:"name"`
+	Version   string `xmlrpc:"version"`
+	Release   string `xmlrpc:"release"`
+	Epoch     *int   `xmlrpc:"epoch,omitempty"`
+	Source    string `xmlrpc:"source"`
+	StartTime int64  `xmlrpc:"start_time"`
+	EndTime   int64  `xmlrpc:"end_time"`
+	Owner     string `xmlrpc:"owner,omitempty"`
+	BuildID   int64  `xmlrpc:"build_id,omitempty"` // the reserved id with a CGInitBuild token
+	// Extra is always sent (the hub requires build.extra; nil goes as an
+	// empty struct). Typeinfo goes in Extra["typeinfo"].
+	Extra map[string]any `xmlrpc:"extra"`
 }
 
 // CGBuildroot describes where outputs were produced.
@@ -200,14 +211,21 @@ type ModuleImport struct {
 	Owner                string // hub user name, "" to omit
 	Start, End           time.Time
 
-	// Modulemd is the final modulemd YAML, uploaded as modulemd.txt.
+	// Modulemd is the final modulemd YAML, uploaded as modulemd.txt (arch
+	// noarch), whose components are RPMs.
 	Modulemd string
-	// SourceModulemd, if set, is uploaded as modulemd.src.txt.
+	// SourceModulemd, if set, is the module's source YAML (as MBS takes it
+	// from SCM at xmd.mbs.commit), uploaded as modulemd.src.txt with arch
+	// src; its components are RPMs too.
 	SourceModulemd string
 	// ArchModulemd maps an arch to its final modulemd, uploaded as
 	// modulemd.<arch>.txt, whose components are ArchRPMs[arch].
 	ArchModulemd map[string]string
 	ArchRPMs     map[string][]CGComponent
+	// RPMs are all the module's RPMs (MBS: every RPM in the content tag,
+	// filtered ones and source RPMs included). If nil, the union of
+	// ArchRPMs is used.
+	RPMs []CGComponent
 	// BuildLog, if set, is uploaded as build.log.
 	BuildLog string
 
@@ -270,17 +288,44 @@ func (m *ModuleImport) Metadata(buildID int64) (*CGMetadata, map[string][]byte) 
 		md.Output = append(md.Output, out)
 		files[name] = content
 	}
-	addFile("modulemd.txt", "noarch", "file", []byte(m.Modulemd), nil)
-	if m.SourceModulemd != "" {
-		addFile("modulemd.src.txt", "noarch", "file", []byte(m.SourceModulemd), nil)
-	}
+	// MBS's order: the per-arch files, modulemd.txt, modulemd.src.txt, the
+	// log. The generic and source modulemd carry every RPM of the module.
 	for _, arch := range slices.Sorted(maps.Keys(m.ArchModulemd)) {
 		addFile(fmt.Sprintf("modulemd.%s.txt", arch), arch, "file", []byte(m.ArchModulemd[arch]), m.ArchRPMs[arch])
+	}
+	all := m.allRPMs()
+	addFile("modulemd.txt", "noarch", "file", []byte(m.Modulemd), all)
+	if m.SourceModulemd != "" {
+		addFile("modulemd.src.txt", "src", "file", []byte(m.SourceModulemd), all)
 	}
 	if m.BuildLog != "" {
 		addFile("build.log", "noarch", "log", []byte(m.BuildLog), nil)
 	}
 	return md, files
+}
+
+// allRPMs returns RPMs, or the union of ArchRPMs in arch order without
+// repeating an RPM (a noarch RPM is in every arch's list).
+func (m *ModuleImport) allRPMs() []CGComponent {
+	if m.RPMs != nil {
+		return m.RPMs
+	}
+	var out []CGComponent
+	seen := map[string]bool{}
+	for _, arch := range slices.Sorted(maps.Keys(m.ArchRPMs)) {
+		for _, r := range m.ArchRPMs[arch] {
+			epoch := ""
+			if r.Epoch != nil {
+				epoch = strconv.Itoa(*r.Epoch)
+			}
+			key := r.Type + "\x00" + r.Name + "\x00" + epoch + "\x00" + r.Version + "\x00" + r.Release + "\x00" + r.Arch + "\x00" + r.Filename
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // ImportModuleBuild uploads a module build's files to directory and imports

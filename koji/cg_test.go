@@ -1,7 +1,10 @@
 package koji_test
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,20 +31,25 @@ func cgSetup(t *testing.T) (*kojitest.Hub, *koji.Client) {
 }
 
 func moduleImport(t *testing.T, c *koji.Client) *koji.ModuleImport {
-	rpms := must[[]koji.RPM](t)(c.ListRPMs(t.Context(), &koji.ListRPMsOptions{Arches: []string{"x86_64"}}))
-	var comps []koji.CGComponent
+	rpms := must[[]koji.RPM](t)(c.ListRPMs(t.Context(), nil))
+	var comps, all []koji.CGComponent
 	for _, r := range rpms {
-		comps = append(comps, koji.RPMComponent(r))
+		if r.Arch == "x86_64" {
+			comps = append(comps, koji.RPMComponent(r))
+		}
+		all = append(all, koji.RPMComponent(r))
 	}
 	return &koji.ModuleImport{
 		Name: "foo", Stream: "1", Version: 20250101, Context: "abcd1234",
 		ModuleBuildServiceID: 7, ContentKojiTag: "module-foo-1-20250101-abcd1234",
 		SCMURL: "https://src.example.org/modules/foo.git?#0123", Owner: kojitest.AdminUser,
 		Start: time.Unix(1735689600, 0), End: time.Unix(1735693200, 0),
-		Modulemd:     "---\ndocument: modulemd\nversion: 2\ndata:\n  name: foo\n",
-		ArchModulemd: map[string]string{"x86_64": "---\ndocument: modulemd\nversion: 2\ndata:\n  name: foo\n  arch: x86_64\n"},
-		ArchRPMs:     map[string][]koji.CGComponent{"x86_64": comps},
-		BuildLog:     "built\n", CGVersion: "3.9.2", HostOS: "Fedora 42",
+		Modulemd:       "---\ndocument: modulemd\nversion: 2\ndata:\n  name: foo\n",
+		ArchModulemd:   map[string]string{"x86_64": "---\ndocument: modulemd\nversion: 2\ndata:\n  name: foo\n  arch: x86_64\n"},
+		ArchRPMs:       map[string][]koji.CGComponent{"x86_64": comps},
+		RPMs:           all,
+		SourceModulemd: "---\ndocument: modulemd\nversion: 2\ndata:\n  name: foo\n  stream: 1\n",
+		BuildLog:       "built\n", CGVersion: "3.9.2", HostOS: "Fedora 42",
 		Tools: []koji.CGTool{{Name: "libmodulemd", Version: "2.15.0"}},
 	}
 }
@@ -82,12 +90,28 @@ func TestModuleImport(t *testing.T) {
 			t.Errorf("archive %+v", a)
 		}
 	}
-	if diff := cmp.Diff([]string{"modulemd.txt", "modulemd.x86_64.txt"}, names); diff != "" {
+	slices.Sort(names)
+	if diff := cmp.Diff([]string{"modulemd.src.txt", "modulemd.txt", "modulemd.x86_64.txt"}, names); diff != "" {
 		t.Errorf("archives (-want +got):\n%s", diff)
 	}
 	comps := must[[]koji.RPM](t)(c.ListRPMs(ctx, &koji.ListRPMsOptions{ImageID: archID}))
 	if len(comps) != 1 || comps[0].NEVRA() != "foo-1.0-1.x86_64" {
 		t.Errorf("module components = %+v", comps)
+	}
+	// As MBS does: modulemd.txt and modulemd.src.txt carry every RPM of
+	// the module, the source RPM included.
+	for _, a := range archives {
+		if a.Filename == "modulemd.x86_64.txt" {
+			continue
+		}
+		var got []string
+		for _, r := range must[[]koji.RPM](t)(c.ListRPMs(ctx, &koji.ListRPMsOptions{ImageID: a.ID})) {
+			got = append(got, r.NEVRA())
+		}
+		slices.Sort(got)
+		if diff := cmp.Diff([]string{"foo-1.0-1.src", "foo-1.0-1.x86_64"}, got); diff != "" {
+			t.Errorf("%s components (-want +got):\n%s", a.Filename, diff)
+		}
 	}
 	if data, ok := hub.Uploaded(dir, "modulemd.txt"); !ok || string(data) != m.Modulemd {
 		t.Errorf("uploaded modulemd.txt = %q, %v", data, ok)
@@ -191,5 +215,93 @@ func TestUploadRetry(t *testing.T) {
 	must[*koji.UploadResult](t)(c.Upload(t.Context(), strings.NewReader(data), "d", "f", &koji.UploadOptions{ChunkSize: 4096}))
 	if got, _ := hub.Uploaded("d", "f"); string(got) != data {
 		t.Errorf("hub has %d bytes after a retried chunk", len(got))
+	}
+}
+
+// TestCGImportExtraRequired: the hub requires build.extra (a missing or nil
+// one is a Python exception, fault 1); CGImport sends {} for a nil Extra.
+func TestCGImportExtraRequired(t *testing.T) {
+	t.Parallel()
+	_, c := cgSetup(t)
+	ctx := t.Context()
+	log := []byte("log\n")
+	must[*koji.UploadResult](t)(c.Upload(ctx, strings.NewReader(string(log)), "plain", "build.log", nil))
+	md := &koji.CGMetadata{
+		Build: koji.CGBuild{Name: "plain", Version: "1", Release: "1", Source: "none", StartTime: 1735689600, EndTime: 1735693200},
+		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "Linux", Arch: "x86_64"},
+			ContentGenerator: koji.CGTool{Name: "module-build-service", Version: "1"},
+			Container:        koji.CGContainer{Type: "none", Arch: "x86_64"}, Tools: []koji.CGTool{}, Components: []koji.CGComponent{}}},
+		Output: []koji.CGOutput{{BuildrootID: 1, Filename: "build.log", Filesize: int64(len(log)), Arch: "noarch",
+			Checksum: md5hex(log), ChecksumType: "md5", Type: "log"}},
+	}
+	b := must[*koji.Build](t)(c.CGImport(ctx, md, "plain", nil))
+	if b.NVR != "plain-1-1" || b.State != koji.BuildComplete {
+		t.Errorf("imported %+v", b)
+	}
+	// What the hub does with metadata that has no extra, or a nil one.
+	raw := func(extra any, with bool) map[string]any {
+		bd := map[string]any{"name": "plain", "version": "1", "release": "2", "source": "none",
+			"start_time": 1735689600, "end_time": 1735693200}
+		if with {
+			bd["extra"] = extra
+		}
+		return map[string]any{"metadata_version": 0, "build": bd, "buildroots": md.Buildroots, "output": md.Output}
+	}
+	for _, tt := range []struct {
+		name string
+		md   map[string]any
+	}{{"missing", raw(nil, false)}, {"nil", raw(nil, true)}} {
+		err := c.Call(ctx, "CGImport", nil, tt.md, "plain")
+		var f *koji.Fault
+		if !errors.As(err, &f) || f.Code != 1 {
+			t.Errorf("%s build.extra: %v, want fault 1", tt.name, err)
+		}
+	}
+}
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestModuleMetadata checks the CG metadata against MBS's format: per-arch
+// files first, then modulemd.txt (noarch) and modulemd.src.txt (src), both
+// with every RPM of the module, then the log.
+func TestModuleMetadata(t *testing.T) {
+	t.Parallel()
+	one := 1
+	x86 := koji.CGComponent{Type: "rpm", Name: "foo", Version: "1", Release: "1", Arch: "x86_64", SigMD5: "a"}
+	arm := koji.CGComponent{Type: "rpm", Name: "foo", Version: "1", Release: "1", Arch: "aarch64", SigMD5: "b"}
+	noarch := koji.CGComponent{Type: "rpm", Name: "foo-doc", Epoch: &one, Version: "1", Release: "1", Arch: "noarch", SigMD5: "c"}
+	m := &koji.ModuleImport{Name: "foo", Stream: "1-2", Version: 3, Context: "c", Modulemd: "m", SourceModulemd: "s",
+		ArchModulemd: map[string]string{"x86_64": "x", "aarch64": "a"},
+		ArchRPMs:     map[string][]koji.CGComponent{"x86_64": {x86, noarch}, "aarch64": {arm, noarch}},
+		BuildLog:     "l"}
+	md, files := m.Metadata(0)
+	type out struct {
+		File, Arch, Type string
+		Comps            int
+	}
+	var got []out
+	for _, o := range md.Output {
+		got = append(got, out{o.Filename, o.Arch, o.Type, len(o.Components)})
+		if _, ok := files[o.Filename]; !ok {
+			t.Errorf("%s has no content", o.Filename)
+		}
+	}
+	want := []out{{"modulemd.aarch64.txt", "aarch64", "file", 2}, {"modulemd.x86_64.txt", "x86_64", "file", 2},
+		{"modulemd.txt", "noarch", "file", 3}, {"modulemd.src.txt", "src", "file", 3}, {"build.log", "noarch", "log", 0}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if md.Build.Version != "1_2" || md.Build.Release != "3.c" || md.Build.Extra == nil {
+		t.Errorf("build = %+v", md.Build)
+	}
+	m.RPMs = []koji.CGComponent{x86}
+	md, _ = m.Metadata(0)
+	for _, o := range md.Output {
+		if (o.Filename == "modulemd.txt" || o.Filename == "modulemd.src.txt") && len(o.Components) != 1 {
+			t.Errorf("%s: %d components with RPMs set, want 1", o.Filename, len(o.Components))
+		}
 	}
 }

@@ -32,8 +32,17 @@ const DefaultUserAgent = "modkit-koji/1"
 // sent in koji's `__starstar` convention. Put a Kwargs value last.
 type Kwargs = xmlrpcx.Kwargs
 
-// Client talks to a koji hub. It is safe for concurrent use; calls of one
-// logged-in client share the session and its call counter.
+// Client talks to a koji hub. It is safe for concurrent use.
+//
+// A logged-in client's calls share the session and its call counter, and
+// the hub refuses a call whose number is lower than one it has already
+// committed (SequenceError). So the calls that need the session (writes,
+// uploads and the reads that depend on who is logged in) go over the wire
+// one at a time, in call-number order, each holding the session until its
+// reply (and any resend) is done. Other reads are sent without session
+// headers, in parallel, like an anonymous client's (see
+// [WithSessionReads]). To write in parallel, use several clients, each with
+// its own session.
 type Client struct {
 	hubURL    string
 	http      *http.Client
@@ -48,6 +57,11 @@ type Client struct {
 	session *Session
 	callnum int64
 	version string // Koji-Version response header, when seen
+
+	// lane is held by the one request of the session that is on the
+	// wire: from reserving its call number until its reply.
+	lane         chan struct{}
+	sessionReads bool // send every read with the session too
 
 	renewMu sync.Mutex
 }
@@ -68,6 +82,7 @@ func NewClient(hubURL string, opts ...Option) (*Client, error) {
 		retry:     DefaultRetryPolicy,
 		poll:      DefaultPollInterval,
 		userAgent: DefaultUserAgent,
+		lane:      make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -129,6 +144,9 @@ func (c *Client) do(ctx context.Context, method string, args []any, o callOpts) 
 	if err != nil {
 		return nil, fmt.Errorf("koji: %s: %w", method, err)
 	}
+	if c.anonymousRead(method) {
+		o.anonymous = true
+	}
 	return c.send(ctx, method, readOnly(method), o, func(sess *Session, callnum int64) *xmlrpcx.Request {
 		return &xmlrpcx.Request{
 			URL:     c.hubURL + o.path,
@@ -147,6 +165,10 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 	build func(*Session, int64) *xmlrpcx.Request, decode func([]byte) (any, error)) (any, error) {
 	renewed := false
 	for {
+		release, err := c.acquire(ctx, o.anonymous)
+		if err != nil {
+			return nil, fmt.Errorf("koji: %s: %w", method, err)
+		}
 		sess, callnum := c.next(o.anonymous)
 		req := build(sess, callnum)
 		canRetry := sess != nil || safeAnon
@@ -155,7 +177,7 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 			policy = retry.NoRetry
 		}
 		var result any
-		err := retry.Do(ctx, policy, c.retriable, func(ctx context.Context, attempt int) error {
+		err = retry.Do(ctx, policy, c.retriable, func(ctx context.Context, attempt int) error {
 			if attempt > 1 {
 				c.logger.LogAttrs(ctx, slog.LevelWarn, "koji: retrying call", slog.String("method", method),
 					slog.Int("attempt", attempt), slog.Int64("callnum", callnum))
@@ -184,6 +206,7 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 			}
 			return err
 		})
+		release()
 		if err == nil {
 			return result, nil
 		}
@@ -200,6 +223,36 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 		}
 		return nil, fmt.Errorf("koji: %s: %w", method, err)
 	}
+}
+
+// acquire waits until no other request of the session is on the wire and
+// returns the function that lets the next one go. Anonymous requests, and
+// every request of a client without a session, go at once.
+func (c *Client) acquire(ctx context.Context, anonymous bool) (func(), error) {
+	if anonymous || c.Session() == nil {
+		return func() {}, nil
+	}
+	select {
+	case c.lane <- struct{}{}:
+		return func() { <-c.lane }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// anonymousRead reports whether method is a read that a logged-in client
+// sends without its session, so that it neither waits for nor holds up the
+// session's calls. Reads whose answer depends on the caller keep it.
+func (c *Client) anonymousRead(method string) bool {
+	if c.sessionReads || !readOnly(method) {
+		return false
+	}
+	for _, s := range []string{"User", "Perm", "Session", "Notification", "checkTagAccess"} {
+		if strings.Contains(method, s) {
+			return false
+		}
+	}
+	return !strings.HasPrefix(method, "has")
 }
 
 // next returns the current session and reserves the next callnum.

@@ -42,7 +42,11 @@
 // that importing koji does not pull in a Kerberos stack. Session data
 // travels in the Koji-Session-Id and Koji-Session-Key headers, and the call
 // number in both Koji-Callnum (the only one released hubs up to 1.35.3
-// read) and Koji-Session-Callnum (koji's master branch). An expired session (AuthExpired) is renewed once,
+// read) and Koji-Session-Callnum (koji's master branch). The hub refuses a
+// call numbered below one it has committed (SequenceError), so a client
+// used from many goroutines sends the calls that need its session one at a
+// time, in number order; reads that do not depend on the user go without
+// the session and in parallel (see [Client] and [WithSessionReads]). An expired session (AuthExpired) is renewed once,
 // transparently, keeping the session id and continuing the call count, as
 // the hub requires.
 //

@@ -185,7 +185,7 @@ func (m *Multicall) Do(ctx context.Context, opts *MulticallOptions) error {
 
 func (c *Client) runBatch(ctx context.Context, batch []*pendingCall) error {
 	list := make([]map[string]any, len(batch))
-	safe := true
+	safe, anon := true, true
 	for i, p := range batch {
 		args := p.params
 		if args == nil {
@@ -193,12 +193,13 @@ func (c *Client) runBatch(ctx context.Context, batch []*pendingCall) error {
 		}
 		list[i] = map[string]any{"methodName": p.method, "params": args}
 		safe = safe && readOnly(p.method)
+		anon = anon && c.anonymousRead(p.method)
 	}
 	body, err := xmlrpcx.EncodeCall("multiCall", list)
 	if err != nil {
 		return fmt.Errorf("koji: multiCall: %w", err)
 	}
-	v, err := c.send(ctx, "multiCall", safe, callOpts{}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+	v, err := c.send(ctx, "multiCall", safe, callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
 		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
 	}, xmlrpcx.DecodeResponse)
 	if err != nil {

@@ -62,6 +62,19 @@ func WithAuth(a Authenticator) Option {
 	}
 }
 
+// WithSessionReads makes a logged-in client send read-only calls with its
+// session as well. By default reads that do not depend on who is logged in
+// go without session headers, so they run in parallel with each other and
+// never wait behind the session's writes, which the hub's call counter
+// forces to go one at a time. Enable this for hubs that must see the user
+// on every call; reads then queue behind writes.
+func WithSessionReads(on bool) Option {
+	return func(c *Client) error {
+		c.sessionReads = on
+		return nil
+	}
+}
+
 // WithPollInterval sets how often WaitTask and WaitRepo poll the hub by
 // default (DefaultPollInterval).
 func WithPollInterval(d time.Duration) Option {

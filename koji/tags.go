@@ -201,21 +201,29 @@ func (c *Client) SetInheritanceData(ctx context.Context, tag Ref, links []Inheri
 	return c.call(ctx, "setInheritanceData", nil, []any{tag, links}, k)
 }
 
-// FullInheritanceLink is one entry of a tag's flattened inheritance.
+// FullInheritanceLink is one entry of a tag's flattened inheritance. In an
+// ancestor listing (the default) ChildID is the tag that inherits, ParentID
+// and Name the ancestor. In a reverse listing the hub sends the descendant
+// as TagID and its name as Name, with ParentID the tag it inherits from,
+// and no ChildID (0 here).
 type FullInheritanceLink struct {
 	InheritanceLink `xmlrpc:",inline"`
-	CurrDepth       int      `xmlrpc:"currdepth"`
-	NextDepth       *int     `xmlrpc:"nextdepth"`
-	Filter          []string `xmlrpc:"filter"`
+	// TagID is the descendant in a reverse listing (koji's tag_id); 0 in
+	// an ancestor listing.
+	TagID     int64    `xmlrpc:"tag_id"`
+	CurrDepth int      `xmlrpc:"currdepth"`
+	NextDepth *int     `xmlrpc:"nextdepth"`
+	Filter    []string `xmlrpc:"filter"`
 }
 
 // FullInheritanceOptions are optional arguments of GetFullInheritance.
 type FullInheritanceOptions struct {
 	Event   int64
-	Reverse bool // list descendants instead of ancestors
+	Reverse bool // list descendants instead of ancestors; each is in TagID
 }
 
-// GetFullInheritance returns tag's ancestors in priority order.
+// GetFullInheritance returns tag's ancestors, depth first in priority
+// order, or with Reverse its descendants (see FullInheritanceLink.TagID).
 func (c *Client) GetFullInheritance(ctx context.Context, tag Ref, opts *FullInheritanceOptions) ([]FullInheritanceLink, error) {
 	k := Kwargs{}
 	if opts != nil {

@@ -100,6 +100,30 @@ func TestInheritance(t *testing.T) {
 		t.Errorf("base currdepth = %d, want 2", full[1].CurrDepth)
 	}
 
+	// Reverse: the descendants of base, each in TagID with its own name,
+	// and the tag it inherits from in ParentID (the hub sends no child_id).
+	rev := must[[]koji.FullInheritanceLink](t)(c.GetFullInheritance(ctx, koji.ID(base), &koji.FullInheritanceOptions{Reverse: true}))
+	type desc struct {
+		TagID, ParentID int64
+		Name            string
+		CurrDepth       int
+	}
+	var gotRev []desc
+	for _, l := range rev {
+		if l.ChildID != 0 || l.NextDepth != nil {
+			t.Errorf("reverse link %+v: child_id/nextdepth set", l)
+		}
+		gotRev = append(gotRev, desc{l.TagID, l.ParentID, l.Name, l.CurrDepth})
+	}
+	if diff := cmp.Diff([]desc{{mid, base, "mid", 1}, {child, mid, "child", 2}}, gotRev); diff != "" {
+		t.Errorf("reverse inheritance (-want +got):\n%s", diff)
+	}
+	for _, l := range full {
+		if l.TagID != 0 {
+			t.Errorf("ancestor link %s has TagID %d", l.Name, l.TagID)
+		}
+	}
+
 	// Duplicate priority is refused and changes nothing.
 	err := c.SetInheritanceData(ctx, koji.ID(child), []koji.InheritanceLink{{ParentID: base, Priority: 10}}, nil)
 	if !errors.Is(err, koji.ErrGeneric) {

@@ -114,17 +114,23 @@ func mGetLoggedInUser(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 
 func mGetUser(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	ref := a["userInfo"]
-	if ref == nil && cx.user != nil {
-		return userInfo(cx.user), nil
+	u := cx.user
+	if ref != nil || u == nil {
+		u = cx.st.lookupUser(ref)
 	}
-	u := cx.st.lookupUser(ref)
 	if u == nil {
 		if a.boolean("strict") {
 			return nil, fault(1000, "No such user: %s", pyRepr(ref))
 		}
 		return nil, nil
 	}
-	return userInfo(u), nil
+	// get_user's columns: no authtype or krb_principal (getLoggedInUser
+	// has those).
+	out := map[string]any{"id": u.id, "name": u.name, "status": 0, "usertype": u.usertype}
+	if !a.has("krb_princs") || a.boolean("krb_princs") {
+		out["krb_principals"] = []any{}
+	}
+	return out, nil
 }
 
 func mCreateUser(cx *callCtx, a args) (any, *xmlrpcx.Fault) {

@@ -108,11 +108,20 @@ func mListBuilds(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 			pat != nil && !pat.MatchString(b.nvr()):
 			continue
 		}
-		if ti := a.dict("typeInfo"); ti != nil {
+		// Like the hub, typeInfo filters only maven (group_id,
+		// artifact_id, version) and win (platform) builds; for other
+		// types it is ignored.
+		if ti := a.dict("typeInfo"); ti != nil && (a.str("type") == "maven" || a.str("type") == "win") {
 			info, _ := b.btypes[a.str("type")].(map[string]any)
+			keys := []string{"group_id", "artifact_id", "version"}
+			if a.str("type") == "win" {
+				keys = []string{"platform"}
+			}
 			match := true
-			for k, v := range ti {
-				match = match && info[k] == v
+			for _, k := range keys {
+				if v, ok := ti[k]; ok || k == "platform" {
+					match = match && info[k] == v
+				}
 			}
 			if !match {
 				continue
@@ -120,7 +129,15 @@ func mListBuilds(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		}
 		out = append(out, buildInfo(cx.st, b))
 	}
-	return applyQueryOpts(out, a.dict("queryOpts")), nil
+	out = applyQueryOpts(out, a.dict("queryOpts"))
+	for _, row := range out {
+		if m, ok := row.(map[string]any); ok {
+			for _, k := range []string{"id", "cg_id", "cg_name"} { // not among listBuilds' columns
+				delete(m, k)
+			}
+		}
+	}
+	return out, nil
 }
 
 func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
@@ -167,7 +184,7 @@ func (cx *callCtx) tagged(a args, inherit, latest bool) ([]any, *xmlrpcx.Fault) 
 			tagSeen[b.name] = true
 			seenBuild[b.id] = true
 			row := buildInfo(cx.st, b)
-			for _, k := range []string{"start_ts", "completion_ts", "creation_ts", "promotion_ts", "extra", "cg_id", "cg_name"} {
+			for _, k := range []string{"start_ts", "completion_ts", "creation_ts", "promotion_ts", "extra", "cg_id", "cg_name", "source"} {
 				delete(row, k)
 			}
 			if a.boolean("extra") {
@@ -381,7 +398,9 @@ func mGetRPM(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		}
 		return nil, nil
 	}
-	return rpmInfo(r), nil
+	info := rpmInfo(r)
+	delete(info, "nvr") // getRPM has no nvr (listRPMs has)
+	return info, nil
 }
 
 func mListTaggedRPMS(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
@@ -396,9 +415,14 @@ func mListTaggedRPMS(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		for _, id := range sortedIDs(cx.st.rpms) {
 			r := cx.st.rpms[id]
 			if r.buildID == bid && (arches == nil || slices.Contains(arches, r.arch)) {
-				rpms = append(rpms, rpmInfo(r))
+				info := rpmInfo(r)
+				for _, k := range []string{"nvr", "external_repo_id", "external_repo_name"} {
+					delete(info, k)
+				}
+				rpms = append(rpms, info)
 			}
 		}
+		delete(b.(map[string]any), "extra") // extra=True is about the RPMs
 	}
 	return []any{rpms, builds}, nil
 }

@@ -186,8 +186,24 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if f := cx.assertCG(cg); f != nil {
 		return nil, f
 	}
-	// Build types.
-	extra, _ := bd["extra"].(map[string]any)
+	// prep_build: dslice(build, [name, version, release, extra, source])
+	// needs every key, and extra must be a dict (None fails on setdefault).
+	for _, k := range []string{"name", "version", "release", "extra", "source"} {
+		if _, ok := bd[k]; !ok {
+			return nil, fault(1, "<class 'KeyError'>: '%s'", k)
+		}
+	}
+	extra, ok := bd["extra"].(map[string]any)
+	if !ok {
+		return nil, fault(1, "<class 'AttributeError'>: '%s' object has no attribute 'setdefault'", pyTypeName(bd["extra"]))
+	}
+	// Build types. The hub stores extra with typeinfo set (setdefault).
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	if _, ok := extra["typeinfo"]; !ok {
+		extra["typeinfo"] = map[string]any{}
+	}
 	typeinfo, _ := extra["typeinfo"].(map[string]any)
 	btypes := map[string]any{}
 	for k, v := range typeinfo {
@@ -321,14 +337,22 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if extra != nil {
 		b.extra = extra
 	}
+	for _, out := range parsed {
+		if out.typ == "rpm" {
+			btypes["rpm"] = nil // RPM outputs make it an rpm build too
+		}
+	}
 	b.btypes = btypes
+	// The hub records the metadata's buildroot; its outputs point to it.
+	brID := cx.st.nextID("buildroot")
 	for _, out := range parsed {
 		switch out.typ {
 		case "rpm":
 			base := strings.TrimSuffix(out.filename, ".rpm")
 			i := strings.LastIndexByte(base, '.')
 			if n, v, r, ok := splitNVR(base[:max(i, 0)]); ok && i > 0 {
-				cx.st.addRPM(&build{id: b.id, name: n, version: v, release: r, start: b.start}, base[i+1:])
+				r := cx.st.addRPM(&build{id: b.id, name: n, version: v, release: r, start: b.start}, base[i+1:])
+				r.buildrootID = &brID
 			}
 		case "log":
 		default:
@@ -421,7 +445,7 @@ func mQueryHistory(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	}
 	tables := a.strs("tables")
 	if tables == nil {
-		tables = []string{"tag_listing", "tag_inheritance", "tag_packages", "user_perms"}
+		tables = []string{"tag_listing", "tag_inheritance", "tag_config", "tag_packages", "user_perms"}
 	}
 	var tagID, buildID int64 = -1, -1
 	if a.has("**tag") {
@@ -495,6 +519,26 @@ func mQueryHistory(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 				m["package.name"], m["build.version"], m["build.release"], m["build.epoch"] = b.name, b.version, b.release, b.epoch
 				rows = append(rows, m)
 			}
+		case "tag_config":
+			if buildID >= 0 || pkgName != "" {
+				break
+			}
+			for _, c := range cx.st.tagConfigs {
+				if (tagID >= 0 && c.tagID != tagID) || !keep(c.createEvent, c.revokeEvent) {
+					continue
+				}
+				m := row(c.createEvent, c.creator, c.revokeEvent, c.revoker)
+				var arches, permID, permName any
+				if c.arches != "" {
+					arches = c.arches
+				}
+				if c.perm != "" {
+					permID, permName = int64(slices.Index(cx.st.permNames, c.perm)+1), c.perm
+				}
+				m["tag_id"], m["tag.name"], m["arches"], m["locked"] = c.tagID, cx.st.tags[c.tagID].name, arches, c.locked
+				m["maven_support"], m["maven_include_all"], m["perm_id"], m["permission.name"] = c.mavenSupport, c.mavenIncludeAll, permID, permName
+				rows = append(rows, m)
+			}
 		case "tag_inheritance":
 			if buildID >= 0 || pkgName != "" {
 				break
@@ -509,6 +553,9 @@ func mQueryHistory(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 				for k, v := range li {
 					m[k] = v
 				}
+				// The table's column is tag_id (the child).
+				delete(m, "child_id")
+				m["tag_id"] = l.childID
 				m["tag.name"], m["parent.name"] = cx.st.tags[l.childID].name, cx.st.tags[l.parentID].name
 				rows = append(rows, m)
 			}

@@ -111,6 +111,7 @@ func mCreateTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		mavenIncludeAll: a.boolean("maven_include_all"), extra: map[string]any{}, createEvent: ev}
 	maps.Copy(t.extra, a.dict("extra"))
 	cx.st.tags[t.id] = t
+	cx.recordTagConfig(t, ev)
 	if parent != nil {
 		cx.st.links = append(cx.st.links, &link{childID: t.id, parentID: parent.id, createEvent: ev, creator: cx.user.id})
 	}
@@ -162,6 +163,7 @@ func mEditTag2(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if v, ok := kw("name"); ok {
 		t.name, _ = v.(string)
 	}
+	before := [5]any{t.arches, t.locked, t.perm, t.mavenSupport, t.mavenIncludeAll}
 	if v, ok := kw("arches"); ok {
 		t.arches = arches(v)
 	}
@@ -181,8 +183,27 @@ func mEditTag2(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	for _, k := range append(a.strs("**remove_extra"), a.strs("**block_extra")...) {
 		delete(t.extra, k)
 	}
-	cx.st.touchTag(t.id, cx.event())
+	ev := cx.event()
+	if before != [5]any{t.arches, t.locked, t.perm, t.mavenSupport, t.mavenIncludeAll} {
+		cx.recordTagConfig(t, ev)
+	}
+	cx.st.touchTag(t.id, ev)
 	return nil, nil
+}
+
+// recordTagConfig revokes the tag's current configuration row and adds
+// one for its present state (t.deleted: only revokes).
+func (cx *callCtx) recordTagConfig(t *tag, ev int64) {
+	for _, c := range cx.st.tagConfigs {
+		if c.tagID == t.id && c.revokeEvent == nil {
+			c.revokeEvent, c.revoker = &ev, cx.user.id
+		}
+	}
+	if t.deleted {
+		return
+	}
+	cx.st.tagConfigs = append(cx.st.tagConfigs, &tagConfig{tagID: t.id, arches: t.arches, locked: t.locked,
+		perm: t.perm, mavenSupport: t.mavenSupport, mavenIncludeAll: t.mavenIncludeAll, createEvent: ev, creator: cx.user.id})
 }
 
 func mDeleteTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
@@ -192,6 +213,7 @@ func mDeleteTag(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	}
 	ev := cx.event()
 	t.deleted = true
+	cx.recordTagConfig(t, ev)
 	for _, l := range cx.st.links {
 		if (l.childID == t.id || l.parentID == t.id) && l.revokeEvent == nil {
 			l.revokeEvent, l.revoker = &ev, cx.user.id
@@ -237,7 +259,9 @@ func mListTags(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		}) {
 			continue
 		}
-		out = append(out, tagInfo(cx.st, t))
+		ti := tagInfo(cx.st, t)
+		delete(ti, "extra") // listTags rows carry no extra
+		out = append(out, ti)
 	}
 	return applyQueryOpts(out, a.dict("queryOpts")), nil
 }
@@ -378,21 +402,20 @@ func mGetFullInheritance(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if f != nil {
 		return nil, f
 	}
+	reverse := a.boolean("reverse")
 	out := []any{}
-	if a.boolean("reverse") {
-		for _, id := range sortedIDs(cx.st.tags) {
-			for _, fl := range cx.st.fullInheritance(id, a.int("event")) {
-				if fl.parentID == t.id && !cx.st.tags[id].deleted {
-					m := linkInfo(cx.st, fl.link)
-					m["child_id"], m["currdepth"], m["nextdepth"], m["filter"] = id, fl.currdepth, nil, fl.filter
-					out = append(out, m)
-				}
+	for _, fl := range cx.st.fullInheritance(t.id, a.int("event"), reverse) {
+		m := linkInfo(cx.st, fl.link)
+		if reverse {
+			// readDescendantsData: the child as tag_id, its name, and no
+			// child_id.
+			delete(m, "child_id")
+			m["tag_id"] = fl.childID
+			m["name"] = ""
+			if c := cx.st.tags[fl.childID]; c != nil {
+				m["name"] = c.name
 			}
 		}
-		return out, nil
-	}
-	for _, fl := range cx.st.fullInheritance(t.id, a.int("event")) {
-		m := linkInfo(cx.st, fl.link)
 		var nd any
 		if fl.nextdepth != nil {
 			nd = *fl.nextdepth

@@ -149,16 +149,26 @@ func mCancelTask(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		return nil, fault(1004, "Cannot cancel task, not owner")
 	}
 	cx.event()
-	cx.st.finishTask(t, 3, nil, nil)
+	cx.st.cancelTask(t)
 	if a.boolean("recurse") {
 		for _, cid := range sortedIDs(cx.st.tasks) {
 			c := cx.st.tasks[cid]
 			if c.parent != nil && *c.parent == id {
-				cx.st.finishTask(c, 3, nil, nil)
+				cx.st.cancelTask(c)
 			}
 		}
 	}
 	return nil, nil
+}
+
+// cancelTask cancels t; a task that never started keeps no start time, as
+// on the hub.
+func (st *state) cancelTask(t *task) {
+	started := t.start != nil
+	st.finishTask(t, 3, nil, nil)
+	if !started {
+		t.start = nil
+	}
 }
 
 func mListTasks(cx *callCtx, a args) (any, *xmlrpcx.Fault) {

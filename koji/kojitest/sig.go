@@ -202,3 +202,24 @@ func pyRepr(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// pyTypeName is the Python type name of a decoded XML-RPC value.
+func pyTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case string:
+		return "str"
+	case bool:
+		return "bool"
+	case int64, int:
+		return "int"
+	case float64:
+		return "float"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -40,6 +40,21 @@ type tag struct {
 	createEvent     int64
 }
 
+// tagConfig is one version of a tag's configuration (koji's tag_config
+// table: arches, lock, permission, maven flags), for queryHistory.
+type tagConfig struct {
+	tagID           int64
+	arches          string
+	locked          bool
+	perm            string
+	mavenSupport    bool
+	mavenIncludeAll bool
+	createEvent     int64
+	creator         int64
+	revokeEvent     *int64
+	revoker         int64
+}
+
 type link struct {
 	childID      int64
 	parentID     int64
@@ -195,6 +210,7 @@ type state struct {
 	sessions   map[int64]*session
 	permNames  []string
 	tags       map[int64]*tag
+	tagConfigs []*tagConfig
 	links      []*link
 	targets    map[int64]*target
 	packages   map[int64]string
@@ -416,49 +432,127 @@ type fullLink struct {
 	filter    []string
 }
 
-// fullInheritance flattens the ancestors of a tag in koji's order: depth
-// first by priority, each tag once. nextdepth is how many more levels the
-// link allows below its parent (nil = unlimited).
-func (st *state) fullInheritance(tagID int64, ev int64) []fullLink {
-	var out []fullLink
-	seen := map[int64]bool{tagID: true}
-	var walk func(id, depth int64, budget *int64, filters []string)
-	walk = func(id, depth int64, budget *int64, filters []string) {
-		for _, l := range st.activeLinks(id, ev) {
-			if seen[l.parentID] || (depth > 1 && l.intransitive) {
-				continue
-			}
-			nb := l.maxdepth
-			if budget != nil {
-				b := *budget - 1
-				if nb == nil || b < *nb {
-					nb = &b
-				}
-			}
-			f := slices.Clone(filters)
-			if l.pkgFilter != "" {
-				f = append(f, l.pkgFilter)
-			}
-			if f == nil {
-				f = []string{}
-			}
-			seen[l.parentID] = true
-			out = append(out, fullLink{link: l, currdepth: depth, nextdepth: nb, filter: f})
-			if nb == nil || *nb > 0 {
-				walk(l.parentID, depth+1, nb, f)
-			}
+// descendantLinks are the active links whose parent is tag, by priority.
+func (st *state) descendantLinks(parent int64, ev int64) []*link {
+	var out []*link
+	for _, l := range st.links {
+		if l.parentID == parent && alive(l.createEvent, l.revokeEvent, ev) {
+			out = append(out, l)
 		}
 	}
-	walk(tagID, 1, nil, nil)
+	slices.SortFunc(out, func(a, b *link) int {
+		if a.priority != b.priority {
+			return int(a.priority - b.priority)
+		}
+		return int(a.childID - b.childID)
+	})
 	return out
+}
+
+// fullInheritance is kojihub's readFullInheritance: a tag's ancestors (or,
+// with reverse, its descendants) depth first in priority order. A tag can
+// appear more than once when a later path reaches it with a deeper depth
+// budget, without noconfig, or with package filters before. nextdepth is
+// how many more levels the link allows below it (nil = unlimited; always
+// nil in reverse).
+func (st *state) fullInheritance(tagID int64, ev int64, reverse bool) []fullLink {
+	var order []fullLink
+	hist := map[int64][]fullLink{}
+	var recurse func(id int64, top map[int64]bool, currdepth int64, maxdepth *int64, noconfig bool, pfilter []string)
+	recurse = func(id int64, top map[int64]bool, currdepth int64, maxdepth *int64, noconfig bool, pfilter []string) {
+		if maxdepth != nil && *maxdepth < 1 {
+			return
+		}
+		currdepth++
+		top = maps.Clone(top)
+		top[id] = true
+		node := st.activeLinks(id, ev)
+		if reverse {
+			node = st.descendantLinks(id, ev)
+		}
+		for _, l := range node {
+			next := l.parentID
+			if reverse {
+				next = l.childID
+			}
+			if top[next] { // a loop: pruned
+				continue
+			}
+			if l.intransitive && len(top) > 1 && !reverse {
+				continue // intransitive links count only at the root
+			}
+			var nextdepth *int64
+			if reverse {
+				if l.maxdepth != nil && *l.maxdepth < currdepth-1 {
+					continue
+				}
+			} else {
+				switch {
+				case l.maxdepth == nil && maxdepth != nil:
+					v := *maxdepth - 1
+					nextdepth = &v
+				case l.maxdepth != nil && maxdepth != nil:
+					v := min(*l.maxdepth, *maxdepth) - 1
+					nextdepth = &v
+				case l.maxdepth != nil:
+					v := *l.maxdepth
+					nextdepth = &v
+				}
+			}
+			if l.noconfig {
+				noconfig = true // as in koji, this carries over to later siblings
+			}
+			filter := slices.Clone(pfilter)
+			if l.pkgFilter != "" {
+				filter = append(filter, l.pkgFilter)
+			}
+			if filter == nil {
+				filter = []string{}
+			}
+			if prev, ok := hist[next]; ok {
+				rescan := true
+				for _, p := range prev {
+					sufficient := true
+					if nextdepth == nil {
+						sufficient = p.nextdepth == nil
+					} else if p.nextdepth != nil && *p.nextdepth < *nextdepth {
+						sufficient = false
+					}
+					if p.noconfig && !noconfig {
+						sufficient = false
+					}
+					if len(p.filter) > 0 {
+						sufficient = false
+					}
+					if sufficient {
+						rescan = false
+					}
+				}
+				if !rescan {
+					continue
+				}
+			}
+			fl := fullLink{link: l, currdepth: currdepth, nextdepth: nextdepth, filter: filter}
+			hist[next] = append(hist[next], fl)
+			order = append(order, fl)
+			if l.intransitive && reverse {
+				continue // listed, not followed
+			}
+			recurse(next, top, currdepth, nextdepth, noconfig, filter)
+		}
+	}
+	recurse(tagID, map[int64]bool{}, 0, nil, false, nil)
+	return order
 }
 
 // tagChain is the tag followed by its ancestors.
 func (st *state) tagChain(tagID int64, inherit bool, ev int64) []int64 {
 	chain := []int64{tagID}
 	if inherit {
-		for _, fl := range st.fullInheritance(tagID, ev) {
-			chain = append(chain, fl.parentID)
+		for _, fl := range st.fullInheritance(tagID, ev, false) {
+			if !slices.Contains(chain, fl.parentID) {
+				chain = append(chain, fl.parentID)
+			}
 		}
 	}
 	return chain

@@ -1,0 +1,216 @@
+package koji_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modkit/modkit/koji"
+	"github.com/modkit/modkit/koji/kojitest"
+)
+
+// TestRealHubDifferential runs one scenario against kojitest and against
+// the real hub and compares the shapes of the raw results (member names
+// and value types, recursively) and the fault codes: kojitest must answer
+// like a koji 1.35.3 hub, or tests written against it hide bugs.
+func TestRealHubDifferential(t *testing.T) {
+	t.Parallel()
+	h := needRealHub(t)
+	real := runScenario(t, h.admin(t), h.Admin)
+
+	hub := kojitest.New(t)
+	c := newClient(t, hub, koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword})
+	check(t, c.Login(t.Context()))
+	check(t, c.AddBType(t.Context(), "module"))
+	check(t, c.GrantCGAccess(t.Context(), koji.Name(kojitest.AdminUser), "module-build-service", true))
+	fake := runScenario(t, c, kojitest.AdminUser)
+
+	for _, k := range slices.Sorted(maps.Keys(real)) {
+		if real[k] != fake[k] {
+			t.Errorf("%s: kojitest differs from the real hub\nreal:     %s\nkojitest: %s", k, real[k], fake[k])
+		}
+	}
+	for k := range fake {
+		if _, ok := real[k]; !ok {
+			t.Errorf("%s: only kojitest answered", k)
+		}
+	}
+}
+
+// runScenario sets up tags, inheritance, a target, groups, packages, an
+// RPM build, a module build and tagging with unique names, then calls the
+// hub's read methods raw and returns, per call, the shape of the result or
+// the fault code.
+func runScenario(t *testing.T, c *koji.Client, admin string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	p := unique("diff")
+	base, child := p+"-base", p+"-child"
+	must[int64](t)(c.CreateTag(ctx, base, &koji.CreateTagOptions{Arches: []string{"x86_64"}, Extra: map[string]any{"k": "v"}}))
+	must[int64](t)(c.CreateTag(ctx, child, &koji.CreateTagOptions{Parent: base}))
+	other := must[int64](t)(c.CreateTag(ctx, p+"-other", nil))
+	zero := 0
+	check(t, c.SetInheritanceData(ctx, koji.Name(child), []koji.InheritanceLink{{ParentID: other, Priority: 5, MaxDepth: &zero, PkgFilter: "^x"}}, nil))
+	check(t, c.CreateTarget(ctx, p, koji.Name(child), koji.Name(base)))
+	check(t, c.AddGroup(ctx, koji.Name(base), "build", &koji.GroupOptions{Description: "d"}))
+	check(t, c.AddGroupPackage(ctx, koji.Name(base), "build", "bash", nil))
+	set := buildRPMs(t, unique("dpkg"), "1.0", "1", "x86_64")
+	check(t, c.AddPackage(ctx, koji.Name(base), set.Name, &koji.AddPackageOptions{Owner: admin}))
+	b := importRPMBuild(t, c, "module-build-service", set)
+	check(t, c.TagBuildBypass(ctx, koji.Name(base), koji.ID(b.ID), false))
+	rpms := must[[]koji.RPM](t)(c.ListRPMs(ctx, &koji.ListRPMsOptions{BuildID: b.ID}))
+	var comps []koji.CGComponent
+	for _, r := range rpms {
+		comps = append(comps, koji.RPMComponent(r))
+	}
+	mi := &koji.ModuleImport{Name: p, Stream: "s", Version: 1, Context: "c", ContentKojiTag: base,
+		SCMURL: "https://example.org/m.git?#1", Start: time.Unix(1735689600, 0), End: time.Unix(1735693200, 0),
+		Modulemd: "m\n", SourceModulemd: "s\n", ArchModulemd: map[string]string{"x86_64": "a\n"},
+		ArchRPMs: map[string][]koji.CGComponent{"x86_64": comps}, BuildLog: "l\n", HostOS: "Linux"}
+	mb := must[*koji.Build](t)(c.ImportModuleBuild(ctx, mi, unique("mbs/diff"), nil))
+	archives := must[[]koji.Archive](t)(c.ListArchives(ctx, &koji.ListArchivesOptions{BuildID: mb.ID}))
+	var mmdArchive int64
+	for _, a := range archives {
+		if a.Filename == "modulemd.txt" {
+			mmdArchive = a.ID
+		}
+	}
+	check(t, c.AddPackage(ctx, koji.Name(p+"-other"), set.Name, &koji.AddPackageOptions{Owner: admin}))
+	taskID := must[int64](t)(c.TagBuild(ctx, koji.Name(p+"-other"), koji.ID(b.ID), nil))
+	nvr := b.NVR
+
+	out := map[string]string{}
+	call := func(label, method string, args ...any) {
+		var v any
+		err := c.Call(ctx, method, &v, args...)
+		if err != nil {
+			out[label] = fmt.Sprintf("fault %d", faultCode(err))
+			return
+		}
+		out[label] = shape(v)
+	}
+	kw := func(kv ...any) koji.Kwargs {
+		k := koji.Kwargs{}
+		for i := 0; i < len(kv); i += 2 {
+			k[kv[i].(string)] = kv[i+1]
+		}
+		return k
+	}
+	call("getAPIVersion", "getAPIVersion")
+	call("getKojiVersion", "getKojiVersion")
+	call("echo", "echo", "a", 1, true)
+	call("getLoggedInUser", "getLoggedInUser")
+	call("getUser", "getUser", admin)
+	call("getUser missing", "getUser", unique("nobody"))
+	call("hasPerm", "hasPerm", "admin")
+	call("getPerms", "getPerms")
+	call("getLastEvent", "getLastEvent")
+	call("getTag", "getTag", base)
+	call("getTag missing", "getTag", unique("none"))
+	call("getTag strict missing", "getTag", unique("none"), kw("strict", true))
+	call("createTag duplicate", "createTag", base)
+	call("createTag bad name", "createTag", "bad name!")
+	call("listTags pattern", "listTags", kw("pattern", p+"-*"))
+	call("getInheritanceData", "getInheritanceData", child)
+	call("getFullInheritance", "getFullInheritance", child)
+	call("getFullInheritance reverse", "getFullInheritance", base, kw("reverse", true))
+	call("setInheritanceData missing maxdepth", "setInheritanceData", child, []any{map[string]any{"parent_id": other, "priority": 7}})
+	call("getBuildTarget", "getBuildTarget", p)
+	call("getBuildTarget missing", "getBuildTarget", unique("none"))
+	call("getBuildTargets", "getBuildTargets", p)
+	call("getTagGroups", "getTagGroups", child)
+	call("groupPackageListAdd missing group", "groupPackageListAdd", base, "nosuch", "x")
+	call("listPackages", "listPackages", kw("tagID", child, "inherited", true))
+	call("packageListAdd no owner", "packageListAdd", base, unique("p"))
+	call("getBuild", "getBuild", nvr)
+	call("getBuild module", "getBuild", mb.ID)
+	call("getBuild missing", "getBuild", unique("none")+"-1-1")
+	call("getBuild bad nvr", "getBuild", "nope")
+	call("listBuilds", "listBuilds", kw("packageID", set.Name))
+	call("listBuilds module", "listBuilds", kw("type", "module", "typeInfo", map[string]any{"name": p}))
+	call("getBuildType", "getBuildType", nvr)
+	call("getBuildType module", "getBuildType", mb.ID)
+	call("getNextRelease", "getNextRelease", map[string]any{"name": set.Name, "version": "1.0"})
+	call("listRPMs", "listRPMs", kw("buildID", b.ID))
+	call("listRPMs imageID", "listRPMs", kw("imageID", mmdArchive))
+	call("getRPM", "getRPM", nvr+".x86_64")
+	call("getRPM missing", "getRPM", nvr+".ppc64le")
+	call("listTagged", "listTagged", child, kw("inherit", true))
+	call("listTagged extra", "listTagged", base, kw("extra", true))
+	call("listTagged missing", "listTagged", unique("none"))
+	call("listTaggedRPMS", "listTaggedRPMS", base)
+	call("getLatestBuilds", "getLatestBuilds", child)
+	call("listArchives", "listArchives", kw("buildID", mb.ID))
+	call("listArchives type", "listArchives", kw("buildID", mb.ID, "type", "module"))
+	call("listBTypes", "listBTypes")
+	call("tagLastChangeEvent", "tagLastChangeEvent", base)
+	call("getTaskInfo", "getTaskInfo", taskID)
+	call("getTaskInfo request", "getTaskInfo", taskID, kw("request", true))
+	call("getTaskInfo missing", "getTaskInfo", 1<<40)
+	call("tagBuild unlisted", "tagBuild", child+"-nolist", nvr)
+	call("untagBuild not tagged", "untagBuild", child, nvr)
+	call("queryHistory", "queryHistory", kw("tag", child, "tables", []any{"tag_inheritance", "tag_config"}))
+	call("getTaskResult unfinished", "getTaskResult", taskID)
+	call("getTaskChildren", "getTaskChildren", taskID)
+	call("getRepo none", "getRepo", child)
+	repoTask := must[int64](t)(c.NewRepo(ctx, koji.Name(base), nil))
+	call("getTaskInfo newRepo", "getTaskInfo", repoTask)
+	cancel := must[int64](t)(c.TagBuild(ctx, koji.Name(p+"-other"), koji.ID(b.ID), &koji.TagBuildOptions{Force: true}))
+	call("cancelTask", "cancelTask", cancel)
+	call("getTaskInfo canceled", "getTaskInfo", cancel)
+	call("getTaskResult canceled", "getTaskResult", cancel)
+	call("getTaskResult canceled no raise", "getTaskResult", cancel, kw("raise_fault", false))
+	call("multiCall", "multiCall", []any{
+		map[string]any{"methodName": "getTag", "params": []any{base}},
+		map[string]any{"methodName": "getTag", "params": []any{unique("none"), kw("strict", true)}},
+		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
+			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
+	})
+	call("getTagExtra kwarg", "getTag", base, kw("bogus", 1))
+	call("unknown method", "noSuchMethod")
+	call("CGImport no extra", "CGImport", map[string]any{"metadata_version": 0,
+		"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2},
+		"buildroots": []any{map[string]any{"id": 1, "host": map[string]any{"os": "x", "arch": "x86_64"},
+			"content_generator": map[string]any{"name": "module-build-service", "version": "1"},
+			"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
+		"output": []any{}}, "nowhere")
+	return out
+}
+
+// shape describes a value's structure: member names and XML-RPC types,
+// recursively; a list shows the distinct shapes of its elements.
+func shape(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nil"
+	case bool:
+		return "bool"
+	case int, int32, int64:
+		return "int"
+	case float64:
+		return "double"
+	case string:
+		return "string"
+	case []any:
+		var elems []string
+		for _, e := range x {
+			s := shape(e)
+			if !slices.Contains(elems, s) {
+				elems = append(elems, s)
+			}
+		}
+		slices.Sort(elems)
+		return "[" + strings.Join(elems, " | ") + "]"
+	case map[string]any:
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			parts = append(parts, k+": "+shape(x[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprintf("%T", v)
+}
