@@ -78,9 +78,16 @@ echo %[1]s > %%{buildroot}/usr/share/%[1]s/file
 func importRPMBuild(t *testing.T, c *koji.Client, name, release string, files []string) *koji.Build {
 	t.Helper()
 	ctx := context.Background()
+	version := "1.0"
+	for _, f := range files {
+		if nvr, ok := strings.CutSuffix(filepath.Base(f), ".src.rpm"); ok {
+			nvr = strings.TrimSuffix(nvr, "-"+release)
+			version = nvr[strings.LastIndex(nvr, "-")+1:]
+		}
+	}
 	dir := "modkit-test/" + name + "-" + unique()
 	md := &koji.CGMetadata{
-		Build: koji.CGBuild{Name: name, Version: "1.0", Release: release, Source: "https://git.example.com/rpms/" + name + "#0",
+		Build: koji.CGBuild{Name: name, Version: version, Release: release, Source: "https://git.example.com/rpms/" + name + "#0",
 			StartTime: time.Now().Unix() - 10, EndTime: time.Now().Unix(), Extra: map[string]any{}},
 		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "linux", Arch: "x86_64"},
 			ContentGenerator: koji.CGTool{Name: "module-build-service", Version: "test"},
