@@ -14,8 +14,9 @@
 // every link key, builds and newRepo are tasks that a builder must finish.
 // Here the builder is the test: finish tasks with [Hub.CompleteTask] and
 // [Hub.FailTask], or install a simulated builder with [WithBuilder] (for
-// example [AutoComplete]), which runs queued tasks at the start of the next
-// request.
+// example [AutoComplete], or a [Sim] build farm whose builds take a set
+// time, fail on demand, carry the build tag's module dist tag and are
+// counted), which runs queued tasks at the start of the next request.
 //
 // Usage:
 //

@@ -87,6 +87,16 @@ func check(t *testing.T, e *env, mb *orchestrator.ModuleBuild) *koji.Build {
 		"build":      {"bash", "module-build-macros", "rpm-build"},
 		"srpm-build": {"bash", "fedpkg-minimal", "module-build-macros", "rpm-build"},
 	}
+	// When every component is reused nothing builds in the -build tag:
+	// module-build-macros is neither tagged nor in the groups (the service
+	// passes only the module's content to Finalize).
+	allReused := true
+	for _, comp := range e.components(t, mb.ID) {
+		allReused = allReused && comp.ReusedComponentID != 0
+	}
+	if allReused {
+		want = map[string][]string{"build": {"bash", "rpm-build"}, "srpm-build": {"bash", "fedpkg-minimal", "rpm-build"}}
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("groups of %s (-want +got):\n%s", n.BuildTag, diff)
 	}
@@ -111,7 +121,7 @@ func check(t *testing.T, e *env, mb *orchestrator.ModuleBuild) *koji.Build {
 		if comp.ReusedComponentID == 0 && !strings.HasSuffix(comp.NVR, mb.DistTag) {
 			t.Errorf("%s: NVR %q lacks the dist tag %s", comp.Package, comp.NVR, mb.DistTag)
 		}
-		if !inBuild[comp.NVR] {
+		if !inBuild[comp.NVR] && !(allReused && comp.BuildTimeOnly) {
 			t.Errorf("%s not tagged into %s", comp.NVR, n.BuildTag)
 		}
 		if inTag[comp.NVR] == comp.BuildTimeOnly {
@@ -378,5 +388,31 @@ func TestTagOptions(t *testing.T) {
 	}
 	if !blocked {
 		t.Errorf("kernel is not blocked in %s: %+v", n.BuildTag, pkgs)
+	}
+}
+
+// TestReuseEverything resubmits an unchanged module: every component,
+// module-build-macros included, is reused by tagging the earlier builds,
+// and koji builds nothing.
+func TestReuseEverything(t *testing.T) {
+	t.Parallel()
+	h := newKojitest(t)
+	e := newEnv(t, h, t.TempDir(), nil)
+	e.run(t)
+	comps := []component{{name: "u0"}, {name: "u1", buildorder: 1}}
+	first := e.wait(t, e.submit(t, moduleYAML("same", h.stream, comps, ""), orchestrator.RebuildOnlyChanged).ID)
+	check(t, e, first)
+	time.Sleep(1100 * time.Millisecond)
+	second := e.wait(t, e.submit(t, moduleYAML("same", h.stream, comps, ""), orchestrator.RebuildOnlyChanged).ID)
+	check(t, e, second)
+	for _, c := range e.components(t, second.ID) {
+		if c.ReusedComponentID == 0 {
+			t.Errorf("%s was built again", c.Package)
+		}
+	}
+	for _, p := range []string{"module-build-macros", "u0", "u1"} {
+		if n := h.sim.Submissions(p); n != 1 {
+			t.Errorf("%s: %d koji submissions over both builds, want 1", p, n)
+		}
 	}
 }
