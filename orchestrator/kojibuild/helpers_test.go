@@ -112,7 +112,7 @@ func (h *hubEnv) setup(t testing.TB) {
 	if err := c.GrantCGAccess(ctx, koji.Name(user.Name), "module-build-service", true); err != nil && !strings.Contains(err.Error(), "already has access") {
 		t.Fatal(err)
 	}
-	h.stream = "f" + unique()
+	h.stream = "f40x" + unique() // stream version 400000, like f40
 	h.platform = "platform-" + h.stream + "-build"
 	if _, err := c.CreateTag(ctx, h.platform, &koji.CreateTagOptions{Arches: []string{"x86_64"}}); err != nil {
 		t.Fatal(err)

@@ -148,6 +148,12 @@ func check(t *testing.T, e *env, mb *orchestrator.ModuleBuild) *koji.Build {
 	if info == nil || info.ModuleBuildServiceID != mb.ID || info.ContentKojiTag != n.Tag || info.Context != mb.Context {
 		t.Errorf("CG build %s typeinfo: %+v", cg.NVR, info)
 	}
+	if e.h.sim != nil {
+		md := info.ModulemdStr
+		if !strings.Contains(md, "content:\n    - MIT") && !strings.Contains(md, "content:\n      - MIT") && !strings.Contains(md, "content: [MIT]") {
+			t.Errorf("final modulemd lacks the RPMs' licence MIT:\n%s", md)
+		}
+	}
 	if want := fmt.Sprintf("%s-%s-%s.%s", mb.Name, mb.Stream, mb.Version, mb.Context); cg.NVR != want {
 		t.Errorf("CG build NVR %s, want %s", cg.NVR, want)
 	}

@@ -231,7 +231,8 @@ func TestRealHub(t *testing.T) {
 		comps = append(comps, &orchestrator.ComponentBuild{ID: int64(2 + i), Package: p, Batch: 2 + min(i, 1)})
 	}
 	// reused was built by an earlier module build (another dist tag).
-	old := importRPMBuild(t, c, "reused", "1.module+old", rpmBuild(t, componentSpec("reused", "1.module+old")))
+	oldRelease := "1.module+old" + unique()
+	old := importRPMBuild(t, c, "reused", oldRelease, rpmBuild(t, componentSpec("reused", oldRelease)))
 	complete := orchestrator.ComponentComplete
 	reused := &orchestrator.ComponentBuild{ID: 9, Package: "reused", Batch: 3, NVR: old.NVR, ReusedComponentID: 99, State: &complete}
 
@@ -307,6 +308,9 @@ func TestRealHub(t *testing.T) {
 	}
 	if info := cg.ModuleInfo(); info == nil || info.ContentKojiTag != n.Tag || info.ModuleBuildServiceID != mb.ID {
 		t.Errorf("CG build typeinfo %+v", cg.ModuleInfo())
+	} else if docs, err := modulemd.Parse([]byte(info.ModulemdStr)); err != nil || len(docs) != 1 ||
+		!slices.Equal(docs[0].(*modulemd.Stream).License.Content, []string{"MIT"}) {
+		t.Errorf("final modulemd: licences from the RPM headers missing (%v):\n%s", err, info.ModulemdStr)
 	}
 	archives, err := c.ListArchives(ctx, &koji.ListArchivesOptions{BuildID: cg.ID})
 	if err != nil {
