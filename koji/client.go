@@ -25,6 +25,22 @@ import (
 // WithHTTPClient option is given.
 const DefaultTimeout = 5 * time.Minute
 
+// DefaultIdleConns is how many idle connections to the hub the default
+// HTTP client keeps (net/http keeps 2 per host): reads of a client used from
+// many goroutines run in parallel, and without spare idle connections each
+// of them would open (and, over https, handshake) a new one.
+const DefaultIdleConns = 16
+
+func defaultTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = DefaultIdleConns
+	return t
+}
+
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
 const DefaultUserAgent = "modkit-koji/1"
 
@@ -90,7 +106,7 @@ func NewClient(hubURL string, opts ...Option) (*Client, error) {
 		}
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+		c.http = &http.Client{Timeout: DefaultTimeout, Transport: defaultTransport()}
 	}
 	c.tr = xmlrpcx.Client{HTTPClient: c.http, UserAgent: c.userAgent}
 	return c, nil
