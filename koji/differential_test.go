@@ -194,6 +194,22 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
 			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
 	})
+	// Writes: what they return.
+	call("createTag", "createTag", p+"-w", kw("arches", "x86_64"))
+	call("editTag2", "editTag2", p+"-w", kw("extra", map[string]any{"a": 1}))
+	call("createBuildTarget", "createBuildTarget", p+"-w", p+"-w", p+"-w")
+	call("editBuildTarget", "editBuildTarget", p+"-w", p+"-w2", p+"-w", p+"-w")
+	call("deleteBuildTarget", "deleteBuildTarget", p+"-w2")
+	call("groupListAdd", "groupListAdd", p+"-w", "g")
+	call("groupPackageListAdd", "groupPackageListAdd", p+"-w", "g", "bash")
+	call("groupListRemove", "groupListRemove", p+"-w", "g")
+	call("packageListAdd", "packageListAdd", p+"-w", set.Name, kw("owner", admin))
+	call("packageListRemove", "packageListRemove", p+"-w", set.Name)
+	call("setInheritanceData", "setInheritanceData", p+"-w", []any{map[string]any{"parent_id": other, "priority": 1,
+		"maxdepth": nil, "intransitive": false, "noconfig": false, "pkg_filter": ""}})
+	call("CGInitBuild", "CGInitBuild", "module-build-service", map[string]any{"name": p + "-r", "version": "1", "release": "1"})
+	call("deleteTag", "deleteTag", p+"-w")
+	call("checkUpload", "checkUpload", "nowhere-"+p, "none")
 	call("getTagExtra kwarg", "getTag", base, kw("bogus", 1))
 	call("unknown method", "noSuchMethod")
 	call("CGImport no extra", "CGImport", map[string]any{"metadata_version": 0,
