@@ -37,5 +37,6 @@
 //
 // Known differences from a real hub: no policies beyond permission checks,
 // no external repos, no signatures, RPM outputs of CG imports are not
-// parsed, and an empty `<value/>` parameter arrives as nil rather than "".
+// parsed, newRepo runs no createrepo subtasks, and an empty `<value/>`
+// parameter arrives as nil rather than "".
 package kojitest

@@ -236,7 +236,8 @@ func mGetRepo(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	var best *repo
 	for _, id := range sortedIDs(cx.st.repos) {
 		r := cx.st.repos[id]
-		if r.tagID != t.id || r.state != state ||
+		// As the hub's getRepo: with an event, the state is not filtered.
+		if r.tagID != t.id || (!a.has("event") && r.state != state) ||
 			(a.has("event") && r.createEvent > a.int("event")) ||
 			(a.has("min_event") && r.createEvent < a.int("min_event")) {
 			continue
