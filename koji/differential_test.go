@@ -103,6 +103,37 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 	nvr := b.NVR
 
 	out := map[string]string{}
+
+	// Inheritance flattening by value, on a diamond where the shared
+	// ancestor is reached again with a deeper depth budget (koji lists it
+	// twice), with a filter, an intransitive link and a noconfig link.
+	d := map[string]int64{}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		d[n] = must[int64](t)(c.CreateTag(ctx, p+"-"+n, nil))
+	}
+	one := 1
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["d"]), []koji.InheritanceLink{
+		{ParentID: d["b"], Priority: 10, MaxDepth: &one}, {ParentID: d["c"], Priority: 20, PkgFilter: "^f"}}, nil))
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["b"]), []koji.InheritanceLink{{ParentID: d["a"], Priority: 0}}, nil))
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["c"]), []koji.InheritanceLink{
+		{ParentID: d["a"], Priority: 0, NoConfig: true}, {ParentID: d["e"], Priority: 5, Intransitive: true}}, nil))
+	flat := func(tag int64, reverse bool) string {
+		links := must[[]koji.FullInheritanceLink](t)(c.GetFullInheritance(ctx, koji.ID(tag), &koji.FullInheritanceOptions{Reverse: reverse}))
+		var parts []string
+		for _, l := range links {
+			nd := "nil"
+			if l.NextDepth != nil {
+				nd = fmt.Sprint(*l.NextDepth)
+			}
+			name := strings.TrimPrefix(l.Name, p+"-")
+			parts = append(parts, fmt.Sprintf("%s(depth %d, next %s, filter %v, noconfig %v)", name, l.CurrDepth, nd, l.Filter, l.NoConfig))
+		}
+		return strings.Join(parts, " ")
+	}
+	out["full inheritance of a diamond"] = flat(d["d"], false)
+	out["full inheritance of a diamond, reverse"] = flat(d["a"], true)
+	out["full inheritance through an intransitive link"] = flat(d["c"], false)
+
 	call := func(label, method string, args ...any) {
 		var v any
 		err := c.Call(ctx, method, &v, args...)
