@@ -78,8 +78,7 @@ func (h realHub) needBuilder(tb testing.TB, c *koji.Client) {
 // of it) logged in as user, or anonymous for user "".
 func (h realHub) client(tb testing.TB, url, user, password string, opts ...koji.Option) *koji.Client {
 	tb.Helper()
-	o := []koji.Option{koji.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}),
-		koji.WithRetry(koji.RetryPolicy{MaxAttempts: 3, InitialDelay: 50 * time.Millisecond, MaxDelay: time.Second}),
+	o := []koji.Option{koji.WithRetry(koji.RetryPolicy{MaxAttempts: 3, InitialDelay: 50 * time.Millisecond, MaxDelay: time.Second}),
 		koji.WithPollInterval(250 * time.Millisecond)}
 	if user != "" {
 		o = append(o, koji.WithAuth(koji.PasswordAuth{User: user, Password: password}))

@@ -9,6 +9,17 @@
 // imports, chunked uploads, queryHistory and multicall. Faults carry koji's
 // codes and messages.
 //
+// Call numbers are read as a released 1.35.3 hub reads them: only from the
+// Koji-Callnum header (a request without it gets no SequenceError or
+// RetryError check, so a resent write runs again), checked on every
+// logged-in call and stored only when the call commits; uploads never store
+// one. [WithCallnumMode] selects koji master's Koji-Session-Callnum instead.
+// Requests are served one at a time, so calls of one session that race on
+// the wire fail with SequenceError as on a real hub.
+//
+// Result shapes (member names, which are nil) and fault codes are checked
+// against a real koji 1.35.3 hub by package koji's TestRealHubDifferential.
+//
 // Where the real hub is surprising, the test hub is too: tagBuild only
 // queues a task, createBuildTarget returns nil, setInheritanceData needs
 // every link key, builds and newRepo are tasks that a builder must finish.
@@ -27,5 +38,6 @@
 //
 // Known differences from a real hub: no policies beyond permission checks,
 // no external repos, no signatures, RPM outputs of CG imports are not
-// parsed, and an empty `<value/>` parameter arrives as nil rather than "".
+// parsed, newRepo runs no createrepo subtasks, and an empty `<value/>`
+// parameter arrives as nil rather than "".
 package kojitest
