@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/koji/kojitest"
 	"github.com/modkit/modkit/modulemd"
@@ -147,6 +148,7 @@ type env struct {
 
 func newEnv(t testing.TB, h *hubEnv, dir string, mod func(*orchestrator.Options, *kojibuild.Options)) *env {
 	t.Helper()
+	testenv.RequireTools(t, "rpmbuild") // module-build-macros is made with rpmbuild -bs
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dir+"/modkit.db", nil)
 	if err != nil {
