@@ -19,9 +19,11 @@ deps-demo:
 demo: deps-demo
 	./hack/demo.sh
 
-## test: go vet plus every test; installs the system tools the tests drive.
+## test: go vet plus every test; installs the system tools the tests drive and
+## runs the tests beside private PostgreSQL, RabbitMQ, koji hub and Bodhi
+## instances (hack/services.sh).
 test: deps-test vet
-	$(GO) test ./...
+	./hack/services.sh $(GO) test ./...
 
 test-short: vet
 	$(GO) test -short ./...

@@ -40,8 +40,17 @@ mkrepo() { # mkrepo DIR BRANCH: commit everything in DIR on BRANCH
   g -C "$1" commit --quiet -m "import from examples/hello"
 }
 
-echo "== compiling modkit"
+# The first run compiles modkit and every dependency (minutes on a small,
+# busy machine); later runs reuse Go's build cache and take seconds.
+stale=$(go list -deps -f '{{if .Stale}}x{{end}}' ./cmd/modkit 2>/dev/null | grep -c x || true)
+if [ "${stale:-0}" -gt 20 ]; then
+  echo "== compiling modkit: $stale packages are not in Go's build cache yet; the first run takes a few minutes, later runs seconds"
+else
+  echo "== compiling modkit"
+fi
+tc=$(now)
 go build -o "$state/modkit" ./cmd/modkit
+echo "ok: compiled in $(secs "$tc" "$(now)") s"
 
 def=examples/hello/hello.yaml
 echo "== modkit validate --source $def"
@@ -90,3 +99,15 @@ echo "modkit query, verify-repo (dnf):     $(secs "$t2" "$t3") s"
 echo "total:                               $(secs "$t0" "$t3") s"
 echo
 echo "The repository is $repo"
+echo "To use it with dnf (here into a throwaway installroot, so the host is untouched; as root):"
+echo "  dnf --installroot=\"$state/root\" --releasever=1 --setopt=reposdir=/dev/null \\"
+echo "      --setopt=module_platform_id=platform:local --repofrompath=hello,\"$repo\" --nogpgcheck -y \\"
+echo "      module install hello:1/default"
+echo "  rpm --root=\"$state/root\" -q hello hello-libs"
+
+# Compose what was built: a Pungi-style release tree with productmd metadata
+# (examples/compose/compose.yaml names this state directory as the source).
+echo
+echo "== modkit compose --config examples/compose/compose.yaml --state-dir $state --target-dir $state/compose"
+"$state/modkit" compose --config examples/compose/compose.yaml --state-dir "$state" \
+  --target-dir "$state/compose" --arch "$(uname -m)"

@@ -185,6 +185,5 @@ func ExampleLint() {
 		fmt.Println(w)
 	}
 	// Output:
-	// data.summary: the summary ends with a period; by convention it does not [summary-format]
 	// data.components.rpms.foo: rpm component "foo" has no rationale; the format requires one [missing-rationale]
 }

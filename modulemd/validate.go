@@ -357,6 +357,20 @@ func (v *validator) packager(p *Packager) {
 		s := p.v2Stream()
 		v.stream(s, false)
 	case 3:
+		// The format's mandatory fields, as libmodulemd reads them: an
+		// absent summary or description fails to parse (an empty one is
+		// accepted), no build configuration fails the conversion to
+		// streams. The licence is optional (MIT when absent) and a
+		// missing rationale is only a lint finding.
+		if p.Summary == "" && !v.present("data.summary") {
+			v.add("data.summary", ErrMissingField, "the summary is missing; expected a one-line description of the module")
+		}
+		if p.Description == "" && !v.present("data.description") {
+			v.add("data.description", ErrMissingField, "the description is missing; expected a paragraph describing the module")
+		}
+		if len(p.Configurations) == 0 {
+			v.add("data.configurations", ErrMissingField, "there is no build configuration; expected at least one entry with a context and a platform")
+		}
 		v.configurations(p.Configurations)
 		v.components(p.Components)
 		for i, c := range p.Configurations {

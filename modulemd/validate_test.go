@@ -239,8 +239,8 @@ func TestValidatePackager(t *testing.T) {
 		p    *Packager
 		want []problem
 	}{
-		{name: "v3 valid", p: &Packager{MDVersionNumber: 3, Configurations: []Configuration{cfg("CTX1", "f40"), cfg("CTX2", "f41")}}},
-		{name: "v3 configuration rules", p: &Packager{MDVersionNumber: 3, Configurations: []Configuration{
+		{name: "v3 valid", p: &Packager{MDVersionNumber: 3, Summary: "s", Description: "d", Configurations: []Configuration{cfg("CTX1", "f40"), cfg("CTX2", "f41")}}},
+		{name: "v3 configuration rules", p: &Packager{MDVersionNumber: 3, Summary: "s", Description: "d", Configurations: []Configuration{
 			cfg("", "f40"), cfg("a_b", "f40"), cfg("abcdefghijk", ""), cfg("A", "f40"), cfg("A", "f41"),
 		}}, want: []problem{
 			{"data.configurations.0.context", "the build configuration context is missing; expected 1 to 10 characters from [a-zA-Z0-9]", ErrMissingField},

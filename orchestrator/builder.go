@@ -60,6 +60,22 @@ type Publication struct {
 	KojiBuildID int64
 }
 
+// RecoveryReporter is implemented by builders that clean up after an
+// earlier process on the same state when they start (the local builder
+// kills the rpmbuild processes a crashed service left running). At the
+// start of Run the service records each [Recovery] as a message on its
+// module build and component build.
+type RecoveryReporter interface {
+	// Recovered returns the recoveries not reported yet and forgets them.
+	Recovered() []Recovery
+}
+
+// Recovery is one cleanup a builder did after a crash.
+type Recovery struct {
+	ModuleID, ComponentID int64
+	Message               string
+}
+
 // Notifier is implemented by builders that learn when a component build
 // ends (the local builder runs the builds itself). The service registers a
 // function and polls at once when it is called, instead of at its next

@@ -196,8 +196,16 @@ func (s *Service) cleanupLoop(ctx context.Context) {
 	t := time.NewTicker(s.opts.CleanupInterval)
 	defer t.Stop()
 	for {
-		if res, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("cleanup pollers", "err", err, "stuck", len(res.Stuck), "garbage", len(res.Garbage))
+		// One process of those sharing the store runs the pollers per
+		// interval: the lease lasts until the holder's next tick.
+		ok, err := s.store.Claim(ctx, leaseCleanup, s.opts.Holder, s.opts.CleanupInterval+s.opts.LeaseTTL)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("claim the cleanup pollers", "err", err)
+		}
+		if ok {
+			if res, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("cleanup pollers", "err", err, "stuck", len(res.Stuck), "garbage", len(res.Garbage))
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -203,7 +205,10 @@ func xmdString(m map[string]any, key string) string {
 // Subscribe registers fn to receive every event after its state change is
 // committed, in commit order, from the goroutine of [Service.Run]. Delivery
 // is at least once: events still in the outbox when the service stops are
-// delivered again after a restart. The returned function unregisters fn.
+// delivered again after a restart. With several processes sharing a store,
+// the process holding the outbox lease delivers the events (use a
+// [Publisher] to reach consumers elsewhere). The returned function
+// unregisters fn.
 func (s *Service) Subscribe(fn func(Event)) (unsubscribe func()) {
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
@@ -223,24 +228,73 @@ func (s *Service) publish(ctx context.Context, tx Tx, topic string, body any) er
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", topic, err)
 	}
-	return tx.AddEvent(ctx, &Event{Topic: s.opts.TopicPrefix + topic, Time: s.now(), Body: b})
+	return tx.AddEvent(ctx, &Event{MessageID: NewMessageID(), Topic: s.opts.TopicPrefix + topic, Time: s.now(), Body: b})
 }
 
-// dispatch publishes committed outbox rows to subscribers until ctx ends.
+// Publisher sends events to a message bus. The sub-package amqpbus
+// publishes to an AMQP broker in fedora-messaging's format.
+type Publisher interface {
+	// Publish sends events, in order, and returns nil once the bus has
+	// accepted every one of them (AMQP: the broker confirmed them). After
+	// an error the same events, and maybe more, are passed again later;
+	// each keeps its MessageID, so the bus's consumers can drop
+	// duplicates.
+	Publish(ctx context.Context, events []Event) error
+}
+
+// dispatch publishes committed outbox rows, while this process holds the
+// outbox lease, until ctx ends.
 func (s *Service) dispatch(ctx context.Context) {
+	var holding bool
+	var renewed time.Time
+	defer func() {
+		if holding {
+			s.store.Release(context.WithoutCancel(ctx), leaseOutbox, s.opts.Holder)
+		}
+	}()
+	backoff := time.Duration(0)
 	for {
-		n, err := s.dispatchOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("event dispatch failed", "err", err)
+		if !holding || time.Since(renewed) > s.opts.LeaseTTL/3 {
+			ok, err := s.store.Claim(ctx, leaseOutbox, s.opts.Holder, s.opts.LeaseTTL)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("claim the outbox", "err", err)
+			}
+			holding = ok && err == nil
+			if holding {
+				renewed = time.Now()
+			}
 		}
-		if n > 0 && err == nil {
-			continue
+		wait := s.opts.PollInterval
+		if holding {
+			n, err := s.dispatchOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				// A bus outage: retry, backing off up to 5 s.
+				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+				wait = backoff
+				s.log.Warn("event dispatch failed; retrying", "err", err, "in", backoff)
+			} else {
+				backoff = 0
+				if n > 0 {
+					continue
+				}
+			}
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-s.outboxKick:
-		case <-time.After(s.opts.PollInterval):
+			t.Stop()
+			if backoff > 0 {
+				// Do not hammer a broker that is down.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+			}
+		case <-t.C:
 		}
 	}
 }
@@ -253,6 +307,15 @@ func (s *Service) dispatchOnce(ctx context.Context) (int, error) {
 		return err
 	}); err != nil || len(events) == 0 {
 		return 0, err
+	}
+	if s.opts.Publisher != nil {
+		evs := make([]Event, len(events))
+		for i, e := range events {
+			evs[i] = *e
+		}
+		if err := s.opts.Publisher.Publish(ctx, evs); err != nil {
+			return 0, fmt.Errorf("publish %d events: %w", len(evs), err)
+		}
 	}
 	s.subMu.Lock()
 	subs := make([]func(Event), 0, len(s.subs))
@@ -334,4 +397,15 @@ func (s *Service) kickOutbox() {
 	case s.outboxKick <- struct{}{}:
 	default:
 	}
+}
+
+// NewMessageID returns a random (version 4) UUID, the form of
+// fedora-messaging's message ids.
+func NewMessageID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

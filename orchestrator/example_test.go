@@ -29,7 +29,7 @@ func Example() {
 	defer st.Close()
 	b, _ := zerobuilder.New(nil)
 	svc, err := orchestrator.NewService(&orchestrator.Options{
-		Store: st, Builder: b, SCM: newMemSCM(),
+		Store: st, Builder: b, SCM: newMemSCM(), AllowComponentRepository: true,
 		Source: orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform()})),
 		Logger: slog.New(slog.DiscardHandler),
 	})

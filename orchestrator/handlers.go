@@ -329,7 +329,6 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 
 	// Poll running components.
 	var changed []*ComponentBuild
-	var freed int
 	var running []*ComponentBuild
 	for _, c := range cur {
 		if c.State != nil && *c.State == ComponentBuilding && c.ReusedComponentID == 0 {
@@ -363,7 +362,12 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 		c.NVR, c.RPMs, c.Licenses = res.NVR, res.RPMs, res.Licenses
 		c.StateReason = res.Reason
 		changed = append(changed, c)
-		freed++
+	}
+	nRunning := 0
+	for _, c := range cur {
+		if c.State != nil && *c.State == ComponentBuilding && c.ReusedComponentID == 0 {
+			nRunning++
+		}
 	}
 
 	// Submit waiting components, heaviest first, within the global limit.
@@ -374,15 +378,15 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 		}
 		return cmp.Compare(a.Package, b.Package)
 	})
-	s.releaseSlots(freed)
-	var submitted int
+	s.setHeld(mb.ID, nRunning)
+	var submitted []*ComponentBuild
 	for _, c := range waiting {
-		if !s.acquireSlot() {
+		if !s.acquireSlot(mb.ID) {
 			break
 		}
 		task, err := s.b.Submit(ctx, mb, c)
 		if err != nil {
-			s.releaseSlots(1)
+			s.addHeld(mb.ID, -1)
 			if ctx.Err() != nil {
 				break
 			}
@@ -392,12 +396,21 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 			c.State = componentState(ComponentBuilding)
 			c.TaskID = task
 			c.StateReason = ""
-			submitted++
+			submitted = append(submitted, c)
 		}
 		changed = append(changed, c)
 	}
 	if len(changed) > 0 {
 		err := s.update(ctx, func(tx Tx) error {
+			// The module build may have been canceled (by another
+			// process) since it was read.
+			now, err := tx.ModuleBuild(ctx, mb.ID)
+			if err != nil {
+				return err
+			}
+			if now.State != StateBuild || now.Batch != mb.Batch {
+				return errStale
+			}
 			for _, c := range changed {
 				if err := s.setComponent(ctx, tx, c, c.State, c.StateReason); err != nil {
 					return err
@@ -410,13 +423,23 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 			}
 			return nil
 		})
+		if errors.Is(err, errStale) {
+			// Nobody will poll what was just submitted: cancel it.
+			for _, c := range submitted {
+				if err := s.b.Cancel(ctx, mb, c); err != nil {
+					s.log.Warn("cancel component of a canceled module build", "module", mb.ID, "package", c.Package, "err", err)
+				}
+				s.addHeld(mb.ID, -1)
+			}
+			return stepAgain, nil
+		}
 		if err != nil {
 			return stepWait, err
 		}
 		if ctx.Err() != nil {
 			return stepWait, ctx.Err()
 		}
-		if pf, ok := s.b.(Prefetcher); ok && submitted > 0 {
+		if pf, ok := s.b.(Prefetcher); ok && len(submitted) > 0 {
 			var later []*ComponentBuild
 			for _, c := range comps {
 				if c.Batch > mb.Batch && c.State == nil && c.ReusedComponentID == 0 {
@@ -463,6 +486,10 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild) (stepResult,
 	}
 	return s.nextBatch(ctx, mb, comps)
 }
+
+// errStale aborts a transaction whose module build changed since the step
+// read it.
+var errStale = errors.New("module build changed meanwhile")
 
 // nextBatch moves to the next batch that has components, or finalizes.
 func (s *Service) nextBatch(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) (stepResult, error) {
@@ -608,25 +635,45 @@ func recordFilteredRPMs(e *resolver.Expansion) {
 	}
 }
 
-// acquireSlot takes one of the global concurrent-build slots.
-func (s *Service) acquireSlot() bool {
+// acquireSlot takes one of the concurrent-build slots for a component of
+// module build id.
+func (s *Service) acquireSlot(id int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.building >= s.opts.Concurrency {
 		return false
 	}
 	s.building++
+	s.held[id]++
 	return true
 }
 
-func (s *Service) releaseSlots(n int) {
-	if n == 0 {
+// setHeld records that n components of module build id are building: the
+// slots it holds, counted again at every step (a taken-over build brings
+// its running components along).
+func (s *Service) setHeld(id int64, n int) {
+	s.mu.Lock()
+	old := s.held[id]
+	s.mu.Unlock()
+	s.addHeld(id, n-old)
+}
+
+func (s *Service) addHeld(id int64, delta int) {
+	if delta == 0 {
 		return
 	}
 	s.mu.Lock()
-	s.building = max(0, s.building-n)
+	n := max(0, s.held[id]+delta)
+	s.building += n - s.held[id]
+	if n == 0 {
+		delete(s.held, id)
+	} else {
+		s.held[id] = n
+	}
 	s.mu.Unlock()
-	s.progress()
+	if delta < 0 {
+		s.progress()
+	}
 }
 
 // Cancel fails an unfinished module build on a user's request ("Canceled
@@ -678,17 +725,19 @@ func (s *Service) cleanupFailed(ctx context.Context, id int64) error {
 		return err
 	}
 	var errs []error
-	freed := 0
 	for _, c := range comps {
 		if c.State != nil && c.ReusedComponentID == 0 {
 			if err := s.b.Cancel(ctx, mb, c); err != nil {
 				errs = append(errs, fmt.Errorf("cancel %s: %w", c.Package, err))
 			}
-			freed++
 		}
 	}
-	s.releaseSlots(freed)
+	s.setHeld(id, 0)
 	err = s.update(ctx, func(tx Tx) error {
+		// Locks the module build: its events stay in order.
+		if _, err := tx.ModuleBuild(ctx, id); err != nil {
+			return err
+		}
 		for _, c := range comps {
 			if err := s.setComponent(ctx, tx, c, componentState(ComponentFailed), mb.StateReason); err != nil {
 				return err

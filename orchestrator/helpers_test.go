@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/pgstore"
+	"github.com/modkit/modkit/orchestrator/pgstore/pgtest"
 	"github.com/modkit/modkit/orchestrator/sqlstore"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
 	"github.com/modkit/modkit/resolver"
@@ -93,21 +96,51 @@ data:
 	return b.String()
 }
 
+// storeEnv selects the store of the service tests: unset or "sqlite" for
+// SQLite, "postgres" for a new database on MODKIT_TEST_PG_URL per test.
+// TestServiceOnPostgres runs the service tests again with it set.
+const storeEnv = "MODKIT_TEST_ORCHESTRATOR_STORE"
+
+// openStore opens the store of a test environment whose files live in dir.
+func openStore(t testing.TB, dir string) orchestrator.Store {
+	t.Helper()
+	ctx := context.Background()
+	var st orchestrator.Store
+	var err error
+	switch kind := os.Getenv(storeEnv); kind {
+	case "", "sqlite":
+		st, err = sqlstore.Open(ctx, dir+"/modkit.db", nil)
+	case "postgres":
+		// The database outlives one env of the crash test: keep its URL
+		// in dir.
+		url, rerr := os.ReadFile(dir + "/pg.url")
+		if rerr != nil {
+			url = []byte(pgtest.NewDatabase(t))
+			if err := os.WriteFile(dir+"/pg.url", url, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err = pgstore.Open(ctx, string(url), nil)
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", storeEnv, kind)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 type env struct {
 	svc   *orchestrator.Service
-	store *sqlstore.Store
+	store orchestrator.Store
 	zb    *zerobuilder.Builder
 	scm   *memSCM
 }
 
 func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orchestrator.Options)) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dir+"/modkit.db", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t, dir)
 	zb, err := zerobuilder.New(zopts)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +148,7 @@ func newEnv(t testing.TB, dir string, zopts *zerobuilder.Options, mod func(*orch
 	t.Cleanup(func() { zb.Close() })
 	m := newMemSCM()
 	opts := &orchestrator.Options{
-		Store: st, Builder: zb, SCM: m,
+		Store: st, Builder: zb, SCM: m, AllowComponentRepository: true,
 		Source:       orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform()})),
 		PollInterval: 50 * time.Millisecond,
 		Logger:       slog.New(slog.DiscardHandler),

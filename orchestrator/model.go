@@ -153,9 +153,12 @@ type LogMessage struct {
 // Event is a message published after the state it describes is committed;
 // the store keeps unsent ones in an outbox table.
 type Event struct {
-	ID    int64
-	Topic string
-	Time  time.Time
+	ID int64
+	// MessageID is the event's unique message id (a random UUID), the same
+	// on every delivery attempt so consumers can drop duplicates.
+	MessageID string
+	Topic     string
+	Time      time.Time
 	// Body is the JSON message: a [ModuleMessage] for module state changes,
 	// a [ComponentMessage] for component state changes.
 	Body json.RawMessage

@@ -2,10 +2,14 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,8 +59,24 @@ type Options struct {
 	// Logger receives operational logs; nil = slog.Default().
 	Logger *slog.Logger
 	// Concurrency is the most components building at once across all
-	// module builds; default 5 (MBS's NUM_CONCURRENT_BUILDS).
+	// module builds worked on by this service; default 5 (MBS's
+	// NUM_CONCURRENT_BUILDS). With several processes sharing a store, each
+	// process builds up to its own Concurrency.
 	Concurrency int
+	// Holder names this process in the store's leases; default
+	// "<hostname>:<pid>:<random>". It must differ between processes
+	// sharing a store.
+	Holder string
+	// LeaseTTL is how long a claim on a unit of work (a module build, the
+	// outbox, the cleanup pollers) lasts without renewal: a process that
+	// dies holds its work this long before another takes it over. Claims
+	// are renewed every LeaseTTL/3. Default 30 s.
+	LeaseTTL time.Duration
+	// Publisher sends the outbox's events to a message bus
+	// (orchestrator/amqpbus), before subscribers get them; events are
+	// removed from the outbox only after it accepted them. nil = only
+	// subscribers ([Service.Subscribe]).
+	Publisher Publisher
 	// PollInterval is the longest wait between two polls of a running
 	// component build (polls back off from 2 ms up to it); default 1 s.
 	PollInterval time.Duration
@@ -72,6 +92,21 @@ type Options struct {
 	// "https://src.fedoraproject.org/rpms/"); empty = a repository is
 	// required.
 	DefaultRPMRepository string
+	// SCMAllow lists the URL prefixes module definitions (Submit's
+	// SCMURL) and custom component repositories and caches must lie in,
+	// compared as normalised URLs on path-segment boundaries
+	// ([SCMAllowed]); empty = any. DefaultRPMRepository, the service's own
+	// setting, is not checked.
+	SCMAllow []string
+	// AllowComponentRepository admits RPM components and module
+	// components that name their own repository (MBS RPMS_ALLOW_REPOSITORY
+	// and MODULES_ALLOW_REPOSITORY), inside SCMAllow; false refuses them
+	// with ErrForbidden, so every source comes from DefaultRPMRepository.
+	AllowComponentRepository bool
+	// AllowComponentCache admits RPM components that name their own
+	// lookaside cache (MBS RPMS_ALLOW_CACHE), inside SCMAllow; false
+	// refuses them with ErrForbidden.
+	AllowComponentCache bool
 	// BaseModules are the base module names; default ["platform"].
 	BaseModules []string
 	// BranchStreamRegexes derive the stream of BranchStreamModule from the
@@ -136,7 +171,9 @@ type Service struct {
 	mu       sync.Mutex
 	locks    map[int64]*sync.Mutex // per module build
 	workers  map[int64]bool        // module builds with a running worker
-	building int                   // components in BUILDING (global limit)
+	held     map[int64]int         // components in BUILDING per module build worked on here
+	building int                   // the sum of held (the Concurrency limit)
+	notMine  map[int64]time.Time   // module builds another process held, when last tried
 	changed  chan struct{}         // closed and replaced on any progress
 	sent     chan struct{}         // closed and replaced when events were delivered
 	running  bool
@@ -186,10 +223,17 @@ func NewService(opts *Options) (*Service, error) {
 	if o.CleanupInterval <= 0 {
 		o.CleanupInterval = DefaultCleanupInterval
 	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 30 * time.Second
+	}
+	if o.Holder == "" {
+		o.Holder = defaultHolder()
+	}
 	s := &Service{
 		opts: o, store: o.Store, b: o.Builder, src: o.Source, scm: o.SCM, log: o.Logger,
 		subs: map[int]func(Event){}, outboxKick: make(chan struct{}, 1),
-		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, changed: make(chan struct{}), sent: make(chan struct{}),
+		locks: map[int64]*sync.Mutex{}, workers: map[int64]bool{}, held: map[int64]int{}, notMine: map[int64]time.Time{},
+		changed: make(chan struct{}), sent: make(chan struct{}),
 	}
 	s.logCond = sync.NewCond(&s.logMu)
 	if s.src == nil {
@@ -255,6 +299,15 @@ func (s *Service) changedCh() <-chan struct{} {
 // picks up new submissions. It also publishes committed events to
 // subscribers. Run returns ctx's error, or an error if the store cannot be
 // read at start.
+//
+// Several processes may run services on one store (pgstore): each module
+// build is worked on by the process holding its lease ("module/<id>",
+// renewed while it works, taken over by another process LeaseTTL after its
+// holder died), so the work on one module build is serialized and
+// different module builds proceed in parallel; the outbox and the cleanup
+// pollers are likewise run by one lease holder at a time. Every change
+// recorded under a lease checks, in its transaction, that the lease is
+// still held.
 func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	if s.running {
@@ -273,6 +326,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.recover(ctx); err != nil {
 		return err
 	}
+	s.reportRecoveries(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -299,25 +353,29 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// recover counts the components still building (they hold concurrency
-// slots) and finishes the cancellation of failed builds whose components
-// were left building by a crash.
+// recover finishes the cancellation of failed builds whose components
+// were left building by a crash, each under its module build's lease.
 func (s *Service) recover(ctx context.Context) error {
 	var building []*ComponentBuild
-	failed := map[int64]*ModuleBuild{}
+	failed := map[int64]bool{}
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		building, _, err = tx.ListComponentBuilds(ctx, &ComponentBuildFilter{States: []ComponentState{ComponentBuilding}})
 		if err != nil {
 			return err
 		}
+		seen := map[int64]bool{}
 		for _, c := range building {
+			if seen[c.ModuleID] {
+				continue
+			}
+			seen[c.ModuleID] = true
 			mb, err := tx.ModuleBuild(ctx, c.ModuleID)
 			if err != nil {
 				return err
 			}
 			if mb.State == StateFailed {
-				failed[mb.ID] = mb
+				failed[mb.ID] = true
 			}
 		}
 		return nil
@@ -325,20 +383,35 @@ func (s *Service) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("orchestrator: read unfinished builds: %w", err)
 	}
-	s.mu.Lock()
-	s.building = 0
-	for _, c := range building {
-		if failed[c.ModuleID] == nil {
-			s.building++
+	for id := range failed {
+		name := moduleLease(id)
+		ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
+		if err != nil || !ok {
+			continue
 		}
-	}
-	s.mu.Unlock()
-	for _, mb := range failed {
-		if err := s.cleanupFailed(ctx, mb.ID); err != nil {
-			s.log.Warn("cancel components of failed module build", "id", mb.ID, "err", err)
+		if err := s.cleanupFailed(withLease(ctx, name), id); err != nil {
+			s.log.Warn("cancel components of failed module build", "id", id, "err", err)
 		}
+		s.store.Release(context.WithoutCancel(ctx), name, s.opts.Holder)
 	}
 	return nil
+}
+
+// reportRecoveries records the builder's crash recoveries as messages on
+// the builds they concern.
+func (s *Service) reportRecoveries(ctx context.Context) {
+	rr, ok := s.b.(RecoveryReporter)
+	if !ok {
+		return
+	}
+	for _, r := range rr.Recovered() {
+		err := s.update(ctx, func(tx Tx) error {
+			return s.logf(ctx, tx, r.ModuleID, r.ComponentID, "%s", r.Message)
+		})
+		if err != nil {
+			s.log.Warn("cannot record a crash recovery", "module", r.ModuleID, "component", r.ComponentID, "message", r.Message, "err", err)
+		}
+	}
 }
 
 func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
@@ -353,18 +426,36 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for _, mb := range active {
 		s.mu.Lock()
-		if s.workers[mb.ID] {
+		busy := s.workers[mb.ID]
+		tried, other := s.notMine[mb.ID]
+		s.mu.Unlock()
+		// Another process's lease is not retried before it could have
+		// expired unrenewed.
+		if busy || (other && now.Sub(tried) < s.opts.LeaseTTL/3) {
+			continue
+		}
+		ok, err := s.store.Claim(ctx, moduleLease(mb.ID), s.opts.Holder, s.opts.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if !ok {
+			s.notMine[mb.ID] = now
 			s.mu.Unlock()
 			continue
 		}
+		delete(s.notMine, mb.ID)
 		s.workers[mb.ID] = true
 		s.mu.Unlock()
 		wg.Add(1)
 		go func(id int64) {
 			defer wg.Done()
 			s.work(ctx, id)
+			s.setHeld(id, 0)
+			s.store.Release(context.WithoutCancel(ctx), moduleLease(id), s.opts.Holder)
 			s.mu.Lock()
 			delete(s.workers, id)
 			s.mu.Unlock()
@@ -374,16 +465,37 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 	return nil
 }
 
-// work advances one module build until it leaves the active states or ctx
-// ends.
+// work advances one module build, whose lease this process holds, until it
+// leaves the active states, the lease is lost or ctx ends.
 func (s *Service) work(ctx context.Context, id int64) {
+	name := moduleLease(id)
+	ctx = withLease(ctx, name)
+	renewed := time.Now()
 	delay := 2 * time.Millisecond
 	for ctx.Err() == nil {
+		if time.Since(renewed) > s.opts.LeaseTTL/3 {
+			ok, err := s.store.Claim(ctx, name, s.opts.Holder, s.opts.LeaseTTL)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Warn("renew module build lease", "id", id, "err", err)
+			} else if !ok {
+				s.log.Warn("module build lease lost to another process", "id", id)
+				return
+			} else {
+				renewed = time.Now()
+			}
+		}
 		ch := s.changedCh()
 		m := s.lock(id)
 		m.Lock()
 		res, err := s.step(ctx, id)
 		m.Unlock()
+		if errors.Is(err, ErrLeaseLost) {
+			s.log.Warn("module build lease lost to another process", "id", id)
+			return
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -436,14 +548,32 @@ func (s *Service) step(ctx context.Context, id int64) (stepResult, error) {
 		return s.handleWait(ctx, mb)
 	case StateBuild:
 		return s.handleBuild(ctx, mb)
+	case StateFailed:
+		// Canceled by another process while this one worked on it: its
+		// running components are canceled here, where they are polled.
+		return stepDone, s.cleanupFailed(ctx, id)
 	default:
 		return stepDone, nil
 	}
 }
 
 // update runs fn in a store transaction and, once committed, wakes the
-// event dispatcher and the workers.
+// event dispatcher and the workers. Work done under a lease (ctx from
+// withLease) commits only while the lease is held.
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
+	if name, ok := ctx.Value(leaseKey{}).(string); ok {
+		inner := fn
+		fn = func(tx Tx) error {
+			held, err := tx.HoldsLease(ctx, name, s.opts.Holder)
+			if err != nil {
+				return err
+			}
+			if !held {
+				return fmt.Errorf("%w: %s", ErrLeaseLost, name)
+			}
+			return inner(tx)
+		}
+	}
 	if err := s.store.Update(ctx, fn); err != nil {
 		return err
 	}
@@ -698,3 +828,40 @@ func (s *Service) Wait(ctx context.Context, id int64) ([]*ModuleBuild, error) {
 		}
 	}
 }
+
+// ErrLeaseLost: another process took over the work (its lease expired
+// while this process was not renewing it); this process stops working on
+// it.
+var ErrLeaseLost = errors.New("lease lost")
+
+type leaseKey struct{}
+
+// withLease marks ctx as work done under the lease called name: the
+// service's transactions then check that the lease is still held.
+func withLease(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, leaseKey{}, name)
+}
+
+func moduleLease(id int64) string { return "module/" + strconv.FormatInt(id, 10) }
+
+// Lease names of the work done by one process at a time.
+const (
+	leaseOutbox  = "outbox"
+	leaseCleanup = "cleanup"
+)
+
+func defaultHolder() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return host + ":" + strconv.Itoa(os.Getpid()) + ":" + hex.EncodeToString(b[:])
+}
+
+// Holder returns the name this service claims leases under.
+func (s *Service) Holder() string { return s.opts.Holder }
+
+// Wake makes every worker of the service look at its module build now
+// instead of at its next poll: for message-bus consumers that learn that
+// a build system task ended (orchestrator/amqpbus). Polling stays the
+// source of truth; a lost wake-up only delays the service.
+func (s *Service) Wake() { s.progress() }

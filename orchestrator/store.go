@@ -20,17 +20,36 @@ type Store interface {
 	View(ctx context.Context, fn func(tx Tx) error) error
 	// Close releases the store.
 	Close() error
+
+	// Claim takes or renews the lease called name for holder, valid for
+	// ttl from now (by the database's clock where it has one). It reports
+	// whether holder holds the lease afterwards: false when another holder's
+	// lease has not expired. Several service processes sharing one store
+	// claim units of work with it ([Service] uses "module/<id>" per module
+	// build, "outbox" and "cleanup"); a holder that dies loses its leases
+	// when they expire.
+	Claim(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// Release ends holder's lease called name; it does nothing when holder
+	// does not hold it.
+	Release(ctx context.Context, name, holder string) error
 }
 
 // Tx is one store transaction. Lookups of a missing row return an error
 // wrapping [ErrNotFound]; inserting a duplicate NSVC returns an error wrapping
 // [ErrConflict]. A Tx must not be used after its Update or View returned.
+//
+// Update transactions that change a module build or its components read the
+// module build first (ModuleBuild): in an Update transaction that read locks
+// the row until the transaction ends, so the changes to one module build,
+// and the events describing them, are committed one transaction after
+// another even when several processes share the store.
 type Tx interface {
 	// CreateModuleBuild inserts mb and sets mb.ID.
 	CreateModuleBuild(ctx context.Context, mb *ModuleBuild) error
 	// UpdateModuleBuild writes every field of mb (found by ID).
 	UpdateModuleBuild(ctx context.Context, mb *ModuleBuild) error
-	// ModuleBuild returns the build with the given id.
+	// ModuleBuild returns the build with the given id; in an Update
+	// transaction it locks the row until the transaction ends.
 	ModuleBuild(ctx context.Context, id int64) (*ModuleBuild, error)
 	// ListModuleBuilds returns the builds matching f (nil = all, newest
 	// first) and the number of matches before Limit and Offset.
@@ -67,6 +86,12 @@ type Tx interface {
 	PendingEvents(ctx context.Context, limit int) ([]*Event, error)
 	// MarkEventsSent removes events from the outbox.
 	MarkEventsSent(ctx context.Context, ids []int64) error
+
+	// HoldsLease reports whether holder holds the unexpired lease called
+	// name (see [Store.Claim]). In an Update transaction a held lease
+	// cannot be taken over before the transaction ends, so work done under
+	// a lease checks it in the transaction that records the work.
+	HoldsLease(ctx context.Context, name, holder string) (bool, error)
 }
 
 // Order is one ordering key of a list query.

@@ -139,6 +139,11 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 		prepared = append(prepared, split...)
 	}
 	for _, st := range prepared {
+		if err := s.checkSources(st); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range prepared {
 		if err := s.checkStream(st); err != nil {
 			problems = append(problems, err)
 		}
@@ -317,6 +322,9 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 		u, err := ParseSCMURL(req.SCMURL)
 		if err != nil {
 			return nil, "", "", "", err
+		}
+		if !SCMAllowed(s.opts.SCMAllow, u.Repo) {
+			return nil, "", "", "", reqErr(ErrForbidden, "The submitted scmurl %s is not allowed", req.SCMURL)
 		}
 		branch := req.Branch
 		if branch == "" {
@@ -612,12 +620,82 @@ func (s *Service) checkStream(st *modulemd.Stream) error {
 	if _, ok := st.Components.RPMs[MacrosPackage]; ok {
 		errs = append(errs, fmt.Errorf("the component name %s is reserved for the generated macros package", MacrosPackage))
 	}
-	for name, c := range st.Components.RPMs {
+	for _, name := range slices.Sorted(maps.Keys(st.Components.RPMs)) {
+		c := st.Components.RPMs[name]
+		if err := CheckComponentName(name); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Name != "" {
+			if err := CheckComponentName(c.Name); err != nil {
+				errs = append(errs, fmt.Errorf("component %s: name: %w", name, err))
+			}
+		}
 		if c.Repository == "" && s.opts.DefaultRPMRepository == "" {
 			errs = append(errs, fmt.Errorf("component %s: no repository given and the service has no default repository", name))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkSources refuses components that bring their own repository or
+// cache unless the service allows them, and then outside SCMAllow (MBS's
+// RPMS_ALLOW_REPOSITORY, RPMS_ALLOW_CACHE and MODULES_ALLOW_REPOSITORY;
+// MBS's wording).
+func (s *Service) checkSources(st *modulemd.Stream) error {
+	for _, name := range slices.Sorted(maps.Keys(st.Components.RPMs)) {
+		c := st.Components.RPMs[name]
+		if c.Repository != "" {
+			if !s.opts.AllowComponentRepository {
+				return reqErr(ErrForbidden, "Custom component repositories aren't allowed. %q bears repository %q", name, c.Repository)
+			}
+			if !SCMAllowed(s.opts.SCMAllow, c.Repository) {
+				return reqErr(ErrForbidden, "The repository %s of component %s is not in the list of allowed SCMs", c.Repository, name)
+			}
+		}
+		if c.Cache != "" {
+			if !s.opts.AllowComponentCache {
+				return reqErr(ErrForbidden, "Custom component caches aren't allowed. %q bears cache %q", name, c.Cache)
+			}
+			if !SCMAllowed(s.opts.SCMAllow, c.Cache) {
+				return reqErr(ErrForbidden, "The cache %s of component %s is not in the list of allowed SCMs", c.Cache, name)
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(st.Components.Modules)) {
+		c := st.Components.Modules[name]
+		if c.Repository == "" {
+			continue
+		}
+		if !s.opts.AllowComponentRepository {
+			return reqErr(ErrForbidden, "Custom module repositories aren't allowed. %q bears repository %q", name, c.Repository)
+		}
+		if !SCMAllowed(s.opts.SCMAllow, c.Repository) {
+			return reqErr(ErrForbidden, "The repository %s of module component %s is not in the list of allowed SCMs", c.Repository, name)
+		}
+	}
+	return nil
+}
+
+// CheckComponentName checks a component name before any path or URL is
+// built from it: a non-empty name of letters, digits and "._+-", not
+// starting with "." or "-" (so no "/", no "..", no option look-alike), as
+// RPM package names are.
+func CheckComponentName(name string) error {
+	if name == "" {
+		return errors.New("a component name is empty")
+	}
+	if len(name) > 255 {
+		return fmt.Errorf("the component name %.40q... is longer than 255 characters", name)
+	}
+	if name[0] == '.' || name[0] == '-' {
+		return fmt.Errorf("the component name %q starts with %q: expected a letter, digit, _ or +", name, name[:1])
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '+' || r == '-') {
+			return fmt.Errorf("the component name %q contains %q: expected letters, digits and . _ + - only", name, r)
+		}
+	}
+	return nil
 }
 
 // pinComponents resolves every RPM component's ref to a commit, recording

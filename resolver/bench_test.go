@@ -82,7 +82,7 @@ func BenchmarkRequiredBy(b *testing.B) {
 // one package.
 func BenchmarkChoose(b *testing.B) {
 	idx, _ := bigIndex()
-	state := &State{Enabled: map[string]string{"mod000": "s05"}}
+	state := enabledState("mod000", "s05")
 	opts := &ChooseOptions{Platform: "platform:f30"}
 	c, err := Choose(idx, state, opts)
 	if err != nil {

@@ -9,76 +9,169 @@ import (
 	"github.com/modkit/modkit/modulemd"
 )
 
-// State is a client's module state, as dnf records it in
-// /etc/dnf/modules.d: enabled streams, disabled modules and installed
-// profiles. The zero State has every module in its default state.
-type State struct {
-	// Enabled maps a module to its enabled stream.
-	Enabled map[string]string
-	// Disabled lists disabled modules: none of their streams is active.
-	Disabled []string
-	// Installed maps a module to its installed profiles (reported only).
-	Installed map[string][]string
-}
-
 // ChooseOptions adjust [Choose]; nil means defaults.
 type ChooseOptions struct {
 	// Platform is dnf's module_platform_id ("platform:f39"): the virtual base
-	// module the client provides. Empty means none, so streams that require
-	// a platform stream are unusable unless the index itself has it.
+	// module the client provides (an installed module solvable that
+	// provides module(platform), module(platform:f39) and
+	// module(platform:f39:0)). Empty means none.
 	Platform string
 	// Arch is the client's architecture; builds with another non-noarch arch
-	// are unusable. Empty accepts every arch.
+	// cannot be installed. Empty accepts every arch.
 	Arch string
-	// Obsoletes applies module_obsoletes and module_stream_switch: a default
-	// or enabled stream with an active obsoletes naming a successor is
-	// replaced by the successor.
+	// Obsoletes applies module_obsoletes: a default or enabled stream with
+	// an active obsoletes naming a successor is replaced by the successor.
 	Obsoletes bool
 	// Now is the clock for obsoletes activeness; nil means time.Now.
 	Now func() time.Time
 }
 
-// Choice is the outcome of dnf-like stream selection.
+// SolveResult is libdnf's ModuleErrorType: how the module solve went.
+type SolveResult int
+
+const (
+	// SolveOK: every enabled and default stream could be used.
+	SolveOK SolveResult = iota
+	// SolveErrorInDefaults: the enabled streams could be used, some default
+	// streams (or some of their versions) not; those were left out.
+	SolveErrorInDefaults
+	// SolveError: the enabled streams themselves could not all be used;
+	// the modules in conflict were excluded and the rest solved as wishes.
+	SolveError
+	// SolveCannotResolve: even that failed; no module is active.
+	SolveCannotResolve
+)
+
+func (r SolveResult) String() string {
+	switch r {
+	case SolveOK:
+		return "ok"
+	case SolveErrorInDefaults:
+		return "error in defaults"
+	case SolveError:
+		return "error"
+	default:
+		return "cannot resolve modules"
+	}
+}
+
+// Origin says why a stream takes part in the module solve.
+type Origin int
+
+const (
+	// OriginEnabled: the user enabled the stream (state=enabled).
+	OriginEnabled Origin = iota
+	// OriginDefault: the stream is the module's default and the module is in
+	// its default state.
+	OriginDefault
+	// OriginDependency: an active build requires the module (libdnf pulls
+	// it in through module(name) or module(name:stream) provides).
+	OriginDependency
+)
+
+func (o Origin) String() string {
+	switch o {
+	case OriginEnabled:
+		return "enabled"
+	case OriginDefault:
+		return "default"
+	default:
+		return "dependency"
+	}
+}
+
+// SolveProblem is one of dnf's "Modular dependency problems": a request of
+// the module solve that could not be met.
+type SolveProblem struct {
+	// Request is the module(name:stream:version) request that failed.
+	Request string
+	// Module and Stream name the requested stream; Origin says whose request
+	// it is (the user's enabled stream or a default).
+	Module, Stream string
+	Origin         Origin
+	// Rules are libsolv's explanation, one line each ("nothing provides
+	// module(x) needed by module a:1:1:c.x86_64").
+	Rules []string
+}
+
+func (p SolveProblem) String() string {
+	return fmt.Sprintf("%s stream %s:%s: conflicting requests: %s", p.Origin, p.Module, p.Stream, strings.Join(p.Rules, "; "))
+}
+
+// Choice is the outcome of dnf's module solve.
 type Choice struct {
-	// Streams maps each active module to its active stream.
+	// Streams maps each module with an active build to its active stream.
 	Streams map[string]string
-	// Active lists the usable builds of the active streams, sorted by NSVC.
+	// Enabled, Default and PulledIn partition Streams by why the stream is
+	// active: enabled in the state, the module's default stream, or pulled
+	// in by the requires of another active build.
+	Enabled, Default, PulledIn map[string]string
+	// Contexts maps each active name:stream to its one active context in
+	// libdnf's sense: the static context, or the requires string shared by
+	// the builds with equal runtime requires ("NoRequires", "mb;mc:[1]").
+	// Every build (every version) of that context is active.
+	Contexts map[string]string
+	// Active lists the active builds, sorted by NSVC.
 	Active []*modulemd.Stream
-	// Problems are dnf's "Modular dependency problems": enabled or default
-	// streams that cannot be used, and why. Sorted.
-	Problems []string
+	// Result is how the solve went; Problems explain anything but SolveOK.
+	Result   SolveResult
+	Problems []SolveProblem
 	// Switched maps name:stream to the name:stream that replaced it through
-	// an obsoletes.
+	// an obsoletes (with ChooseOptions.Obsoletes).
 	Switched map[string]string
 	// EOL lists active name:streams with an active end-of-life obsoletes
 	// that names no successor.
 	EOL []string
 
+	active  map[*modulemd.Stream]bool
 	include map[string]bool // NEVRAs of active artifacts
 	exclude map[string]bool // NEVRAs of inactive artifacts
 	names   map[string]bool // package names of active artifacts
 }
 
-// Choose computes which module streams a dnf client (libdnf 0.69 semantics)
-// treats as active for idx and state: enabled streams, default streams of
-// modules in their default state, and the streams their module requires pull
-// in (the enabled stream, else the default stream, else the highest
-// admitted one), dropping builds whose requires cannot be met (unknown
-// platform, disabled or conflicting modules, foreign arch). The returned
-// [Choice] also answers the modular filter ([Choice.Hidden]).
+// IsActive reports whether the build s is active.
+func (c *Choice) IsActive(s *modulemd.Stream) bool { return c.active[s] }
+
+// ProblemLines returns the problems as dnf prints them under "Modular
+// dependency problems:".
+func (c *Choice) ProblemLines() []string {
+	var out []string
+	for i, p := range c.Problems {
+		out = append(out, fmt.Sprintf(" Problem %d: conflicting requests", i+1))
+		for _, r := range p.Rules {
+			out = append(out, "  - "+r)
+		}
+	}
+	return out
+}
+
+// Choose computes which module builds a dnf client (libdnf 0.69) treats as
+// active for idx and state, by libdnf's rules:
+//
+//   - every build of an enabled stream and, for modules in their default
+//     state, of the default stream is requested as
+//     module(name:stream:version); enabled requests are hard, default ones
+//     first hard, then (when the whole set fails) wishes that are dropped;
+//   - each build requires, from every dependency block, every module it
+//     names: module(name) for an empty or negative-only list, otherwise one
+//     of module(name:stream); a "-stream" is a conflict; builds of one
+//     module's different streams conflict;
+//   - a requirement is met by any build of any stream that provides it, so a
+//     module with no enabled or default stream is pulled in, and a default
+//     stream that cannot be used gives way to another stream;
+//   - one build per requested name:stream:version is chosen, the first by
+//     name (lowest context) that can be installed with the rest;
+//   - when the enabled streams fail, the builds in conflict are excluded and
+//     everything is retried as wishes; when that fails no module is active.
+//
+// Disabled modules never take part. The [Choice] also answers the modular
+// filter ([Choice.Hidden]).
 func Choose(idx *modulemd.Index, state *State, opts *ChooseOptions) (*Choice, error) {
 	if idx == nil {
 		return nil, fmt.Errorf("%w: no index", ErrInput)
 	}
-	if state == nil {
-		state = &State{}
-	}
 	if opts == nil {
 		opts = &ChooseOptions{}
-	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
 	}
 	var platName, platStream string
 	if opts.Platform != "" {
@@ -88,161 +181,110 @@ func Choose(idx *modulemd.Index, state *State, opts *ChooseOptions) (*Choice, er
 			return nil, fmt.Errorf("%w: platform %q: expected name:stream", ErrInput, opts.Platform)
 		}
 	}
-	disabled := map[string]bool{}
-	for _, d := range state.Disabled {
-		disabled[d] = true
+	c := &Choice{Switched: map[string]string{}}
+	state = applyObsoletes(idx, state, opts, c)
+	u := newUniverse(idx, state, opts.Arch, platName, platStream)
+	_ = u
+	res := u.solve()
+	c.Result = res.result
+	c.Problems = res.problems
+	c.fill(idx, u, res, opts)
+	return c, nil
+}
+
+// applyObsoletes returns the state with obsoleted enabled or default streams
+// replaced by their successors (module_obsoletes=True).
+func applyObsoletes(idx *modulemd.Index, state *State, opts *ChooseOptions, c *Choice) *State {
+	if !opts.Obsoletes {
+		return state
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	st := state.Clone()
 	defaults := idx.DefaultStreams()
-	builds := map[string][]*modulemd.Stream{} // name:stream -> builds
-	streamsOf := map[string][]string{}
-	for _, s := range idx.Streams() {
-		key := s.Name + ":" + s.Stream
-		if len(builds[key]) == 0 {
-			streamsOf[s.Name] = append(streamsOf[s.Name], s.Stream)
-		}
-		builds[key] = append(builds[key], s)
-	}
-	c := &Choice{Streams: map[string]string{}, Switched: map[string]string{}}
-	hard := map[string]bool{}
-	// Starting points: enabled streams, then defaults.
 	for _, name := range idx.ModuleNames() {
-		if disabled[name] {
+		var stream string
+		switch st.Status(name) {
+		case StatusDisabled:
+			continue
+		case StatusEnabled:
+			stream = st.Enabled(name)
+		default:
+			stream = defaults[name]
+		}
+		if stream == "" {
 			continue
 		}
-		if st, ok := state.Enabled[name]; ok {
-			c.Streams[name], hard[name] = st, true
-		} else if st, ok := defaults[name]; ok {
-			c.Streams[name] = st
+		o := idx.Module(name).ActiveObsoletesAt(stream, "", now())
+		if o == nil || o.ObsoletedBy == nil {
+			continue
 		}
+		to := o.ObsoletedBy
+		if st.Status(to.Module) == StatusDisabled {
+			continue
+		}
+		if to.Module != name {
+			// The obsoleted module is reset: its streams leave the solve.
+			e := st.entry(name)
+			e.Status, e.Stream, e.Profiles = StatusDisabled, "", nil
+		}
+		e := st.entry(to.Module)
+		e.Status, e.Stream = StatusEnabled, to.Stream
+		c.Switched[name+":"+stream] = to.Module + ":" + to.Stream
 	}
-	for name, st := range state.Enabled {
-		if _, ok := c.Streams[name]; !ok && !disabled[name] {
-			c.Streams[name], hard[name] = st, true
-		}
-	}
-	if opts.Obsoletes {
-		for _, name := range sortedKeys(c.Streams) {
-			st := c.Streams[name]
-			m := idx.Module(name)
-			if m == nil {
-				continue
-			}
-			o := m.ActiveObsoletesAt(st, "", now())
-			if o == nil || o.ObsoletedBy == nil {
-				continue
-			}
-			delete(c.Streams, name)
-			to := o.ObsoletedBy
-			if !disabled[to.Module] {
-				c.Streams[to.Module] = to.Stream
-				hard[to.Module] = hard[name]
-			}
-			c.Switched[name+":"+st] = to.Module + ":" + to.Stream
-		}
-	}
-	archOK := func(s *modulemd.Stream) bool {
-		return opts.Arch == "" || s.Arch == "" || s.Arch == "noarch" || s.Arch == opts.Arch
-	}
-	problems := map[string]string{}
-	var usable map[string][]*modulemd.Stream
-	// Fixed point: pull in required modules, drop unusable streams.
-	for round := 0; round < 1000; round++ {
-		changed := false
-		// An enabled stream's requires override default streams.
-		for _, name := range sortedKeys(c.Streams) {
-			if !hard[name] {
-				continue
-			}
-			for _, b := range builds[name+":"+c.Streams[name]] {
-				if !archOK(b) || len(b.Dependencies) != 1 {
-					continue
-				}
-				req := b.Dependencies[0].Requires
-				for _, rn := range sortedKeys(req) {
-					if st, ok := c.Streams[rn]; ok && !hard[rn] && !admits(req[rn], st) {
-						if pick := pickStream(req[rn], streamsOf[rn], ""); pick != "" {
-							c.Streams[rn], hard[rn] = pick, true
-							changed = true
-						}
-					}
-				}
-			}
-		}
-		usable = map[string][]*modulemd.Stream{}
-		var whyNot = map[string]string{}
-		for _, name := range sortedKeys(c.Streams) {
-			st := c.Streams[name]
-			var reasons []string
-			for _, b := range builds[name+":"+st] {
-				if !archOK(b) {
-					reasons = append(reasons, fmt.Sprintf("%s is for arch %s", b.NSVCA(), b.Arch))
-					continue
-				}
-				ok, why := usableBuild(b, c.Streams, disabled, platName, platStream)
-				if ok {
-					usable[name] = append(usable[name], b)
-				} else {
-					reasons = append(reasons, why)
-				}
-			}
-			if len(builds[name+":"+st]) == 0 {
-				reasons = append(reasons, fmt.Sprintf("nothing provides requested module(%s:%s)", name, st))
-			}
-			if len(usable[name]) == 0 {
-				slices.Sort(reasons)
-				whyNot[name] = strings.Join(slices.Compact(reasons), "; ")
-			}
-		}
-		// Pull in the modules that usable builds require.
-		for _, name := range sortedKeys(usable) {
-			for _, b := range usable[name] {
-				for _, d := range b.Dependencies {
-					for _, rn := range sortedKeys(d.Requires) {
-						if _, ok := c.Streams[rn]; ok || disabled[rn] || rn == platName {
-							continue
-						}
-						if pick := pickStream(d.Requires[rn], streamsOf[rn], defaults[rn]); pick != "" {
-							c.Streams[rn] = pick
-							changed = true
-						}
-					}
-				}
-			}
-		}
-		// Drop the streams with no usable build.
-		for _, name := range sortedKeys(whyNot) {
-			problems[name+":"+c.Streams[name]] = whyNot[name]
-			delete(c.Streams, name)
-			changed = true
-		}
-		if !changed {
-			break
-		}
-	}
-	for _, ns := range sortedKeys(problems) {
-		c.Problems = append(c.Problems, "module "+ns+": "+problems[ns])
-	}
+	return st
+}
+
+// fill computes the exported views and the package filter.
+func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *ChooseOptions) {
+	c.Streams, c.Enabled, c.Default, c.PulledIn = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	c.Contexts = map[string]string{}
+	c.active = map[*modulemd.Stream]bool{}
 	c.include, c.exclude, c.names = map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, name := range sortedKeys(usable) {
-		for _, b := range usable[name] {
-			c.Active = append(c.Active, b)
-			for _, a := range b.Artifacts.RPMs {
-				c.include[a] = true
-				if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" {
-					c.names[n.Name] = true
-				}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	for _, id := range res.installed {
+		b := u.solv[id].s
+		c.active[b] = true
+		c.Active = append(c.Active, b)
+		c.Streams[b.Name] = b.Stream
+		c.Contexts[b.Name+":"+b.Stream] = strings.TrimPrefix(u.solv[id].name, b.Name+":"+b.Stream+":")
+		switch {
+		case u.state.Enabled(b.Name) == b.Stream:
+			c.Enabled[b.Name] = b.Stream
+		case res.keptDefault[b.Name+":"+b.Stream]:
+			c.Default[b.Name] = b.Stream
+		default:
+			c.PulledIn[b.Name] = b.Stream
+		}
+		for _, a := range b.Artifacts.RPMs {
+			c.include[a] = true
+			if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
+				c.names[n.Name] = true
 			}
-			if m := idx.Module(name); m != nil && opts.Obsoletes {
-				if o := m.ActiveObsoletesAt(b.Stream, b.Context, now()); o != nil && o.ObsoletedBy == nil {
-					c.EOL = append(c.EOL, name+":"+b.Stream)
-				}
+		}
+		if opts.Obsoletes {
+			if o := idx.Module(b.Name).ActiveObsoletesAt(b.Stream, b.Context, now()); o != nil && o.ObsoletedBy == nil {
+				c.EOL = append(c.EOL, b.Name+":"+b.Stream)
 			}
+		}
+	}
+	for n, s := range c.Default {
+		if c.Enabled[n] == s {
+			delete(c.Default, n)
 		}
 	}
 	slices.SortFunc(c.Active, func(a, b *modulemd.Stream) int { return strings.Compare(a.NSVC(), b.NSVC()) })
 	slices.Sort(c.EOL)
 	c.EOL = slices.Compact(c.EOL)
 	for _, s := range idx.Streams() {
+		if c.active[s] {
+			continue
+		}
 		for _, a := range s.Artifacts.RPMs {
 			if !c.include[a] {
 				c.exclude[a] = true
@@ -255,57 +297,6 @@ func Choose(idx *modulemd.Index, state *State, opts *ChooseOptions) (*Choice, er
 			delete(c.names, d)
 		}
 	}
-	return c, nil
-}
-
-// usableBuild reports whether one of b's dependency blocks is met by the
-// chosen streams and the platform.
-func usableBuild(b *modulemd.Stream, chosen map[string]string, disabled map[string]bool, platName, platStream string) (bool, string) {
-	if len(b.Dependencies) == 0 {
-		return true, ""
-	}
-	var why []string
-	for _, d := range b.Dependencies {
-		ok := true
-		for _, rn := range sortedKeys(d.Requires) {
-			list := d.Requires[rn]
-			switch st, isChosen := chosen[rn]; {
-			case rn == platName:
-				if !admits(list, platStream) {
-					ok = false
-					why = append(why, fmt.Sprintf("%s requires %s:[%s], the platform is %s:%s", b.NSVC(), rn, strings.Join(list, ", "), platName, platStream))
-				}
-			case disabled[rn]:
-				ok = false
-				why = append(why, fmt.Sprintf("%s requires %s, which is disabled", b.NSVC(), rn))
-			case !isChosen:
-				ok = false
-				why = append(why, fmt.Sprintf("nothing provides module(%s) needed by %s", rn, b.NSVC()))
-			case !admits(list, st):
-				ok = false
-				why = append(why, fmt.Sprintf("%s requires %s:[%s], but %s:%s is active", b.NSVC(), rn, strings.Join(list, ", "), rn, st))
-			}
-		}
-		if ok {
-			return true, ""
-		}
-	}
-	return false, strings.Join(why, "; ")
-}
-
-// pickStream chooses the stream of a module pulled in by a requirement: the
-// default stream when admitted, else the highest admitted stream.
-func pickStream(list, available []string, def string) string {
-	if def != "" && admits(list, def) && slices.Contains(available, def) {
-		return def
-	}
-	cands := ExpandStreamList(list, available)
-	for i := len(cands) - 1; i >= 0; i-- {
-		if slices.Contains(available, cands[i]) {
-			return cands[i]
-		}
-	}
-	return ""
 }
 
 // Hidden reports whether the modular filter hides the package with this NEVRA

@@ -44,24 +44,29 @@ var dnfScenarios = []struct {
 	{
 		name:     "enable another stream",
 		commands: []string{"module enable greet:2"},
-		state:    &State{Enabled: map[string]string{"greet": "2"}},
+		state:    enabledState("greet", "2"),
 		visible:  []string{"bystander-0:1.0-1.noarch", "greet-0:2.0-1.noarch"},
 		streams:  map[string]string{"greet": "2"},
 	},
 	{
 		name:     "disable",
 		commands: []string{"module disable greet"},
-		state:    &State{Disabled: []string{"greet"}},
+		state:    &State{Modules: map[string]*ModuleConfig{"greet": {Status: StatusDisabled}}},
 		visible:  []string{"bystander-0:1.0-1.noarch", "greet-0:0.9-1.noarch"},
 		streams:  map[string]string{},
 	},
 	{
 		name:     "module requiring another module",
 		commands: []string{"module enable shout:1"},
-		state:    &State{Enabled: map[string]string{"shout": "1"}},
-		visible:  []string{"bystander-0:1.0-1.noarch", "greet-0:2.0-1.noarch", "shout-0:1.0-1.noarch"},
-		streams:  map[string]string{"greet": "2", "shout": "1"},
+		state: &State{Modules: map[string]*ModuleConfig{
+			"shout": {Stream: "1", Status: StatusEnabled}, "greet": {Stream: "2", Status: StatusEnabled}}},
+		visible: []string{"bystander-0:1.0-1.noarch", "greet-0:2.0-1.noarch", "shout-0:1.0-1.noarch"},
+		streams: map[string]string{"greet": "2", "shout": "1"},
 	},
+}
+
+func enabledState(name, stream string) *State {
+	return &State{Modules: map[string]*ModuleConfig{name: {Stream: stream, Status: StatusEnabled}}}
 }
 
 func loadDNFFixture(t *testing.T) *modulemd.Index {
@@ -106,16 +111,19 @@ func TestChooseProblemsAndObsoletes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Streams) != 0 || len(c.Problems) != 1 || !strings.Contains(c.Problems[0], "the platform is platform:f1") {
+	if len(c.Streams) != 0 || len(c.Problems) != 1 || !strings.Contains(c.Problems[0].String(), "nothing provides module(platform:f99)") {
 		t.Errorf("streams %v problems %q", c.Streams, c.Problems)
 	}
 	if c.Hidden("greet-0.9-1.noarch") || !c.Hidden("greet-0:1.0-1.noarch") {
 		t.Error("filter: greet 0.9 must be visible and 1.0 hidden")
 	}
 	// Enabling shout while greet is disabled cannot work.
-	c, _ = Choose(idx, &State{Enabled: map[string]string{"shout": "1"}, Disabled: []string{"greet"}}, &ChooseOptions{Platform: "platform:f99"})
-	if want := []string{"module shout:1: shout:1:20240103000000:5eed0001 requires greet, which is disabled"}; !slices.Equal(c.Problems, want) {
-		t.Errorf("problems = %q, want %q", c.Problems, want)
+	st := enabledState("shout", "1")
+	st.Modules["greet"] = &ModuleConfig{Status: StatusDisabled}
+	c, _ = Choose(idx, st, &ChooseOptions{Platform: "platform:f99"})
+	if len(c.Problems) != 1 || c.Problems[0].Origin != OriginEnabled || c.Problems[0].Module != "shout" ||
+		!slices.Contains(c.Problems[0].Rules, "nothing provides module(greet:2) needed by module shout:1:20240103000000:5eed0001.noarch") {
+		t.Errorf("problems = %v", c.Problems)
 	}
 	// An obsoletes moves the default stream on.
 	obs := &modulemd.Obsoletes{MDVersionNumber: 1, Module: "greet", Stream: "1", Message: "use 2",

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/scm"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
@@ -49,6 +50,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs)")
 	defaultsFile := fs.String("defaults", "", "`FILE` with modulemd-defaults documents for the repository (default: those in the module definition)")
 	strategy := fs.String("rebuild-strategy", "", "all, changed-and-after or only-changed (default changed-and-after)")
+	sandbox := fs.Bool("sandbox", false, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable), as modkit serve does")
 	verbose := fs.Bool("v", false, "log every build step")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild on this machine) or koji (a koji hub, see --koji-*)")
 	kf := addKojiFlags(fs)
@@ -109,6 +111,13 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// One process per state directory: a second one would build
+	// everything again beside the first.
+	lock, err := proc.Lock(*stateDir)
+	if err != nil {
+		return &exitError{Code: 1, Msg: err.Error()}
+	}
+	defer lock.Unlock()
 	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
@@ -130,7 +139,7 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	} else {
 		lb, err := localbuild.New(&localbuild.Options{
 			Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Defaults: defaults, Logger: logger,
-			Git: gitRunner, Usage: usage,
+			Git: gitRunner, Usage: usage, Sandbox: *sandbox,
 		})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
@@ -145,6 +154,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               src,
 		DefaultRPMRepository: *rpmsBase, SCM: git,
+		// The user builds their own module: its components may name any
+		// repository (modkit serve refuses that by default).
+		AllowComponentRepository: true, AllowComponentCache: true,
 		PollInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
@@ -160,6 +172,9 @@ func runBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer func() {
 		stop()
 		<-runErr
+		// Interrupted: kill and reap the rpmbuilds still running (the
+		// next run builds them again).
+		closeBuilder()
 	}()
 
 	req := &orchestrator.SubmitRequest{Owner: currentUser(), RebuildStrategy: *strategy}

@@ -223,6 +223,16 @@ func openInput(ctx context.Context, arg string, stdin io.Reader) (*input, error)
 	return &input{r: f, close: f.Close}, nil
 }
 
+// size returns the size of a regular file, or 0 when it is not known.
+func (in *input) size() int64 {
+	if f, ok := in.r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
+}
+
 func (in *input) Read(p []byte) (int, error) {
 	n, err := in.r.Read(p)
 	if err != nil && err != io.EOF && in.err == nil {
@@ -265,6 +275,34 @@ func decodeAll(ctx context.Context, data []byte, file string, strict bool) ([]mo
 		docs = append(docs, doc)
 	}
 	return docs, errors.Join(errs...)
+}
+
+// decodeStream streams the documents of in through the decoder, calling fn
+// with each one that decoded, in file order, so that the file is never held
+// in memory whole. The returned error joins the per-document failures; a
+// read error of in is reported by in.readError, not here.
+func decodeStream(ctx context.Context, in io.Reader, file string, strict bool, fn func(modulemd.Document) error) error {
+	dec := modulemd.NewDecoder(in)
+	dec.SetFile(file)
+	dec.Strict(strict)
+	var errs []error
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		doc, err := dec.Decode()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // isCompressed reports whether data starts with the magic bytes of a

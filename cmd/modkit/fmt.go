@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/modkit/modkit/modulemd"
@@ -53,31 +55,38 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	status := 0
 	for _, arg := range files {
 		name := displayName(arg)
-		data, err := readInput(ctx, arg, stdin)
+		in, err := openInput(ctx, arg, stdin)
 		if err != nil {
 			fmt.Fprintln(stderr, "modkit:", err)
 			status = max(status, 2)
 			continue
 		}
-		out, err := format(ctx, data, name, !*drop)
+		f, err := format(ctx, in, in.size(), name, !*drop)
+		in.close()
+		if rerr := in.readError(arg); rerr != nil {
+			fmt.Fprintln(stderr, "modkit:", rerr)
+			status = max(status, 2)
+			continue
+		}
 		if err != nil {
 			reportLoad(stderr, name, err)
 			status = max(status, 1)
 			continue
 		}
+		out := f.out
 		switch {
 		case listOnly:
-			if !bytes.Equal(data, out) {
+			if f.changed() {
 				fmt.Fprintln(stdout, name)
 				if *check {
 					status = max(status, 1)
 				}
 			}
 		case *write:
-			if bytes.Equal(data, out) {
+			if !f.changed() {
 				continue
 			}
-			if isCompressed(data) {
+			if isCompressed(f.head) {
 				fmt.Fprintf(stderr, "modkit: %s: compressed file cannot be rewritten in place; run 'modkit fmt %s > NEW.yaml' and compress the result\n", name, arg)
 				status = max(status, 2)
 				continue
@@ -98,20 +107,66 @@ func runFmt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return nil
 }
 
-// format decodes data and encodes every document again in file order. Any
-// decode problem is an error: formatting must never drop a document. A file
-// without documents formats to nothing.
-func format(ctx context.Context, data []byte, name string, strict bool) ([]byte, error) {
-	docs, err := decodeAll(ctx, data, name, strict)
+// formatted is a file decoded and encoded again by format.
+type formatted struct {
+	out    []byte
+	inSum  [sha256.Size]byte // of the input as read
+	inSize int64
+	head   []byte // the input's first bytes, to recognise compression
+}
+
+// changed reports whether out differs from the input.
+func (f *formatted) changed() bool {
+	return int64(len(f.out)) != f.inSize || sha256.Sum256(f.out) != f.inSum
+}
+
+// format streams the documents of in through the decoder and encodes each
+// one again as it arrives, in file order, so that neither the input nor the
+// decoded documents are held whole; the input is only hashed, for -l, --check
+// and -w. Any decode problem is an error: formatting must never drop a
+// document. A file without documents formats to nothing.
+// sizeHint, when positive, is the input's size.
+func format(ctx context.Context, in io.Reader, sizeHint int64, name string, strict bool) (*formatted, error) {
+	f := &formatted{}
+	h := sha256.New()
+	var buf bytes.Buffer
+	if size := sizeHint; size > 0 {
+		// The output is about as long as the input: grow once, not by
+		// doubling (which would briefly need three times the size).
+		buf.Grow(int(size + size/8 + 4096))
+	}
+	r := io.TeeReader(in, &headHasher{h: h, head: &f.head, n: &f.inSize})
+	enc := modulemd.NewEncoder(&buf)
+	var encErr error
+	err := decodeStream(ctx, r, name, strict, func(doc modulemd.Document) error {
+		if encErr == nil {
+			encErr = enc.Encode(doc)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := modulemd.NewEncoder(&buf)
-	for _, doc := range docs {
-		if err := enc.Encode(doc); err != nil {
-			return nil, err
-		}
+	if encErr != nil {
+		return nil, encErr
 	}
-	return buf.Bytes(), nil
+	h.Sum(f.inSum[:0])
+	f.out = buf.Bytes()
+	return f, nil
+}
+
+// headHasher hashes and counts what is written to it and keeps its first
+// bytes.
+type headHasher struct {
+	h    hash.Hash
+	head *[]byte
+	n    *int64
+}
+
+func (w *headHasher) Write(p []byte) (int, error) {
+	if len(*w.head) < 8 {
+		*w.head = append(*w.head, p[:min(len(p), 8-len(*w.head))]...)
+	}
+	*w.n += int64(len(p))
+	return w.h.Write(p)
 }

@@ -14,7 +14,7 @@ func TestFmt(t *testing.T) {
 	t.Parallel()
 	formatted := func(t *testing.T, name string) []byte {
 		t.Helper()
-		out, err := format(context.Background(), mustReadFixture(t, name), name, true)
+		out, err := formatBytes(mustReadFixture(t, name), name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,11 +95,11 @@ func TestFmtIdempotent(t *testing.T) {
 	for _, name := range []string{"valid.yaml", "messy.yaml", "v1.yaml", "packager-v3.yaml", "repo-high.yaml", "source.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			once, err := format(context.Background(), mustReadFixture(t, name), name, true)
+			once, err := formatBytes(mustReadFixture(t, name), name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			twice, err := format(context.Background(), once, name, true)
+			twice, err := formatBytes(once, name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,4 +115,13 @@ func writeFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// formatBytes runs format on data, strictly.
+func formatBytes(data []byte, name string) ([]byte, error) {
+	f, err := format(context.Background(), bytes.NewReader(data), int64(len(data)), name, true)
+	if err != nil {
+		return nil, err
+	}
+	return f.out, nil
 }

@@ -153,7 +153,7 @@ func TestServeKoji(t *testing.T) {
 	go func() {
 		done <- runServe(ctx, []string{"--listen", addr, "--state-dir", filepath.Join(dir, "state"), "--auth", "none",
 			"--builder", "koji", "--koji-hub", hub.URL(), "--koji-user", kojitest.AdminUser, "--koji-password-file", pw,
-			"--koji-buildroot", "bash rpm-build", "--platform", "f40", "--allow-yaml"}, nil, &bytes.Buffer{}, &serr)
+			"--koji-buildroot", "bash rpm-build", "--platform", "f40", "--allow-yaml", "--allow-component-repository"}, nil, &bytes.Buffer{}, &serr)
 	}()
 	defer func() {
 		cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 
 	"github.com/modkit/modkit/modulemd"
@@ -60,19 +61,28 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	failed := false
 	for _, arg := range files {
 		name := displayName(arg)
-		data, err := readInput(ctx, arg, stdin)
+		in, err := openInput(ctx, arg, stdin)
 		if err != nil {
 			return failIO(err)
 		}
-		docs, err := decodeAll(ctx, data, name, *strict)
-		if reportLoad(stderr, name, err) {
-			failed = true
-		}
-		for _, doc := range docs {
+		// The file is streamed: memory holds the index, not the file.
+		var addErrs []error
+		err = decodeStream(ctx, in, name, *strict, func(doc modulemd.Document) error {
 			if err := idx.Add(doc); err != nil {
-				printProblems(stderr, problems(name, indexError(idx, doc, err)))
-				failed = true
+				addErrs = append(addErrs, indexError(idx, doc, err))
 			}
+			return nil
+		})
+		in.close()
+		if rerr := in.readError(arg); rerr != nil {
+			return failIO(rerr)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// reportLoad prints decode and index problems in document order.
+		if reportLoad(stderr, name, errors.Join(append([]error{err}, addErrs...)...)) {
+			failed = true
 		}
 	}
 

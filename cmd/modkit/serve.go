@@ -14,9 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/amqpbus"
 	"github.com/modkit/modkit/orchestrator/localbuild"
 	"github.com/modkit/modkit/orchestrator/mbsapi"
+	"github.com/modkit/modkit/orchestrator/pgstore"
 	"github.com/modkit/modkit/orchestrator/sqlstore"
 	"github.com/modkit/modkit/orchestrator/zerobuilder"
 	"github.com/modkit/modkit/resolver"
@@ -33,11 +36,37 @@ modules (with rpmbuild, see 'modkit build'). The state (an SQLite database)
 and the build results live in the state directory; a restarted server
 continues every unfinished build.
 
+At scale, --db postgres://... (or MODKIT_DB) keeps the state in PostgreSQL
+instead: run several serve processes on one database, API requests may go
+to any of them, and each module build is worked on by one process at a
+time, taken over by another --lease-ttl after its process died. --bus
+amqp://... (or MODKIT_BUS) publishes every state change to RabbitMQ in
+fedora-messaging's format (topic <prefix>.mbs.module.state.change) and
+listens to koji's buildsys messages to react at once.
+
 Authentication is on by default: --tokens FILE maps bearer tokens to users
 and groups, one "TOKEN USER GROUP[,GROUP...]" line each. Submitting needs
 one of the --allowed-group groups, canceling needs the owner or an
 --admin-group group; reading is anonymous. --auth none is the explicit
-development mode (everyone is "anonymous" in group packager).
+development mode (everyone is "anonymous" in group packager); on an
+address other than loopback it prints a loud warning.
+
+An scmurl must lie inside a --scm-allow prefix (none by default, as in
+MBS: without one only --allow-yaml submits are possible).
+
+Submitted modules are code: each rpmbuild (and each rpmspec reading a
+spec) runs in a bubblewrap sandbox with the system read-only, a private
+/tmp, no network and only its own work directory writable (as user nobody
+when the service runs as root); it dies with the service. Components take
+their sources from --rpms-base; a component naming its own repository or
+cache is refused unless --allow-component-repository or
+--allow-component-cache, and then must lie inside --scm-allow.
+
+One process owns a state directory (a lock; another serve or build on it
+is refused). Builds running when the service stops are killed and start
+again on the next start; after a crash (kill -9, power loss) the next start
+kills what the previous process left running and says so in the messages
+of the affected components.
 
 Use 'modkit builds' to talk to the server.`
 
@@ -56,16 +85,26 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var allowed, admins, scmAllow, platforms multiFlag
 	fs.Var(&allowed, "allowed-group", "`GROUP` allowed to submit (repeatable; default packager)")
 	fs.Var(&admins, "admin-group", "`GROUP` allowed to cancel any build (repeatable; default admin)")
-	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; default: any)")
+	fs.Var(&scmAllow, "scm-allow", "allowed scmurl `PREFIX` (repeatable; compared as normalised URLs on path boundaries; default: none, so only --allow-yaml submits)")
+	allowCustomSCM := fs.Bool("allow-custom-scmurls", false, "accept any scmurl, local paths of this machine included (MBS's ALLOW_CUSTOM_SCMURLS; development only)")
 	fs.Var(&platforms, "platform", "`STREAM` of the built-in platform module (repeatable or comma separated; default: the host's PLATFORM_ID)")
 	allowYAML := fs.Bool("allow-yaml", false, "allow submitting a modulemd directly instead of an scmurl")
 	allowScratch := fs.Bool("allow-scratch", false, "allow scratch builds")
+	allowRepo := fs.Bool("allow-component-repository", false, "allow components to name their own repository (inside --scm-allow); default: every component comes from --rpms-base")
+	allowCache := fs.Bool("allow-component-cache", false, "allow components to name their own lookaside cache (inside --scm-allow)")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), koji (a koji hub, see --koji-*), or zero (builds nothing; to try the API)")
 	kf := addKojiFlags(fs)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
+	sandbox := fs.Bool("sandbox", true, "run each rpmbuild in a bubblewrap sandbox (read-only system, no network, only its work directory writable); --sandbox=false builds unconfined")
 	verbose := fs.Bool("v", false, "log every build step")
+	dbURL := fs.String("db", os.Getenv("MODKIT_DB"), "PostgreSQL `URL` (postgres://...) of the state shared by several serve processes (default $MODKIT_DB, else SQLite in the state directory)")
+	busURL := fs.String("bus", os.Getenv("MODKIT_BUS"), "AMQP `URL` of the message bus (amqp://...; default $MODKIT_BUS, else none)")
+	topicPrefix := fs.String("topic-prefix", "org.modkit.prod", "`PREFIX` of published topics (Fedora: org.fedoraproject.prod)")
+	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "how long a dead process's claim on a module build blocks the others (`DURATION`)")
+	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest wait between two polls of a running component build (`DURATION`)")
+	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: how long each component build takes (`DURATION`)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -99,18 +138,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return usageError("serve: %v", err)
 		}
 	}
-	var plat []string
-	for _, p := range platforms {
-		for _, s := range strings.Split(p, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				plat = append(plat, s)
-			}
-		}
+	if err := orchestrator.CheckSCMAllow(scmAllow); err != nil {
+		return usageError("serve: --scm-allow: %v", err)
 	}
-	if len(plat) == 0 {
-		if id := hostPlatform(); id != "" {
-			plat = []string{id}
-		}
+	plat, err := servePlatforms(platforms, "/etc/os-release")
+	if err != nil {
+		return err
 	}
 
 	level := slog.LevelInfo
@@ -118,11 +151,44 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	store, err := sqlstore.Open(ctx, filepath.Join(*stateDir, "modkit.db"), nil)
-	if err != nil {
-		return &exitError{Code: 1, Msg: err.Error()}
+	var store orchestrator.Store
+	where := filepath.Join(*stateDir, "modkit.db")
+	switch {
+	case *dbURL == "":
+		// One process per state directory: a second one would build
+		// everything again beside the first. (Several processes share
+		// a PostgreSQL store instead: they claim work with leases.)
+		lock, err := proc.Lock(*stateDir)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		defer lock.Unlock()
+		st, err := sqlstore.Open(ctx, where, nil)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		store = st
+	case strings.HasPrefix(*dbURL, "postgres://") || strings.HasPrefix(*dbURL, "postgresql://"):
+		st, err := pgstore.Open(ctx, *dbURL, nil)
+		if err != nil {
+			return &exitError{Code: 1, Msg: err.Error()}
+		}
+		store, where = st, "PostgreSQL"
+	default:
+		return usageError("serve: --db must be a postgres:// URL (SQLite is the default without --db)")
 	}
 	defer store.Close()
+	var bus *amqpbus.Bus
+	if *busURL != "" {
+		if !strings.HasPrefix(*busURL, "amqp://") && !strings.HasPrefix(*busURL, "amqps://") {
+			return usageError("serve: --bus must be an amqp:// or amqps:// URL")
+		}
+		bus, err = amqpbus.New(*busURL, &amqpbus.Options{Logger: logger})
+		if err != nil {
+			return usageError("serve: --bus: %v", err)
+		}
+		defer bus.Close()
+	}
 
 	var builder orchestrator.Builder
 	concurrency := *jobs
@@ -133,13 +199,17 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	src := orchestrator.Sources(orchestrator.NewDBSource(store), resolver.NewSource(platMods))
 	switch *builderName {
 	case "local":
-		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger})
+		lb, err := localbuild.New(&localbuild.Options{Dir: filepath.Join(*stateDir, "builds"), Jobs: *jobs, Logger: logger, Sandbox: *sandbox, HidePaths: true})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
+		// Runs after the service stopped (every return below waits for
+		// it): kills and reaps the rpmbuilds still running, which the next
+		// start builds again.
+		defer lb.Close()
 		builder = lb
 	case "zero":
-		zb, err := zerobuilder.New(&zerobuilder.Options{Journal: filepath.Join(*stateDir, "zerobuilder.journal")})
+		zb, err := zerobuilder.New(&zerobuilder.Options{Journal: filepath.Join(*stateDir, "zerobuilder.journal"), Delay: *zeroTime})
 		if err != nil {
 			return &exitError{Code: 1, Msg: err.Error()}
 		}
@@ -157,18 +227,28 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if concurrency <= 0 {
 		concurrency = 5
 	}
-	svc, err := orchestrator.NewService(&orchestrator.Options{
+	opts := &orchestrator.Options{
 		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
 		Source:               src,
 		DefaultRPMRepository: *rpmsBase,
-		PollInterval:         500 * time.Millisecond,
-	})
+		PollInterval:         *pollInterval,
+		LeaseTTL:             *leaseTTL,
+		TopicPrefix:          strings.TrimSuffix(*topicPrefix, ".") + ".mbs.",
+		SCMAllow:             scmAllow, AllowComponentRepository: *allowRepo, AllowComponentCache: *allowCache,
+	}
+	if *topicPrefix == "" {
+		opts.TopicPrefix = "mbs."
+	}
+	if bus != nil {
+		opts.Publisher = bus
+	}
+	svc, err := orchestrator.NewService(opts)
 	if err != nil {
 		return err
 	}
 	h := mbsapi.NewHandler(svc, &mbsapi.Options{
 		Auth: tokens, NoAuth: *auth == "none", AllowedGroups: allowed, AdminGroups: admins,
-		SCMAllow: scmAllow, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
+		SCMAllow: scmAllow, AllowCustomSCMURLs: *allowCustomSCM, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
 		BaseURL: *baseURL, Version: "modkit", Logger: logger,
 	})
 
@@ -181,14 +261,24 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer stop()
 	runErr := make(chan error, 1)
 	go func() { runErr <- svc.Run(runCtx) }()
+	if bus != nil {
+		// koji's messages end waits at once; polling stays the truth.
+		go bus.Consume(runCtx, func(amqpbus.Delivery) { svc.Wake() })
+	}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	mode := "token auth"
 	if *auth == "none" {
 		mode = "NO AUTH (development mode)"
+		if !loopbackOnly(ln.Addr()) {
+			fmt.Fprintf(stderr, "modkit serve: WARNING: --auth none on %s, which is not a loopback address: ANYONE WHO CAN REACH THIS PORT CAN SUBMIT BUILDS (and so run code as this service) AND CANCEL THEM. Listen on 127.0.0.1 or use --tokens FILE.\n", ln.Addr())
+		}
+	}
+	if *builderName == "local" && !*sandbox {
+		fmt.Fprintf(stderr, "modkit serve: WARNING: --sandbox=false: submitted specs run unconfined as this service's user\n")
 	}
 	fmt.Fprintf(stderr, "modkit serve: listening on http://%s/module-build-service/2/ (%s, state in %s, platform %s)\n",
-		ln.Addr(), mode, *stateDir, strings.Join(plat, ","))
+		ln.Addr(), mode, where, strings.Join(plat, ","))
 
 	select {
 	case <-ctx.Done():
@@ -211,10 +301,40 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return nil
 }
 
+// loopbackOnly reports whether addr accepts connections from this machine
+// only (127.0.0.0/8, ::1); a wildcard or any other address does not.
+func loopbackOnly(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
+}
+
+// servePlatforms returns the platform streams of --platform flags (each
+// repeatable or comma separated), else the host's PLATFORM_ID from
+// osRelease, else a usage error saying how to set one.
+func servePlatforms(flags []string, osRelease string) ([]string, error) {
+	var plat []string
+	for _, p := range flags {
+		for _, s := range strings.Split(p, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				plat = append(plat, s)
+			}
+		}
+	}
+	if len(plat) == 0 {
+		if id := hostPlatform(osRelease); id != "" {
+			plat = []string{id}
+		}
+	}
+	if len(plat) == 0 {
+		return nil, usageError("serve: no platform: %s has no PLATFORM_ID, so give the platform stream modules build against with --platform STREAM (for example --platform f40; repeatable)", osRelease)
+	}
+	return plat, nil
+}
+
 // hostPlatform returns the stream of the host's PLATFORM_ID
-// ("platform:f40" → "f40") from /etc/os-release, or "".
-func hostPlatform() string {
-	f, err := os.Open("/etc/os-release")
+// ("platform:f40" → "f40") from osRelease (/etc/os-release), or "".
+func hostPlatform(osRelease string) string {
+	f, err := os.Open(osRelease)
 	if err != nil {
 		return ""
 	}

@@ -56,6 +56,9 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--auth", "kerberos"}, "--auth must be tokens or none"},
 		{[]string{"--auth", "none", "--builder", "remote"}, "--builder must be local, koji or zero"},
 		{[]string{"--auth", "none", "--builder", "koji"}, "--builder koji needs the hub"},
+		{[]string{"--auth", "none", "--scm-allow", "file:///srv/git/../x"}, `--scm-allow: SCM allowlist entry "file:///srv/git/../x"`},
+		{[]string{"--auth", "none", "--platform", "f40", "--state-dir", t.TempDir(), "--db", "mysql://x"}, "--db must be a postgres:// URL"},
+		{[]string{"--auth", "none", "--platform", "f40", "--state-dir", t.TempDir(), "--bus", "http://x"}, "--bus must be an amqp:// or amqps:// URL"},
 	}
 	for _, tc := range tests {
 		err := runServe(t.Context(), tc.args, nil, &bytes.Buffer{}, &bytes.Buffer{})
@@ -81,7 +84,7 @@ func TestServeAndBuilds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runServe(ctx, []string{"--listen", addr, "--state-dir", filepath.Join(dir, "state"), "--tokens", tokens,
-			"--builder", "zero", "--platform", "f40", "--allow-yaml"}, nil, &bytes.Buffer{}, &serr)
+			"--builder", "zero", "--platform", "f40", "--allow-yaml", "--allow-component-repository"}, nil, &bytes.Buffer{}, &serr)
 	}()
 	defer func() {
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/modkit/modkit/modulemd"
 )
@@ -20,7 +21,9 @@ const validateAbout = `
 Validate reads each FILE ("-" for standard input; gzip, xz, bzip2 and zstd are
 detected) and reports every problem of every document as
 "file:line:col: path: message" on standard error, then lint warnings, which
-never change the exit status.
+never change the exit status. Lint warnings are things that are valid but
+probably mistakes; by default the first 3 of each rule are printed, followed
+by a count per rule. --lint=all prints every one, --lint=none none.
 
 By default files are judged as repository metadata (modules.yaml): the
 documents must load into a module index, as with modulemd-validator, so
@@ -41,6 +44,9 @@ type fileReport struct {
 	Documents int       `json:"documents"`
 	Errors    []problem `json:"errors"`
 	Warnings  []problem `json:"warnings"`
+	// WarningCounts counts every warning by rule, also those --lint left
+	// out of Warnings.
+	WarningCounts map[string]int `json:"warning_counts"`
 	// IOError is set when the file could not be read at all.
 	IOError string `json:"io_error,omitempty"`
 }
@@ -50,7 +56,57 @@ type validateReport struct {
 	Valid  bool         `json:"valid"`
 	Mode   string       `json:"mode"` // "repository" or "source"
 	Strict bool         `json:"strict"`
+	Lint   string       `json:"lint"` // "summary", "all" or "none"
 	Files  []fileReport `json:"files"`
+}
+
+// lintShown is how many warnings of each rule --lint=summary prints.
+const lintShown = 3
+
+// selectWarnings keeps the warnings mode shows: all, none, or the first
+// lintShown of each rule ("summary"). It returns them with the count of every
+// rule in ws.
+func selectWarnings(ws []problem, mode string) ([]problem, map[string]int) {
+	counts := map[string]int{}
+	kept := []problem{}
+	for _, w := range ws {
+		counts[w.Code]++
+		if mode == "all" || (mode == "summary" && counts[w.Code] <= lintShown) {
+			kept = append(kept, w)
+		}
+	}
+	return kept, counts
+}
+
+// lintSummary is the per-rule count line --lint=summary prints after a
+// file's warnings: "FILE: 7 warnings: rule-a 5, rule-b 2 (...)", rules in
+// the order they first appear. It is empty when there are fewer than two
+// warnings: one is its own count.
+func lintSummary(file string, ws []problem, shown int, counts map[string]int) string {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total < 2 {
+		return ""
+	}
+	var order []string
+	seen := map[string]bool{}
+	for _, w := range ws {
+		if !seen[w.Code] {
+			seen[w.Code] = true
+			order = append(order, w.Code)
+		}
+	}
+	parts := make([]string, len(order))
+	for i, c := range order {
+		parts[i] = fmt.Sprintf("%s %d", c, counts[c])
+	}
+	line := fmt.Sprintf("%s: %d lint warnings: %s", file, total, strings.Join(parts, ", "))
+	if shown < total {
+		line += fmt.Sprintf(" (the first %d of each shown; --lint=all shows every one, --lint=none none)", lintShown)
+	}
+	return line
 }
 
 func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -58,9 +114,15 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	strict := fs.Bool("strict", false, "treat keys the format does not define as errors")
 	source := fs.Bool("source", false, "judge files as module sources (dist-git) rather than repository metadata")
 	asJSON := fs.Bool("json", false, "print one JSON object with per-file verdicts, errors and warnings to standard output")
+	lint := fs.String("lint", "summary", "`MODE` of lint output: summary (the first 3 warnings of each rule and a count per rule), all, or none")
 	files, err := fs.parse(args)
 	if err != nil {
 		return err
+	}
+	switch *lint {
+	case "summary", "all", "none":
+	default:
+		return fs.usageError("--lint %q: want summary, all or none", *lint)
 	}
 	if len(files) == 0 {
 		return fs.usageError("no FILE given")
@@ -69,7 +131,7 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return fs.usageError("standard input (-) given %d times", n)
 	}
 
-	rep := validateReport{Valid: true, Mode: "repository", Strict: *strict}
+	rep := validateReport{Valid: true, Mode: "repository", Strict: *strict, Lint: *lint}
 	if *source {
 		rep.Mode = "source"
 	}
@@ -79,6 +141,9 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		all := fr.Warnings
+		fr.Warnings, fr.WarningCounts = selectWarnings(all, *lint)
+		shown := len(fr.Warnings)
 		if fr.IOError != "" {
 			ioFailed = true
 			if !*asJSON {
@@ -87,6 +152,9 @@ func runValidate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		} else if !*asJSON {
 			printProblems(stderr, fr.Errors)
 			printProblems(stderr, fr.Warnings)
+			if line := lintSummary(fr.File, all, shown, fr.WarningCounts); line != "" && *lint == "summary" {
+				fmt.Fprintln(stderr, line)
+			}
 		}
 		rep.Valid = rep.Valid && fr.Valid
 		rep.Files = append(rep.Files, fr)
@@ -152,6 +220,15 @@ func validateFile(ctx context.Context, arg string, stdin io.Reader, strict, sour
 			// Decoded, but invalid (the decoder validated it).
 			fr.Errors = append(fr.Errors, problems(name, err)...)
 		} else if idx != nil {
+			if s, ok := doc.(*modulemd.Stream); ok && s.MDVersionNumber == 1 {
+				// The index upgrades v1 streams, so its lint would not
+				// say that the file holds a deprecated format.
+				for _, w := range modulemd.Lint(doc) {
+					if w.Code == modulemd.LintDeprecatedV1 {
+						fr.Warnings = append(fr.Warnings, warnings(name, []modulemd.Warning{w})...)
+					}
+				}
+			}
 			if err := idx.Add(doc); err != nil {
 				fr.Errors = append(fr.Errors, problems(name, indexError(idx, doc, err))...)
 			} else {

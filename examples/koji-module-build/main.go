@@ -145,8 +145,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The module file is the user's own, so its components may name their
+	// repositories (a service refuses that by default, as MBS does).
 	svc, err := orchestrator.NewService(&orchestrator.Options{Store: st, Builder: kb, Source: src, SCM: scm,
-		Logger: logger, PollInterval: 200 * time.Millisecond})
+		Logger: logger, PollInterval: 200 * time.Millisecond, AllowComponentRepository: true})
 	if err != nil {
 		return err
 	}

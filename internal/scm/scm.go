@@ -47,7 +47,16 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " %s", e.Detail)
 	}
 	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
+		// A file-system error names a path of this machine (the
+		// repository, a mirror in the cache): say only what went wrong,
+		// the repository is named already. A server answers with this
+		// text and must not reveal its paths.
+		err := e.Err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		fmt.Fprintf(&b, ": %v", err)
 	}
 	if e.Stderr != "" {
 		fmt.Fprintf(&b, " (git: %s)", e.Stderr)

@@ -3,6 +3,7 @@ package scm
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -497,5 +498,25 @@ func TestObserve(t *testing.T) {
 	}
 	if started.Load() != ended.Load() {
 		t.Errorf("%d started, %d ended", started.Load(), ended.Load())
+	}
+}
+
+// TestErrorHidesPaths checks that a failed open of a local repository
+// says what went wrong without a file-system path of its own (a server
+// answers with this text).
+func TestErrorHidesPaths(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	repo := "file://" + dir + "/modules/missing"
+	_, err := (&Git{}).ResolveRef(context.Background(), repo, "main")
+	if err == nil {
+		t.Fatal("resolved a missing repository")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "stat ") || strings.Count(msg, dir) != 1 {
+		t.Errorf("error %q names a path beyond the repository URL", msg)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v does not wrap fs.ErrNotExist", err)
 	}
 }

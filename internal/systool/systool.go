@@ -24,6 +24,8 @@ var packages = map[string][2]string{
 	"modifyrepo_c": {"createrepo-c", "createrepo_c"},
 	"dnf":          {"dnf", "dnf"},
 	"git":          {"git", "git"},
+	"bwrap":        {"bubblewrap", "bubblewrap"},
+	"setpriv":      {"util-linux", "util-linux"},
 }
 
 // MissingError lists the programs that are not on PATH and the packages that

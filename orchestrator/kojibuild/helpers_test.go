@@ -168,6 +168,8 @@ func newEnv(t testing.TB, h *hubEnv, dir string, mod func(*orchestrator.Options,
 		PollInterval: 20 * time.Millisecond,
 		Logger:       slog.New(slog.DiscardHandler),
 		Concurrency:  20,
+		// The test modules name their components' repositories.
+		AllowComponentRepository: true,
 	}
 	if mod != nil {
 		mod(opts, kopts)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/scm"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/pungi"
@@ -31,6 +32,9 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 			return orchestrator.ComponentResult{State: orchestrator.ComponentCanceled, Reason: "canceled"}
 		}
 		b.log.Warn("component build failed", "nsvc", mb.NSVC(), "package", c.Package, "reason", reason)
+		if b.opts.HidePaths {
+			reason = strings.ReplaceAll(reason, b.dir, HiddenDir)
+		}
 		return orchestrator.ComponentResult{State: orchestrator.ComponentFailed, Reason: reason}
 	}
 	_ = os.RemoveAll(run)
@@ -83,7 +87,7 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 
 	// BuildRequires (the generated module-build-macros spec has none).
 	if !prefetched && (c.Package != orchestrator.MacrosPackage || c.SCMURL != "") {
-		reqs, err = b.specBuildRequires(ctx, spec, macros)
+		reqs, err = b.specBuildRequires(ctx, mb, c, spec, macros)
 	}
 	var needed []pungi.RPM
 	if err == nil {
@@ -108,14 +112,35 @@ func (b *Builder) build(ctx context.Context, mb *orchestrator.ModuleBuild, c *or
 	fmt.Fprintf(logf, "$ rpmbuild %s\n", strings.Join(args, " "))
 	endRPM := b.usage.Start("rpmbuild")
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "rpmbuild", args...)
-	cmd.Dir = src
+	var cmd *exec.Cmd
+	if b.sandbox != nil {
+		// Only the run directory is writable (sources, topdir, home,
+		// sysroot and TMPDIR are in it); the macros file is read.
+		if err := b.sandbox.prepare(run); err != nil {
+			return fail("preparing the sandbox of %s: %v", c.Package, err)
+		}
+		fmt.Fprintf(logf, "# in a bubblewrap sandbox: read-only system, no network, only %s writable\n", run)
+		cmd = b.sandbox.command(ctx, []string{run}, []string{b.macrosFile(mb)}, src, append([]string{"rpmbuild"}, args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, "rpmbuild", args...)
+		cmd.Dir = src
+	}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C", "TMPDIR=" + run}
 	var tail tailBuffer
 	cmd.Stdout = io.MultiWriter(logf, &tail)
 	cmd.Stderr = cmd.Stdout
 	setProcessGroup(cmd)
-	err = cmd.Run()
+	// The token marks every process of the build, so that one left behind
+	// is recognised even after rpmbuild itself is gone.
+	token := proc.NewToken()
+	cmd.Env = append(cmd.Env, proc.TokenEnv+"="+token)
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Start()
+	if err == nil {
+		done := b.recordGroup(cmd.Process.Pid, token, mb, c, "rpmbuild", r.TaskID)
+		err = cmd.Wait()
+		done()
+	}
 	elapsed := time.Since(start)
 	endRPM()
 	r.RPMBuildSeconds = elapsed.Seconds()

@@ -21,6 +21,10 @@ import (
 	"github.com/modkit/modkit/orchestrator"
 )
 
+// HiddenDir replaces the builder's directory in failure reasons when
+// Options.HidePaths is set.
+const HiddenDir = "$BUILDS"
+
 // ErrUnknownTask is returned (wrapped) by Poll for a component that was
 // never submitted to this builder's directory.
 var ErrUnknownTask = errors.New("localbuild: unknown task")
@@ -56,6 +60,20 @@ type Options struct {
 	Repos []string
 	// Logger receives one line per build step; nil means slog.Default().
 	Logger *slog.Logger
+	// Sandbox runs rpmbuild, and rpmspec when it reads a spec, inside
+	// bubblewrap (bwrap): the system directories read-only, a private
+	// /tmp, no network, only the component's work directory writable,
+	// nothing else of the host's file system visible, killed with its
+	// process group and when the builder's process dies. When the builder
+	// runs as root the programs run as SandboxUID without capabilities.
+	// New fails with an error wrapping ErrSandbox when bwrap cannot make a
+	// sandbox here. modkit serve sets it; modkit build only on request.
+	Sandbox bool
+	// HidePaths writes HiddenDir in place of Dir in the reasons of failed
+	// builds (which a server shows to anyone), so that they do not reveal
+	// the server's file-system layout; the log still names the real paths.
+	// modkit serve sets it.
+	HidePaths bool
 	// Usage receives the programs the builder runs, for timing; nil means
 	// a Usage of the builder's own. Git processes are recorded only when
 	// Git is nil: a Git given here records its own (scm.Git.Observe).
@@ -65,15 +83,18 @@ type Options struct {
 // Builder builds components with rpmbuild. It implements
 // [orchestrator.Builder] and is safe for concurrent use.
 type Builder struct {
-	dir    string
-	git    *scm.Git
-	arch   string
-	opts   Options
-	log    *slog.Logger
-	jobs   chan struct{}
-	mu     sync.Mutex
-	active map[string]*job // component dir → running build
-	notify []func()        // called when a build's result is recorded
+	dir     string
+	git     *scm.Git
+	arch    string
+	opts    Options
+	log     *slog.Logger
+	jobs    chan struct{}
+	mu      sync.Mutex
+	active  map[string]*job // component dir → running build
+	notify  []func()        // called when a build's result is recorded
+	closing bool            // Close was called: interrupted builds record no result
+
+	recovered []orchestrator.Recovery // builds of an earlier process killed by New
 
 	usage   *Usage
 	timeGit bool // record git exports in usage (a Git of the caller records its own)
@@ -83,6 +104,11 @@ type Builder struct {
 	queue    []prefetchJob          // prefetches not started, in batch order
 	fetching bool                   // a prefetch worker runs
 	fetchers sync.WaitGroup         // the prefetch worker
+
+	sandbox *sandbox // nil: programs run unconfined
+
+	stopCtx context.Context // canceled by Close: stops prefetches
+	stop    context.CancelFunc
 
 	repoMu  sync.Mutex
 	repoJob map[string]*repoJob // build repository → createrepo_c running in the background
@@ -142,6 +168,13 @@ func New(opts *Options) (*Builder, error) {
 		n = runtime.NumCPU()
 	}
 	b.jobs = make(chan struct{}, n)
+	b.stopCtx, b.stop = context.WithCancel(context.Background())
+	if opts.Sandbox {
+		if b.sandbox, err = newSandbox(context.Background(), dir); err != nil {
+			return nil, fmt.Errorf("localbuild: %w", err)
+		}
+	}
+	b.killStale()
 	return b, nil
 }
 
@@ -152,8 +185,9 @@ var rpmArch = map[string]string{
 }
 
 var (
-	_ orchestrator.Builder  = (*Builder)(nil)
-	_ orchestrator.Notifier = (*Builder)(nil)
+	_ orchestrator.Builder          = (*Builder)(nil)
+	_ orchestrator.Notifier         = (*Builder)(nil)
+	_ orchestrator.RecoveryReporter = (*Builder)(nil)
 )
 
 // Arch returns the architecture the builder writes into final modulemd.
@@ -174,8 +208,20 @@ func (b *Builder) RepoDir(mb *orchestrator.ModuleBuild) string {
 	return filepath.Join(b.ModuleDir(mb), "repo")
 }
 
+// componentDir is the directory of component pkg of mb. Callers check pkg
+// with orchestrator.CheckComponentName first; sanitize keeps a name that was
+// not checked inside the module's directory all the same.
 func (b *Builder) componentDir(mb *orchestrator.ModuleBuild, pkg string) string {
 	return filepath.Join(b.ModuleDir(mb), "components", sanitize(pkg))
+}
+
+// checkComponent refuses a component whose name cannot be a directory
+// name or part of a task id.
+func checkComponent(c *orchestrator.ComponentBuild) error {
+	if err := orchestrator.CheckComponentName(c.Package); err != nil {
+		return fmt.Errorf("localbuild: %w", err)
+	}
+	return nil
 }
 
 func (b *Builder) buildRepoDir(mb *orchestrator.ModuleBuild) string {
@@ -235,9 +281,15 @@ func fallbackDistTag(mb *orchestrator.ModuleBuild, s *modulemd.Stream) string {
 // returns the same task id without building again (Poll then reports the
 // recorded result). A new c.Attempt starts a new build.
 func (b *Builder) Submit(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (string, error) {
+	if err := checkComponent(c); err != nil {
+		return "", err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closing {
+		return "", errors.New("localbuild: the builder is closed")
+	}
 	r, _ := readRecord(cdir)
 	same := r != nil && r.ServiceAttempt == c.Attempt && r.Ref == c.Ref
 	if j := b.active[cdir]; j != nil {
@@ -284,9 +336,16 @@ func (b *Builder) start(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentB
 		defer close(j.done)
 		defer cancel()
 		res := b.build(ctx, &mbCopy, &cCopy, cdir, r)
+		b.mu.Lock()
+		if b.closing && ctx.Err() != nil {
+			// Interrupted by Close (the service stops): no result, so
+			// that the next Builder on this directory builds it again.
+			delete(b.active, cdir)
+			b.mu.Unlock()
+			return
+		}
 		r.Result = &res
 		r.Finished = time.Now().UTC()
-		b.mu.Lock()
 		if err := writeRecord(cdir, r); err != nil {
 			b.log.Error("cannot record build result", "package", c.Package, "err", err)
 		}
@@ -312,6 +371,9 @@ func (b *Builder) Notify(fn func()) {
 // started by a process that is gone (so it will never finish), or whose
 // record cannot be read, is started again, and reported as building.
 func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) (orchestrator.ComponentResult, error) {
+	if err := checkComponent(c); err != nil {
+		return orchestrator.ComponentResult{}, err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -344,6 +406,9 @@ func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orc
 
 // Cancel stops c's running build and records it as canceled.
 func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) error {
+	if err := checkComponent(c); err != nil {
+		return err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	b.mu.Lock()
 	j := b.active[cdir]
@@ -369,6 +434,9 @@ func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *o
 }
 
 func sanitize(s string) string {
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '+' {
 			return r

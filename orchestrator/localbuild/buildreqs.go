@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/modkit/modkit/internal/proc"
 	"github.com/modkit/modkit/internal/rpmver"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/pungi"
@@ -19,15 +21,35 @@ import (
 
 // specBuildRequires returns the BuildRequires of spec (rpmspec -q
 // --buildrequires with the build's macros).
-func (b *Builder) specBuildRequires(ctx context.Context, spec string, macros []string) ([]string, error) {
+func (b *Builder) specBuildRequires(ctx context.Context, mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild, spec string, macros []string) ([]string, error) {
+	macrosFile := b.macrosFile(mb)
 	args := append([]string{"-q", "--buildrequires"}, macros...)
 	args = append(args, spec)
-	cmd := exec.CommandContext(ctx, "rpmspec", args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var cmd *exec.Cmd
+	if b.sandbox != nil {
+		// Parsing a spec runs its %(...) shell expansions: sandboxed too,
+		// with the spec's directory and the macros file read-only.
+		dir := filepath.Dir(spec)
+		cmd = b.sandbox.command(ctx, nil, []string{dir, macrosFile}, dir, append([]string{"rpmspec"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/tmp", "LC_ALL=C"}
+	} else {
+		cmd = exec.CommandContext(ctx, "rpmspec", args...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+	}
+	setProcessGroup(cmd)
+	token := proc.NewToken()
+	cmd.Env = append(cmd.Env, proc.TokenEnv+"="+token)
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	end := b.tool("rpmspec")
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		// Recorded like rpmbuild: a spec's %(...) may run anything.
+		done := b.recordGroup(cmd.Process.Pid, token, mb, c, "rpmspec", "")
+		err = cmd.Wait()
+		done()
+	}
 	end()
 	if err != nil {
 		return nil, fmt.Errorf("rpmspec cannot parse %s: %s", filepath.Base(spec), strings.TrimSpace(stderr.String()))

@@ -49,4 +49,19 @@
 // Everything a build produces is recorded on disk under Options.Dir, so
 // Poll works after a restart: a finished build reports its recorded result,
 // and a build that was running in a process that died is started again.
+//
+// Each rpmbuild and rpmspec runs in its own process group, recorded under
+// Options.Dir/procs with the leader's start time and a token in the
+// environment of every process of the build (internal/proc). Close kills
+// and reaps the running groups without recording a result. New kills the
+// groups a dead process left behind (never a process that fails those
+// checks) and reports them as [orchestrator.Recovery] messages.
+//
+// With Options.Sandbox, rpmbuild and rpmspec run inside bubblewrap: the
+// system directories read-only, a private /tmp and /var/tmp, no network,
+// only the component's run directory writable and nothing else of the host
+// visible; as user nobody without capabilities when the builder is root
+// (mounts by bwrap as root, then setpriv), in a user namespace otherwise.
+// New probes the sandbox and fails with [ErrSandbox] and the reason when
+// bwrap cannot make one here.
 package localbuild

@@ -105,12 +105,32 @@ func (b *Builder) waitRepo(ctx context.Context, dir string) error {
 	return nil
 }
 
-// Close waits for the builder's background work (createrepo_c of build
-// repositories, prefetches) and returns the errors of createrepo_c runs no
-// FinishBatch or Finalize reported. Builds still running are not waited
-// for. Call it when no more calls are made; modkit build calls it before it
-// exits.
+// Close stops the builds still running (killing and reaping their
+// process groups, recording no result, so a later Builder on the same
+// directory builds them again), waits for the builder's background work
+// (createrepo_c of build repositories, prefetches) and returns the errors
+// of createrepo_c runs no FinishBatch or Finalize reported. Call it when
+// no more calls are made; modkit build and modkit serve call it before
+// they exit, Submit fails after it.
 func (b *Builder) Close() error {
+	// Stop the running builds: their process groups are killed and reaped,
+	// and no result is recorded, so a later Builder on this directory
+	// builds them again.
+	b.mu.Lock()
+	b.closing = true
+	jobs := slices.Collect(maps.Values(b.active))
+	b.mu.Unlock()
+	for _, j := range jobs {
+		j.cancel()
+	}
+	for _, j := range jobs {
+		<-j.done
+	}
+	// Prefetches not started are dropped, the running one is canceled.
+	b.pmu.Lock()
+	b.queue = nil
+	b.pmu.Unlock()
+	b.stop()
 	b.repoMu.Lock()
 	dirs := slices.Collect(maps.Keys(b.repoJob))
 	b.repoMu.Unlock()
@@ -221,6 +241,9 @@ func (b *Builder) defaultsFor(mb *orchestrator.ModuleBuild, s *modulemd.Stream) 
 // componentFiles returns the RPM files of c's recorded complete build; for a
 // reused component, those of the build it reuses.
 func (b *Builder) componentFiles(mb *orchestrator.ModuleBuild, c *orchestrator.ComponentBuild) ([]string, error) {
+	if err := checkComponent(c); err != nil {
+		return nil, err
+	}
 	cdir := b.componentDir(mb, c.Package)
 	r, err := readRecord(cdir)
 	if (err != nil || r.Result == nil) && c.ReusedComponentID != 0 {

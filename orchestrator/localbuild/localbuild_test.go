@@ -349,3 +349,42 @@ func TestNotify(t *testing.T) {
 		t.Fatal("no notification")
 	}
 }
+
+// TestBadComponentName checks that a component name that would leave the
+// module's directory is refused before any path is made of it.
+func TestBadComponentName(t *testing.T) {
+	t.Parallel()
+	requireTools(t, Programs...)
+	ctx := context.Background()
+	work := t.TempDir()
+	b, err := New(&Options{Dir: filepath.Join(work, "builds"), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := &orchestrator.ModuleBuild{ID: 1, Name: "m", Stream: "s", Version: "1", Context: "c"}
+	for _, name := range []string{"../../x", "..", "a/b", "", "-x"} {
+		c := &orchestrator.ComponentBuild{ID: 1, Package: name, SCMURL: "file:///nonexistent?#0123456789012345678901234567890123456789"}
+		if _, err := b.Submit(ctx, mb, c); err == nil || !strings.Contains(err.Error(), "component name") {
+			t.Errorf("Submit(%q) = %v, want a component name error", name, err)
+		}
+		if _, err := b.Poll(ctx, mb, c); err == nil || !strings.Contains(err.Error(), "component name") {
+			t.Errorf("Poll(%q) = %v, want a component name error", name, err)
+		}
+		if err := b.Cancel(ctx, mb, c); err == nil {
+			t.Errorf("Cancel(%q) accepted", name)
+		}
+	}
+	var made []string
+	filepath.WalkDir(work, func(p string, d os.DirEntry, err error) error {
+		if err == nil && p != work && p != filepath.Join(work, "builds") {
+			made = append(made, p)
+		}
+		return nil
+	})
+	if len(made) != 0 {
+		t.Errorf("refused components made %v", made)
+	}
+	if got := sanitize(".."); got == ".." {
+		t.Errorf("sanitize(\"..\") = %q", got)
+	}
+}

@@ -42,7 +42,7 @@ func (b *Builder) Prefetch(mb *orchestrator.ModuleBuild, later []*orchestrator.C
 	defer b.pmu.Unlock()
 	for _, c := range later {
 		repo, commit := splitSCMURL(c.SCMURL, c.Ref)
-		if repo == "" || !scm.IsCommit(commit) || c.Package == orchestrator.MacrosPackage {
+		if repo == "" || !scm.IsCommit(commit) || c.Package == orchestrator.MacrosPackage || checkComponent(c) != nil {
 			continue
 		}
 		cdir := b.componentDir(mb, c.Package)
@@ -91,7 +91,7 @@ func (b *Builder) prefetchWorker() {
 // j.p.dir.
 func (b *Builder) runPrefetch(j *prefetchJob) {
 	p := j.p
-	ctx := context.Background()
+	ctx := b.stopCtx // canceled by Close
 	_ = os.RemoveAll(p.dir)
 	src, top := filepath.Join(p.dir, "src"), filepath.Join(p.dir, "topdir")
 	if p.err = os.MkdirAll(top, 0o755); p.err != nil {
@@ -106,7 +106,7 @@ func (b *Builder) runPrefetch(j *prefetchJob) {
 		return
 	}
 	p.spec = filepath.Base(spec)
-	p.reqs, p.err = b.specBuildRequires(ctx, spec, b.rpmMacros(&j.mb, top, src))
+	p.reqs, p.err = b.specBuildRequires(ctx, &j.mb, &j.c, spec, b.rpmMacros(&j.mb, top, src))
 }
 
 // takePrefetch returns the finished prefetch of c, waiting for it when it

@@ -81,6 +81,12 @@ func writeFileAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
+	// Readable as os.WriteFile's files are (CreateTemp makes 0600): the
+	// sandboxed build user reads the macros file and generated specs.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}

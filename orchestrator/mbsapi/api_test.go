@@ -106,7 +106,7 @@ func newFixture(t testing.TB, run bool) *fixture {
 		XMD: map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}},
 	}
 	svc, err := orchestrator.NewService(&orchestrator.Options{
-		Store: st, Builder: zb, SCM: hashSCM{},
+		Store: st, Builder: zb, SCM: hashSCM{}, AllowComponentRepository: true,
 		Source: orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform})),
 		Now:    func() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) },
 		Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond,

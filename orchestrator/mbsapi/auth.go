@@ -35,6 +35,13 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (*User, error)
 }
 
+// AuthMethodNamer is implemented by an [Authenticator] that names its
+// method for the about/ endpoint's auth_method (MBS says "oidc" or
+// "kerberos"; clients choose how to authenticate from it).
+type AuthMethodNamer interface {
+	AuthMethod() string
+}
+
 // ErrBadCredentials is returned by an Authenticator for a token it does not
 // know.
 var ErrBadCredentials = errors.New("invalid or unknown token")
@@ -85,6 +92,10 @@ func LoadTokens(path string) (Tokens, error) {
 	defer f.Close()
 	return ParseTokens(f, path)
 }
+
+// AuthMethod implements [AuthMethodNamer]: "tokens" (bearer tokens from a
+// token file).
+func (t Tokens) AuthMethod() string { return "tokens" }
 
 // Authenticate implements [Authenticator] with "Authorization: Bearer
 // TOKEN".

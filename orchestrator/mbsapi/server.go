@@ -30,8 +30,16 @@ type Options struct {
 	AllowedGroups []string
 	// AdminGroups may cancel anyone's build; default ["admin"].
 	AdminGroups []string
-	// SCMAllow lists the allowed scmurl prefixes; empty = any.
+	// SCMAllow lists the allowed scmurl prefixes, compared as normalised
+	// URLs on path-segment boundaries ([orchestrator.SCMAllowed]) (MBS
+	// SCMURLS). An scmurl outside it is refused with 403 unless
+	// AllowCustomSCMURLs; so with neither, every scmurl is refused, as in
+	// MBS.
 	SCMAllow []string
+	// AllowCustomSCMURLs admits any scmurl (MBS ALLOW_CUSTOM_SCMURLS): the
+	// server then reads whatever repository a submitter names, local
+	// file:// paths of the server included.
+	AllowCustomSCMURLs bool
 	// AllowYAML allows submitting a modulemd directly instead of an scmurl
 	// (MBS's YAML_SUBMIT_ALLOWED).
 	AllowYAML bool
@@ -191,20 +199,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case route == "module-builds" && len(parts) == 1:
 		switch r.Method {
-		case http.MethodGet:
+		case http.MethodGet, http.MethodHead:
 			return h.listModules(w, r, v)
 		case http.MethodPost:
 			return h.submit(w, r, v)
 		}
-		return methodNotAllowed(w, "GET, POST")
+		return methodNotAllowed(w, "GET, HEAD, POST")
 	case route == "module-builds" && len(parts) == 2:
 		switch r.Method {
-		case http.MethodGet:
+		case http.MethodGet, http.MethodHead:
 			return h.getModule(w, r, v, id)
 		case http.MethodPatch:
 			return h.cancel(w, r, v, id)
 		}
-		return methodNotAllowed(w, "GET, PATCH")
+		return methodNotAllowed(w, "GET, HEAD, PATCH")
 	case route == "module-builds" && len(parts) == 3 && parts[2] == "messages":
 		return getOnly(w, r, func() error {
 			return h.messages(w, r, v, &orchestrator.LogMessageFilter{ModuleID: id}, "module", id)
@@ -225,10 +233,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	return errorf(http.StatusNotFound, "The requested URL was not found on the server.")
 }
 
-// getOnly serves a GET with serve and answers any other method with 405.
+// getOnly serves a GET or HEAD with serve (net/http drops the body of a
+// HEAD reply) and answers any other method with 405.
 func getOnly(w http.ResponseWriter, r *http.Request, serve func() error) error {
-	if r.Method != http.MethodGet {
-		return methodNotAllowed(w, "GET")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return methodNotAllowed(w, "GET, HEAD")
 	}
 	return serve()
 }
@@ -236,12 +245,25 @@ func getOnly(w http.ResponseWriter, r *http.Request, serve func() error) error {
 // about serves GET about/.
 func (h *Handler) about(w http.ResponseWriter) error {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	method := "oidc"
-	if h.opts.NoAuth {
-		method = "none"
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_version": 2, "auth_method": method, "version": h.opts.Version})
+	writeJSON(w, http.StatusOK, map[string]any{"api_version": 2, "auth_method": h.authMethod(), "version": h.opts.Version})
 	return nil
+}
+
+// authMethod names the authentication in use: "none" (NoAuth), the
+// Authenticator's own name when it has one ([AuthMethodNamer]; "tokens" for
+// [Tokens]), "custom" for another Authenticator, and "unconfigured" when
+// there is none (every request that needs a user is refused).
+func (h *Handler) authMethod() string {
+	switch {
+	case h.opts.NoAuth:
+		return "none"
+	case h.opts.Auth == nil:
+		return "unconfigured"
+	}
+	if n, ok := h.opts.Auth.(AuthMethodNamer); ok {
+		return n.AuthMethod()
+	}
+	return "custom"
 }
 
 // rebuildStrategies serves GET rebuild-strategies/.

@@ -190,17 +190,14 @@ func fmtGroups(g []string) string {
 	return "[" + strings.Join(g, ", ") + "]"
 }
 
-// scmAllowed checks the SCM URL allowlist.
+// scmAllowed checks the SCM URL allowlist on normalised URLs
+// ([orchestrator.SCMAllowed]); an empty list allows nothing unless
+// AllowCustomSCMURLs.
 func (h *Handler) scmAllowed(u string) bool {
-	if len(h.opts.SCMAllow) == 0 {
+	if h.opts.AllowCustomSCMURLs {
 		return true
 	}
-	for _, p := range h.opts.SCMAllow {
-		if strings.HasPrefix(u, p) {
-			return true
-		}
-	}
-	return false
+	return len(h.opts.SCMAllow) > 0 && orchestrator.SCMAllowed(h.opts.SCMAllow, u)
 }
 
 // overrides checks a {module: [streams]} parameter.
@@ -233,8 +230,13 @@ func (h *Handler) readSubmit(r *http.Request) (map[string]any, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
 		if err := r.ParseMultipartForm(h.opts.MaxBodyBytes); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, errorf(http.StatusRequestEntityTooLarge, "The request body is larger than %d bytes", mbe.Limit)
+			}
 			return nil, errorf(http.StatusBadRequest, "Invalid multipart form: %v", err)
 		}
+		defer r.MultipartForm.RemoveAll()
 		body := map[string]any{}
 		for k, vs := range r.MultipartForm.Value {
 			if len(vs) > 0 {

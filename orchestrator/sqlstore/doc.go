@@ -15,6 +15,11 @@
 // inconsistent: the service then redoes a little work (Builder calls are
 // idempotent). synchronous=FULL would cost an fsync per state change.
 //
+// One service process works on an SQLite database at a time: the store's
+// leases ([Store.Claim]) live in its memory, so a restarted process resumes
+// at once. Several processes sharing the work need the PostgreSQL store
+// (orchestrator/pgstore).
+//
 // The SQL is kept portable (RETURNING, no INSERT OR REPLACE, no SQLite date
 // functions; times are BIGINT microseconds since the epoch), so a PostgreSQL
 // store can share the statements with `$n` placeholders.

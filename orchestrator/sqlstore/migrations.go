@@ -94,4 +94,6 @@ var migrations = []string{
 	`ALTER TABLE module_builds ADD COLUMN defaults TEXT NOT NULL DEFAULT ''`,
 	// 3: the level of a log message (slog's; debug messages come from builders).
 	`ALTER TABLE log_messages ADD COLUMN level INTEGER NOT NULL DEFAULT 0`,
+	// 4: message ids of events.
+	`ALTER TABLE events ADD COLUMN message_id TEXT NOT NULL DEFAULT ''`,
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modkit/modkit/orchestrator"
@@ -32,6 +33,14 @@ type Options struct {
 type Store struct {
 	db   *sql.DB
 	path string
+
+	leaseMu sync.Mutex
+	leases  map[string]lease
+}
+
+type lease struct {
+	holder  string
+	expires time.Time
 }
 
 var _ orchestrator.Store = (*Store)(nil)
@@ -68,7 +77,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, leases: map[string]lease{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -135,7 +144,7 @@ func (s *Store) run(ctx context.Context, fn func(orchestrator.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	if err := fn(&tx{tx: sqlTx}); err != nil {
+	if err := fn(&tx{tx: sqlTx, s: s}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -145,7 +154,10 @@ func (s *Store) run(ctx context.Context, fn func(orchestrator.Tx) error) error {
 	return nil
 }
 
-type tx struct{ tx *sql.Tx }
+type tx struct {
+	tx *sql.Tx
+	s  *Store
+}
 
 // toDB converts a time to microseconds since the epoch; the zero time is 0.
 func toDB(t time.Time) int64 {
@@ -681,8 +693,8 @@ func (t *tx) LogMessages(ctx context.Context, f *orchestrator.LogMessageFilter) 
 }
 
 func (t *tx) AddEvent(ctx context.Context, e *orchestrator.Event) error {
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (topic, time_created, body) VALUES (?, ?, ?) RETURNING id`,
-		e.Topic, toDB(e.Time), string(e.Body)).Scan(&e.ID)
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO events (message_id, topic, time_created, body) VALUES (?, ?, ?, ?) RETURNING id`,
+		e.MessageID, e.Topic, toDB(e.Time), string(e.Body)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert event: %w", err)
 	}
@@ -690,7 +702,7 @@ func (t *tx) AddEvent(ctx context.Context, e *orchestrator.Event) error {
 }
 
 func (t *tx) PendingEvents(ctx context.Context, limit int) ([]*orchestrator.Event, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, topic, time_created, body FROM events ORDER BY id`+limitClause(limit, 0))
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, message_id, topic, time_created, body FROM events ORDER BY id`+limitClause(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: read outbox: %w", err)
 	}
@@ -700,7 +712,7 @@ func (t *tx) PendingEvents(ctx context.Context, limit int) ([]*orchestrator.Even
 		var e orchestrator.Event
 		var tm int64
 		var body string
-		if err := rows.Scan(&e.ID, &e.Topic, &tm, &body); err != nil {
+		if err := rows.Scan(&e.ID, &e.MessageID, &e.Topic, &tm, &body); err != nil {
 			return nil, fmt.Errorf("sqlstore: read outbox: %w", err)
 		}
 		e.Time, e.Body = fromDB(tm), json.RawMessage(body)
@@ -719,4 +731,39 @@ func (t *tx) MarkEventsSent(ctx context.Context, idList []int64) error {
 		return fmt.Errorf("sqlstore: clear outbox: %w", err)
 	}
 	return nil
+}
+
+// Claim implements [orchestrator.Store]. An SQLite database is worked on
+// by one service process (several processes sharing work need pgstore), so
+// leases live in the Store's memory: a restarted process takes its work
+// over at once instead of waiting for the dead process's leases to expire.
+func (s *Store) Claim(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	now := time.Now()
+	if l, ok := s.leases[name]; ok && l.holder != holder && now.Before(l.expires) {
+		return false, nil
+	}
+	s.leases[name] = lease{holder: holder, expires: now.Add(ttl)}
+	return true, nil
+}
+
+// Release implements [orchestrator.Store].
+func (s *Store) Release(ctx context.Context, name, holder string) error {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if l, ok := s.leases[name]; ok && l.holder == holder {
+		delete(s.leases, name)
+	}
+	return nil
+}
+
+func (t *tx) HoldsLease(ctx context.Context, name, holder string) (bool, error) {
+	t.s.leaseMu.Lock()
+	defer t.s.leaseMu.Unlock()
+	l, ok := t.s.leases[name]
+	return ok && l.holder == holder && time.Now().Before(l.expires), nil
 }

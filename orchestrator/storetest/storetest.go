@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) orchestrator.Store) {
 		{"Traces", testTraces},
 		{"LogMessages", testLogMessages},
 		{"Outbox", testOutbox},
+		{"Leases", testLeases},
+		{"ModuleRowLock", testModuleRowLock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -128,7 +131,7 @@ func testNSVCUnique(t *testing.T, st orchestrator.Store) {
 
 func testNotFound(t *testing.T, st orchestrator.Store) {
 	ctx := context.Background()
-	err := st.View(ctx, func(tx orchestrator.Tx) error {
+	err := st.Update(ctx, func(tx orchestrator.Tx) error {
 		_, err1 := tx.ModuleBuild(ctx, 99)
 		_, err2 := tx.ComponentBuild(ctx, 99)
 		err3 := tx.UpdateModuleBuild(ctx, &orchestrator.ModuleBuild{ID: 99})
@@ -410,7 +413,7 @@ func testOutbox(t *testing.T, st orchestrator.Store) {
 	var evs []*orchestrator.Event
 	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
 		for i := range 3 {
-			e := &orchestrator.Event{Topic: fmt.Sprintf("t%d", i), Time: t0, Body: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))}
+			e := &orchestrator.Event{MessageID: orchestrator.NewMessageID(), Topic: fmt.Sprintf("t%d", i), Time: t0, Body: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))}
 			if err := tx.AddEvent(ctx, e); err != nil {
 				return err
 			}
@@ -426,5 +429,91 @@ func testOutbox(t *testing.T, st orchestrator.Store) {
 	})
 	checkRead(t, st, "pending after marking two sent", evs[2:], func(ctx context.Context, tx orchestrator.Tx) ([]*orchestrator.Event, error) {
 		return tx.PendingEvents(ctx, 10)
+	})
+}
+
+func testLeases(t *testing.T, st orchestrator.Store) {
+	ctx := context.Background()
+	claim := func(name, holder string, ttl time.Duration, want bool) {
+		t.Helper()
+		got, err := st.Claim(ctx, name, holder, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("Claim(%s, %s) = %v, want %v", name, holder, got, want)
+		}
+	}
+	holds := func(name, holder string, want bool) {
+		t.Helper()
+		view(t, st, func(ctx context.Context, tx orchestrator.Tx) error {
+			got, err := tx.HoldsLease(ctx, name, holder)
+			if err == nil && got != want {
+				t.Errorf("HoldsLease(%s, %s) = %v, want %v", name, holder, got, want)
+			}
+			return err
+		})
+	}
+	claim("work/1", "a", time.Minute, true)
+	claim("work/1", "b", time.Minute, false)
+	claim("work/2", "b", time.Minute, true)
+	claim("work/1", "a", time.Minute, true) // renewal
+	holds("work/1", "a", true)
+	holds("work/1", "b", false)
+	holds("work/3", "a", false)
+	if err := st.Release(ctx, "work/1", "b"); err != nil { // not b's: no effect
+		t.Fatal(err)
+	}
+	claim("work/1", "b", time.Minute, false)
+	if err := st.Release(ctx, "work/1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	holds("work/1", "a", false)
+	claim("work/1", "b", time.Minute, true)
+	// An expired lease goes to the next claimant.
+	claim("work/4", "a", 50*time.Millisecond, true)
+	time.Sleep(150 * time.Millisecond)
+	holds("work/4", "a", false)
+	claim("work/4", "b", time.Minute, true)
+	claim("work/4", "a", time.Minute, false)
+}
+
+// testModuleRowLock checks that concurrent Update transactions reading
+// and rewriting one module build do not lose each other's changes.
+func testModuleRowLock(t *testing.T, st orchestrator.Store) {
+	mb := module("foo", "1", "1", "c")
+	update(t, st, func(ctx context.Context, tx orchestrator.Tx) error { return tx.CreateModuleBuild(ctx, mb) })
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			errs <- st.Update(ctx, func(tx orchestrator.Tx) error {
+				cur, err := tx.ModuleBuild(ctx, mb.ID)
+				if err != nil {
+					return err
+				}
+				time.Sleep(time.Millisecond)
+				cur.Batch++
+				return tx.UpdateModuleBuild(ctx, cur)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRead(t, st, "batch after concurrent increments", n, func(ctx context.Context, tx orchestrator.Tx) (int, error) {
+		cur, err := tx.ModuleBuild(ctx, mb.ID)
+		if err != nil {
+			return 0, err
+		}
+		return cur.Batch, nil
 	})
 }

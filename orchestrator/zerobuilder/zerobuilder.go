@@ -1,7 +1,6 @@
 package zerobuilder
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +33,9 @@ type Build struct {
 	ModuleID, ComponentID int64
 	Attempt               int
 	Package               string
+	// Started is when it was submitted (zero in journals of older
+	// versions).
+	Started time.Time
 }
 
 type key struct {
@@ -58,6 +60,7 @@ type Builder struct {
 	finals   map[int64]*modulemd.Stream
 	prepares int
 	journal  *os.File
+	offset   int64 // journal bytes read
 }
 
 var _ orchestrator.Builder = (*Builder)(nil)
@@ -72,19 +75,15 @@ func New(opts *Options) (*Builder, error) {
 		b.opts.Arch = "x86_64"
 	}
 	if b.opts.Journal != "" {
-		builds, err := ReadJournal(b.opts.Journal)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		for _, bd := range builds {
-			b.tasks[key{bd.ComponentID, bd.Attempt}] = &task{pkg: bd.Package}
-		}
-		b.builds = builds
-		f, err := os.OpenFile(b.opts.Journal, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(b.opts.Journal, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("zerobuilder: open journal: %w", err)
 		}
 		b.journal = f
+		if err := b.syncJournal(false); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -99,30 +98,80 @@ func (b *Builder) Close() error {
 
 // ReadJournal returns the builds recorded in a journal file, in order.
 func ReadJournal(path string) ([]Build, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	builds, _, err := parseJournal(path, data, 1)
+	return builds, err
+}
+
+// parseJournal parses the complete lines of data, numbered from line; it
+// returns the builds and the bytes consumed.
+func parseJournal(path string, data []byte, line int) ([]Build, int, error) {
 	var out []Build
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		fs := strings.Fields(sc.Text())
-		if len(fs) != 4 {
-			return nil, fmt.Errorf("zerobuilder: %s:%d: expected 4 fields", path, n)
+	used := 0
+	for {
+		i := strings.IndexByte(string(data[used:]), '\n')
+		if i < 0 {
+			return out, used, nil
+		}
+		text := string(data[used : used+i])
+		used += i + 1
+		fs := strings.Fields(text)
+		if len(fs) != 4 && len(fs) != 5 {
+			return nil, 0, fmt.Errorf("zerobuilder: %s:%d: expected 4 or 5 fields", path, line)
 		}
 		var bd Build
-		var err1, err2, err3 error
+		var err1, err2, err3, err4 error
 		bd.ModuleID, err1 = strconv.ParseInt(fs[0], 10, 64)
 		bd.ComponentID, err2 = strconv.ParseInt(fs[1], 10, 64)
 		bd.Attempt, err3 = strconv.Atoi(fs[2])
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return nil, fmt.Errorf("zerobuilder: %s:%d: %w", path, n, err)
-		}
 		bd.Package = fs[3]
+		if len(fs) == 5 {
+			var us int64
+			us, err4 = strconv.ParseInt(fs[4], 10, 64)
+			bd.Started = time.UnixMicro(us)
+		}
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return nil, 0, fmt.Errorf("zerobuilder: %s:%d: %w", path, line, err)
+		}
 		out = append(out, bd)
+		line++
 	}
-	return out, sc.Err()
+}
+
+// syncJournal reads the journal lines other processes appended since the
+// last read; with exclusive, it leaves the file locked for an append.
+// Callers hold b.mu.
+func (b *Builder) syncJournal(exclusive bool) error {
+	if err := lockFile(b.journal, exclusive); err != nil {
+		return fmt.Errorf("zerobuilder: lock journal: %w", err)
+	}
+	if !exclusive {
+		defer unlockFile(b.journal)
+	}
+	st, err := b.journal.Stat()
+	if err != nil {
+		return fmt.Errorf("zerobuilder: read journal: %w", err)
+	}
+	if st.Size() <= b.offset {
+		return nil
+	}
+	data := make([]byte, st.Size()-b.offset)
+	if _, err := b.journal.ReadAt(data, b.offset); err != nil {
+		return fmt.Errorf("zerobuilder: read journal: %w", err)
+	}
+	builds, used, err := parseJournal(b.opts.Journal, data, len(b.builds)+1)
+	if err != nil {
+		return err
+	}
+	b.offset += int64(used)
+	for _, bd := range builds {
+		b.tasks[key{bd.ComponentID, bd.Attempt}] = &task{pkg: bd.Package, started: bd.Started}
+		b.builds = append(b.builds, bd)
+	}
+	return nil
 }
 
 // Builds returns the component builds performed (including those in the
@@ -168,14 +217,25 @@ func (b *Builder) Submit(ctx context.Context, mb *orchestrator.ModuleBuild, c *o
 		t.dist = mb.DistTag
 		return id, nil
 	}
+	now := time.Now()
 	if b.journal != nil {
-		line := fmt.Sprintf("%d %d %d %s\n", mb.ID, c.ID, c.Attempt, c.Package)
+		// Another process sharing the journal may have built it.
+		if err := b.syncJournal(true); err != nil {
+			return "", err
+		}
+		defer unlockFile(b.journal)
+		if t := b.tasks[k]; t != nil {
+			t.dist = mb.DistTag
+			return id, nil
+		}
+		line := fmt.Sprintf("%d %d %d %s %d\n", mb.ID, c.ID, c.Attempt, c.Package, now.UnixMicro())
 		if _, err := b.journal.WriteString(line); err != nil {
 			return "", fmt.Errorf("zerobuilder: write journal: %w", err)
 		}
+		b.offset += int64(len(line))
 	}
-	b.tasks[k] = &task{started: time.Now(), pkg: c.Package, dist: mb.DistTag}
-	b.builds = append(b.builds, Build{ModuleID: mb.ID, ComponentID: c.ID, Attempt: c.Attempt, Package: c.Package})
+	b.tasks[k] = &task{started: now, pkg: c.Package, dist: mb.DistTag}
+	b.builds = append(b.builds, Build{ModuleID: mb.ID, ComponentID: c.ID, Attempt: c.Attempt, Package: c.Package, Started: now})
 	return id, nil
 }
 
@@ -184,6 +244,12 @@ func (b *Builder) Poll(ctx context.Context, mb *orchestrator.ModuleBuild, c *orc
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.tasks[key{c.ID, c.Attempt}]
+	if t == nil && b.journal != nil {
+		if err := b.syncJournal(false); err != nil {
+			return orchestrator.ComponentResult{}, err
+		}
+		t = b.tasks[key{c.ID, c.Attempt}]
+	}
 	if t == nil {
 		return orchestrator.ComponentResult{}, fmt.Errorf("zerobuilder: unknown task %q", c.TaskID)
 	}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/pgstore/pgtest"
+	"github.com/modkit/modkit/orchestrator/zerobuilder"
+)
+
+// TestChaosServeOnPostgres runs 3 `modkit serve` processes on one
+// PostgreSQL database and RabbitMQ, submits 50 module builds of 20
+// components (zero builder, 1 s per component build, a journal shared
+// as the build system), and kills a random process with SIGKILL every 1.5 s,
+// restarting it a moment later, until every build is finished. Then: every
+// build is ready, no component was built twice, and every state change was
+// published at least once and, per module build, in order.
+func TestChaosServeOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos test: 3 serve processes, 50 module builds")
+	}
+	db := pgtest.NewDatabase(t)
+	amqpURL := os.Getenv("MODKIT_TEST_AMQP_URL")
+	if amqpURL == "" {
+		testenv.SkipOrFatal(t, "MODKIT_TEST_AMQP_URL is not set (a RabbitMQ URL; eval \"$(hack/rabbitmq.sh up DIR)\" starts one)")
+	}
+	repo := gitRepo(t)
+	modules, comps := 50, 20
+	if v := os.Getenv("MODKIT_CHAOS_MODULES"); v != "" {
+		fmt.Sscan(v, &modules)
+	}
+	var rb [4]byte
+	rand.Read(rb[:])
+	prefix := "org.modkit.chaos" + hex.EncodeToString(rb[:])
+
+	// The test's consumer, bound before anything is published.
+	conn, err := amqp.Dial(amqpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(q.Name, prefix+".#", "amq.topic", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	deliveries, err := ch.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []amqp.Delivery
+	// drain reads the deliveries until none came for 20 ms (the client
+	// hands them over one at a time).
+	drain := func() {
+		for {
+			select {
+			case d := <-deliveries:
+				got = append(got, d)
+			case <-time.After(20 * time.Millisecond):
+				return
+			}
+		}
+	}
+
+	procs := 3
+	if v := os.Getenv("MODKIT_CHAOS_PROCS"); v != "" {
+		fmt.Sscan(v, &procs)
+	}
+	c := newCluster(t, procs, db, []string{"--auth", "none", "--builder", "zero", "--zero-build-time", "1s",
+		"--platform", "f40", "--allow-yaml", "--allow-component-repository", "--bus", amqpURL, "--topic-prefix", prefix,
+		"--lease-ttl", "2s", "--poll-interval", "100ms", "--jobs", "100"})
+	start := time.Now()
+	for i := range modules {
+		c.submit(chaosModule(fmt.Sprintf("chaos%02d", i), repo, comps, 4))
+	}
+	t.Logf("submitted %d module builds in %s", modules, time.Since(start).Round(time.Millisecond))
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 7))
+	kills := 0
+	lastKill := time.Now()
+	st := openPG(t, db)
+	final := waitFinished(t, st, modules, 10*time.Minute, func() {
+		drain()
+		if time.Since(lastKill) < 1500*time.Millisecond || os.Getenv("MODKIT_CHAOS_NOKILL") != "" {
+			return
+		}
+		i := rng.IntN(procs)
+		c.kill(i)
+		kills++
+		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		c.start(i)
+		lastKill = time.Now()
+	})
+	elapsed := time.Since(start)
+	t.Logf("%d module builds finished in %s with %d kills", len(final), elapsed.Round(time.Millisecond), kills)
+	if kills < 3 {
+		t.Errorf("only %d kills: the test did not exercise takeovers", kills)
+	}
+	for _, mb := range final {
+		if mb.State != orchestrator.StateReady {
+			t.Errorf("module build %d %s: %s (%s)", mb.ID, mb.NSVC(), mb.State, mb.StateReason)
+		}
+	}
+
+	// Nothing built twice.
+	builds, err := zerobuilder.ReadJournal(filepath.Join(c.dir, "zerobuilder.journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[2]int64]int{}
+	for _, b := range builds {
+		seen[[2]int64{b.ComponentID, int64(b.Attempt)}]++
+	}
+	if want := modules * (comps + 1); len(seen) != want {
+		t.Errorf("%d component builds, want %d", len(seen), want)
+	}
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("component build %d attempt %d submitted %d times", k[0], k[1], n)
+		}
+	}
+
+	// Every event published: wait until the outbox is empty and the
+	// messages stop.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		drain()
+		var pending []*orchestrator.Event
+		if err := st.View(t.Context(), func(tx orchestrator.Tx) error {
+			var err error
+			pending, err = tx.PendingEvents(t.Context(), 1)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			time.Sleep(500 * time.Millisecond)
+			drain()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox was not drained")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkPublished(t, st, got, prefix, final)
+	if t.Failed() {
+		for i := range c.addrs {
+			log, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("serve-%d.log", i)))
+			t.Logf("serve %d log:\n%s", i, log)
+		}
+	}
+}
+
+// checkPublished checks, after dropping duplicates (same message id), that
+// each module build's state changes arrived in the order of its recorded
+// traces, and each component's in the order of its traces.
+func checkPublished(t *testing.T, st orchestrator.Store, got []amqp.Delivery, prefix string, mbs []*orchestrator.ModuleBuild) {
+	t.Helper()
+	first := map[string]bool{}
+	dups := 0
+	modStates := map[int64][]string{}
+	compStates := map[int64][]string{}
+	for _, d := range got {
+		if first[d.MessageId] {
+			dups++
+			continue
+		}
+		first[d.MessageId] = true
+		switch d.RoutingKey {
+		case prefix + ".mbs.module.state.change":
+			var m orchestrator.ModuleMessage
+			if err := json.Unmarshal(d.Body, &m); err != nil {
+				t.Fatal(err)
+			}
+			modStates[m.ID] = append(modStates[m.ID], m.StateName)
+		case prefix + ".mbs.component.state.change":
+			var m orchestrator.ComponentMessage
+			if err := json.Unmarshal(d.Body, &m); err != nil {
+				t.Fatal(err)
+			}
+			s := "waiting"
+			if m.StateName != nil {
+				s = *m.StateName
+			}
+			compStates[m.ID] = append(compStates[m.ID], s)
+		default:
+			t.Errorf("unexpected topic %s", d.RoutingKey)
+		}
+	}
+	t.Logf("%d messages, %d distinct, %d duplicates", len(got), len(first), dups)
+	ctx := t.Context()
+	for _, mb := range mbs {
+		var want []string
+		var comps []*orchestrator.ComponentBuild
+		var compTraces [][]string
+		err := st.View(ctx, func(tx orchestrator.Tx) error {
+			tr, err := tx.ModuleTraces(ctx, mb.ID)
+			if err != nil {
+				return err
+			}
+			for _, x := range tr {
+				want = append(want, x.State.String())
+			}
+			comps, _, err = tx.ListComponentBuilds(ctx, &orchestrator.ComponentBuildFilter{ModuleID: mb.ID})
+			if err != nil {
+				return err
+			}
+			for _, c := range comps {
+				ct, err := tx.ComponentTraces(ctx, c.ID)
+				if err != nil {
+					return err
+				}
+				var s []string
+				for _, x := range ct[1:] { // the first is the unpublished "recorded" trace
+					if x.State == nil {
+						s = append(s, "waiting")
+					} else {
+						s = append(s, x.State.String())
+					}
+				}
+				compTraces = append(compTraces, s)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(want, modStates[mb.ID]) {
+			t.Errorf("module build %d: published states %v, recorded %v", mb.ID, modStates[mb.ID], want)
+		}
+		for i, c := range comps {
+			if !slices.Equal(compTraces[i], compStates[c.ID]) {
+				t.Errorf("component build %d (%s): published states %v, recorded %v", c.ID, c.Package, compStates[c.ID], compTraces[i])
+			}
+		}
+		if want := strings.Join([]string{"init", "wait", "build", "done", "ready"}, " "); strings.Join(modStates[mb.ID], " ") != want && !t.Failed() {
+			t.Errorf("module build %d: states %v", mb.ID, modStates[mb.ID])
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// compileVariantRE compiles a filter's variant pattern as Pungi matches it
+// (re.match: anchored at the start).
+func compileVariantRE(p string) (*regexp.Regexp, error) {
+	return regexp.Compile(`^(?:` + p + `)`)
+}
+
+func runQuiet(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// toolClock measures the wall time during which at least one external
+// program ran, and the time per program.
+type toolClock struct {
+	mu      sync.Mutex
+	running int
+	since   time.Time
+	busy    time.Duration
+	per     map[string]time.Duration
+}
+
+func (c *toolClock) start(name string) func() {
+	c.mu.Lock()
+	t0 := time.Now()
+	if c.running == 0 {
+		c.since = t0
+	}
+	c.running++
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		now := time.Now()
+		c.running--
+		if c.running == 0 {
+			c.busy += now.Sub(c.since)
+		}
+		if c.per == nil {
+			c.per = map[string]time.Duration{}
+		}
+		c.per[name] += now.Sub(t0)
+	}
+}
+
+func (c *toolClock) run(ctx context.Context, name string, args ...string) error {
+	done := c.start(name)
+	defer done()
+	return runQuiet(ctx, name, args...)
+}
+
+// linkOrCopy hard-links src to dst, copying when a link is impossible.
+func linkOrCopy(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if err := os.Link(src, dst); err == nil || os.IsExist(err) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// writeFileAtomic writes data to path through a temporary file.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
