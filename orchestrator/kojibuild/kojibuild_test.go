@@ -318,7 +318,7 @@ func TestCancel(t *testing.T) {
 	if info.State != koji.TaskCanceled {
 		t.Errorf("koji task %d of slow: %s, want CANCELED", id, info.State)
 	}
-	if !strings.Contains(strings.Join(e.messages(t, mb.ID, true), "\n"), fmt.Sprintf("koji cancelTask(%d): ok", id)) {
+	if !strings.Contains(strings.Join(e.messages(t, mb.ID, true), "\n"), fmt.Sprintf("cancelTask(%d)", id)) {
 		t.Errorf("the cancelTask call is not in the module's log")
 	}
 }
