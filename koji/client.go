@@ -25,6 +25,22 @@ import (
 // WithHTTPClient option is given.
 const DefaultTimeout = 5 * time.Minute
 
+// DefaultIdleConns is how many idle connections to the hub the default
+// HTTP client keeps (net/http keeps 2 per host): reads of a client used from
+// many goroutines run in parallel, and without spare idle connections each
+// of them would open (and, over https, handshake) a new one.
+const DefaultIdleConns = 16
+
+func defaultTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = DefaultIdleConns
+	return t
+}
+
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
 const DefaultUserAgent = "modkit-koji/1"
 
@@ -90,7 +106,7 @@ func NewClient(hubURL string, opts ...Option) (*Client, error) {
 		}
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+		c.http = &http.Client{Timeout: DefaultTimeout, Transport: defaultTransport()}
 	}
 	c.tr = xmlrpcx.Client{HTTPClient: c.http, UserAgent: c.userAgent}
 	return c, nil
@@ -165,11 +181,13 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 	build func(*Session, int64) *xmlrpcx.Request, decode func([]byte) (any, error)) (any, error) {
 	renewed := false
 	for {
-		release, err := c.acquire(ctx, o.anonymous)
+		release, held, err := c.acquire(ctx, o.anonymous)
 		if err != nil {
 			return nil, fmt.Errorf("koji: %s: %w", method, err)
 		}
-		sess, callnum := c.next(o.anonymous)
+		// Without the lane (no session when the call started) the call
+		// goes anonymously even if a login lands meanwhile.
+		sess, callnum := c.next(o.anonymous || !held)
 		req := build(sess, callnum)
 		canRetry := sess != nil || safeAnon
 		policy := c.retry.policy()
@@ -226,17 +244,18 @@ func (c *Client) send(ctx context.Context, method string, safeAnon bool, o callO
 }
 
 // acquire waits until no other request of the session is on the wire and
-// returns the function that lets the next one go. Anonymous requests, and
-// every request of a client without a session, go at once.
-func (c *Client) acquire(ctx context.Context, anonymous bool) (func(), error) {
+// returns the function that lets the next one go, and whether it holds the
+// lane. Anonymous requests, and every request of a client without a
+// session, go at once.
+func (c *Client) acquire(ctx context.Context, anonymous bool) (release func(), held bool, err error) {
 	if anonymous || c.Session() == nil {
-		return func() {}, nil
+		return func() {}, false, nil
 	}
 	select {
 	case c.lane <- struct{}{}:
-		return func() { <-c.lane }, nil
+		return func() { <-c.lane }, true, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 }
 

@@ -173,8 +173,8 @@ func BenchmarkConcurrentSession(b *testing.B) {
 		sessionReads bool
 	}{{"default", false}, {"session-reads", true}} {
 		b.Run(tt.name, func(b *testing.B) {
-			hub := kojitest.New(b)
-			c, err := koji.NewClient(hub.URL(), koji.WithHTTPClient(hub.Client()), koji.WithSessionReads(tt.sessionReads),
+			hub := kojitest.New(b) // plain http: the client's default transport works
+			c, err := koji.NewClient(hub.URL(), koji.WithSessionReads(tt.sessionReads),
 				koji.WithAuth(koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
 			if err != nil {
 				b.Fatal(err)
@@ -184,5 +184,33 @@ func BenchmarkConcurrentSession(b *testing.B) {
 			}
 			benchConcurrent(b, c, "bench")
 		})
+	}
+}
+
+// TestConcurrentRenewal: the session expires while 16 goroutines use it;
+// one renewal serves them all and no call fails.
+func TestConcurrentRenewal(t *testing.T) {
+	t.Parallel()
+	hub, c := setup(t)
+	ctx := t.Context()
+	if errs := concurrentWrites(ctx, c, "before", 4, 2); len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	id := c.Session().ID
+	hub.ExpireSessions()
+	if errs := concurrentWrites(ctx, c, "after", 16, 3); len(errs) > 0 {
+		t.Fatalf("%d of 48 failed after expiry, first: %v", len(errs), errs[0])
+	}
+	if c.Session().ID != id {
+		t.Errorf("session id changed on renewal: %d -> %d", id, c.Session().ID)
+	}
+	renewals := 0
+	for _, call := range hub.Calls() {
+		if call.Method == "login" && call.SessionID != 0 {
+			renewals++
+		}
+	}
+	if renewals != 1 {
+		t.Errorf("%d renewals, want 1", renewals)
 	}
 }

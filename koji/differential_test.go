@@ -20,14 +20,25 @@ import (
 func TestRealHubDifferential(t *testing.T) {
 	t.Parallel()
 	h := needRealHub(t)
-	real := runScenario(t, h.admin(t), h.Admin)
+	// With a builder on the real hub, kojitest gets its simulated one and
+	// the scenario waits for the tasks on both.
+	builder := h.Builder != ""
+	realC := h.admin(t)
+	if builder {
+		h.needBuilder(t, realC)
+	}
+	real := runScenario(t, realC, h.Admin, builder)
 
-	hub := kojitest.New(t)
+	var opts []kojitest.Option
+	if builder {
+		opts = append(opts, kojitest.WithBuilder(kojitest.AutoComplete))
+	}
+	hub := kojitest.New(t, opts...)
 	c := newClient(t, hub, koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword})
 	check(t, c.Login(t.Context()))
 	check(t, c.AddBType(t.Context(), "module"))
 	check(t, c.GrantCGAccess(t.Context(), koji.Name(kojitest.AdminUser), "module-build-service", true))
-	fake := runScenario(t, c, kojitest.AdminUser)
+	fake := runScenario(t, c, kojitest.AdminUser, builder)
 
 	for _, k := range slices.Sorted(maps.Keys(real)) {
 		if real[k] != fake[k] {
@@ -45,7 +56,7 @@ func TestRealHubDifferential(t *testing.T) {
 // RPM build, a module build and tagging with unique names, then calls the
 // hub's read methods raw and returns, per call, the shape of the result or
 // the fault code.
-func runScenario(t *testing.T, c *koji.Client, admin string) map[string]string {
+func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	p := unique("diff")
@@ -81,9 +92,48 @@ func runScenario(t *testing.T, c *koji.Client, admin string) map[string]string {
 	}
 	check(t, c.AddPackage(ctx, koji.Name(p+"-other"), set.Name, &koji.AddPackageOptions{Owner: admin}))
 	taskID := must[int64](t)(c.TagBuild(ctx, koji.Name(p+"-other"), koji.ID(b.ID), nil))
+	wait := func(id int64) {
+		if builder {
+			wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+			defer cancel()
+			must[*koji.Task](t)(c.WaitTask(wctx, id, &koji.WaitOptions{Interval: 200 * time.Millisecond}))
+		}
+	}
+	wait(taskID)
 	nvr := b.NVR
 
 	out := map[string]string{}
+
+	// Inheritance flattening by value, on a diamond where the shared
+	// ancestor is reached again with a deeper depth budget (koji lists it
+	// twice), with a filter, an intransitive link and a noconfig link.
+	d := map[string]int64{}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		d[n] = must[int64](t)(c.CreateTag(ctx, p+"-"+n, nil))
+	}
+	one := 1
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["d"]), []koji.InheritanceLink{
+		{ParentID: d["b"], Priority: 10, MaxDepth: &one}, {ParentID: d["c"], Priority: 20, PkgFilter: "^f"}}, nil))
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["b"]), []koji.InheritanceLink{{ParentID: d["a"], Priority: 0}}, nil))
+	check(t, c.SetInheritanceData(ctx, koji.ID(d["c"]), []koji.InheritanceLink{
+		{ParentID: d["a"], Priority: 0, NoConfig: true}, {ParentID: d["e"], Priority: 5, Intransitive: true}}, nil))
+	flat := func(tag int64, reverse bool) string {
+		links := must[[]koji.FullInheritanceLink](t)(c.GetFullInheritance(ctx, koji.ID(tag), &koji.FullInheritanceOptions{Reverse: reverse}))
+		var parts []string
+		for _, l := range links {
+			nd := "nil"
+			if l.NextDepth != nil {
+				nd = fmt.Sprint(*l.NextDepth)
+			}
+			name := strings.TrimPrefix(l.Name, p+"-")
+			parts = append(parts, fmt.Sprintf("%s(depth %d, next %s, filter %v, noconfig %v)", name, l.CurrDepth, nd, l.Filter, l.NoConfig))
+		}
+		return strings.Join(parts, " ")
+	}
+	out["full inheritance of a diamond"] = flat(d["d"], false)
+	out["full inheritance of a diamond, reverse"] = flat(d["a"], true)
+	out["full inheritance through an intransitive link"] = flat(d["c"], false)
+
 	call := func(label, method string, args ...any) {
 		var v any
 		err := c.Call(ctx, method, &v, args...)
@@ -154,6 +204,45 @@ func runScenario(t *testing.T, c *koji.Client, admin string) map[string]string {
 	call("tagBuild unlisted", "tagBuild", child+"-nolist", nvr)
 	call("untagBuild not tagged", "untagBuild", child, nvr)
 	call("queryHistory", "queryHistory", kw("tag", child, "tables", []any{"tag_inheritance", "tag_config"}))
+	call("getTaskResult", "getTaskResult", taskID)
+	call("getTaskChildren", "getTaskChildren", taskID)
+	call("getRepo none", "getRepo", child)
+	repoTask := must[int64](t)(c.NewRepo(ctx, koji.Name(base), nil))
+	wait(repoTask)
+	if !builder { // kojitest's newRepo runs no createrepo subtasks, so waiting stays nil
+		call("getTaskInfo newRepo", "getTaskInfo", repoTask)
+	}
+	call("getTaskResult newRepo", "getTaskResult", repoTask)
+	call("getRepo", "getRepo", base)
+	if !builder { // a builder would run the task before it could be cancelled
+		cancel := must[int64](t)(c.TagBuild(ctx, koji.Name(p+"-other"), koji.ID(b.ID), &koji.TagBuildOptions{Force: true}))
+		call("cancelTask", "cancelTask", cancel)
+		call("getTaskInfo canceled", "getTaskInfo", cancel)
+		call("getTaskResult canceled", "getTaskResult", cancel)
+		call("getTaskResult canceled no raise", "getTaskResult", cancel, kw("raise_fault", false))
+	}
+	call("multiCall", "multiCall", []any{
+		map[string]any{"methodName": "getTag", "params": []any{base}},
+		map[string]any{"methodName": "getTag", "params": []any{unique("none"), kw("strict", true)}},
+		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
+			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
+	})
+	// Writes: what they return.
+	call("createTag", "createTag", p+"-w", kw("arches", "x86_64"))
+	call("editTag2", "editTag2", p+"-w", kw("extra", map[string]any{"a": 1}))
+	call("createBuildTarget", "createBuildTarget", p+"-w", p+"-w", p+"-w")
+	call("editBuildTarget", "editBuildTarget", p+"-w", p+"-w2", p+"-w", p+"-w")
+	call("deleteBuildTarget", "deleteBuildTarget", p+"-w2")
+	call("groupListAdd", "groupListAdd", p+"-w", "g")
+	call("groupPackageListAdd", "groupPackageListAdd", p+"-w", "g", "bash")
+	call("groupListRemove", "groupListRemove", p+"-w", "g")
+	call("packageListAdd", "packageListAdd", p+"-w", set.Name, kw("owner", admin))
+	call("packageListRemove", "packageListRemove", p+"-w", set.Name)
+	call("setInheritanceData", "setInheritanceData", p+"-w", []any{map[string]any{"parent_id": other, "priority": 1,
+		"maxdepth": nil, "intransitive": false, "noconfig": false, "pkg_filter": ""}})
+	call("CGInitBuild", "CGInitBuild", "module-build-service", map[string]any{"name": p + "-r", "version": "1", "release": "1"})
+	call("deleteTag", "deleteTag", p+"-w")
+	call("checkUpload", "checkUpload", "nowhere-"+p, "none")
 	call("getTagExtra kwarg", "getTag", base, kw("bogus", 1))
 	call("unknown method", "noSuchMethod")
 	call("CGImport no extra", "CGImport", map[string]any{"metadata_version": 0,

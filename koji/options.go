@@ -14,7 +14,9 @@ type Option func(*Client) error
 
 // WithHTTPClient makes the client use hc for every request, including
 // logins and uploads. Configure TLS client certificates, CAs, proxies and
-// timeouts there. The default is a new http.Client with [DefaultTimeout].
+// timeouts there. The default is a new http.Client with [DefaultTimeout]
+// and a copy of http.DefaultTransport that keeps [DefaultIdleConns] idle
+// connections to the hub.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

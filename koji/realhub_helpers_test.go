@@ -46,11 +46,31 @@ func needRealHub(tb testing.TB) realHub {
 	return h
 }
 
-// needBuilder skips (or fails) tests that need kojid to run tasks.
-func (h realHub) needBuilder(tb testing.TB) {
+// needBuilder skips (or fails) tests that need kojid to run tasks, and
+// waits up to a minute for the builder to report itself ready: kojid
+// refuses tasks while the load average is above 4 per CPU, which a busy
+// shared machine reaches.
+func (h realHub) needBuilder(tb testing.TB, c *koji.Client) {
 	tb.Helper()
 	if h.Builder == "" {
 		testenv.SkipOrFatal(tb, "KOJI_BUILDER_HOST not set: the hub has no builder (koji-hub up --with-builder)")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var host struct {
+			Ready   bool `xmlrpc:"ready"`
+			Enabled bool `xmlrpc:"enabled"`
+		}
+		if err := c.Call(context.Background(), "getHost", &host, h.Builder); err != nil {
+			tb.Fatalf("getHost %s: %v", h.Builder, err)
+		}
+		if host.Ready && host.Enabled {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("builder %s is not ready (enabled %v): kojid takes no tasks; its log says why (a load average above 4 per CPU makes it wait)", h.Builder, host.Enabled)
+		}
+		time.Sleep(time.Second)
 	}
 }
 
@@ -58,8 +78,7 @@ func (h realHub) needBuilder(tb testing.TB) {
 // of it) logged in as user, or anonymous for user "".
 func (h realHub) client(tb testing.TB, url, user, password string, opts ...koji.Option) *koji.Client {
 	tb.Helper()
-	o := []koji.Option{koji.WithHTTPClient(&http.Client{Timeout: 2 * time.Minute}),
-		koji.WithRetry(koji.RetryPolicy{MaxAttempts: 3, InitialDelay: 50 * time.Millisecond, MaxDelay: time.Second}),
+	o := []koji.Option{koji.WithRetry(koji.RetryPolicy{MaxAttempts: 3, InitialDelay: 50 * time.Millisecond, MaxDelay: time.Second}),
 		koji.WithPollInterval(250 * time.Millisecond)}
 	if user != "" {
 		o = append(o, koji.WithAuth(koji.PasswordAuth{User: user, Password: password}))

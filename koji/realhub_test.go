@@ -56,14 +56,15 @@ func TestRealHubRetriedWriteRunsOnce(t *testing.T) {
 		b := importRPMBuild(t, admin, "module-build-service", set)
 		p := newDropProxy(t, h.URL, "<methodName>tagBuild</methodName>")
 		c := h.client(t, p.URL(), h.Admin, h.AdminPassword)
+		since := float64(time.Now().Add(-time.Minute).Unix())
 		_, err := c.TagBuild(ctx, koji.Name(tag), koji.ID(b.ID), nil)
 		if !errors.Is(err, koji.ErrRetry) {
 			t.Fatalf("TagBuild after a lost reply = %v, want RetryError", err)
 		}
 		// Exactly one tagBuild task for this tag and build.
 		var tasks []map[string]any
-		check(t, admin.Call(ctx, "listTasks", &tasks, map[string]any{"method": "tagBuild", "decode": true},
-			map[string]any{"order": "-id", "limit": 200}))
+		check(t, admin.Call(ctx, "listTasks", &tasks, map[string]any{"method": "tagBuild", "decode": true, "createdAfter": since},
+			map[string]any{"order": "-id"}))
 		n := 0
 		tagID := must[*koji.Tag](t)(admin.GetTag(ctx, koji.Name(tag), nil)).ID
 		for _, task := range tasks {
@@ -196,6 +197,28 @@ func TestRealHubMeta(t *testing.T) {
 	}
 	if _, err := admin.GetUser(ctx, koji.Name(unique("nobody"))); !errors.Is(err, koji.ErrNotFound) {
 		t.Errorf("GetUser(missing) = %v", err)
+	}
+	check(t, admin.GrantCGAccess(ctx, koji.ID(uid), "module-build-service", false))
+	bt := unique("btype")
+	check(t, admin.AddBType(ctx, bt))
+	if bts := must[[]koji.BType](t)(admin.ListBTypes(ctx)); !slices.ContainsFunc(bts, func(b koji.BType) bool { return b.Name == bt && b.ID > 0 }) {
+		t.Errorf("ListBTypes lacks %s: %+v", bt, bts)
+	}
+	// A chunked upload, overwritten, verified chunk by chunk and whole.
+	dir := unique("modkit-test/upload")
+	data := strings.Repeat("0123456789", 5)
+	up := must[*koji.UploadResult](t)(admin.Upload(ctx, strings.NewReader(data), dir, "f.txt", &koji.UploadOptions{ChunkSize: 7}))
+	if up.Size != 50 || up.Path != dir+"/f.txt" {
+		t.Errorf("Upload = %+v", up)
+	}
+	if _, err := admin.Upload(ctx, strings.NewReader("x"), dir, "f.txt", nil); err == nil {
+		t.Error("upload over an existing file without Overwrite succeeded")
+	}
+	if up := must[*koji.UploadResult](t)(admin.Upload(ctx, strings.NewReader("short"), dir, "f.txt", &koji.UploadOptions{Overwrite: true})); up.Size != 5 {
+		t.Errorf("overwrite = %+v", up)
+	}
+	if _, err := anon.Upload(ctx, strings.NewReader("x"), dir, "g", nil); !errors.Is(err, koji.ErrNotLoggedIn) {
+		t.Errorf("anonymous upload = %v", err)
 	}
 	ev := must[*koji.Event](t)(admin.GetLastEvent(ctx))
 	if ev.ID == 0 {
@@ -583,7 +606,7 @@ func TestRealHubBuilds(t *testing.T) {
 	}
 
 	t.Run("tasks", func(t *testing.T) {
-		h.needBuilder(t)
+		h.needBuilder(t, c)
 		wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 		defer cancel()
 		// tagBuild runs as a task on kojid.
@@ -604,6 +627,15 @@ func TestRealHubBuilds(t *testing.T) {
 		}
 		if tags := must[[]koji.Tag](t)(c.ListTags(ctx, &koji.ListTagsOptions{Build: koji.ID(b.ID)})); len(tags) != 1 || tags[0].Name != buildTag {
 			t.Errorf("ListTags(build) = %+v", tags)
+		}
+		mc := c.NewMulticall()
+		fTask, fTagged := mc.GetTaskInfo(tid), mc.ListTagged(koji.Name(buildTag), nil)
+		check(t, mc.Do(ctx, nil))
+		if ti, err := fTask.Result(); err != nil || ti.State != koji.TaskClosed {
+			t.Errorf("multicall getTaskInfo = %+v, %v", ti, err)
+		}
+		if tb, err := fTagged.Result(); err != nil || len(tb) != 1 {
+			t.Errorf("multicall listTagged = %v, %v", nvrs(tb), err)
 		}
 
 		// newRepo runs createrepo on kojid; WaitRepo sees the repo.
@@ -647,10 +679,37 @@ func TestRealHubBuilds(t *testing.T) {
 		if len(ti.Request) < 3 || ti.Request[1] != p {
 			t.Errorf("build task request = %#v", ti.Request)
 		}
-		cid := must[int64](t)(c.Build(wctx, "git+https://src.example.org/rpms/x.git#1", p, nil))
-		check(t, c.CancelTask(ctx, cid, false))
-		if ct, err := c.WaitTask(wctx, cid, nil); ct == nil || ct.State != koji.TaskCanceled || !errors.As(err, &te) {
-			t.Errorf("cancelled task = %+v, %v", ct, err)
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		// Without a builder the task stays FREE until cancelled; with one
+		// kojid may fail it first (no mock), which WaitTask reports too.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		cid := must[int64](t)(c.Build(wctx, "git+https://src.example.org/rpms/x.git#1", p,
+			&koji.BuildOptions{SkipTag: true, Extra: map[string]any{"mbs_artifact_name": "x"}}))
+		ti := must[*koji.Task](t)(c.GetTaskInfo(ctx, cid, &koji.GetTaskOptions{Request: true}))
+		if ti.Method != "build" || len(ti.Request) < 3 || ti.Request[1] != p {
+			t.Errorf("build task = %+v", ti)
+		}
+		if opts, _ := ti.Request[2].(map[string]any); opts["skip_tag"] != true || opts["mbs_artifact_name"] != "x" {
+			t.Errorf("build opts = %#v", ti.Request[2])
+		}
+		cerr := c.CancelTask(ctx, cid, false)
+		ct, err := c.WaitTask(wctx, cid, nil)
+		var te *koji.TaskError
+		switch {
+		case ct == nil || !errors.As(err, &te):
+			t.Fatalf("WaitTask = %+v, %v; want a TaskError", ct, err)
+		case ct.State == koji.TaskCanceled:
+			check(t, cerr)
+			if _, err := c.GetTaskResult(ctx, cid); !errors.Is(err, koji.ErrGeneric) {
+				t.Errorf("GetTaskResult of a cancelled task = %v", err)
+			}
+		case ct.State == koji.TaskFailed && h.Builder != "":
+			t.Logf("kojid failed the task before the cancel (%v)", cerr)
+		default:
+			t.Errorf("task after cancel = %+v", ct)
 		}
 	})
 }

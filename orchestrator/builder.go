@@ -132,3 +132,11 @@ type Janitor interface {
 	// garbage (koji: untags its completed components from its tags).
 	Garbage(ctx context.Context, mb *ModuleBuild, comps []*ComponentBuild) error
 }
+
+// BatchCanceler is implemented by builders that cancel many component
+// builds at once (the koji builder cancels their tasks in one multicall);
+// the service then calls CancelBatch instead of Cancel for each running
+// component of a failed or canceled module build.
+type BatchCanceler interface {
+	CancelBatch(ctx context.Context, mb *ModuleBuild, cs []*ComponentBuild) error
+}

@@ -10,8 +10,10 @@
 //     PostgreSQL one (several processes on one database), and storetest
 //     the contract suite.
 //   - [Builder] builds components: orchestrator/localbuild runs rpmbuild,
-//     zerobuilder builds nothing (tests, benchmarks); a koji builder fits
-//     the same interface.
+//     orchestrator/kojibuild builds in koji as MBS does, zerobuilder builds
+//     nothing (tests, benchmarks). Optional interfaces let a builder write
+//     into the build's log ([BuildLogger]), poll many components at once
+//     ([BatchPoller]) and clean up after builds ([Janitor]).
 //   - a [resolver.Source] finds the modules a module may buildrequire:
 //     [NewDBSource] (the service's own ready builds, MBS's "db" resolver),
 //     index files (resolver.LoadIndex), or several combined with [Sources].

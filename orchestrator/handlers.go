@@ -725,8 +725,18 @@ func (s *Service) cleanupFailed(ctx context.Context, id int64) error {
 		return err
 	}
 	var errs []error
+	var running []*ComponentBuild
 	for _, c := range comps {
 		if c.State != nil && c.ReusedComponentID == 0 {
+			running = append(running, c)
+		}
+	}
+	if bc, ok := s.b.(BatchCanceler); ok && len(running) > 0 {
+		if err := bc.CancelBatch(ctx, mb, running); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		for _, c := range running {
 			if err := s.b.Cancel(ctx, mb, c); err != nil {
 				errs = append(errs, fmt.Errorf("cancel %s: %w", c.Package, err))
 			}

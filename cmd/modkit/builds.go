@@ -74,6 +74,7 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var interval *time.Duration
 	var kojiWeb *string
 	var sf *submitFlags
+	var debug *bool
 	switch sub {
 	case "submit":
 		sf = addSubmitFlags(fs)
@@ -87,6 +88,7 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		pageN = fs.Int("page", 1, "page `N`")
 		perPage = fs.Int("per-page", 20, "`N` builds per page")
 	case "show":
+		debug = fs.Bool("debug", false, "include the builder's debug messages (every koji call of the koji builder)")
 		kojiWeb = fs.String("koji-web", os.Getenv("MODKIT_KOJI_WEB"), "koji web UI `URL` for task links (default $MODKIT_KOJI_WEB)")
 	case "cancel":
 	case "watch":
@@ -155,7 +157,11 @@ func runBuilds(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if *asJSON {
 			return printJSON(stdout, mb)
 		}
-		msgs, _, err := c.ModuleBuildMessages(ctx, id, 1, 50)
+		list := c.ModuleBuildMessages
+		if *debug {
+			list = c.ModuleBuildDebugMessages
+		}
+		msgs, _, err := list(ctx, id, 1, 50)
 		if err != nil {
 			return clientErr(err)
 		}

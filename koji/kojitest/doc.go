@@ -9,13 +9,25 @@
 // imports, chunked uploads, queryHistory and multicall. Faults carry koji's
 // codes and messages.
 //
+// Call numbers are read as a released 1.35.3 hub reads them: only from the
+// Koji-Callnum header (a request without it gets no SequenceError or
+// RetryError check, so a resent write runs again), checked on every
+// logged-in call and stored only when the call commits; uploads never store
+// one. [WithCallnumMode] selects koji master's Koji-Session-Callnum instead.
+// Requests are served one at a time, so calls of one session that race on
+// the wire fail with SequenceError as on a real hub.
+//
+// Result shapes (member names, which are nil) and fault codes are checked
+// against a real koji 1.35.3 hub by package koji's TestRealHubDifferential.
+//
 // Where the real hub is surprising, the test hub is too: tagBuild only
 // queues a task, createBuildTarget returns nil, setInheritanceData needs
 // every link key, builds and newRepo are tasks that a builder must finish.
 // Here the builder is the test: finish tasks with [Hub.CompleteTask] and
 // [Hub.FailTask], or install a simulated builder with [WithBuilder] (for
-// example [AutoComplete]), which runs queued tasks at the start of the next
-// request.
+// example [AutoComplete], or a [Sim] build farm whose builds take a set
+// time, fail on demand, carry the build tag's module dist tag and are
+// counted), which runs queued tasks at the start of the next request.
 //
 // Usage:
 //
@@ -26,5 +38,6 @@
 //
 // Known differences from a real hub: no policies beyond permission checks,
 // no external repos, no signatures, RPM outputs of CG imports are not
-// parsed, and an empty `<value/>` parameter arrives as nil rather than "".
+// parsed, newRepo runs no createrepo subtasks, and an empty `<value/>`
+// parameter arrives as nil rather than "".
 package kojitest

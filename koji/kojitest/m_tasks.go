@@ -44,7 +44,9 @@ func taskInfo(t *task, withRequest bool) map[string]any {
 		"awaited": nil, "waiting": nil, "create_time": pyTime(t.create), "create_ts": pyTS(t.create),
 		"start_time": nil, "start_ts": nil, "completion_time": nil, "completion_ts": nil}
 	if t.start != nil {
-		m["start_time"], m["start_ts"] = pyTime(*t.start), pyTS(*t.start)
+		// A task that ran was assigned to a host: the simulated builder
+		// is host 1.
+		m["start_time"], m["start_ts"], m["host_id"] = pyTime(*t.start), pyTS(*t.start), int64(1)
 	}
 	if t.completion != nil {
 		m["completion_time"], m["completion_ts"] = pyTime(*t.completion), pyTS(*t.completion)
@@ -149,16 +151,26 @@ func mCancelTask(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		return nil, fault(1004, "Cannot cancel task, not owner")
 	}
 	cx.event()
-	cx.st.finishTask(t, 3, nil, nil)
+	cx.st.cancelTask(t)
 	if a.boolean("recurse") {
 		for _, cid := range sortedIDs(cx.st.tasks) {
 			c := cx.st.tasks[cid]
 			if c.parent != nil && *c.parent == id {
-				cx.st.finishTask(c, 3, nil, nil)
+				cx.st.cancelTask(c)
 			}
 		}
 	}
 	return nil, nil
+}
+
+// cancelTask cancels t; a task that never started keeps no start time, as
+// on the hub.
+func (st *state) cancelTask(t *task) {
+	started := t.start != nil
+	st.finishTask(t, 3, nil, nil)
+	if !started {
+		t.start = nil
+	}
 }
 
 func mListTasks(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
@@ -224,7 +236,8 @@ func mGetRepo(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	var best *repo
 	for _, id := range sortedIDs(cx.st.repos) {
 		r := cx.st.repos[id]
-		if r.tagID != t.id || r.state != state ||
+		// As the hub's getRepo: with an event, the state is not filtered.
+		if r.tagID != t.id || (!a.has("event") && r.state != state) ||
 			(a.has("event") && r.createEvent > a.int("event")) ||
 			(a.has("min_event") && r.createEvent < a.int("min_event")) {
 			continue

@@ -10,7 +10,9 @@ import (
 // Sim is a simulated build farm for [WithBuilder]: build tasks run for a
 // configurable time and then produce a build (or fail on demand), while
 // tagBuild and newRepo tasks finish at once. The NVR of a build from an SCM
-// URL is <package>-1.0-1<dist>, where <dist> is the dist tag of the
+// URL is <package>-1.0-1<dist>, where <package> is the build's
+// mbs_artifact_name option (else the repository's name) and <dist> the
+// dist tag of the
 // module-build-macros build tagged into the target's build tag (what the
 // macros would set in a real buildroot); a build from an uploaded SRPM
 // (cli-build/.../N-V-R.src.rpm) keeps the SRPM's NVR. Sim is safe for
@@ -88,7 +90,16 @@ func (s *Sim) Builder(t TaskInfo) TaskOutcome {
 	spec := srpmSpec(src)
 	name := spec.Name
 	if name == "" {
-		name = scmName(src)
+		// An SCM build is named by its spec, which for module components
+		// is the component (MBS's mbs_artifact_name), else by the
+		// repository.
+		opts, _ := t.Request[2].(map[string]any)
+		if a, ok := opts["mbs_artifact_name"].(string); ok && a != "" {
+			name = a
+			spec.Name = a
+		} else {
+			name = scmName(src)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -53,7 +53,8 @@ type Options struct {
 	// deleted by Sweep (MBS's KOJI_TARGET_DELETE_TIME); default 24 h.
 	TargetGrace time.Duration
 	// WebURL is the koji web UI (e.g. https://koji.example.org/koji), for
-	// task links; default: the hub URL with "hub" replaced by "web".
+	// task links; default: the hub URL without its final "hub"
+	// (https://koji.example.org/kojihub -> https://koji.example.org/koji).
 	WebURL string
 	// TopURL is the hub's files URL (e.g. https://kojipkgs.example.org),
 	// for links to logs; optional.
@@ -120,7 +121,7 @@ func New(opts *Options) (*Builder, error) {
 		o.TargetGrace = 24 * time.Hour
 	}
 	if o.WebURL == "" {
-		o.WebURL = strings.TrimSuffix(strings.TrimSuffix(o.Client.URL(), "/"), "hub") + "web"
+		o.WebURL = strings.TrimSuffix(strings.TrimSuffix(o.Client.URL(), "/"), "hub")
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -72,6 +72,11 @@ func (b *Builder) Finalize(ctx context.Context, mb *orchestrator.ModuleBuild, fi
 		kept = append(kept, r)
 	}
 	final.Artifacts.RPMs = nevras(kept, nil)
+	if lic, err := b.licenses(ctx, mb, kept); err != nil {
+		return pub, wrap(mb, "read the RPMs' licences", err)
+	} else if len(lic) > 0 {
+		final.License.Content = lic
+	}
 	if mb.Scratch || b.opts.NoContentGenerator {
 		return pub, nil
 	}
@@ -277,4 +282,35 @@ func (b *Builder) tagCandidate(ctx context.Context, mb *orchestrator.ModuleBuild
 	}
 	b.info(ctx, mb, 0, "Tagged the module build into %s.", tag)
 	return nil
+}
+
+// licenses reads the License header of the RPMs (getRPMHeaders, one
+// multicall), sorted and without duplicates. An RPM whose headers the hub
+// cannot read (its file is gone) is skipped and noted in the log.
+func (b *Builder) licenses(ctx context.Context, mb *orchestrator.ModuleBuild, rpms []koji.RPM) ([]string, error) {
+	m := b.multi(mb)
+	fs := make([]*koji.Future[any], len(rpms))
+	for i, r := range rpms {
+		fs[i] = m.call("getRPMHeaders", koji.Kwargs{"rpmID": r.ID, "headers": []string{"license"}})
+	}
+	if err := m.do(ctx); err != nil {
+		return nil, err
+	}
+	var out, unread []string
+	for i, f := range fs {
+		var h map[string]any
+		if err := result(f, &h); err != nil {
+			return nil, err
+		}
+		if l, ok := h["license"].(string); ok && l != "" {
+			out = append(out, l)
+		} else {
+			unread = append(unread, nevra(rpms[i]))
+		}
+	}
+	if len(unread) > 0 {
+		b.debug(ctx, mb, 0, "No licence header for %d RPMs (%s).", len(unread), strings.Join(unread[:min(len(unread), 5)], ", "))
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -91,8 +91,9 @@ func (b *Builder) Garbage(ctx context.Context, mb *orchestrator.ModuleBuild, com
 }
 
 var (
-	_ orchestrator.Builder     = (*Builder)(nil)
-	_ orchestrator.BuildLogger = (*Builder)(nil)
-	_ orchestrator.BatchPoller = (*Builder)(nil)
-	_ orchestrator.Janitor     = (*Builder)(nil)
+	_ orchestrator.Builder       = (*Builder)(nil)
+	_ orchestrator.BuildLogger   = (*Builder)(nil)
+	_ orchestrator.BatchPoller   = (*Builder)(nil)
+	_ orchestrator.Janitor       = (*Builder)(nil)
+	_ orchestrator.BatchCanceler = (*Builder)(nil)
 )

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/koji/kojitest"
 	"github.com/modkit/modkit/modulemd"
@@ -112,7 +113,7 @@ func (h *hubEnv) setup(t testing.TB) {
 	if err := c.GrantCGAccess(ctx, koji.Name(user.Name), "module-build-service", true); err != nil && !strings.Contains(err.Error(), "already has access") {
 		t.Fatal(err)
 	}
-	h.stream = "f" + unique()
+	h.stream = "f40x" + unique() // stream version 400000, like f40
 	h.platform = "platform-" + h.stream + "-build"
 	if _, err := c.CreateTag(ctx, h.platform, &koji.CreateTagOptions{Arches: []string{"x86_64"}}); err != nil {
 		t.Fatal(err)
@@ -147,6 +148,7 @@ type env struct {
 
 func newEnv(t testing.TB, h *hubEnv, dir string, mod func(*orchestrator.Options, *kojibuild.Options)) *env {
 	t.Helper()
+	testenv.RequireTools(t, "rpmbuild") // module-build-macros is made with rpmbuild -bs
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dir+"/modkit.db", nil)
 	if err != nil {

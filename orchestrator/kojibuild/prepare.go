@@ -17,7 +17,9 @@ import (
 // module tag and its -build tag (created if missing, then edited to the
 // module's arches, permission and extra options), the -build tag's
 // inheritance from every buildrequired module's koji tag, its build and
-// srpm-build groups, the package listings of both tags and the target.
+// srpm-build groups, the package listings of both tags (and, in a new
+// -build tag, the blocks of xmd.mbs_options.blocked_packages) and the
+// target.
 // Everything that already exists is kept, so Prepare can run again after
 // a restart. It takes four multicalls.
 func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, st *modulemd.Stream) error {
@@ -191,6 +193,16 @@ func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, st 
 			}
 		}
 	}
+	if fCreate[1] != nil {
+		// xmd.mbs_options.blocked_packages are blocked in the new -build
+		// tag, so they cannot enter the buildroot by inheritance.
+		blocked, _ := xmdGet(st.XMD, "mbs_options", "blocked_packages").([]any)
+		for _, v := range blocked {
+			if p, ok := v.(string); ok && p != "" {
+				fWrites = append(fWrites, m.call("packageListAdd", ids[1], p, koji.Kwargs{"owner": me.Name, "block": true}))
+			}
+		}
+	}
 	if target == nil {
 		fWrites = append(fWrites, m.call("createBuildTarget", n.Target, n.BuildTag, n.Tag))
 	}
@@ -235,6 +247,13 @@ func (b *Builder) tagExtra(st *modulemd.Stream) map[string]any {
 	extra := maps.Clone(b.opts.TagExtra)
 	for _, k := range []string{"repo_include_all", "dynamic_buildrequires"} {
 		if v := xmdGet(st.XMD, "mbs_options", k); v != nil {
+			// xmd keeps YAML's true/false as strings (only TRUE and
+			// FALSE are booleans); koji needs a boolean.
+			if s, ok := v.(string); ok {
+				if b, err := strconv.ParseBool(s); err == nil {
+					v = b
+				}
+			}
 			extra[k] = v
 		}
 	}

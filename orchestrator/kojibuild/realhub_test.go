@@ -78,9 +78,16 @@ echo %[1]s > %%{buildroot}/usr/share/%[1]s/file
 func importRPMBuild(t *testing.T, c *koji.Client, name, release string, files []string) *koji.Build {
 	t.Helper()
 	ctx := context.Background()
+	version := "1.0"
+	for _, f := range files {
+		if nvr, ok := strings.CutSuffix(filepath.Base(f), ".src.rpm"); ok {
+			nvr = strings.TrimSuffix(nvr, "-"+release)
+			version = nvr[strings.LastIndex(nvr, "-")+1:]
+		}
+	}
 	dir := "modkit-test/" + name + "-" + unique()
 	md := &koji.CGMetadata{
-		Build: koji.CGBuild{Name: name, Version: "1.0", Release: release, Source: "https://git.example.com/rpms/" + name + "#0",
+		Build: koji.CGBuild{Name: name, Version: version, Release: release, Source: "https://git.example.com/rpms/" + name + "#0",
 			StartTime: time.Now().Unix() - 10, EndTime: time.Now().Unix(), Extra: map[string]any{}},
 		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "linux", Arch: "x86_64"},
 			ContentGenerator: koji.CGTool{Name: "module-build-service", Version: "test"},
@@ -224,7 +231,8 @@ func TestRealHub(t *testing.T) {
 		comps = append(comps, &orchestrator.ComponentBuild{ID: int64(2 + i), Package: p, Batch: 2 + min(i, 1)})
 	}
 	// reused was built by an earlier module build (another dist tag).
-	old := importRPMBuild(t, c, "reused", "1.module+old", rpmBuild(t, componentSpec("reused", "1.module+old")))
+	oldRelease := "1.module+old" + unique()
+	old := importRPMBuild(t, c, "reused", oldRelease, rpmBuild(t, componentSpec("reused", oldRelease)))
 	complete := orchestrator.ComponentComplete
 	reused := &orchestrator.ComponentBuild{ID: 9, Package: "reused", Batch: 3, NVR: old.NVR, ReusedComponentID: 99, State: &complete}
 
@@ -300,6 +308,9 @@ func TestRealHub(t *testing.T) {
 	}
 	if info := cg.ModuleInfo(); info == nil || info.ContentKojiTag != n.Tag || info.ModuleBuildServiceID != mb.ID {
 		t.Errorf("CG build typeinfo %+v", cg.ModuleInfo())
+	} else if docs, err := modulemd.Parse([]byte(info.ModulemdStr)); err != nil || len(docs) != 1 ||
+		!slices.Equal(docs[0].(*modulemd.Stream).License.Content, []string{"MIT"}) {
+		t.Errorf("final modulemd: licences from the RPM headers missing (%v):\n%s", err, info.ModulemdStr)
 	}
 	archives, err := c.ListArchives(ctx, &koji.ListArchivesOptions{BuildID: cg.ID})
 	if err != nil {

@@ -331,3 +331,30 @@ func (b *Builder) Cancel(ctx context.Context, mb *orchestrator.ModuleBuild, c *o
 	b.logCall(ctx, mb, c.ID, t, err, "cancelTask(%d)", id)
 	return wrap(mb, "cancel "+c.Package, err)
 }
+
+// CancelBatch cancels the koji tasks of the components (and their
+// subtasks) in one multicall.
+func (b *Builder) CancelBatch(ctx context.Context, mb *orchestrator.ModuleBuild, cs []*orchestrator.ComponentBuild) error {
+	if _, err := b.me(ctx, mb); err != nil {
+		return wrap(mb, "cancel", err)
+	}
+	m := b.multi(mb)
+	var fs []*koji.Future[any]
+	var names []string
+	for _, c := range cs {
+		if id, ok := parseTask(c.TaskID); ok {
+			fs = append(fs, m.call("cancelTask", id))
+			names = append(names, c.Package)
+		}
+	}
+	if err := m.do(ctx); err != nil {
+		return wrap(mb, "cancel", err)
+	}
+	var errs []error
+	for i, f := range fs {
+		if err := result(f, nil); err != nil {
+			errs = append(errs, fmt.Errorf("cancel %s: %w", names[i], err))
+		}
+	}
+	return wrap(mb, "cancel", errors.Join(errs...))
+}

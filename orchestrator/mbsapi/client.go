@@ -145,6 +145,7 @@ type Message struct {
 	ID          int64  `json:"id"`
 	TimeCreated string `json:"time_created"`
 	Message     string `json:"message"`
+	Level       string `json:"level,omitempty"` // with debug messages: "debug", "info", ...
 }
 
 // Meta is a list's pagination block.
@@ -333,7 +334,20 @@ func (c *Client) ListComponentBuilds(ctx context.Context, opts *ListOptions) ([]
 // ModuleBuildMessages returns one page of a module build's log messages,
 // newest first.
 func (c *Client) ModuleBuildMessages(ctx context.Context, id int64, page, perPage int) ([]Message, *Meta, error) {
+	return c.moduleBuildMessages(ctx, id, page, perPage, false)
+}
+
+// ModuleBuildDebugMessages is ModuleBuildMessages with the builders' debug
+// messages (modkit servers only; the koji builder logs every koji call).
+func (c *Client) ModuleBuildDebugMessages(ctx context.Context, id int64, page, perPage int) ([]Message, *Meta, error) {
+	return c.moduleBuildMessages(ctx, id, page, perPage, true)
+}
+
+func (c *Client) moduleBuildMessages(ctx context.Context, id int64, page, perPage int, debug bool) ([]Message, *Meta, error) {
 	q := url.Values{}
+	if debug {
+		q.Set("debug", "1")
+	}
 	if page > 0 {
 		q.Set("page", strconv.Itoa(page))
 	}

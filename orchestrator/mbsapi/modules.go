@@ -372,6 +372,14 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request, v int, f *orc
 		return err
 	}
 	f.Limit, f.Offset = per, (pg-1)*per
+	// debug=1 adds the builders' debug messages (the koji builder's
+	// koji calls).
+	if d := r.URL.Query().Get("debug"); d != "" {
+		f.Debug, err = strconv.ParseBool(d)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "The debug parameter must be a boolean, not %q", d)
+		}
+	}
 	ctx := r.Context()
 	var items []any
 	var total int
@@ -392,7 +400,11 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request, v int, f *orc
 		total = n
 		items = make([]any, 0, len(msgs))
 		for _, m := range msgs {
-			items = append(items, map[string]any{"id": m.ID, "time_created": timeJSON(m.Time), "message": m.Message})
+			item := map[string]any{"id": m.ID, "time_created": timeJSON(m.Time), "message": m.Message}
+			if f.Debug {
+				item["level"] = strings.ToLower(m.Level.String())
+			}
+			items = append(items, item)
 		}
 		return nil
 	})
