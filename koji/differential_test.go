@@ -2,8 +2,10 @@ package koji_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -227,6 +229,35 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
 			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
 	})
+	// Fault messages that callers match on (MBS tolerates "Build already
+	// exists"), with names and numbers normalised.
+	digits := regexp.MustCompile(`[0-9]+`)
+	msg := func(label, method string, args ...any) {
+		err := c.Call(ctx, method, nil, args...)
+		var f *koji.Fault
+		if !errors.As(err, &f) {
+			out[label] = fmt.Sprintf("no fault: %v", err)
+			return
+		}
+		m := strings.ReplaceAll(f.Message, p, "P")
+		if before, _, ok := strings.Cut(m, ": {"); ok {
+			m = before + ": {...}" // a Python dict repr: compare the message, not the dump
+		}
+		m = strings.ReplaceAll(m, set.Name, "PKG")
+		out[label] = fmt.Sprintf("fault %d: %s", f.Code, digits.ReplaceAllString(m, "N"))
+	}
+	msg("message: createTag duplicate", "createTag", base)
+	msg("message: getTag strict missing", "getTag", p+"-none", kw("strict", true))
+	msg("message: packageListAdd no owner", "packageListAdd", base, p+"-newpkg")
+	msg("message: tagBuild unlisted", "tagBuild", child, nvr)
+	msg("message: CGImport existing build", "CGImport", map[string]any{"metadata_version": 0,
+		"build": map[string]any{"name": b.Name, "version": b.Version, "release": b.Release, "source": "s",
+			"start_time": 1, "end_time": 2, "extra": map[string]any{}},
+		"buildroots": []any{map[string]any{"id": 1, "host": map[string]any{"os": "x", "arch": "x86_64"},
+			"content_generator": map[string]any{"name": "module-build-service", "version": "1"},
+			"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
+		"output": []any{}}, "nowhere")
+
 	// Writes: what they return.
 	call("createTag", "createTag", p+"-w", kw("arches", "x86_64"))
 	call("editTag2", "editTag2", p+"-w", kw("extra", map[string]any{"a": 1}))

@@ -315,6 +315,11 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		if e, ok := bd["epoch"].(int64); ok {
 			epoch = &e
 		}
+		// Without a reservation the CG importer refuses an existing build
+		// with its own message (new_build's differs).
+		if old := cx.st.buildByNVR(str(bd, "name"), str(bd, "version"), str(bd, "release")); old != nil && old.state != 3 && old.state != 4 {
+			return nil, fault(1000, "Build already exists: %s", pyDict(buildInfo(cx.st, old)))
+		}
 		var f *xmlrpcx.Fault
 		if b, f = cx.newBuild(str(bd, "name"), str(bd, "version"), str(bd, "release"), epoch, 0, owner.id); f != nil {
 			return nil, f
