@@ -258,6 +258,20 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 			"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
 		"output": []any{}}, "nowhere")
 
+	res := must[*koji.CGReservation](t)(c.CGInitBuild(ctx, "module-build-service", koji.NVR{Name: p + "-res", Version: "1", Release: "1"}))
+	resMD := func(release string) map[string]any {
+		return map[string]any{"metadata_version": 0,
+			"build": map[string]any{"name": p + "-res", "version": "1", "release": release, "source": "s",
+				"start_time": 1, "end_time": 2, "extra": map[string]any{}, "build_id": res.BuildID},
+			"buildroots": []any{map[string]any{"id": 1, "host": map[string]any{"os": "x", "arch": "x86_64"},
+				"content_generator": map[string]any{"name": "module-build-service", "version": "1"},
+				"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
+			"output": []any{}}
+	}
+	msg("message: CGImport wrong token", "CGImport", resMD("1"), "nowhere", kw("token", "bad"))
+	msg("message: CGImport no token", "CGImport", resMD("1"), "nowhere")
+	msg("message: CGImport other NVR", "CGImport", resMD("2"), "nowhere", kw("token", res.Token))
+
 	// Writes: what they return.
 	call("createTag", "createTag", p+"-w", kw("arches", "x86_64"))
 	call("editTag2", "editTag2", p+"-w", kw("extra", map[string]any{"a": 1}))
