@@ -250,6 +250,17 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 	msg("message: getTag strict missing", "getTag", p+"-none", kw("strict", true))
 	msg("message: packageListAdd no owner", "packageListAdd", base, p+"-newpkg")
 	msg("message: tagBuild unlisted", "tagBuild", child, nvr)
+	msg("message: untagBuild not tagged", "untagBuild", child, nvr)
+	msg("message: groupPackageListAdd missing group", "groupPackageListAdd", base, "nosuch", "x")
+	msg("message: setInheritanceData missing maxdepth", "setInheritanceData", child, []any{map[string]any{"parent_id": other, "priority": 7}})
+	msg("message: getBuild bad nvr", "getBuild", "nope")
+	msg("message: unknown method", "noSuchMethod")
+	msg("message: unknown kwarg", "getTag", base, kw("bogus", 1))
+	msg("message: createTag bad name", "createTag", "bad name!")
+	msg("message: getBuildTarget strict missing", "getBuildTarget", p+"-none", kw("strict", true))
+	msg("message: getRPM strict missing", "getRPM", nvr+".ppc64le", kw("strict", true))
+	msg("message: getBuild strict missing", "getBuild", p+"-1-1", kw("strict", true))
+	msg("message: getTaskInfo strict missing", "getTaskInfo", 1<<40, kw("strict", true))
 	msg("message: CGImport existing build", "CGImport", map[string]any{"metadata_version": 0,
 		"build": map[string]any{"name": b.Name, "version": b.Version, "release": b.Release, "source": "s",
 			"start_time": 1, "end_time": 2, "extra": map[string]any{}},

@@ -82,7 +82,7 @@ func mGetTaskInfo(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		t := cx.st.tasks[id]
 		if t == nil {
 			if a.boolean("strict") {
-				return nil, fault(1000, "No such task: %d", id)
+				return nil, fault(1000, "query returned no rows") // the hub's Task.getInfo
 			}
 			return nil, nil
 		}
