@@ -2,8 +2,10 @@ package koji_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -204,6 +206,9 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 	call("tagBuild unlisted", "tagBuild", child+"-nolist", nvr)
 	call("untagBuild not tagged", "untagBuild", child, nvr)
 	call("queryHistory", "queryHistory", kw("tag", child, "tables", []any{"tag_inheritance", "tag_config"}))
+	since := float64(time.Now().Add(-time.Minute).Unix())
+	call("listTasks decoded", "listTasks", map[string]any{"method": "tagBuild", "decode": true, "parent": nil, "createdAfter": since})
+	call("listTasks raw", "listTasks", map[string]any{"method": "tagBuild", "state": []any{0, 1, 2, 3, 4, 5}, "createdAfter": since})
 	call("getTaskResult", "getTaskResult", taskID)
 	call("getTaskChildren", "getTaskChildren", taskID)
 	call("getRepo none", "getRepo", child)
@@ -227,6 +232,60 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 		map[string]any{"methodName": "CGImport", "params": []any{map[string]any{"metadata_version": 0,
 			"build": map[string]any{"name": "x", "version": "1", "release": "1", "source": "s", "start_time": 1, "end_time": 2}}, "nowhere"}},
 	})
+	// Fault messages that callers match on (MBS tolerates "Build already
+	// exists"), with names and numbers normalised.
+	digits := regexp.MustCompile(`[0-9]+`)
+	msg := func(label, method string, args ...any) {
+		err := c.Call(ctx, method, nil, args...)
+		var f *koji.Fault
+		if !errors.As(err, &f) {
+			out[label] = fmt.Sprintf("no fault: %v", err)
+			return
+		}
+		m := strings.ReplaceAll(f.Message, p, "P")
+		if before, _, ok := strings.Cut(m, ": {"); ok {
+			m = before + ": {...}" // a Python dict repr: compare the message, not the dump
+		}
+		m = strings.ReplaceAll(m, set.Name, "PKG")
+		out[label] = fmt.Sprintf("fault %d: %s", f.Code, digits.ReplaceAllString(m, "N"))
+	}
+	msg("message: createTag duplicate", "createTag", base)
+	msg("message: getTag strict missing", "getTag", p+"-none", kw("strict", true))
+	msg("message: packageListAdd no owner", "packageListAdd", base, p+"-newpkg")
+	msg("message: tagBuild unlisted", "tagBuild", child, nvr)
+	msg("message: untagBuild not tagged", "untagBuild", child, nvr)
+	msg("message: groupPackageListAdd missing group", "groupPackageListAdd", base, "nosuch", "x")
+	msg("message: setInheritanceData missing maxdepth", "setInheritanceData", child, []any{map[string]any{"parent_id": other, "priority": 7}})
+	msg("message: getBuild bad nvr", "getBuild", "nope")
+	msg("message: unknown method", "noSuchMethod")
+	msg("message: unknown kwarg", "getTag", base, kw("bogus", 1))
+	msg("message: createTag bad name", "createTag", "bad name!")
+	msg("message: getBuildTarget strict missing", "getBuildTarget", p+"-none", kw("strict", true))
+	msg("message: getRPM strict missing", "getRPM", nvr+".ppc64le", kw("strict", true))
+	msg("message: getBuild strict missing", "getBuild", p+"-1-1", kw("strict", true))
+	msg("message: getTaskInfo strict missing", "getTaskInfo", 1<<40, kw("strict", true))
+	msg("message: CGImport existing build", "CGImport", map[string]any{"metadata_version": 0,
+		"build": map[string]any{"name": b.Name, "version": b.Version, "release": b.Release, "source": "s",
+			"start_time": 1, "end_time": 2, "extra": map[string]any{}},
+		"buildroots": []any{map[string]any{"id": 1, "host": map[string]any{"os": "x", "arch": "x86_64"},
+			"content_generator": map[string]any{"name": "module-build-service", "version": "1"},
+			"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
+		"output": []any{}}, "nowhere")
+
+	res := must[*koji.CGReservation](t)(c.CGInitBuild(ctx, "module-build-service", koji.NVR{Name: p + "-res", Version: "1", Release: "1"}))
+	resMD := func(release string) map[string]any {
+		return map[string]any{"metadata_version": 0,
+			"build": map[string]any{"name": p + "-res", "version": "1", "release": release, "source": "s",
+				"start_time": 1, "end_time": 2, "extra": map[string]any{}, "build_id": res.BuildID},
+			"buildroots": []any{map[string]any{"id": 1, "host": map[string]any{"os": "x", "arch": "x86_64"},
+				"content_generator": map[string]any{"name": "module-build-service", "version": "1"},
+				"container":         map[string]any{"type": "none", "arch": "x86_64"}, "tools": []any{}, "components": []any{}}},
+			"output": []any{}}
+	}
+	msg("message: CGImport wrong token", "CGImport", resMD("1"), "nowhere", kw("token", "bad"))
+	msg("message: CGImport no token", "CGImport", resMD("1"), "nowhere")
+	msg("message: CGImport other NVR", "CGImport", resMD("2"), "nowhere", kw("token", res.Token))
+
 	// Writes: what they return.
 	call("createTag", "createTag", p+"-w", kw("arches", "x86_64"))
 	call("editTag2", "editTag2", p+"-w", kw("extra", map[string]any{"a": 1}))

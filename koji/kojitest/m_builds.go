@@ -394,7 +394,7 @@ func mGetRPM(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	r := cx.st.findRPM(a["rpminfo"])
 	if r == nil {
 		if a.boolean("strict") {
-			return nil, fault(1000, "No such rpm: %s", pyRepr(a["rpminfo"]))
+			return nil, fault(1000, "No such rpm: %s", rpmInfoRepr(a["rpminfo"]))
 		}
 		return nil, nil
 	}
@@ -526,4 +526,19 @@ func (st *state) addRPM(b *build, arch string) *rpm {
 		buildtime: b.start.Unix()}
 	st.rpms[r.id] = r
 	return r
+}
+
+// rpmInfoRepr is how the hub shows an rpm reference it could not find: a
+// string is parsed into its NVRA dict first.
+func rpmInfoRepr(ref any) string {
+	s, ok := ref.(string)
+	if !ok {
+		return pyRepr(ref)
+	}
+	i := strings.LastIndexByte(s, '.')
+	n, v, r, ok := splitNVR(s[:max(i, 0)])
+	if i < 0 || !ok {
+		return pyRepr(ref)
+	}
+	return pyDict(map[string]any{"name": n, "version": v, "release": r, "arch": s[i+1:], "epoch": nil})
 }

@@ -297,23 +297,38 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	}
 	// Reservation or new build.
 	var b *build
+	if id, ok := bd["build_id"]; ok && a.str("token") == "" {
+		return nil, fault(1000, "Token doesn't match build ID %s", pyRepr(id))
+	}
 	if tok := a.str("token"); tok != "" {
+		// The hub's messages (CG_Importer.prep_build).
 		id, _ := bd["build_id"].(int64)
+		if _, ok := bd["build_id"]; !ok {
+			return nil, fault(1000, "Reservation token given, but no build_id in metadata")
+		}
 		b = cx.st.builds[id]
-		if b == nil || b.token != tok {
-			return nil, fault(1000, "Invalid token for build %d", id)
+		if b == nil {
+			return nil, fault(1000, "No such build: %d", id)
+		}
+		if b.token != tok {
+			return nil, fault(1000, "Token doesn't match build ID %d", id)
 		}
 		if b.state != 0 {
-			return nil, fault(1000, "Build %s is not in BUILDING state", b.nvr())
+			return nil, fault(1000, "Build ID %d is not in BUILDING state", id)
 		}
 		if b.name != str(bd, "name") || b.version != str(bd, "version") || b.release != str(bd, "release") {
-			return nil, fault(1000, "Build NVR does not match the reservation")
+			return nil, fault(1000, "Build (%d) NVR is different", id)
 		}
 		cx.event()
 	} else {
 		var epoch *int64
 		if e, ok := bd["epoch"].(int64); ok {
 			epoch = &e
+		}
+		// Without a reservation the CG importer refuses an existing build
+		// with its own message (new_build's differs).
+		if old := cx.st.buildByNVR(str(bd, "name"), str(bd, "version"), str(bd, "release")); old != nil && old.state != 3 && old.state != 4 {
+			return nil, fault(1000, "Build already exists: %s", pyDict(buildInfo(cx.st, old)))
 		}
 		var f *xmlrpcx.Fault
 		if b, f = cx.newBuild(str(bd, "name"), str(bd, "version"), str(bd, "release"), epoch, 0, owner.id); f != nil {

@@ -502,7 +502,7 @@ func mGetBuildTarget(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	t := cx.st.lookupTarget(a["info"])
 	if t == nil {
 		if a.boolean("strict") {
-			return nil, fault(1000, "No such build target: %s", pyRepr(a["info"]))
+			return nil, fault(1000, "No such build target: %v", a["info"]) // %s, not %r, on the hub
 		}
 		return nil, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/modkit/modkit/internal/xmlrpcx"
 )
@@ -82,7 +83,7 @@ func mGetTaskInfo(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		t := cx.st.tasks[id]
 		if t == nil {
 			if a.boolean("strict") {
-				return nil, fault(1000, "No such task: %d", id)
+				return nil, fault(1000, "query returned no rows") // the hub's Task.getInfo
 			}
 			return nil, nil
 		}
@@ -173,32 +174,99 @@ func (st *state) cancelTask(t *task) {
 	}
 }
 
+// mListTasks is the hub's listTasks: filters on arch, state (and their
+// not_ forms), owner, host_id, channel_id, parent (nil: top-level tasks),
+// method and creation time; rows carry the owner's name and type, and
+// request and result as XML text unless opts.decode.
 func mListTasks(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	opts := a.dict("opts")
-	out := []any{}
-	states := map[int64]bool{}
-	if s, ok := opts["state"].([]any); ok {
-		for _, x := range s {
-			if i, ok := x.(int64); ok {
-				states[i] = true
+	decode, _ := opts["decode"].(bool)
+	inList := func(key string, v any) (bool, bool) {
+		want, ok := opts[key]
+		if !ok {
+			return true, false
+		}
+		switch w := want.(type) {
+		case []any:
+			for _, x := range w {
+				if x == v {
+					return true, true
+				}
 			}
+			return false, true
+		case nil:
+			return v == nil, true
+		default:
+			return w == v, true
 		}
 	}
+	match := func(key string, v any) bool {
+		in, _ := inList(key, v)
+		if out, has := inList("not_"+key, v); has && out {
+			return false
+		}
+		return in
+	}
+	timeOpt := func(key string) (time.Time, bool) {
+		switch v := opts[key].(type) {
+		case float64:
+			return time.UnixMicro(int64(v * 1e6)), true
+		case int64:
+			return time.Unix(v, 0), true
+		case string:
+			if t, err := time.Parse("2006-01-02 15:04:05", v); err == nil {
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+	out := []any{}
 	for _, id := range sortedIDs(cx.st.tasks) {
 		t := cx.st.tasks[id]
+		var parent, host any
+		if t.parent != nil {
+			parent = *t.parent
+		}
+		if t.start != nil {
+			host = int64(1)
+		}
 		if m, ok := opts["method"].(string); ok && t.method != m {
 			continue
 		}
-		if len(states) > 0 && !states[t.state] {
+		if !match("arch", t.arch) || !match("state", t.state) || !match("owner", t.owner) ||
+			!match("host_id", host) || !match("channel_id", int64(1)) || !match("parent", parent) {
 			continue
 		}
-		if p, ok := opts["parent"].(int64); ok && (t.parent == nil || *t.parent != p) {
+		if after, ok := timeOpt("createdAfter"); ok && !t.create.After(after) {
 			continue
 		}
-		if o, ok := opts["owner"].(int64); ok && t.owner != o {
+		if before, ok := timeOpt("createdBefore"); ok && !t.create.Before(before) {
 			continue
 		}
-		out = append(out, taskInfo(t, true))
+		row := taskInfo(t, true)
+		if u := cx.st.users[t.owner]; u != nil {
+			row["owner_name"], row["owner_type"] = u.name, u.usertype
+		} else {
+			row["owner_name"], row["owner_type"] = nil, nil
+		}
+		var result any
+		switch {
+		case t.state == 2 && decode:
+			result = t.result
+		case t.state == 2:
+			b, _ := xmlrpcx.EncodeResponse(t.result)
+			result = string(b)
+		case t.fault != nil && decode:
+			result = map[string]any{"faultCode": t.fault.Code, "faultString": t.fault.Message}
+		case t.fault != nil:
+			result = string(xmlrpcx.EncodeFault(t.fault.Code, t.fault.Message))
+		}
+		row["result"] = result
+		if !decode {
+			b, _ := xmlrpcx.EncodeCall(t.method, t.request...)
+			row["request"] = string(b)
+		}
+		out = append(out, row)
 	}
 	return applyQueryOpts(out, a.dict("queryOpts")), nil
 }

@@ -2,6 +2,7 @@ package kojitest
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -222,4 +223,28 @@ func pyTypeName(v any) string {
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// pyDict formats a map like Python's repr of a dict, keys sorted.
+func pyDict(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pyRepr(k) + ": ")
+		if sub, ok := m[k].(map[string]any); ok {
+			b.WriteString(pyDict(sub))
+		} else {
+			b.WriteString(pyRepr(m[k]))
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
 }
