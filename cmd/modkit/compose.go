@@ -135,8 +135,12 @@ func printComposeSummary(w io.Writer, res *compose.Result) {
 		if r.Kind != "os" {
 			continue
 		}
-		fmt.Fprintf(w, "  %s.%s: %d packages, %d module streams: %s\n", r.Variant, r.Arch, r.Packages, r.Modules,
-			strings.Join(res.Modules[r.Variant][r.Arch], " "))
+		mods := res.Modules[r.Variant][r.Arch]
+		shown := strings.Join(mods[:min(len(mods), 6)], " ")
+		if len(mods) > 6 {
+			shown += fmt.Sprintf(" … and %d more (--json lists all)", len(mods)-6)
+		}
+		fmt.Fprintf(w, "  %s.%s: %d packages, %d module streams: %s\n", r.Variant, r.Arch, r.Packages, r.Modules, shown)
 	}
 	for _, r := range res.Repos {
 		if r.Kind != "os" || r.Modules == 0 {
