@@ -37,6 +37,25 @@ type kojiFixture struct {
 	// real is set for a real koji hub, which stores imported files in its
 	// top directory itself.
 	real bool
+	// hubURL is the real hub's URL; benchTag the benchmark's tag.
+	hubURL, benchTag string
+	prefix           string
+}
+
+// updir is a per-fixture upload directory prefix (a real hub is shared
+// between runs).
+func (f *kojiFixture) updir() string {
+	if f.prefix == "" {
+		f.prefix = fmt.Sprintf("t%d", time.Now().UnixNano())
+	}
+	return f.prefix
+}
+
+func (f *kojiFixture) url() string {
+	if f.real {
+		return f.hubURL
+	}
+	return f.hub.URL()
 }
 
 func newKojiFixture(t testing.TB) *kojiFixture {
@@ -72,7 +91,7 @@ func (f *kojiFixture) importRPMBuild(t testing.TB, name, version, release string
 	ctx := context.Background()
 	bin, src := buildRPM(t, f.rpms, name, version, release)
 	f.n++
-	dir := fmt.Sprintf("cg/%d", f.n)
+	dir := fmt.Sprintf("cg/%s/%d", f.updir(), f.n)
 	md := &koji.CGMetadata{
 		Build: koji.CGBuild{Name: name, Version: version, Release: release, Source: "git+https://src.example.org/" + name, StartTime: 1, EndTime: 2,
 			// A real hub needs build.extra (koji.CGBuild omits an empty one).
@@ -156,7 +175,7 @@ func (f *kojiFixture) importModule(t testing.TB, m fixtureModule, arches []strin
 		ContentKojiTag: tag, SCMURL: "https://src.example.org/modules/" + m.name + "#" + m.stream, Owner: kojitest.AdminUser,
 		Start: time.Unix(1767225600, 0), End: time.Unix(1767229200, 0), Modulemd: m.modulemd(arches[0]), ArchModulemd: archMD, ArchRPMs: archRPMs}
 	f.n++
-	b, err := f.client.ImportModuleBuild(ctx, imp, fmt.Sprintf("mbs/%d", f.n), nil)
+	b, err := f.client.ImportModuleBuild(ctx, imp, fmt.Sprintf("mbs/%s/%d", f.updir(), f.n), nil)
 	if err != nil {
 		t.Fatalf("import %s: %v", m.nsvc(), err)
 	}
