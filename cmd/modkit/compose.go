@@ -161,5 +161,6 @@ func printComposeSummary(w io.Writer, res *compose.Result) {
 		fmt.Fprintf(w, "  warning: %s\n", wmsg)
 	}
 	t := res.Timing
-	fmt.Fprintf(w, "  time: %.2f s, %.2f s of it with createrepo_c/modifyrepo_c running\n", t.Total.Seconds(), t.Tools.Seconds())
+	fmt.Fprintf(w, "  time: %.2f s wall, %.2f s of it with createrepo_c/modifyrepo_c running; modkit's own CPU %.2f s\n",
+		t.Total.Seconds(), t.Tools.Seconds(), t.CPU.Seconds())
 }

@@ -117,6 +117,10 @@ type Timing struct {
 	// ran; PerTool sums each program's runs.
 	Tools   time.Duration            `json:"tools_ns"`
 	PerTool map[string]time.Duration `json:"per_tool_ns"`
+	// CPU is the CPU time of this process during the compose (user and
+	// system, the programs it ran not included; 0 where unknown). In a
+	// process that also serves other work (tests) it counts that too.
+	CPU time.Duration `json:"cpu_ns"`
 }
 
 // Error is a compose failure; Dir is the doomed compose (empty when none
@@ -198,6 +202,7 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 		r.log = slog.Default()
 	}
 	t0 := time.Now()
+	cpu0 := processCPU()
 	err := r.phase("init", func() error { return r.init(ctx) })
 	if err == nil {
 		err = r.phase("pkgset", func() error { return r.pkgset(ctx) })
@@ -215,7 +220,7 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	if err == nil {
 		err = r.phase("metadata", func() error { return r.metadata(repos) })
 	}
-	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per)}
+	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), CPU: processCPU() - cpu0}
 	if err != nil {
 		if r.dir != "" {
 			_ = os.WriteFile(filepath.Join(r.dir, "STATUS"), []byte(StatusDoomed+"\n"), 0o644)

@@ -220,6 +220,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.Sigkeys[i] = strings.ToLower(k)
 	}
 	base := filepath.Dir(path)
+	if a, err := filepath.Abs(base); err == nil {
+		base = a
+	}
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
 			return p
