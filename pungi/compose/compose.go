@@ -32,6 +32,9 @@ const (
 	StatusFinished           = "FINISHED"
 	StatusFinishedIncomplete = "FINISHED_INCOMPLETE"
 	StatusDoomed             = "DOOMED"
+	// StatusTerminated is written when the compose was cancelled (its
+	// context ended), as Pungi writes it when killed by a signal.
+	StatusTerminated = "TERMINATED"
 )
 
 // Options tune Run. A nil *Options means defaults.
@@ -134,7 +137,7 @@ func (e *Error) Error() string {
 	if e.Dir == "" {
 		return e.Err.Error()
 	}
-	return fmt.Sprintf("%v (compose %s is DOOMED)", e.Err, e.Dir)
+	return fmt.Sprintf("%v (compose %s did not finish; see its STATUS)", e.Err, e.Dir)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -223,8 +226,12 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), CPU: processCPU() - cpu0}
 	if err != nil {
 		if r.dir != "" {
-			_ = os.WriteFile(filepath.Join(r.dir, "STATUS"), []byte(StatusDoomed+"\n"), 0o644)
-			r.res.Status = StatusDoomed
+			status := StatusDoomed
+			if ctx.Err() != nil {
+				status = StatusTerminated
+			}
+			_ = os.WriteFile(filepath.Join(r.dir, "STATUS"), []byte(status+"\n"), 0o644)
+			r.res.Status = status
 		}
 		return r.res, &Error{Dir: r.dir, Err: err}
 	}
