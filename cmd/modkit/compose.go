@@ -135,8 +135,12 @@ func printComposeSummary(w io.Writer, res *compose.Result) {
 		if r.Kind != "os" {
 			continue
 		}
-		fmt.Fprintf(w, "  %s.%s: %d packages, %d module streams: %s\n", r.Variant, r.Arch, r.Packages, r.Modules,
-			strings.Join(res.Modules[r.Variant][r.Arch], " "))
+		mods := res.Modules[r.Variant][r.Arch]
+		shown := strings.Join(mods[:min(len(mods), 6)], " ")
+		if len(mods) > 6 {
+			shown += fmt.Sprintf(" … and %d more (--json lists all)", len(mods)-6)
+		}
+		fmt.Fprintf(w, "  %s.%s: %d packages, %d module streams: %s\n", r.Variant, r.Arch, r.Packages, r.Modules, shown)
 	}
 	for _, r := range res.Repos {
 		if r.Kind != "os" || r.Modules == 0 {
@@ -157,5 +161,6 @@ func printComposeSummary(w io.Writer, res *compose.Result) {
 		fmt.Fprintf(w, "  warning: %s\n", wmsg)
 	}
 	t := res.Timing
-	fmt.Fprintf(w, "  time: %.2f s, %.2f s of it with createrepo_c/modifyrepo_c running\n", t.Total.Seconds(), t.Tools.Seconds())
+	fmt.Fprintf(w, "  time: %.2f s wall, %.2f s of it with createrepo_c/modifyrepo_c running; modkit's own CPU %.2f s\n",
+		t.Total.Seconds(), t.Tools.Seconds(), t.CPU.Seconds())
 }

@@ -32,6 +32,9 @@ const (
 	StatusFinished           = "FINISHED"
 	StatusFinishedIncomplete = "FINISHED_INCOMPLETE"
 	StatusDoomed             = "DOOMED"
+	// StatusTerminated is written when the compose was cancelled (its
+	// context ended), as Pungi writes it when killed by a signal.
+	StatusTerminated = "TERMINATED"
 )
 
 // Options tune Run. A nil *Options means defaults.
@@ -117,6 +120,10 @@ type Timing struct {
 	// ran; PerTool sums each program's runs.
 	Tools   time.Duration            `json:"tools_ns"`
 	PerTool map[string]time.Duration `json:"per_tool_ns"`
+	// CPU is the CPU time of this process during the compose (user and
+	// system, the programs it ran not included; 0 where unknown). In a
+	// process that also serves other work (tests) it counts that too.
+	CPU time.Duration `json:"cpu_ns"`
 }
 
 // Error is a compose failure; Dir is the doomed compose (empty when none
@@ -130,7 +137,7 @@ func (e *Error) Error() string {
 	if e.Dir == "" {
 		return e.Err.Error()
 	}
-	return fmt.Sprintf("%v (compose %s is DOOMED)", e.Err, e.Dir)
+	return fmt.Sprintf("%v (compose %s did not finish; see its STATUS)", e.Err, e.Dir)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -198,6 +205,7 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 		r.log = slog.Default()
 	}
 	t0 := time.Now()
+	cpu0 := processCPU()
 	err := r.phase("init", func() error { return r.init(ctx) })
 	if err == nil {
 		err = r.phase("pkgset", func() error { return r.pkgset(ctx) })
@@ -215,11 +223,15 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	if err == nil {
 		err = r.phase("metadata", func() error { return r.metadata(repos) })
 	}
-	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per)}
+	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), CPU: processCPU() - cpu0}
 	if err != nil {
 		if r.dir != "" {
-			_ = os.WriteFile(filepath.Join(r.dir, "STATUS"), []byte(StatusDoomed+"\n"), 0o644)
-			r.res.Status = StatusDoomed
+			status := StatusDoomed
+			if ctx.Err() != nil {
+				status = StatusTerminated
+			}
+			_ = os.WriteFile(filepath.Join(r.dir, "STATUS"), []byte(status+"\n"), 0o644)
+			r.res.Status = status
 		}
 		return r.res, &Error{Dir: r.dir, Err: err}
 	}

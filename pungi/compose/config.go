@@ -15,6 +15,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/modkit/modkit/pungi/productmd"
 )
@@ -112,6 +114,8 @@ func (e *ConfigError) Error() string {
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
+
+var schemaPrinter = message.NewPrinter(language.English)
 
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ConfigSchema))
@@ -216,6 +220,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.Sigkeys[i] = strings.ToLower(k)
 	}
 	base := filepath.Dir(path)
+	if a, err := filepath.Abs(base); err == nil {
+		base = a
+	}
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
 			return p
@@ -340,7 +347,7 @@ func schemaErrors(path string, ve *jsonschema.ValidationError, pos map[string][2
 		for _, p := range l.InstanceLocation {
 			ptr += "/" + p
 		}
-		msg := l.ErrorKind.LocalizedString(nil)
+		msg := l.ErrorKind.LocalizedString(schemaPrinter)
 		where := strings.TrimPrefix(ptr, "/")
 		if where == "" {
 			where = "(top level)"

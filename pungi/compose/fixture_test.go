@@ -95,16 +95,42 @@ var (
 	rpmCache   = map[string][2]string{}
 )
 
-// buildRPM builds name-version-release.noarch.rpm and its source RPM in dir.
-func buildRPM(t testing.TB, dir, name, version, release string) (bin, src string) {
+// rpmDir holds the RPMs the tests build, shared by every test of the
+// package (each package is built once); TestMain removes it.
+var (
+	rpmDirOnce sync.Once
+	rpmDir     string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if rpmDir != "" {
+		os.RemoveAll(rpmDir)
+	}
+	os.Exit(code)
+}
+
+// buildRPM builds name-version-release.noarch.rpm and its source RPM (once
+// per test binary; dir is ignored).
+func buildRPM(t testing.TB, _ string, name, version, release string) (bin, src string) {
 	t.Helper()
-	key := dir + "|" + name + version + release
-	rpmCacheMu.Lock()
+	rpmDirOnce.Do(func() {
+		d, err := os.MkdirTemp("", "modkit-compose-rpms-")
+		if err != nil {
+			panic(err)
+		}
+		rpmDir = d
+	})
+	dir := filepath.Join(rpmDir, name+"-"+version+"-"+release)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	key := name + version + release
+	rpmCacheMu.Lock() // held while building: each RPM is built once
+	defer rpmCacheMu.Unlock()
 	if p, ok := rpmCache[key]; ok {
-		rpmCacheMu.Unlock()
 		return p[0], p[1]
 	}
-	rpmCacheMu.Unlock()
 	spec := filepath.Join(dir, name+"-"+version+"-"+release+".spec")
 	text := "Name: " + name + "\nVersion: " + version + "\nRelease: " + release + "\nSummary: test\nLicense: MIT\nBuildArch: noarch\n" +
 		"%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/" + name + "\necho " + version + " > %{buildroot}/usr/share/" + name + "/version\n" +
@@ -120,9 +146,7 @@ func buildRPM(t testing.TB, dir, name, version, release string) (bin, src string
 	}
 	bin = filepath.Join(top, "RPMS", "noarch", name+"-"+version+"-"+release+".noarch.rpm")
 	src = filepath.Join(top, "SRPMS", name+"-"+version+"-"+release+".src.rpm")
-	rpmCacheMu.Lock()
 	rpmCache[key] = [2]string{bin, src}
-	rpmCacheMu.Unlock()
 	return bin, src
 }
 

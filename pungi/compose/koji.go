@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +42,7 @@ type KojiSource struct {
 	eventTime time.Time
 	mu        sync.Mutex
 	builds    map[int64]*koji.Build
+	sources   map[int64][]koji.RPM
 	converted map[int64]*Build
 }
 
@@ -89,19 +91,17 @@ func (k *KojiSource) Find(ctx context.Context, spec ModuleSpec) ([]*Build, error
 	if err != nil {
 		return nil, fmt.Errorf("compose: koji listBuilds %s: %w", pattern, err)
 	}
-	var out []*Build
+	var keep []*koji.Build
 	for i := range found {
 		kb := &found[i]
 		if kb.CreationEventID > ev || (!k.eventTime.IsZero() && kb.CompletionTime.After(k.eventTime)) {
 			continue // completed after the compose's event
 		}
-		b, err := k.convert(ctx, kb)
-		if err != nil {
-			return nil, err
-		}
-		if b != nil {
-			out = append(out, b)
-		}
+		keep = append(keep, kb)
+	}
+	out, err := k.convertMany(ctx, keep)
+	if err != nil {
+		return nil, err
 	}
 	return selectExplicit(spec, out), nil
 }
@@ -113,7 +113,7 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	if err != nil {
 		return nil, err
 	}
-	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module"})
+	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module", Extra: true})
 	if err != nil {
 		return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
 	}
@@ -129,12 +129,18 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	}
 	top := map[string]int{}
 	var all []*Build
+	kbs := make([]*koji.Build, len(tagged))
+	for i := range tagged {
+		kbs[i] = &tagged[i]
+	}
+	if _, err := k.convertMany(ctx, kbs); err != nil {
+		return nil, err
+	}
 	for i := range tagged {
 		kb := &tagged[i]
-		b, err := k.convert(ctx, kb)
-		if err != nil {
-			return nil, err
-		}
+		k.mu.Lock()
+		b := k.converted[kb.ID]
+		k.mu.Unlock()
 		if b == nil {
 			continue
 		}
@@ -163,119 +169,261 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	return out, nil
 }
 
-// convert reads a koji module build: its typeinfo, its modulemd.<arch>.txt
-// archives and the RPMs of each arch. It returns nil for builds Pungi
-// skips (no module typeinfo, only one modulemd file).
-func (k *KojiSource) convert(ctx context.Context, kb *koji.Build) (*Build, error) {
+// batchSize bounds the calls of one multicall request.
+const batchSize = 400
+
+// multicall runs one call per item in multicall batches and decodes each
+// result into out[i].
+func multicall[T any](ctx context.Context, c *koji.Client, n int, call func(m *koji.Multicall, i int) *koji.Future[any], out []T) error {
+	if n == 0 {
+		return nil
+	}
+	m := c.NewMulticall()
+	futs := make([]*koji.Future[any], n)
+	for i := range n {
+		futs[i] = call(m, i)
+	}
+	if err := m.Do(ctx, &koji.MulticallOptions{BatchSize: batchSize}); err != nil {
+		return err
+	}
+	for i, f := range futs {
+		v, err := f.Result()
+		if err != nil {
+			return err
+		}
+		if err := koji.DecodeValue(v, &out[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// convertMany reads koji module builds: their typeinfo, their
+// modulemd.<arch>.txt archives and the RPMs of each arch, batching the hub
+// calls in multicalls. Builds Pungi skips (no module typeinfo, only one
+// modulemd file) are left out.
+func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
+	out := make([]*Build, len(kbs))
+	var todo []int
 	k.mu.Lock()
-	if b, ok := k.converted[kb.ID]; ok {
+	for i, kb := range kbs {
+		if b, ok := k.converted[kb.ID]; ok {
+			out[i] = b
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	k.mu.Unlock()
+	// Full build info (extra) where the listing lacked it.
+	full := make([]*koji.Build, len(kbs))
+	var need []int
+	for _, i := range todo {
+		full[i] = kbs[i]
+		if kbs[i].Extra == nil {
+			need = append(need, i)
+		}
+	}
+	got := make([]koji.Build, len(need))
+	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("getBuild", kbs[need[j]].ID)
+	}, got); err != nil {
+		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	}
+	for j, i := range need {
+		full[i] = &got[j]
+	}
+	var mods []int
+	for _, i := range todo {
+		if full[i].ModuleInfo() != nil && full[i].State == koji.BuildComplete {
+			mods = append(mods, i)
+		}
+	}
+	archives := make([][]koji.Archive, len(mods))
+	if err := multicall(ctx, k.Client, len(mods), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("listArchives", koji.Kwargs{"buildID": full[mods[j]].ID, "type": "module"})
+	}, archives); err != nil {
+		return nil, fmt.Errorf("compose: koji listArchives: %w", err)
+	}
+	type archFile struct {
+		mod  int // index into mods
+		arch string
+		a    koji.Archive
+		st   *modulemd.Stream
+		rpms []koji.RPM
+	}
+	var files []*archFile
+	counts := make([]int, len(mods))
+	for j, as := range archives {
+		for _, a := range as {
+			if !strings.HasPrefix(a.Filename, "modulemd.") || !strings.HasSuffix(a.Filename, ".txt") {
+				continue
+			}
+			counts[j]++
+			arch := strings.TrimSuffix(strings.TrimPrefix(a.Filename, "modulemd."), ".txt")
+			if arch == "" || arch == "txt" || arch == "src" || strings.Contains(arch, ".") {
+				continue
+			}
+			files = append(files, &archFile{mod: j, arch: arch, a: a})
+		}
+	}
+	// The components of every per-arch archive (one multicall), while the
+	// per-arch metadata is downloaded and parsed, eight files at a time.
+	var useful []*archFile
+	for _, f := range files {
+		if counts[f.mod] > 1 {
+			useful = append(useful, f)
+		}
+	}
+	comps := make([][]koji.RPM, len(useful))
+	compsErr := make(chan error, 1)
+	go func() {
+		compsErr <- multicall(ctx, k.Client, len(useful), func(m *koji.Multicall, j int) *koji.Future[any] {
+			return m.Call("listRPMs", koji.Kwargs{"imageID": useful[j].a.ID})
+		}, comps)
+	}()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, 8)
+	for _, f := range files {
+		if counts[f.mod] <= 1 {
+			continue // too old: no per-arch metadata (Pungi skips these)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b := full[mods[f.mod]]
+			data, err := k.get(ctx, k.fileURL(b, "files/module/"+f.a.Filename))
+			if err == nil {
+				var docs []modulemd.Document
+				if docs, err = modulemd.Parse(data); err == nil {
+					for _, d := range docs {
+						if st, ok := d.(*modulemd.Stream); ok {
+							f.st = st
+						}
+					}
+					if f.st == nil {
+						err = errors.New("holds no module stream")
+					}
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("compose: koji build %s: %s: %w", b.NVR, f.a.Filename, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := <-compsErr; err != nil {
+		errs = append(errs, fmt.Errorf("compose: koji listRPMs: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	live := useful
+	// The RPM builds behind the components, and their source RPMs.
+	k.mu.Lock()
+	if k.builds == nil {
+		k.builds = map[int64]*koji.Build{}
+		k.sources = map[int64][]koji.RPM{}
+	}
+	var ids []int64
+	for j := range live {
+		live[j].rpms = comps[j]
+		for _, r := range comps[j] {
+			if _, ok := k.builds[r.BuildID]; !ok && !slices.Contains(ids, r.BuildID) {
+				ids = append(ids, r.BuildID)
+			}
+		}
+	}
+	k.mu.Unlock()
+	rbs := make([]koji.Build, len(ids))
+	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("getBuild", ids[j])
+	}, rbs); err != nil {
+		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	}
+	srcs := make([][]koji.RPM, len(ids))
+	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("listRPMs", koji.Kwargs{"buildID": ids[j], "arches": []string{"src", "nosrc"}})
+	}, srcs); err != nil {
+		return nil, fmt.Errorf("compose: koji listRPMs: %w", err)
+	}
+	k.mu.Lock()
+	for j, id := range ids {
+		k.builds[id] = &rbs[j]
+		k.sources[id] = srcs[j]
+	}
+	k.mu.Unlock()
+	// Assemble.
+	byMod := map[int][]*archFile{}
+	for _, f := range live {
+		byMod[f.mod] = append(byMod[f.mod], f)
+	}
+	for j, i := range mods {
+		if counts[j] <= 1 {
+			continue
+		}
+		kb := full[i]
+		info := kb.ModuleInfo()
+		version, err := strconv.ParseUint(info.Version, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji build %s: module version %q: %w", kb.NVR, info.Version, err)
+		}
+		b := &Build{Name: info.Name, Stream: info.Stream, Version: version, Context: info.Context, KojiTag: info.ContentKojiTag,
+			Streams: map[string]*modulemd.Stream{}, Completed: kb.CompletionTime, Origin: "koji build " + kb.NVR}
+		seen := map[modulemd.NEVRA]bool{}
+		srcBuilds := map[int64]bool{}
+		add := func(r koji.RPM) error {
+			f, err := k.rpmFile(ctx, r)
+			if err != nil {
+				return err
+			}
+			if !seen[f.NEVRA] {
+				seen[f.NEVRA] = true
+				b.RPMs = append(b.RPMs, f)
+			}
+			return nil
+		}
+		for _, f := range byMod[j] {
+			if f.st.Arch == "" {
+				f.st.Arch = f.arch
+			}
+			b.Streams[f.arch] = f.st
+			for _, r := range f.rpms {
+				if err := add(r); err != nil {
+					return nil, err
+				}
+				srcBuilds[r.BuildID] = true
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(srcBuilds)) {
+			k.mu.Lock()
+			list := k.sources[id]
+			k.mu.Unlock()
+			for _, r := range list {
+				if err := add(r); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out[i] = b
+		k.mu.Lock()
+		if k.converted == nil {
+			k.converted = map[int64]*Build{}
+		}
+		k.converted[kbs[i].ID] = b
 		k.mu.Unlock()
-		return b, nil
 	}
-	k.mu.Unlock()
-	full := kb
-	if kb.Extra == nil {
-		var err error
-		if full, err = k.Client.GetBuild(ctx, koji.ID(kb.ID)); err != nil {
-			return nil, fmt.Errorf("compose: koji getBuild %d: %w", kb.ID, err)
+	var res []*Build
+	for _, b := range out {
+		if b != nil {
+			res = append(res, b)
 		}
 	}
-	info := full.ModuleInfo()
-	if info == nil || full.State != koji.BuildComplete {
-		return nil, nil
-	}
-	version, err := strconv.ParseUint(info.Version, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("compose: koji build %s: module version %q: %w", full.NVR, info.Version, err)
-	}
-	archives, err := k.Client.ListArchives(ctx, &koji.ListArchivesOptions{BuildID: full.ID, Type: "module"})
-	if err != nil {
-		return nil, fmt.Errorf("compose: koji listArchives %s: %w", full.NVR, err)
-	}
-	b := &Build{Name: info.Name, Stream: info.Stream, Version: version, Context: info.Context, KojiTag: info.ContentKojiTag,
-		Streams: map[string]*modulemd.Stream{}, Completed: full.CompletionTime, Origin: "koji build " + full.NVR}
-	seen := map[modulemd.NEVRA]bool{}
-	srcBuilds := map[int64]bool{}
-	modFiles := 0
-	for _, a := range archives {
-		if !strings.HasPrefix(a.Filename, "modulemd.") || !strings.HasSuffix(a.Filename, ".txt") {
-			continue
-		}
-		modFiles++
-		arch := strings.TrimSuffix(strings.TrimPrefix(a.Filename, "modulemd."), ".txt")
-		if arch == "" || arch == "txt" || arch == "src" || strings.Contains(arch, ".") {
-			continue
-		}
-		u := k.fileURL(full, "files/module/"+a.Filename)
-		data, err := k.get(ctx, u)
-		if err != nil {
-			return nil, fmt.Errorf("compose: koji build %s: %w", full.NVR, err)
-		}
-		docs, err := modulemd.Parse(data)
-		if err != nil {
-			return nil, fmt.Errorf("compose: koji build %s: %s: %w", full.NVR, a.Filename, err)
-		}
-		var st *modulemd.Stream
-		for _, d := range docs {
-			if s, ok := d.(*modulemd.Stream); ok {
-				st = s
-			}
-		}
-		if st == nil {
-			return nil, fmt.Errorf("compose: koji build %s: %s holds no module stream", full.NVR, a.Filename)
-		}
-		if st.Arch == "" {
-			st.Arch = arch
-		}
-		b.Streams[arch] = st
-		comps, err := k.Client.ListRPMs(ctx, &koji.ListRPMsOptions{ImageID: a.ID})
-		if err != nil {
-			return nil, fmt.Errorf("compose: koji listRPMs of %s %s: %w", full.NVR, a.Filename, err)
-		}
-		for _, r := range comps {
-			f, err := k.rpmFile(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if !seen[f.NEVRA] {
-				seen[f.NEVRA] = true
-				b.RPMs = append(b.RPMs, f)
-			}
-			srcBuilds[r.BuildID] = true
-		}
-	}
-	if modFiles <= 1 {
-		return nil, nil // too old: no per-arch metadata (Pungi skips these)
-	}
-	for _, id := range slices.Sorted(func(yield func(int64) bool) {
-		for id := range srcBuilds {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
-		srcs, err := k.Client.ListRPMs(ctx, &koji.ListRPMsOptions{BuildID: id, Arches: []string{"src", "nosrc"}})
-		if err != nil {
-			return nil, fmt.Errorf("compose: koji listRPMs of build %d: %w", id, err)
-		}
-		for _, r := range srcs {
-			f, err := k.rpmFile(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if !seen[f.NEVRA] {
-				seen[f.NEVRA] = true
-				b.RPMs = append(b.RPMs, f)
-			}
-		}
-	}
-	k.mu.Lock()
-	if k.converted == nil {
-		k.converted = map[int64]*Build{}
-	}
-	k.converted[kb.ID] = b
-	k.mu.Unlock()
-	return b, nil
+	return res, nil
 }
 
 func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) {
@@ -289,9 +437,6 @@ func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) 
 			return nil, fmt.Errorf("compose: koji getBuild %d (of %s): %w", r.BuildID, r.NEVRA(), err)
 		}
 		k.mu.Lock()
-		if k.builds == nil {
-			k.builds = map[int64]*koji.Build{}
-		}
 		k.builds[r.BuildID] = kb
 		k.mu.Unlock()
 	}
@@ -351,10 +496,15 @@ func (k *KojiSource) fileURL(b *koji.Build, rel string) string {
 }
 
 func (k *KojiSource) httpClient() *http.Client {
-	if k.HTTP != nil {
-		return k.HTTP
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.HTTP == nil {
+		// Keep a connection per download worker alive between files.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 16
+		k.HTTP = &http.Client{Timeout: 5 * time.Minute, Transport: t}
 	}
-	return &http.Client{Timeout: 5 * time.Minute}
+	return k.HTTP
 }
 
 // get reads a (small) file from the top URL.

@@ -34,6 +34,28 @@ type kojiFixture struct {
 	rpms   string // where RPMs are built
 	n      int
 	pkgs   map[string]bool
+	// real is set for a real koji hub, which stores imported files in its
+	// top directory itself.
+	real bool
+	// hubURL is the real hub's URL; benchTag the benchmark's tag.
+	hubURL, benchTag string
+	prefix           string
+}
+
+// updir is a per-fixture upload directory prefix (a real hub is shared
+// between runs).
+func (f *kojiFixture) updir() string {
+	if f.prefix == "" {
+		f.prefix = fmt.Sprintf("t%d", time.Now().UnixNano())
+	}
+	return f.prefix
+}
+
+func (f *kojiFixture) url() string {
+	if f.real {
+		return f.hubURL
+	}
+	return f.hub.URL()
 }
 
 func newKojiFixture(t testing.TB) *kojiFixture {
@@ -69,9 +91,11 @@ func (f *kojiFixture) importRPMBuild(t testing.TB, name, version, release string
 	ctx := context.Background()
 	bin, src := buildRPM(t, f.rpms, name, version, release)
 	f.n++
-	dir := fmt.Sprintf("cg/%d", f.n)
+	dir := fmt.Sprintf("cg/%s/%d", f.updir(), f.n)
 	md := &koji.CGMetadata{
-		Build:      koji.CGBuild{Name: name, Version: version, Release: release, Source: "git+https://src.example.org/" + name, StartTime: 1, EndTime: 2},
+		Build: koji.CGBuild{Name: name, Version: version, Release: release, Source: "git+https://src.example.org/" + name, StartTime: 1, EndTime: 2,
+			// A real hub needs build.extra (koji.CGBuild omits an empty one).
+			Extra: map[string]any{"modkit_fixture": true}},
 		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "Test", Arch: "x86_64"}, ContentGenerator: koji.CGTool{Name: "module-build-service", Version: "1"}, Container: koji.CGContainer{Type: "none", Arch: "x86_64"}, Tools: []koji.CGTool{}, Components: []koji.CGComponent{}}},
 	}
 	for _, p := range []struct{ path, arch string }{{bin, "noarch"}, {src, "src"}} {
@@ -84,9 +108,11 @@ func (f *kojiFixture) importRPMBuild(t testing.TB, name, version, release string
 		}
 		md.Output = append(md.Output, koji.CGOutput{BuildrootID: 1, Filename: filepath.Base(p.path), Filesize: int64(len(data)),
 			Arch: p.arch, Checksum: md5hex(data), ChecksumType: "md5", Type: "rpm"})
-		dst := filepath.Join(f.top, "packages", name, version, release, p.arch, filepath.Base(p.path))
-		if err := linkOrCopy(p.path, dst); err != nil {
-			t.Fatal(err)
+		if !f.real {
+			dst := filepath.Join(f.top, "packages", name, version, release, p.arch, filepath.Base(p.path))
+			if err := linkOrCopy(p.path, dst); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	b, err := f.client.CGImport(ctx, md, dir, nil)
@@ -149,9 +175,12 @@ func (f *kojiFixture) importModule(t testing.TB, m fixtureModule, arches []strin
 		ContentKojiTag: tag, SCMURL: "https://src.example.org/modules/" + m.name + "#" + m.stream, Owner: kojitest.AdminUser,
 		Start: time.Unix(1767225600, 0), End: time.Unix(1767229200, 0), Modulemd: m.modulemd(arches[0]), ArchModulemd: archMD, ArchRPMs: archRPMs}
 	f.n++
-	b, err := f.client.ImportModuleBuild(ctx, imp, fmt.Sprintf("mbs/%d", f.n), nil)
+	b, err := f.client.ImportModuleBuild(ctx, imp, fmt.Sprintf("mbs/%s/%d", f.updir(), f.n), nil)
 	if err != nil {
 		t.Fatalf("import %s: %v", m.nsvc(), err)
+	}
+	if f.real {
+		return b
 	}
 	nvr := imp.NVR()
 	for name, data := range map[string]string{"modulemd.txt": imp.Modulemd} {
