@@ -60,6 +60,7 @@ type modPool struct {
 	state    *State
 	platform int // solvable id of the platform, -1 when none
 	comp     []int
+	varOf    []int // solvable id -> variable in its component's CNF
 }
 
 // newModPool is the pool for idx and state under opts (already validated by
@@ -131,12 +132,24 @@ func solvableContexts(streams []*modulemd.Stream) map[*modulemd.Stream]string {
 	return out
 }
 
+// poolTemplate is the part of the pool that depends only on the index, the
+// arch and the platform: solvables, provides and dependencies.
+type poolTemplate struct {
+	idx      *modulemd.Index
+	solv     []msolv // usable = arch fits
+	provides map[pkey][]int
+	platform int
+	defaults map[string]string
+}
+
 func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream string) *modPool {
-	if state == nil {
-		state = &State{}
-	}
+	return newTemplate(idx, arch, platName, platStream).instantiate(state)
+}
+
+func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTemplate {
 	all := idx.Streams()
-	u := &modPool{provides: make(map[pkey][]int, len(all)), state: state, platform: -1, solv: make([]msolv, 0, len(all)+1)}
+	u := &poolTemplate{idx: idx, provides: make(map[pkey][]int, len(all)), platform: -1, solv: make([]msolv, 0, len(all)+1),
+		defaults: idx.DefaultStreams()}
 	add := func(s *modulemd.Stream, name, stream, context string, ver uint64, a string, usable bool) int {
 		id := len(u.solv)
 		u.solv = append(u.solv, msolv{s: s, name: name + ":" + stream + ":" + context, ver: ver, arch: a, usable: usable})
@@ -157,8 +170,7 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 		if a == "" {
 			a = "noarch"
 		}
-		usable := state.Status(s.Name) != StatusDisabled &&
-			(arch == "" || a == "noarch" || a == arch || (a == "i686" && arch == "x86_64"))
+		usable := arch == "" || a == "noarch" || a == arch || (a == "i686" && arch == "x86_64")
 		add(s, s.Name, s.Stream, ctx[s], s.Version, a, usable)
 	}
 	for id := range u.solv {
@@ -197,9 +209,23 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 		}
 		m.confs = append(m.confs, mdep{prov: u.provides[pkey{m.s.Name, ""}], self: true})
 	}
+	return u
+}
+
+// instantiate is the pool for one module state: builds of disabled modules
+// cannot be installed, and the enabled and default streams are the jobs.
+func (t *poolTemplate) instantiate(state *State) *modPool {
+	if state == nil {
+		state = &State{}
+	}
+	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: slices.Clone(t.solv)}
+	for id := range u.solv {
+		if s := u.solv[id].s; s != nil && state.Status(s.Name) == StatusDisabled {
+			u.solv[id].usable = false
+		}
+	}
 	// Jobs: enabled streams, and default streams of modules in their
 	// default state, in index order.
-	defaults := idx.DefaultStreams()
 	seen := map[pkey]bool{}
 	for id := range u.solv {
 		s := u.solv[id].s
@@ -207,7 +233,7 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 			continue
 		}
 		enabled := state.Enabled(s.Name) == s.Stream
-		if !enabled && (state.Status(s.Name) == StatusEnabled || defaults[s.Name] != s.Stream) {
+		if !enabled && (state.Status(s.Name) == StatusEnabled || t.defaults[s.Name] != s.Stream) {
 			continue
 		}
 		k := pkey{s.Name, s.Stream}
@@ -215,7 +241,13 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 			continue
 		}
 		seen[k] = true
-		u.jobs = append(u.jobs, mjob{req: "module(" + s.Name + ":" + s.Stream + ")", module: s.Name, stream: s.Stream, enabled: enabled, cands: u.provides[k]})
+		var cands []int
+		for _, c := range u.provides[k] {
+			if u.solv[c].usable {
+				cands = append(cands, c)
+			}
+		}
+		u.jobs = append(u.jobs, mjob{req: "module(" + s.Name + ":" + s.Stream + ")", module: s.Name, stream: s.Stream, enabled: enabled, cands: cands})
 	}
 	u.components()
 	return u
@@ -274,6 +306,7 @@ func (u *modPool) components() {
 		}
 	}
 	u.comp = make([]int, len(u.solv))
+	u.varOf = make([]int, len(u.solv))
 	for i := range parent {
 		u.comp[i] = find(i)
 	}
@@ -291,8 +324,7 @@ type solveOutcome struct {
 // part is one component's solve problem.
 type part struct {
 	u     *modPool
-	ids   []int       // solvables of the component (the platform excluded)
-	v     map[int]int // solvable id -> variable
+	ids   []int // solvables of the component (the platform excluded)
 	base  [][]int
 	pairs [][2]int // conflicting solvables (negative stream requires)
 	// groups are the builds of one module: at most one is installed
@@ -316,7 +348,7 @@ func (u *modPool) parts() []*part {
 		r := u.comp[id]
 		p := byComp[r]
 		if p == nil {
-			p = &part{u: u, v: map[int]int{}}
+			p = &part{u: u}
 			byComp[r] = p
 			order = append(order, p)
 		}
@@ -327,7 +359,7 @@ func (u *modPool) parts() []*part {
 		if len(j.cands) > 0 {
 			p = byComp[u.comp[j.cands[0]]]
 		} else {
-			p = &part{u: u, v: map[int]int{}}
+			p = &part{u: u}
 			order = append(order, p)
 		}
 		p.jobs = append(p.jobs, ji)
@@ -344,7 +376,7 @@ func (u *modPool) parts() []*part {
 // clauses builds the component's CNF: variables 1..n for its solvables.
 func (p *part) clauses() {
 	for i, id := range p.ids {
-		p.v[id] = i + 1
+		p.u.varOf[id] = i + 1
 	}
 	p.base, p.pairs, p.groups, p.pairOff, p.groupOff, p.proto = p.base[:0], p.pairs[:0], p.groups[:0], nil, nil, nil
 	byModule := map[string][]int{}
@@ -353,11 +385,11 @@ func (p *part) clauses() {
 		if id == p.u.platform {
 			return 0, true
 		}
-		return p.v[id], false
+		return p.u.varOf[id], false
 	}
 	for _, id := range p.ids {
 		m := p.u.solv[id]
-		x := p.v[id]
+		x := p.u.varOf[id]
 		if !m.usable || p.exclu[id] {
 			p.base = append(p.base, []int{-x})
 			continue
@@ -441,7 +473,7 @@ func (p *part) jobClause(ji int, best bool) []int {
 	var cl []int
 	for _, c := range cands {
 		if !p.exclu[c] {
-			cl = append(cl, p.v[c])
+			cl = append(cl, p.u.varOf[c])
 		}
 	}
 	return cl
@@ -534,7 +566,7 @@ func (p *part) makeProto() *proto {
 	pr.clauses = append(pr.clauses, p.base...)
 	for i, pp := range p.pairs {
 		if !p.pairOff[i] {
-			pr.clauses = append(pr.clauses, []int{-p.v[pp[0]], -p.v[pp[1]]})
+			pr.clauses = append(pr.clauses, []int{-p.u.varOf[pp[0]], -p.u.varOf[pp[1]]})
 		}
 	}
 	for gi, g := range p.groups {
@@ -735,9 +767,23 @@ func (e *engine) complete() bool {
 // the hard jobs cannot hold together.
 func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map[int]bool, ok bool) {
 	var cons [][]int
+	allHard := true
 	for _, ji := range p.jobs {
 		if hard(ji) {
 			cons = append(cons, p.jobClause(ji, best))
+		} else {
+			allHard = false
+		}
+	}
+	if allHard {
+		// Without wishes the greedy choice, when it succeeds, also shows
+		// the requests hold together.
+		kept = map[int]bool{}
+		for _, ji := range p.jobs {
+			kept[ji] = true
+		}
+		if T, ok := p.greedy(cons, kept, best); ok {
+			return T, kept, true
 		}
 	}
 	if !p.sat(cons...) {
@@ -780,8 +826,8 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 			if p.exclu[c] || !p.u.solv[c].usable {
 				continue
 			}
-			if p.sat(append(cons, []int{p.v[c]})...) {
-				cons = append(cons, []int{p.v[c]})
+			if p.sat(append(cons, []int{p.u.varOf[c]})...) {
+				cons = append(cons, []int{p.u.varOf[c]})
 				inT[c] = true
 				T = append(T, c)
 				return
@@ -820,10 +866,10 @@ func (p *part) greedy(cons [][]int, kept map[int]bool, best bool) ([]int, bool) 
 			}
 		}
 		for _, c := range p.u.prefer(cands) {
-			if p.exclu[c] || !p.u.solv[c].usable || (allowed != nil && !allowed[p.v[c]]) || e.litVal(p.v[c]) == -1 {
+			if p.exclu[c] || !p.u.solv[c].usable || (allowed != nil && !allowed[p.u.varOf[c]]) || e.litVal(p.u.varOf[c]) == -1 {
 				continue
 			}
-			if !e.assign(p.v[c]) || !e.drain() {
+			if !e.assign(p.u.varOf[c]) || !e.drain() {
 				return false
 			}
 			inT[c] = true
@@ -860,39 +906,40 @@ func (u *modPool) solve() *solveOutcome {
 	parts := u.parts()
 	allHard := func(int) bool { return true }
 	enabledHard := func(ji int) bool { return u.jobs[ji].enabled }
-	failed1 := map[*part]bool{}
-	for _, p := range parts {
-		p.clauses()
-		if _, _, ok := p.run(allHard, true); !ok {
-			failed1[p] = true
-			out.problems = append(out.problems, p.explain()...)
-		}
-	}
 	type res struct {
 		inst []int
 		kept map[int]bool
 	}
 	results := map[*part]res{}
+	var failed1 []*part
+	for _, p := range parts {
+		p.clauses()
+		inst, kept, ok := p.run(allHard, true)
+		if !ok {
+			failed1 = append(failed1, p)
+			out.problems = append(out.problems, p.explain()...)
+			continue
+		}
+		results[p] = res{inst, kept}
+	}
+	// The second and third runs change nothing for a component whose
+	// requests all hold: only the failed ones are solved again.
 	if len(failed1) == 0 {
 		out.result = SolveOK
-		for _, p := range parts {
-			inst, kept, _ := p.run(allHard, true)
-			results[p] = res{inst, kept}
-		}
 	} else {
 		out.result = SolveErrorInDefaults
-		failed2 := map[*part]bool{}
-		for _, p := range parts {
+		var failed2 []*part
+		for _, p := range failed1 {
 			inst, kept, ok := p.run(enabledHard, true)
 			if !ok {
-				failed2[p] = true
+				failed2 = append(failed2, p)
 				continue
 			}
 			results[p] = res{inst, kept}
 		}
 		if len(failed2) > 0 {
 			out.result = SolveError
-			for p := range failed2 {
+			for _, p := range failed2 {
 				p.exclu = p.conflictPkgs(enabledHard)
 				p.clauses()
 				inst, kept, _ := p.run(func(int) bool { return false }, false)
@@ -990,16 +1037,13 @@ func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
 			}
 		}
 	}
-	byVar := map[int]int{}
-	for id, x := range p.v {
-		byVar[x] = id
-	}
+	byVar := func(x int) int { return p.ids[x-1] }
 	for i, g := range p.groups {
 		if p.groupOff[i] {
 			continue
 		}
 		for _, x := range g {
-			if id := byVar[x]; reach[id] {
+			if id := byVar(x); reach[id] {
 				ex[id] = true
 			}
 		}
