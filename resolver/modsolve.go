@@ -789,21 +789,27 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 	if !p.sat(cons...) {
 		return nil, nil, false
 	}
-	// Wishes that cannot all hold: libsolv disables the last weak rule of
-	// each proof of unsolvability, and the first wishes' rules are the last
-	// ones it meets (their best rules follow the job rules), so later wishes
-	// win; they are kept from the last one backwards.
+	// Wishes that cannot all hold: libsolv propagates the requests with one
+	// candidate (after best-version pruning) first and disables the last
+	// weak rule of each proof of unsolvability, so single-candidate wishes
+	// win over the others, and among each kind the earlier ones win.
 	kept = map[int]bool{}
 	e := p.engine(cons)
 	if !e.propagate() {
 		return nil, nil, false
 	}
-	for i := len(p.jobs) - 1; i >= 0; i-- {
-		ji := p.jobs[i]
-		if hard(ji) {
+	var units, others []int
+	for _, ji := range p.jobs {
+		switch {
+		case hard(ji):
 			kept[ji] = true
-			continue
+		case len(p.jobClause(ji, best)) == 1:
+			units = append(units, ji)
+		default:
+			others = append(others, ji)
 		}
+	}
+	for _, ji := range append(units, others...) {
 		cl := p.jobClause(ji, best)
 		var ok bool
 		if e, ok = p.accepts(e, cl); ok {
