@@ -65,7 +65,6 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
-
 func FuzzParseModuleFile(f *testing.F) {
 	f.Add([]byte("[a]\nname=a\nstream=1\nprofiles=x,y\nstate=enabled\n"))
 	f.Add([]byte("[b]\nstate=disabled\n; comment\n"))
