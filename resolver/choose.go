@@ -123,6 +123,7 @@ type Choice struct {
 	// that names no successor.
 	EOL []string
 
+	pool    *modPool
 	active  map[*modulemd.Stream]bool
 	include map[string]bool // NEVRAs of active artifacts
 	exclude map[string]bool // NEVRAs of inactive artifacts
@@ -181,15 +182,20 @@ func Choose(idx *modulemd.Index, state *State, opts *ChooseOptions) (*Choice, er
 			return nil, fmt.Errorf("%w: platform %q: expected name:stream", ErrInput, opts.Platform)
 		}
 	}
+	return chooseWith(newTemplate(idx, opts.Arch, platName, platStream), idx, state, opts), nil
+}
+
+// chooseWith is Choose over a prepared template of idx.
+func chooseWith(t *poolTemplate, idx *modulemd.Index, state *State, opts *ChooseOptions) *Choice {
 	c := &Choice{Switched: map[string]string{}}
 	state = applyObsoletes(idx, state, opts, c)
-	u := newUniverse(idx, state, opts.Arch, platName, platStream)
-	_ = u
+	u := t.instantiate(state)
+	c.pool = u
 	res := u.solve()
 	c.Result = res.result
 	c.Problems = res.problems
 	c.fill(idx, u, res, opts)
-	return c, nil
+	return c
 }
 
 // applyObsoletes returns the state with obsoleted enabled or default streams

@@ -29,6 +29,64 @@ type Client struct {
 	// StreamSwitch is dnf's module_stream_switch: allow enable and install to
 	// change an enabled stream.
 	StreamSwitch bool
+
+	cache *clientCache
+}
+
+// clientCache keeps what a Client computed: the index's solvables and the
+// module solve of every state seen. It assumes Index and Options do not
+// change while the Client is used; a Client is not safe for concurrent use.
+type clientCache struct {
+	tmpl  *poolTemplate
+	memo  map[string]*Choice
+	opts  ChooseOptions
+	index *modulemd.Index
+}
+
+// choose is Choose for st, memoized.
+func (c *Client) choose(st *State) (*Choice, error) {
+	opts := c.Options
+	if opts == nil {
+		opts = &ChooseOptions{}
+	}
+	if c.cache == nil || c.cache.index != c.Index || c.cache.opts.Platform != opts.Platform || c.cache.opts.Arch != opts.Arch {
+		if _, err := Choose(modulemd.NewIndex(nil), nil, opts); err != nil {
+			return nil, err
+		}
+		platName, platStream, _ := strings.Cut(opts.Platform, ":")
+		c.cache = &clientCache{tmpl: newTemplate(c.Index, opts.Arch, platName, platStream), memo: map[string]*Choice{}, opts: *opts, index: c.Index}
+	}
+	key := stateKey(st)
+	if ch := c.cache.memo[key]; ch != nil {
+		return ch, nil
+	}
+	ch := chooseWith(c.cache.tmpl, c.Index, st, opts)
+	if len(c.cache.memo) > 64 {
+		clear(c.cache.memo)
+	}
+	c.cache.memo[key] = ch
+	return ch, nil
+}
+
+// stateKey identifies what of a state the module solve reads.
+func stateKey(st *State) string {
+	if st == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, n := range sortedKeys(st.Modules) {
+		m := st.Modules[n]
+		if m.Status == StatusDefault {
+			continue
+		}
+		b.WriteString(n)
+		b.WriteByte(0)
+		b.WriteString(m.Stream)
+		b.WriteByte(0)
+		b.WriteString(string(m.Status))
+		b.WriteByte(1)
+	}
+	return b.String()
 }
 
 // ProblemKind classifies an operation's problem.
@@ -140,7 +198,7 @@ func (c *Client) begin() (*op, error) {
 	if c.Index == nil {
 		return nil, fmt.Errorf("%w: no index", ErrInput)
 	}
-	ch, err := Choose(c.Index, c.State, c.Options)
+	ch, err := c.choose(c.State)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +209,10 @@ func (c *Client) begin() (*op, error) {
 
 // Current is the module solve for the client's state as it is.
 func (c *Client) Current() (*Choice, error) {
-	return Choose(c.Index, c.State, c.Options)
+	if c.Index == nil {
+		return nil, fmt.Errorf("%w: no index", ErrInput)
+	}
+	return c.choose(c.State)
 }
 
 func (o *op) problem(p *Problem) { o.res.Problems = append(o.res.Problems, p) }
@@ -273,7 +334,7 @@ func (o *op) enable(name, stream string) {
 // requested streams is enabled with, transitively, the active builds that
 // provide its requires.
 func (o *op) enableDependencies(ch *Choice, name, stream string) {
-	u := newModPool(o.c.Index, o.st, o.c.Options)
+	u := ch.pool
 	byStream := map[*modulemd.Stream]int{}
 	for id, m := range u.solv {
 		if m.s != nil {
@@ -334,7 +395,7 @@ func (o *op) finish(blocking bool) (*Result, error) {
 		r.Install, r.Remove = nil, nil
 		r.Installed = slices.Clone(o.c.Installed)
 		r.Enabled = nil
-		ch, err := Choose(o.c.Index, r.State, o.c.Options)
+		ch, err := o.c.choose(r.State)
 		if err != nil {
 			return nil, err
 		}
@@ -342,7 +403,7 @@ func (o *op) finish(blocking bool) (*Result, error) {
 		return r, r.Err
 	}
 	r.State = o.st
-	ch, err := Choose(o.c.Index, o.st, o.c.Options)
+	ch, err := o.c.choose(o.st)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +446,7 @@ func (o *op) resolveSpecs(args []string) (dicts []specDict, ch *Choice, blocking
 		}
 		dicts = append(dicts, specDict{s, d})
 	}
-	ch, err = Choose(o.c.Index, o.st, o.c.Options)
+	ch, err = o.c.choose(o.st)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -452,7 +513,7 @@ func (c *Client) resetOrDisable(args []string, disable bool) (*Result, error) {
 			}
 		}
 	}
-	ch, err := Choose(c.Index, o.st, c.Options)
+	ch, err := c.choose(o.st)
 	if err != nil {
 		return nil, err
 	}
@@ -687,7 +748,7 @@ func (c *Client) Remove(args ...string) (*Result, error) {
 		}
 	}
 	// Keep the packages that profiles still installed name.
-	ch, err := Choose(c.Index, o.st, c.Options)
+	ch, err := c.choose(o.st)
 	if err != nil {
 		return nil, err
 	}
@@ -731,9 +792,10 @@ func (c *Client) Remove(args ...string) (*Result, error) {
 // installed packages to synchronise: the stream is enabled (switching is
 // allowed) and the profiles installed before, or the named one, installed.
 func (c *Client) SwitchTo(args ...string) (*Result, error) {
-	cc := *c
-	cc.StreamSwitch = true
-	o, err := cc.begin()
+	saved := c.StreamSwitch
+	c.StreamSwitch = true
+	defer func() { c.StreamSwitch = saved }()
+	o, err := c.begin()
 	if err != nil {
 		return nil, err
 	}

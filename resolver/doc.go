@@ -39,12 +39,38 @@
 // one build per context. When a block cannot be satisfied, the
 // [*ConflictError] lists every combination tried and what ruled it out.
 //
+// # Client-side module choice
+//
+// [Choose] reproduces libdnf 0.69's module solve (what dnf 4.14 activates):
+// every build is a solvable named NAME:STREAM:CONTEXT, the context being the
+// static context or the build's runtime requires as a string
+// ([RequiresString]: "NoRequires", "mb;mc:[1]"); the requires of every
+// dependency block must hold; module(NAME) requirements pull in a module
+// with no enabled or default stream; one solvable name per stream is
+// installed (every version of it is active); the enabled streams are hard
+// requests and the default streams first hard, then wishes; when even the
+// enabled streams fail, the conflicting builds are excluded and everything
+// is retried as wishes. The [Choice] says which streams are active because
+// they are enabled, default or pulled in, the active context of each, the
+// outcome ([SolveResult]) and the problems ([SolveProblem]), and answers the
+// modular filter ([Choice.Hidden]). libsolv's choices are reproduced by unit
+// propagation with gophersat as the oracle where propagation alone cannot
+// decide.
+//
+// [Client] runs dnf's module commands (enable, disable, reset, install with
+// a profile or the default profiles, remove, switch-to, and `dnf install
+// NAME`) over a persisted [State] in /etc/dnf/modules.d format ([ReadState],
+// [WriteState]) and returns the new state, the package changes and typed
+// problems ([Problem], [*OpError]) that say which argument and whose request
+// (enabled or default stream) they block. A differential test against real
+// dnf (TestDNFDifferential; MODKIT_DNF_SCENARIOS, MODKIT_DNF_SEED,
+// MODKIT_DNF_SEEDS) checks them on random scenarios.
+//
 // # Other services
 //
 // [Batches] orders the components of a stream by buildorder or buildafter.
 // [Graph] answers dependency and reverse-dependency queries over an index
-// and reports cycles. [Choose] computes a dnf client's active streams and
-// the modular filter. [Check] is the one-call CI check behind `modkit
+// and reports cycles. [Check] is the one-call CI check behind `modkit
 // check`: validate, load indexes ([LoadIndex]), expand, plan.
 //
 // A [Source] needs two methods; [GarbageSource] and [StateSource] are

@@ -187,3 +187,81 @@ func ExampleBranchStream() {
 	// el8.0.0
 	// ""
 }
+
+// A module whose stream requires another module that has no default stream:
+// dnf pulls the other module in and `module enable` enables both.
+const clientExampleYAML = `---
+document: modulemd
+version: 2
+data:
+  name: app
+  stream: "1"
+  version: 1
+  context: c1
+  arch: x86_64
+  summary: app
+  description: app
+  license: {module: [MIT]}
+  dependencies:
+  - requires: {platform: [f39], runtime: []}
+  profiles:
+    default: {rpms: [app]}
+  artifacts: {rpms: [app-0:1.0-1.x86_64]}
+...
+---
+document: modulemd
+version: 2
+data:
+  name: runtime
+  stream: "2"
+  version: 1
+  context: c1
+  arch: x86_64
+  summary: runtime
+  description: runtime
+  license: {module: [MIT]}
+  artifacts: {rpms: [runtime-0:2.0-1.x86_64]}
+...
+---
+document: modulemd-defaults
+version: 1
+data:
+  module: app
+  stream: "1"
+  profiles: {"1": [default]}
+...
+`
+
+func ExampleClient_Install() {
+	idx, err := modulemd.ReadIndex(strings.NewReader(clientExampleYAML), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := &resolver.Client{
+		Index:    idx,
+		Packages: []string{"app-0:1.0-1.x86_64", "app-0:0.9-1.x86_64", "runtime-0:2.0-1.x86_64"},
+		State:    &resolver.State{},
+		Options:  &resolver.ChooseOptions{Platform: "platform:f39", Arch: "x86_64"},
+	}
+	r, err := c.Install("app")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("enabled:", r.Enabled)
+	fmt.Println("profiles:", r.State.Profiles("app"))
+	fmt.Println("install:", r.Install)
+	fmt.Println("why active:", r.Choice.Enabled, r.Choice.PulledIn)
+	fmt.Print(string(resolver.FormatModuleFile("app", r.State.Modules["app"])))
+	// Output:
+	// enabled: [app:1 runtime:2]
+	// profiles: [default]
+	// install: [app-0:1.0-1.x86_64]
+	// why active: map[app:1 runtime:2] map[]
+	// [app]
+	// name=app
+	// stream=1
+	// profiles=default
+	// state=enabled
+}

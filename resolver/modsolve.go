@@ -39,7 +39,11 @@ type msolv struct {
 type mdep struct {
 	dep  string
 	prov []int
+	self bool // the module(NAME) conflict of every build
 }
+
+// pkey is a module(NAME) (stream "") or module(NAME:STREAM) provide.
+type pkey struct{ name, stream string }
 
 // mjob is one module(N:S) request.
 type mjob struct {
@@ -51,11 +55,12 @@ type mjob struct {
 
 type modPool struct {
 	solv     []msolv
-	provides map[string][]int
+	provides map[pkey][]int
 	jobs     []mjob
 	state    *State
 	platform int // solvable id of the platform, -1 when none
 	comp     []int
+	varOf    []int // solvable id -> variable in its component's CNF
 }
 
 // newModPool is the pool for idx and state under opts (already validated by
@@ -127,33 +132,45 @@ func solvableContexts(streams []*modulemd.Stream) map[*modulemd.Stream]string {
 	return out
 }
 
+// poolTemplate is the part of the pool that depends only on the index, the
+// arch and the platform: solvables, provides and dependencies.
+type poolTemplate struct {
+	idx      *modulemd.Index
+	solv     []msolv // usable = arch fits
+	provides map[pkey][]int
+	platform int
+	defaults map[string]string
+}
+
 func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream string) *modPool {
-	if state == nil {
-		state = &State{}
-	}
-	u := &modPool{provides: map[string][]int{}, state: state, platform: -1}
+	return newTemplate(idx, arch, platName, platStream).instantiate(state)
+}
+
+func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTemplate {
+	all := idx.Streams()
+	u := &poolTemplate{idx: idx, provides: make(map[pkey][]int, len(all)), platform: -1, solv: make([]msolv, 0, len(all)+1),
+		defaults: idx.DefaultStreams()}
 	add := func(s *modulemd.Stream, name, stream, context string, ver uint64, a string, usable bool) int {
 		id := len(u.solv)
 		u.solv = append(u.solv, msolv{s: s, name: name + ":" + stream + ":" + context, ver: ver, arch: a, usable: usable})
 		if usable {
-			for _, p := range []string{"module(" + name + ")", "module(" + name + ":" + stream + ")"} {
-				u.provides[p] = append(u.provides[p], id)
-			}
+			k := pkey{name, ""}
+			u.provides[k] = append(u.provides[k], id)
+			k.stream = stream
+			u.provides[k] = append(u.provides[k], id)
 		}
 		return id
 	}
 	if platName != "" {
 		u.platform = add(nil, platName, platStream, "00000000", 0, "noarch", true)
 	}
-	all := idx.Streams()
 	ctx := solvableContexts(all)
 	for _, s := range all {
 		a := s.Arch
 		if a == "" {
 			a = "noarch"
 		}
-		usable := state.Status(s.Name) != StatusDisabled &&
-			(arch == "" || a == "noarch" || a == arch || (a == "i686" && arch == "x86_64"))
+		usable := arch == "" || a == "noarch" || a == arch || (a == "i686" && arch == "x86_64")
 		add(s, s.Name, s.Stream, ctx[s], s.Version, a, usable)
 	}
 	for id := range u.solv {
@@ -168,52 +185,69 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 					// libdnf treats any stream containing '-' as a negation
 					// of the stream without its first character.
 					if strings.Contains(st, "-") {
-						dep := "module(" + rn + ":" + st[1:] + ")"
-						m.confs = append(m.confs, mdep{dep, u.provides[dep]})
+						m.confs = append(m.confs, mdep{dep: "module(" + rn + ":" + st[1:] + ")", prov: u.provides[pkey{rn, st[1:]}]})
 					} else {
-						pos = append(pos, "module("+rn+":"+st+")")
+						pos = append(pos, st)
 					}
 				}
 				switch len(pos) {
 				case 0:
-					dep := "module(" + rn + ")"
-					m.reqs = append(m.reqs, mdep{dep, u.provides[dep]})
+					m.reqs = append(m.reqs, mdep{dep: "module(" + rn + ")", prov: u.provides[pkey{rn, ""}]})
+				case 1:
+					m.reqs = append(m.reqs, mdep{dep: "module(" + rn + ":" + pos[0] + ")", prov: u.provides[pkey{rn, pos[0]}]})
 				default:
 					var prov []int
-					for _, p := range pos {
-						prov = append(prov, u.provides[p]...)
+					deps := make([]string, len(pos))
+					for i, st := range pos {
+						prov = append(prov, u.provides[pkey{rn, st}]...)
+						deps[i] = "module(" + rn + ":" + st + ")"
 					}
 					slices.Sort(prov)
-					dep := pos[0]
-					if len(pos) > 1 {
-						dep = "(" + strings.Join(pos, " or ") + ")"
-					}
-					m.reqs = append(m.reqs, mdep{dep, slices.Compact(prov)})
+					m.reqs = append(m.reqs, mdep{dep: "(" + strings.Join(deps, " or ") + ")", prov: slices.Compact(prov)})
 				}
 			}
 		}
-		dep := "module(" + m.s.Name + ")"
-		m.confs = append(m.confs, mdep{dep, u.provides[dep]})
+		m.confs = append(m.confs, mdep{prov: u.provides[pkey{m.s.Name, ""}], self: true})
+	}
+	return u
+}
+
+// instantiate is the pool for one module state: builds of disabled modules
+// cannot be installed, and the enabled and default streams are the jobs.
+func (t *poolTemplate) instantiate(state *State) *modPool {
+	if state == nil {
+		state = &State{}
+	}
+	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: slices.Clone(t.solv)}
+	for id := range u.solv {
+		if s := u.solv[id].s; s != nil && state.Status(s.Name) == StatusDisabled {
+			u.solv[id].usable = false
+		}
 	}
 	// Jobs: enabled streams, and default streams of modules in their
 	// default state, in index order.
-	defaults := idx.DefaultStreams()
-	seen := map[string]bool{}
+	seen := map[pkey]bool{}
 	for id := range u.solv {
 		s := u.solv[id].s
 		if s == nil || state.Status(s.Name) == StatusDisabled {
 			continue
 		}
 		enabled := state.Enabled(s.Name) == s.Stream
-		if !enabled && (state.Status(s.Name) == StatusEnabled || defaults[s.Name] != s.Stream) {
+		if !enabled && (state.Status(s.Name) == StatusEnabled || t.defaults[s.Name] != s.Stream) {
 			continue
 		}
-		req := "module(" + s.Name + ":" + s.Stream + ")"
-		if seen[req] {
+		k := pkey{s.Name, s.Stream}
+		if seen[k] {
 			continue
 		}
-		seen[req] = true
-		u.jobs = append(u.jobs, mjob{req: req, module: s.Name, stream: s.Stream, enabled: enabled, cands: u.provides[req]})
+		seen[k] = true
+		var cands []int
+		for _, c := range u.provides[k] {
+			if u.solv[c].usable {
+				cands = append(cands, c)
+			}
+		}
+		u.jobs = append(u.jobs, mjob{req: "module(" + s.Name + ":" + s.Stream + ")", module: s.Name, stream: s.Stream, enabled: enabled, cands: cands})
 	}
 	u.components()
 	return u
@@ -242,13 +276,25 @@ func (u *modPool) components() {
 			parent[ra] = rb
 		}
 	}
+	lastOfModule := map[string]int{}
 	for id, m := range u.solv {
+		if m.s == nil {
+			continue
+		}
+		// The builds of a module conflict with each other: one chain.
+		if prev, ok := lastOfModule[m.s.Name]; ok {
+			union(prev, id)
+		}
+		lastOfModule[m.s.Name] = id
 		for _, d := range m.reqs {
 			for _, p := range d.prov {
 				union(id, p)
 			}
 		}
 		for _, d := range m.confs {
+			if d.self {
+				continue
+			}
 			for _, p := range d.prov {
 				union(id, p)
 			}
@@ -260,6 +306,7 @@ func (u *modPool) components() {
 		}
 	}
 	u.comp = make([]int, len(u.solv))
+	u.varOf = make([]int, len(u.solv))
 	for i := range parent {
 		u.comp[i] = find(i)
 	}
@@ -277,15 +324,18 @@ type solveOutcome struct {
 // part is one component's solve problem.
 type part struct {
 	u     *modPool
-	ids   []int       // solvables of the component (the platform excluded)
-	v     map[int]int // solvable id -> variable
+	ids   []int // solvables of the component (the platform excluded)
 	base  [][]int
-	pairs [][2]int // conflicting solvables
-	// pairOff disables conflicts (by index in pairs) while looking for
-	// the conflicts a failure needs.
-	pairOff map[int]bool
-	jobs    []int // indexes into u.jobs
-	exclu   map[int]bool
+	pairs [][2]int // conflicting solvables (negative stream requires)
+	// groups are the builds of one module: at most one is installed
+	// (each conflicts with module(NAME)); variables.
+	groups [][]int
+	// pairOff and groupOff disable conflicts while looking for the
+	// conflicts a failure needs.
+	pairOff, groupOff map[int]bool
+	jobs              []int // indexes into u.jobs
+	exclu             map[int]bool
+	proto             *proto // cached propagation structure
 }
 
 func (u *modPool) parts() []*part {
@@ -298,7 +348,7 @@ func (u *modPool) parts() []*part {
 		r := u.comp[id]
 		p := byComp[r]
 		if p == nil {
-			p = &part{u: u, v: map[int]int{}}
+			p = &part{u: u}
 			byComp[r] = p
 			order = append(order, p)
 		}
@@ -309,7 +359,7 @@ func (u *modPool) parts() []*part {
 		if len(j.cands) > 0 {
 			p = byComp[u.comp[j.cands[0]]]
 		} else {
-			p = &part{u: u, v: map[int]int{}}
+			p = &part{u: u}
 			order = append(order, p)
 		}
 		p.jobs = append(p.jobs, ji)
@@ -326,22 +376,28 @@ func (u *modPool) parts() []*part {
 // clauses builds the component's CNF: variables 1..n for its solvables.
 func (p *part) clauses() {
 	for i, id := range p.ids {
-		p.v[id] = i + 1
+		p.u.varOf[id] = i + 1
 	}
-	p.base, p.pairs, p.pairOff = p.base[:0], p.pairs[:0], nil
+	p.base, p.pairs, p.groups, p.pairOff, p.groupOff, p.proto = p.base[:0], p.pairs[:0], p.groups[:0], nil, nil, nil
+	byModule := map[string][]int{}
+	var modules []string
 	lit := func(id int) (int, bool) {
 		if id == p.u.platform {
 			return 0, true
 		}
-		return p.v[id], false
+		return p.u.varOf[id], false
 	}
 	for _, id := range p.ids {
 		m := p.u.solv[id]
-		x := p.v[id]
+		x := p.u.varOf[id]
 		if !m.usable || p.exclu[id] {
 			p.base = append(p.base, []int{-x})
 			continue
 		}
+		if len(byModule[m.s.Name]) == 0 {
+			modules = append(modules, m.s.Name)
+		}
+		byModule[m.s.Name] = append(byModule[m.s.Name], x)
 		for _, d := range m.reqs {
 			cl := []int{-x}
 			sat := false
@@ -357,6 +413,9 @@ func (p *part) clauses() {
 			}
 		}
 		for _, d := range m.confs {
+			if d.self {
+				continue // the module's group
+			}
 			for _, q := range d.prov {
 				if q == id {
 					continue
@@ -378,6 +437,11 @@ func (p *part) clauses() {
 		return a[1] - b[1]
 	})
 	p.pairs = slices.Compact(p.pairs)
+	for _, name := range modules {
+		if g := byModule[name]; len(g) > 1 {
+			p.groups = append(p.groups, g)
+		}
+	}
 }
 
 // jobClause is the clause of a job: one of its candidates; with best
@@ -409,7 +473,7 @@ func (p *part) jobClause(ji int, best bool) []int {
 	var cl []int
 	for _, c := range cands {
 		if !p.exclu[c] {
-			cl = append(cl, p.v[c])
+			cl = append(cl, p.u.varOf[c])
 		}
 	}
 	return cl
@@ -434,29 +498,268 @@ func (u *modPool) prefer(cands []int) []int {
 	return pref
 }
 
-// sat reports whether base plus extra clauses has a model.
+// sat reports whether the component's constraints plus extra clauses have
+// a model. Unit propagation refutes most unsatisfiable queries and a greedy
+// completion confirms most satisfiable ones; gophersat decides the rest.
 func (p *part) sat(extra ...[]int) bool {
-	cnf := make([][]int, 0, len(p.base)+len(p.pairs)+len(extra))
-	cnf = append(cnf, p.base...)
-	for i, pr := range p.pairs {
-		if !p.pairOff[i] {
-			cnf = append(cnf, []int{-p.v[pr[0]], -p.v[pr[1]]})
-		}
-	}
 	for _, e := range extra {
 		if len(e) == 0 {
 			return false
 		}
-		cnf = append(cnf, e)
 	}
 	if len(p.ids) == 0 {
 		return true
 	}
-	pb := solver.ParseSliceNb(cnf, len(p.ids))
+	e := p.engine(extra)
+	if !e.propagate() {
+		return false
+	}
+	if e.complete() {
+		return true
+	}
+	var cs []solver.CardConstr
+	for _, c := range e.allClauses() {
+		cs = append(cs, solver.AtLeast1(c...))
+	}
+	for _, g := range e.groups {
+		cs = append(cs, solver.AtMost1(g...))
+	}
+	// Every variable must occur for gophersat to size its model.
+	for i := 1; i <= len(p.ids); i++ {
+		cs = append(cs, solver.AtLeast1(i, -i))
+	}
+	pb := solver.ParseCardConstrs(cs)
 	if pb.Status == solver.Unsat {
 		return false
 	}
 	return solver.New(pb).Solve() == solver.Sat
+}
+
+// engine is a unit propagator over the component's clauses and groups.
+type engine struct {
+	*proto
+	extra    [][]int
+	extraOcc map[int][]int // literal -> indexes into extra
+	val      []int8        // 1 true, -1 false, 0 unassigned
+	queue    []int         // assigned literals to propagate
+}
+
+// proto is the part of an engine that depends only on the component's
+// constraints: built once per component (and conflict selection).
+type proto struct {
+	clauses [][]int
+	groups  [][]int
+	occ     [][]int // literal index -> clauses that contain it
+	inGroup [][]int // variable -> groups
+}
+
+func litIndex(l int) int {
+	if l > 0 {
+		return 2 * l
+	}
+	return -2*l + 1
+}
+
+func (p *part) makeProto() *proto {
+	n := len(p.ids)
+	pr := &proto{occ: make([][]int, 2*n+2), inGroup: make([][]int, n+1)}
+	pr.clauses = append(pr.clauses, p.base...)
+	for i, pp := range p.pairs {
+		if !p.pairOff[i] {
+			pr.clauses = append(pr.clauses, []int{-p.u.varOf[pp[0]], -p.u.varOf[pp[1]]})
+		}
+	}
+	for gi, g := range p.groups {
+		if !p.groupOff[gi] {
+			pr.groups = append(pr.groups, g)
+			for _, x := range g {
+				pr.inGroup[x] = append(pr.inGroup[x], len(pr.groups)-1)
+			}
+		}
+	}
+	for ci, c := range pr.clauses {
+		for _, l := range c {
+			pr.occ[litIndex(l)] = append(pr.occ[litIndex(l)], ci)
+		}
+	}
+	return pr
+}
+
+func (p *part) engine(extra [][]int) *engine {
+	if p.proto == nil || p.pairOff != nil || p.groupOff != nil {
+		pr := p.makeProto()
+		if p.pairOff != nil || p.groupOff != nil {
+			return newEngine(pr, len(p.ids), extra)
+		}
+		p.proto = pr
+	}
+	return newEngine(p.proto, len(p.ids), extra)
+}
+
+func newEngine(pr *proto, n int, extra [][]int) *engine {
+	e := &engine{proto: pr, extra: extra, extraOcc: map[int][]int{}, val: make([]int8, n+1)}
+	for ci, c := range extra {
+		for _, l := range c {
+			e.extraOcc[l] = append(e.extraOcc[l], ci)
+		}
+	}
+	return e
+}
+
+// clone copies the assignment; the constraints are shared until added to.
+func (e *engine) clone() *engine {
+	c := &engine{proto: e.proto, extra: slices.Clip(e.extra), extraOcc: make(map[int][]int, len(e.extraOcc)), val: slices.Clone(e.val)}
+	for l, o := range e.extraOcc {
+		c.extraOcc[l] = slices.Clip(o)
+	}
+	return c
+}
+
+// add adds a clause and propagates it; false on conflict.
+func (e *engine) add(c []int) bool {
+	ci := len(e.extra)
+	e.extra = append(e.extra, c)
+	for _, l := range c {
+		e.extraOcc[l] = append(e.extraOcc[l], ci)
+	}
+	return e.check(c) && e.drain()
+}
+
+// accepts reports whether the constraints so far plus c have a model; on
+// true it returns the engine with c added.
+func (p *part) accepts(e *engine, c []int) (*engine, bool) {
+	if len(c) == 0 {
+		return e, false
+	}
+	t := e.clone()
+	if !t.add(c) {
+		return e, false
+	}
+	if t.clone().complete() || p.sat(slices.Clip(t.extra)...) {
+		return t, true
+	}
+	return e, false
+}
+
+// allClauses returns the base and extra clauses (for gophersat).
+func (e *engine) allClauses() [][]int {
+	return append(slices.Clip(e.clauses), e.extra...)
+}
+
+func (e *engine) litVal(l int) int8 {
+	if l > 0 {
+		return e.val[l]
+	}
+	return -e.val[-l]
+}
+
+// assign sets literal l true; false on conflict.
+func (e *engine) assign(l int) bool {
+	switch e.litVal(l) {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	if l > 0 {
+		e.val[l] = 1
+	} else {
+		e.val[-l] = -1
+	}
+	e.queue = append(e.queue, l)
+	return true
+}
+
+// propagate runs unit propagation from every clause; false on conflict.
+func (e *engine) propagate() bool {
+	for ci := range e.clauses {
+		if !e.check(e.clauses[ci]) {
+			return false
+		}
+	}
+	for ci := range e.extra {
+		if !e.check(e.extra[ci]) {
+			return false
+		}
+	}
+	return e.drain()
+}
+
+func (e *engine) drain() bool {
+	for len(e.queue) > 0 {
+		l := e.queue[0]
+		e.queue = e.queue[1:]
+		if l > 0 {
+			for _, gi := range e.inGroup[l] {
+				for _, y := range e.groups[gi] {
+					if y != l && !e.assign(-y) {
+						return false
+					}
+				}
+			}
+		}
+		for _, ci := range e.occ[litIndex(-l)] {
+			if !e.check(e.clauses[ci]) {
+				return false
+			}
+		}
+		for _, ci := range e.extraOcc[-l] {
+			if !e.check(e.extra[ci]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// check looks at one clause: satisfied, unit (assigns) or conflicting.
+func (e *engine) check(c []int) bool {
+	free, last := 0, 0
+	for _, l := range c {
+		switch e.litVal(l) {
+		case 1:
+			return true
+		case 0:
+			free++
+			last = l
+		}
+	}
+	switch free {
+	case 0:
+		return false
+	case 1:
+		return e.assign(last)
+	}
+	return true
+}
+
+// complete tries to extend the propagated assignment to a model without
+// backtracking: each clause with no true literal gets its first free
+// literal. It reports whether that found a model.
+func (e *engine) complete() bool {
+	for _, c := range e.allClauses() {
+		sat := false
+		for _, l := range c {
+			if e.litVal(l) == 1 {
+				sat = true
+				break
+			}
+		}
+		if sat {
+			continue
+		}
+		// Prefer a negative literal: it never triggers a group.
+		chosen := 0
+		for _, l := range c {
+			if e.litVal(l) == 0 && (chosen == 0 || (l < 0 && chosen > 0)) {
+				chosen = l
+			}
+		}
+		if chosen == 0 || !e.assign(chosen) || !e.drain() {
+			return false
+		}
+	}
+	return true
 }
 
 // run solves the component with the given jobs hard and the others as
@@ -464,30 +767,58 @@ func (p *part) sat(extra ...[]int) bool {
 // the hard jobs cannot hold together.
 func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map[int]bool, ok bool) {
 	var cons [][]int
+	allHard := true
 	for _, ji := range p.jobs {
 		if hard(ji) {
 			cons = append(cons, p.jobClause(ji, best))
+		} else {
+			allHard = false
+		}
+	}
+	if allHard {
+		// Without wishes the greedy choice, when it succeeds, also shows
+		// the requests hold together.
+		kept = map[int]bool{}
+		for _, ji := range p.jobs {
+			kept[ji] = true
+		}
+		if T, ok := p.greedy(cons, kept, best); ok {
+			return T, kept, true
 		}
 	}
 	if !p.sat(cons...) {
 		return nil, nil, false
 	}
-	// Wishes that cannot all hold: libsolv disables the last weak rule of
-	// each proof of unsolvability, and the first wishes' rules are the last
-	// ones it meets (their best rules follow the job rules), so later wishes
-	// win; they are kept from the last one backwards.
+	// Wishes that cannot all hold: libsolv propagates the requests with one
+	// candidate (after best-version pruning) first and disables the last
+	// weak rule of each proof of unsolvability, so single-candidate wishes
+	// win over the others, and among each kind the earlier ones win.
 	kept = map[int]bool{}
-	for i := len(p.jobs) - 1; i >= 0; i-- {
-		ji := p.jobs[i]
-		if hard(ji) {
+	e := p.engine(cons)
+	if !e.propagate() {
+		return nil, nil, false
+	}
+	var units, others []int
+	for _, ji := range p.jobs {
+		switch {
+		case hard(ji):
 			kept[ji] = true
-			continue
+		case len(p.jobClause(ji, best)) == 1:
+			units = append(units, ji)
+		default:
+			others = append(others, ji)
 		}
+	}
+	for _, ji := range append(units, others...) {
 		cl := p.jobClause(ji, best)
-		if p.sat(append(cons, cl)...) {
+		var ok bool
+		if e, ok = p.accepts(e, cl); ok {
 			cons = append(cons, cl)
 			kept[ji] = true
 		}
+	}
+	if T, ok := p.greedy(cons, kept, best); ok {
+		return T, kept, true
 	}
 	inT := map[int]bool{}
 	var T []int
@@ -501,8 +832,8 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 			if p.exclu[c] || !p.u.solv[c].usable {
 				continue
 			}
-			if p.sat(append(cons, []int{p.v[c]})...) {
-				cons = append(cons, []int{p.v[c]})
+			if p.sat(append(cons, []int{p.u.varOf[c]})...) {
+				cons = append(cons, []int{p.u.varOf[c]})
 				inT[c] = true
 				T = append(T, c)
 				return
@@ -522,45 +853,99 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 	return T, kept, true
 }
 
+// greedy makes the choices of run by unit propagation alone: each job, then
+// each requirement of what is installed, gets its first candidate (libsolv's
+// order) that propagation has not ruled out. Propagated values hold in every
+// model, so when no conflict arises the result is the one the SAT oracle
+// would give; on a conflict it reports false and run asks the oracle.
+func (p *part) greedy(cons [][]int, kept map[int]bool, best bool) ([]int, bool) {
+	e := p.engine(cons)
+	if !e.propagate() {
+		return nil, false
+	}
+	inT := map[int]bool{}
+	var T []int
+	choose := func(cands []int, allowed map[int]bool) bool {
+		for _, c := range cands {
+			if inT[c] || c == p.u.platform {
+				return true
+			}
+		}
+		for _, c := range p.u.prefer(cands) {
+			if p.exclu[c] || !p.u.solv[c].usable || (allowed != nil && !allowed[p.u.varOf[c]]) || e.litVal(p.u.varOf[c]) == -1 {
+				continue
+			}
+			if !e.assign(p.u.varOf[c]) || !e.drain() {
+				return false
+			}
+			inT[c] = true
+			T = append(T, c)
+			return true
+		}
+		return false
+	}
+	for _, ji := range p.jobs {
+		if !kept[ji] {
+			continue
+		}
+		allowed := map[int]bool{}
+		for _, x := range p.jobClause(ji, best) {
+			allowed[x] = true
+		}
+		if !choose(p.u.jobs[ji].cands, allowed) {
+			return nil, false
+		}
+	}
+	for i := 0; i < len(T); i++ {
+		for _, d := range p.u.solv[T[i]].reqs {
+			if !choose(d.prov, nil) {
+				return nil, false
+			}
+		}
+	}
+	return T, true
+}
+
 // solve runs libdnf's three attempts over every component.
 func (u *modPool) solve() *solveOutcome {
 	out := &solveOutcome{keptDefault: map[string]bool{}}
 	parts := u.parts()
 	allHard := func(int) bool { return true }
 	enabledHard := func(ji int) bool { return u.jobs[ji].enabled }
-	failed1 := map[*part]bool{}
-	for _, p := range parts {
-		p.clauses()
-		if _, _, ok := p.run(allHard, true); !ok {
-			failed1[p] = true
-			out.problems = append(out.problems, p.explain()...)
-		}
-	}
 	type res struct {
 		inst []int
 		kept map[int]bool
 	}
 	results := map[*part]res{}
+	var failed1 []*part
+	for _, p := range parts {
+		p.clauses()
+		inst, kept, ok := p.run(allHard, true)
+		if !ok {
+			failed1 = append(failed1, p)
+			out.problems = append(out.problems, p.explain()...)
+			continue
+		}
+		results[p] = res{inst, kept}
+	}
+	// The second and third runs change nothing for a component whose
+	// requests all hold: only the failed ones are solved again.
 	if len(failed1) == 0 {
 		out.result = SolveOK
-		for _, p := range parts {
-			inst, kept, _ := p.run(allHard, true)
-			results[p] = res{inst, kept}
-		}
 	} else {
 		out.result = SolveErrorInDefaults
-		failed2 := map[*part]bool{}
-		for _, p := range parts {
+		var failed2 []*part
+		for _, p := range failed1 {
 			inst, kept, ok := p.run(enabledHard, true)
 			if !ok {
-				failed2[p] = true
+				failed2 = append(failed2, p)
 				continue
 			}
 			results[p] = res{inst, kept}
 		}
 		if len(failed2) > 0 {
 			out.result = SolveError
-			for p := range failed2 {
+			for _, p := range failed2 {
 				p.exclu = p.conflictPkgs(enabledHard)
 				p.clauses()
 				inst, kept, _ := p.run(func(int) bool { return false }, false)
@@ -593,8 +978,9 @@ func (u *modPool) solve() *solveOutcome {
 
 // conflictPkgs approximates libdnf's Goal::listConflictPkgs for a failed
 // run: the builds on both sides of the conflicts a proof of the failure
-// needs. A failure that holds without any conflict (a requirement nothing
-// meets) has none.
+// needs (for a module's one-build-only conflict, its builds the failing
+// requests reach). A failure that holds without any conflict (a
+// requirement nothing meets) has none.
 func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
 	var cons [][]int
 	for _, ji := range p.jobs {
@@ -603,20 +989,29 @@ func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
 		}
 	}
 	ex := map[int]bool{}
-	p.pairOff = map[int]bool{}
+	p.pairOff, p.groupOff = map[int]bool{}, map[int]bool{}
+	defer func() { p.pairOff, p.groupOff = nil, nil }()
 	for i := range p.pairs {
 		p.pairOff[i] = true
 	}
+	for i := range p.groups {
+		p.groupOff[i] = true
+	}
 	if !p.sat(cons...) {
-		p.pairOff = nil
 		return ex
 	}
 	// Deletion-based minimal set of needed conflicts.
-	p.pairOff = map[int]bool{}
+	p.pairOff, p.groupOff = map[int]bool{}, map[int]bool{}
 	for i := range p.pairs {
 		p.pairOff[i] = true
 		if p.sat(cons...) {
 			p.pairOff[i] = false
+		}
+	}
+	for i := range p.groups {
+		p.groupOff[i] = true
+		if p.sat(cons...) {
+			p.groupOff[i] = false
 		}
 	}
 	for i, pr := range p.pairs {
@@ -624,7 +1019,41 @@ func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
 			ex[pr[0]], ex[pr[1]] = true, true
 		}
 	}
-	p.pairOff = nil
+	reach := map[int]bool{}
+	var stack []int
+	push := func(id int) {
+		if !reach[id] && id != p.u.platform && p.u.solv[id].usable {
+			reach[id] = true
+			stack = append(stack, id)
+		}
+	}
+	for _, ji := range p.jobs {
+		if hard(ji) {
+			for _, c := range p.u.jobs[ji].cands {
+				push(c)
+			}
+		}
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, d := range p.u.solv[id].reqs {
+			for _, q := range d.prov {
+				push(q)
+			}
+		}
+	}
+	byVar := func(x int) int { return p.ids[x-1] }
+	for i, g := range p.groups {
+		if p.groupOff[i] {
+			continue
+		}
+		for _, x := range g {
+			if id := byVar(x); reach[id] {
+				ex[id] = true
+			}
+		}
+	}
 	return ex
 }
 
@@ -632,12 +1061,14 @@ func (p *part) conflictPkgs(hard func(int) bool) map[int]bool {
 // the ones before them, with libsolv-style rules.
 func (p *part) explain() []SolveProblem {
 	var out []SolveProblem
-	var cons [][]int
+	e := p.engine(nil)
+	if !e.propagate() {
+		return nil
+	}
 	for _, ji := range p.jobs {
 		j := p.u.jobs[ji]
-		cl := p.jobClause(ji, true)
-		if p.sat(append(cons, cl)...) {
-			cons = append(cons, cl)
+		var ok bool
+		if e, ok = p.accepts(e, p.jobClause(ji, true)); ok {
 			continue
 		}
 		origin := OriginDefault
@@ -657,7 +1088,9 @@ func (m *msolv) label() string {
 	return fmt.Sprintf("module %s:%s:%d:%s.%s", m.s.Name, m.s.Stream, m.s.Version, m.s.Context, m.arch)
 }
 
-// rules explains why no candidate of j can be installed.
+// rules explains, in libsolv's words, why no candidate of j can be
+// installed: requirements nothing provides, else the conflicts with the
+// candidates of the component's other requests.
 func (p *part) rules(j mjob) []string {
 	if len(j.cands) == 0 {
 		return []string{"nothing provides requested " + j.req}
@@ -670,39 +1103,49 @@ func (p *part) rules(j mjob) []string {
 			continue
 		}
 		for _, d := range m.reqs {
-			if slices.Contains(d.prov, p.u.platform) {
-				continue
-			}
-			usable, installable := 0, false
+			usable := false
 			for _, q := range d.prov {
-				if p.u.solv[q].usable && !p.exclu[q] {
-					usable++
-					if !installable && p.sat([]int{p.v[q]}) {
-						installable = true
-					}
+				if q == p.u.platform || (p.u.solv[q].usable && !p.exclu[q]) {
+					usable = true
+					break
 				}
 			}
-			if usable == 0 {
+			if !usable {
 				out = append(out, fmt.Sprintf("nothing provides %s needed by %s", d.dep, m.label()))
-			} else if !installable {
-				out = append(out, fmt.Sprintf("%s requires %s, but none of the providers can be installed", m.label(), d.dep))
 			}
 		}
 	}
 	if len(out) == 0 {
+		others := map[int]bool{}
+		for _, ji := range p.jobs {
+			if o := p.u.jobs[ji]; o.req != j.req {
+				for _, c := range o.cands {
+					others[c] = true
+				}
+			}
+		}
 		for _, c := range j.cands {
 			m := p.u.solv[c]
 			for _, d := range m.confs {
 				for _, q := range d.prov {
-					if q == c || p.u.solv[q].name == m.name {
-						continue
+					if others[q] && p.u.solv[q].name != m.name {
+						dep := d.dep
+						if d.self {
+							dep = "module(" + m.s.Name + ")"
+						}
+						out = append(out, fmt.Sprintf("%s conflicts with %s provided by %s", m.label(), dep, p.u.solv[q].label()))
 					}
-					o := p.u.solv[q]
-					out = append(out, fmt.Sprintf("%s conflicts with %s provided by %s", m.label(), d.dep, o.label()))
 				}
+			}
+			for _, d := range m.reqs {
+				out = append(out, fmt.Sprintf("%s requires %s, but none of the providers can be installed", m.label(), d.dep))
 			}
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	if len(out) > 8 {
+		out = append(out[:8], fmt.Sprintf("(%d more)", len(out)-8))
+	}
+	return out
 }

@@ -190,7 +190,11 @@ func parseModuleFile(name string, data []byte, st *State) error {
 
 // splitList splits a libdnf string list (commas and/or white space).
 func splitList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	l := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }
 
 // FormatModuleFile returns the file dnf writes for one module.

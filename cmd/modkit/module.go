@@ -124,17 +124,17 @@ func runModule(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 // load reads the repositories, the state and the installed packages.
 func (m *moduleCmd) load(ctx context.Context) error {
-	idx, err := resolver.LoadIndex(ctx, m.repos, nil)
-	if err != nil {
-		return err
-	}
 	var pkgs []string
+	merger := modulemd.NewMerger()
 	for _, r := range m.repos {
 		one, err := resolver.LoadIndex(ctx, []string{r}, nil)
 		if err != nil {
 			return err
 		}
 		m.repoIdx = append(m.repoIdx, one)
+		if err := merger.Add(one, 0); err != nil {
+			return fmt.Errorf("%s: %w", r, err)
+		}
 		if _, err := os.Stat(filepath.Join(r, "repodata", "repomd.xml")); err == nil {
 			p, err := pungi.ReadPackages(r)
 			if err != nil {
@@ -142,6 +142,10 @@ func (m *moduleCmd) load(ctx context.Context) error {
 			}
 			pkgs = append(pkgs, p...)
 		}
+	}
+	idx, err := merger.Resolve(nil)
+	if err != nil {
+		return err
 	}
 	st, err := resolver.ReadState(m.stateDir)
 	if err != nil {
