@@ -282,7 +282,7 @@ data:
 		StaticContext: true, Arch: "x86_64", Summary: "3.14", Description: "Folded text.\n",
 		ServiceLevels: map[string]ServiceLevel{"rawhide": {EOL: Date{2077, 10, 23}}},
 		License:       License{Module: []string{"MIT"}, Content: []string{"a", "b"}},
-		XMD:           map[string]any{},
+		XMD:           MustXMD(map[string]any{}),
 		Dependencies: []Dependency{{}, {
 			BuildRequires: map[string][]string{"platform": {}},
 			Requires:      map[string][]string{"platform": {"-f27", "-f28"}},
@@ -566,7 +566,7 @@ data:
 		t.Fatal(err)
 	}
 	want = &Packager{MDVersionNumber: 3, Name: "foo", Stream: "latest", Summary: "S", Description: "D",
-		License: []string{"MIT"}, XMD: map[string]any{"k": "v"},
+		License: []string{"MIT"}, XMD: MustXMD(map[string]any{"k": "v"}),
 		Configurations: []Configuration{
 			{Context: "CTX1", Platform: "f32", BuildRequires: map[string]string{"app": "v1"}, Requires: map[string]string{"app": "v1"},
 				BuildOpts: &BuildOpts{RPMs: &RPMBuildOpts{Macros: "m"}, Arches: []string{"x86_64"}}},
@@ -605,11 +605,11 @@ func TestDecodeXMD(t *testing.T) {
 	}
 	want := map[string]any{"b": true, "f": false, "t": "true", "n": "12", "e": "", "tilde": "~",
 		"l": []any{"a", map[string]any{"k": "v"}, []any{"x"}, []any{}}, "m": map[string]any{}}
-	if d := cmp.Diff(want, doc.(*Stream).XMD); d != "" {
+	if d := cmp.Diff(want, doc.(*Stream).XMD.Value()); d != "" {
 		t.Errorf("xmd (-want +got):\n%s", d)
 	}
 	doc, err = decodeOne(t, minimalStream+"  xmd: scalar\n", true)
-	if err != nil || doc.(*Stream).XMD != "scalar" {
+	if err != nil || doc.(*Stream).XMD.Value() != "scalar" {
 		t.Errorf("scalar xmd: %v, %v", doc, err)
 	}
 
