@@ -59,11 +59,11 @@ func NewXMD(v any) (XMD, error) {
 		return XMD{}, nil
 	}
 	if _, ok := v.([]any); ok {
-		return XMD{}, fmt.Errorf("xmd must be a mapping or a scalar, not a list: %w", ErrInvalid)
+		return XMD{}, fmt.Errorf("modulemd: xmd must be a mapping or a scalar, not a list: %w", ErrInvalid)
 	}
 	e := xmdEncoder{top: "xmd"}
 	if err := e.value(v, 1); err != nil {
-		return XMD{}, err
+		return XMD{}, fmt.Errorf("modulemd: %w", err)
 	}
 	return XMD{enc: string(e.b)}, nil
 }
@@ -73,7 +73,7 @@ func NewXMD(v any) (XMD, error) {
 func MustXMD(v any) XMD {
 	x, err := NewXMD(v)
 	if err != nil {
-		panic("modulemd: MustXMD: " + err.Error())
+		panic(err.Error() + " (in MustXMD)")
 	}
 	return x
 }
