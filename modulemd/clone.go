@@ -14,7 +14,6 @@ func (s *Stream) Clone() *Stream {
 	c := *s
 	c.ServiceLevels = maps.Clone(s.ServiceLevels)
 	c.License = License{Module: slices.Clone(s.License.Module), Content: slices.Clone(s.License.Content)}
-	c.XMD = cloneXMD(s.XMD)
 	c.Dependencies = cloneDependencies(s.Dependencies)
 	c.Profiles = cloneProfiles(s.Profiles)
 	c.API = slices.Clone(s.API)
@@ -84,7 +83,6 @@ func (p *Packager) Clone() *Packager {
 	}
 	c := *p
 	c.License = slices.Clone(p.License)
-	c.XMD = cloneXMD(p.XMD)
 	c.Dependencies = cloneDependencies(p.Dependencies)
 	if p.Configurations != nil {
 		c.Configurations = make([]Configuration, len(p.Configurations))
@@ -176,31 +174,4 @@ func cloneSetMap(m map[string][]string) map[string][]string {
 		out[k] = slices.Clone(v)
 	}
 	return out
-}
-
-// cloneXMD deep-copies an XMD value (string, bool, []any, map[string]any,
-// nested); other values are copied shallowly.
-func cloneXMD(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return x
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneXMD(e)
-		}
-		return out
-	case []any:
-		if x == nil {
-			return x
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneXMD(e)
-		}
-		return out
-	default:
-		return v
-	}
 }

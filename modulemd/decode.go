@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -285,7 +286,9 @@ func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int, in *interner) (r
 	}()
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
-		return decoded{fatal: true, err: d.syntaxError(err, lineOff, docNum)}
+		pe := d.syntaxError(err, lineOff, docNum)
+		locateCharError(pe, data, lineOff)
+		return decoded{fatal: true, err: pe}
 	}
 	return d.convert(&n, lineOff, docNum, in)
 }
@@ -351,6 +354,56 @@ func (d *Decoder) syntaxError(err error, lineOff, docNum int) *ParseError {
 	return pe
 }
 
+// locateCharError gives a place to the errors yaml.v3's reader reports
+// without one (a control character, invalid UTF-8): pe gets the line and
+// column of the first such character in data (whose first line is line
+// lineOff+1) and a message naming it. It leaves errors with a line alone.
+func locateCharError(pe *ParseError, data []byte, lineOff int) {
+	if pe.Line != 0 {
+		return
+	}
+	line, col, what, ok := findBadChar(data)
+	if !ok {
+		return
+	}
+	pe.Line, pe.Column = lineOff+line, col
+	pe.Msg = "YAML syntax error: " + what
+}
+
+// findBadChar finds the first character YAML does not allow in a stream
+// (invalid UTF-8, or a control character other than tab, line feed and
+// carriage return, as yaml.v3's reader checks) and reports its 1-based line
+// and column (in characters) and what it is.
+func findBadChar(data []byte) (line, col int, what string, ok bool) {
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\n' || c == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+				// A lone CR breaks a line too, as in YAML.
+				line, col = line+1, 1
+			case c == '\t' || c == '\r' || c >= 0x20 && c <= 0x7e:
+				col++
+			default:
+				return line, col, fmt.Sprintf("control character U+%04X is not allowed", c), true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return line, col, fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", c), true
+		}
+		if !(r == 0x85 || r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff) {
+			return line, col, fmt.Sprintf("control character U+%04X is not allowed", r), true
+		}
+		col++
+		i += n
+	}
+	return 0, 0, "", false
+}
+
 func trimYAMLPrefix(s string) string {
 	if len(s) > 6 && s[:6] == "yaml: " {
 		return s[6:]
@@ -375,18 +428,79 @@ func newSeqDecoder(d *Decoder, c chunk) *seqDecoder {
 }
 
 // errCapture remembers the first read error other than io.EOF, which
-// yaml.v3 would report as a syntax problem.
+// yaml.v3 would report as a syntax problem. It also keeps the last bytes
+// read (tail, from a line start), so that an invalid character, which
+// yaml.v3's reader reports without a place, can be found there: the reader
+// decodes its input in blocks of a few hundred bytes and stops at the first
+// bad one.
 type errCapture struct {
 	r   io.Reader
 	err error
+
+	tail     []byte
+	tailLine int  // line of tail[0], 1-based
+	tailCol  bool // tail starts at a line start
+	started  bool
+	utf16    bool // not UTF-8: characters cannot be found by bytes
 }
+
+// keepTail is how many bytes errCapture keeps at least.
+const keepTail = 8 << 10
 
 func (e *errCapture) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	if err != nil && err != io.EOF && e.err == nil {
 		e.err = err
 	}
+	if n > 0 && !e.utf16 {
+		if !e.started {
+			e.started, e.tailLine, e.tailCol = true, 1, true
+			if b := p[:n]; len(b) >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe || b[0] == 0 || b[1] == 0) {
+				e.utf16 = true
+				return n, err
+			}
+		}
+		e.tail = append(e.tail, p[:n]...)
+		if len(e.tail) > 2*keepTail {
+			cut := len(e.tail) - keepTail
+			e.tailCol = false
+			if i := bytes.LastIndexByte(e.tail[:cut], '\n'); i >= 0 {
+				cut, e.tailCol = i+1, true
+			}
+			e.tailLine += countLines(e.tail[:cut])
+			e.tail = append(e.tail[:0], e.tail[cut:]...)
+		}
+	}
 	return n, err
+}
+
+// countLines counts the line breaks in b: LF, CR LF and lone CR.
+func countLines(b []byte) int {
+	n := bytes.Count(b, []byte("\n"))
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			n++
+		}
+	}
+	return n
+}
+
+// locate gives pe, a syntax error without a place, the place of the first
+// invalid character in the tail, if there is one; lineOff is the line
+// before the stream's first.
+func (e *errCapture) locate(pe *ParseError, lineOff int) {
+	if pe.Line != 0 || e.utf16 || !e.started {
+		return
+	}
+	line, col, what, ok := findBadChar(e.tail)
+	if !ok {
+		return
+	}
+	pe.Line = lineOff + e.tailLine + line - 1
+	if line > 1 || e.tailCol {
+		pe.Column = col
+	}
+	pe.Msg = "YAML syntax error: " + what
 }
 
 func (s *seqDecoder) next() (doc Document, err error) {
@@ -421,7 +535,9 @@ func (s *seqDecoder) next() (doc Document, err error) {
 			if s.in.err != nil {
 				return nil, s.d.wrapRead(s.in.err)
 			}
-			return nil, s.d.syntaxError(err, s.lineOff, s.d.docs)
+			pe := s.d.syntaxError(err, s.lineOff, s.d.docs)
+			s.in.locate(pe, s.lineOff)
+			return nil, pe
 		}
 		res := s.d.convert(&n, s.lineOff, s.d.docs, s.d.in)
 		return res.doc, res.err

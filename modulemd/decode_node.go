@@ -33,6 +33,9 @@ type docReader struct {
 	// xmdTop and xmdSegs are the path of the xmd value being read.
 	xmdTop  string
 	xmdSegs []xmdSeg
+	// xmdBuf receives the encoding of the xmd value being read; xmdTmp is
+	// scratch space for sorting mapping entries.
+	xmdBuf, xmdTmp []byte
 
 	aliasBudget int
 	sizes       map[*yaml.Node]int // memoized alias target sizes

@@ -159,32 +159,22 @@ func (p *positions) seal() {
 type interner struct {
 	seed  maphash.Seed
 	slots []atomic.Pointer[string]
-	boxed []atomic.Pointer[boxedString] // xmd values, boxed once
-	mask  uint64                        // len(slots)-1
-	bmask uint64                        // len(boxed)-1
-}
-
-type boxedString struct {
-	s string
-	v any
+	mask  uint64 // len(slots)-1
 }
 
 // Interner sizes: the small one serves the first documents of a stream,
-// the large one the rest (64Ki slots, 16Ki boxed xmd values).
+// the large one the rest (64Ki slots).
 const (
 	smallInternerBits = 10
 	largeInternerBits = 16
 )
 
-// newInterner returns an interner of 1<<bits string slots and a quarter as
-// many boxed ones.
+// newInterner returns an interner of 1<<bits string slots.
 func newInterner(bits int) *interner {
 	return &interner{
 		seed:  maphash.MakeSeed(),
 		slots: make([]atomic.Pointer[string], 1<<bits),
-		boxed: make([]atomic.Pointer[boxedString], 1<<(bits-2)),
 		mask:  1<<bits - 1,
-		bmask: 1<<(bits-2) - 1,
 	}
 }
 
@@ -197,21 +187,6 @@ func (t *interner) get(s string) string {
 		return *old
 	}
 	slot.Store(&s)
-	return s
-}
-
-// getAny is get for a string stored in an interface value (xmd), which
-// shares the boxed value too.
-func (t *interner) getAny(s string) any {
-	if t == nil || len(s) == 0 || len(s) > 128 {
-		return s
-	}
-	slot := &t.boxed[maphash.String(t.seed, s)&t.bmask]
-	if old := slot.Load(); old != nil && old.s == s {
-		return old.v
-	}
-	s = t.get(s)
-	slot.Store(&boxedString{s: s, v: s})
 	return s
 }
 

@@ -282,7 +282,7 @@ data:
 		StaticContext: true, Arch: "x86_64", Summary: "3.14", Description: "Folded text.\n",
 		ServiceLevels: map[string]ServiceLevel{"rawhide": {EOL: Date{2077, 10, 23}}},
 		License:       License{Module: []string{"MIT"}, Content: []string{"a", "b"}},
-		XMD:           map[string]any{},
+		XMD:           MustXMD(map[string]any{}),
 		Dependencies: []Dependency{{}, {
 			BuildRequires: map[string][]string{"platform": {}},
 			Requires:      map[string][]string{"platform": {"-f27", "-f28"}},
@@ -566,7 +566,7 @@ data:
 		t.Fatal(err)
 	}
 	want = &Packager{MDVersionNumber: 3, Name: "foo", Stream: "latest", Summary: "S", Description: "D",
-		License: []string{"MIT"}, XMD: map[string]any{"k": "v"},
+		License: []string{"MIT"}, XMD: MustXMD(map[string]any{"k": "v"}),
 		Configurations: []Configuration{
 			{Context: "CTX1", Platform: "f32", BuildRequires: map[string]string{"app": "v1"}, Requires: map[string]string{"app": "v1"},
 				BuildOpts: &BuildOpts{RPMs: &RPMBuildOpts{Macros: "m"}, Arches: []string{"x86_64"}}},
@@ -605,11 +605,11 @@ func TestDecodeXMD(t *testing.T) {
 	}
 	want := map[string]any{"b": true, "f": false, "t": "true", "n": "12", "e": "", "tilde": "~",
 		"l": []any{"a", map[string]any{"k": "v"}, []any{"x"}, []any{}}, "m": map[string]any{}}
-	if d := cmp.Diff(want, doc.(*Stream).XMD); d != "" {
+	if d := cmp.Diff(want, doc.(*Stream).XMD.Value()); d != "" {
 		t.Errorf("xmd (-want +got):\n%s", d)
 	}
 	doc, err = decodeOne(t, minimalStream+"  xmd: scalar\n", true)
-	if err != nil || doc.(*Stream).XMD != "scalar" {
+	if err != nil || doc.(*Stream).XMD.Value() != "scalar" {
 		t.Errorf("scalar xmd: %v, %v", doc, err)
 	}
 
@@ -903,5 +903,51 @@ func TestDecodeReadError(t *testing.T) {
 	}
 	if docs != 1 || len(errs) != 1 || !errors.Is(errs[0], boom) || !strings.Contains(errs[0].Error(), "m.yaml") {
 		t.Errorf("got %d documents and errors %v; want 1 document and the read error naming the file", docs, errs)
+	}
+}
+
+// TestDecodeBadCharacterPlace checks that control characters and invalid
+// UTF-8, which yaml.v3's reader reports without a place, get the line and
+// column of the offending character, on the parallel path (documents cut by
+// the splitter) and on the sequential one (here forced by a lone CR or
+// UTF-16-free odd input), in the first and in a later document.
+func TestDecodeBadCharacterPlace(t *testing.T) {
+	t.Parallel()
+	doc := "document: modulemd-defaults\nversion: 1\ndata:\n  module: a\n"
+	filler := strings.Repeat("  # a comment line to push the error past yaml.v3's read blocks\n", 400)
+	tests := []struct {
+		name      string
+		in        string
+		line, col int
+		msg       string
+	}{
+		{"control character", doc + "  stream: x\x01y\n", 5, 12, "control character U+0001"},
+		{"DEL", doc + "  stream: \x7f\n", 5, 11, "control character U+007F"},
+		{"C1 control character", doc + "  stream: \u0086\n", 5, 11, "control character U+0086"},
+		{"invalid UTF-8", doc + "  stream: ab\xff\n", 5, 13, "invalid UTF-8 (byte 0xff)"},
+		{"truncated UTF-8", doc + "  stream: é\xc3\n", 5, 12, "invalid UTF-8 (byte 0xc3)"},
+		{"columns count characters", doc + "  stream: ééé\x02\n", 5, 14, "U+0002"},
+		{"second document", "---\n" + doc + "...\n---\n" + doc + filler + "  stream: \x03\n", 412, 11, "U+0003"},
+		{"sequential parser", "---\r" + doc + filler + "  stream: \x04\n", 406, 11, "U+0004"},
+		{"sequential parser, CR lines", "---\r" + strings.ReplaceAll(doc, "\n", "\r") + "  stream: \xfe\r", 6, 11, "invalid UTF-8 (byte 0xfe)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dec := NewDecoder(strings.NewReader(tt.in))
+			dec.SetFile("bad.yaml")
+			var pe *ParseError
+			for _, err := range dec.All() {
+				if err != nil && !errors.As(err, &pe) {
+					t.Fatalf("error %v is not a *ParseError", err)
+				}
+			}
+			if pe == nil || !errors.Is(pe, ErrSyntax) {
+				t.Fatalf("got %v; want a syntax error", pe)
+			}
+			if pe.Line != tt.line || pe.Column != tt.col || !strings.Contains(pe.Msg, tt.msg) || pe.File != "bad.yaml" {
+				t.Errorf("got %q at %s:%d:%d; want %q at bad.yaml:%d:%d", pe.Msg, pe.File, pe.Line, pe.Column, tt.msg, tt.line, tt.col)
+			}
+		})
 	}
 }

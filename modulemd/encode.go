@@ -254,10 +254,6 @@ type builder struct {
 	nn    int
 	ptrs  []*yaml.Node // ptrs[:pn] are in use
 	pn    int
-	keys  []string // a stack of sorted map keys (xmd)
-	// xmdTop and xmdSegs are the path of the xmd value being built.
-	xmdTop  string
-	xmdSegs []xmdSeg
 }
 
 // reset makes the builder's slabs available for a new tree; every tree it

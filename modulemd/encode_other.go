@@ -128,7 +128,7 @@ func (b *builder) packagerV2(pk *Packager) mapNode {
 	switch {
 	case pk.Name != "", pk.Stream != "":
 		b.fail(p+".name", "packager v2 documents have no name or stream")
-	case pk.XMD != nil:
+	case !pk.XMD.IsZero():
 		b.fail(p+".xmd", "packager v2 documents have no xmd")
 	case len(pk.Configurations) > 0:
 		b.fail(p+".configurations", "packager v2 documents have no configurations")
@@ -173,8 +173,8 @@ func (b *builder) packagerV3(pk *Packager) mapNode {
 	if len(pk.License) > 0 {
 		m.add("license", b.seq(p+".license", pk.License, false))
 	}
-	if pk.XMD != nil {
-		x, err := b.xmdTopNode(pk.XMD, p+".xmd")
+	if !pk.XMD.IsZero() {
+		x, err := b.xmdNode(pk.XMD, p+".xmd")
 		if err != nil && b.err == nil {
 			b.err = err
 		}

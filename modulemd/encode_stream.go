@@ -55,8 +55,8 @@ func (b *builder) stream(s *Stream) mapNode {
 	if l := b.license(s.License, "data.license"); l != nil {
 		m.add("license", l)
 	}
-	if s.XMD != nil {
-		x, err := b.xmdTopNode(s.XMD, "data.xmd")
+	if !s.XMD.IsZero() {
+		x, err := b.xmdNode(s.XMD, "data.xmd")
 		if err != nil && b.err == nil {
 			b.err = err
 		}

@@ -58,7 +58,7 @@ func TestEncodeStyle(t *testing.T) {
 		Profiles:     map[string]Profile{"p": {RPMs: []string{"b", "a"}}, "e": {}},
 		Dependencies: []Dependency{{Requires: map[string][]string{"platform": {}}}},
 		BuildOpts:    &BuildOpts{},
-		XMD:          map[string]any{"t": true, "f": false, "s": "true", "e": map[string]any{}, "l": []any{}},
+		XMD:          MustXMD(map[string]any{"t": true, "f": false, "s": "true", "e": map[string]any{}, "l": []any{}}),
 	}
 	out, err := Marshal(s)
 	if err != nil {
@@ -150,15 +150,12 @@ func TestEncodeErrors(t *testing.T) {
 		}(), "exactly one stream"},
 		{"invalid UTF-8", func() Document { s := ok(); s.Summary = "\xff"; return s }(), "UTF-8"},
 		{"invalid UTF-8 key", func() Document { s := ok(); s.Profiles = map[string]Profile{"\xfe": {}}; return s }(), "UTF-8"},
-		{"xmd int", func() Document { s := ok(); s.XMD = map[string]any{"n": 1}; return s }(), "xmd holds a int"},
-		{"xmd nil", func() Document { s := ok(); s.XMD = map[string]any{"n": nil}; return s }(), "xmd holds nil"},
-		{"xmd string TRUE", func() Document { s := ok(); s.XMD = map[string]any{"a": []any{"FALSE"}}; return s }(), "read back as a boolean"},
-		{"xmd top-level list", func() Document { s := ok(); s.XMD = []any{"a"}; return s }(), "not a list"},
 		{"impossible date", func() Document {
 			s := ok()
 			s.ServiceLevels = map[string]ServiceLevel{"x": {EOL: Date{2077, 13, 45}}}
 			return s
 		}(), "not a real date"},
+		{"xmd string TRUE", func() Document { s := ok(); s.XMD = MustXMD(map[string]any{"a": []any{"FALSE"}}); return s }(), "data.xmd.a.0: the xmd string \"FALSE\" would read back as a boolean"},
 		{"nil component", func() Document { s := ok(); s.Components.RPMs = map[string]*RPMComponent{"x": nil}; return s }(), "nil component"},
 		{"defaults v2", &Defaults{MDVersionNumber: 2}, "expected 1"},
 		{"obsoletes v0", &Obsoletes{}, "expected 1"},
@@ -204,7 +201,7 @@ func TestEncodeBuiltDocuments(t *testing.T) {
 		s := &Stream{MDVersionNumber: 2, Name: v, Stream: v, Context: v, Arch: v, Summary: v, Description: v,
 			License:       License{Module: sortedSet([]string{v, "MIT"})},
 			ServiceLevels: map[string]ServiceLevel{v: {EOL: Date{2030, 1, 2}}},
-			XMD:           map[string]any{v: xv, "l": []any{xv, map[string]any{v: []any{}}}},
+			XMD:           MustXMD(map[string]any{v: xv, "l": []any{xv, map[string]any{v: []any{}}}}),
 			Dependencies:  []Dependency{{Requires: map[string][]string{v: {v}}}},
 			References:    References{Tracker: v},
 			Profiles:      map[string]Profile{v: {Description: v, RPMs: []string{v}}},
@@ -259,5 +256,85 @@ func TestEncodeTimesAreUTCMinutes(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("modified: 2024-01-02T03:04Z\n")) {
 		t.Errorf("modified not written in UTC to the minute:\n%s", out)
+	}
+}
+
+// TestNewXMDErrors checks that NewXMD refuses what cannot be written and read
+// back unchanged, naming the value's path.
+func TestNewXMDErrors(t *testing.T) {
+	t.Parallel()
+	deep := any("v")
+	for range maxXMDDepth + 1 {
+		deep = []any{deep}
+	}
+	tests := []struct {
+		name     string
+		v        any
+		want     string
+		sentinel error
+	}{
+		{"int", map[string]any{"n": 1}, "xmd.n: xmd holds a int", ErrInvalid},
+		{"nil", map[string]any{"a": []any{nil}}, "xmd.a.0: xmd holds nil", ErrInvalid},
+		{"top-level list", []any{"a"}, "not a list", ErrInvalid},
+		{"invalid UTF-8", map[string]any{"k": "\xff"}, "xmd.k: xmd string is not valid UTF-8", ErrInvalid},
+		{"invalid UTF-8 key", map[string]any{"\xff": "v"}, "xmd key is not valid UTF-8", ErrInvalid},
+		{"map of strings", map[string]string{"a": "b"}, "xmd holds a map[string]string", ErrInvalid},
+		{"too deep", map[string]any{"d": deep}, "nested more than", ErrLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			x, err := NewXMD(tt.v)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, tt.sentinel) {
+				t.Fatalf("NewXMD error %v; want one containing %q wrapping %v", err, tt.want, tt.sentinel)
+			}
+			if !x.IsZero() {
+				t.Errorf("NewXMD returned %v with its error", x)
+			}
+		})
+	}
+}
+
+// TestXMDAccess checks Get, Value, Map, Equal and that every XMD is a copy.
+func TestXMDAccess(t *testing.T) {
+	t.Parallel()
+	v := map[string]any{"mbs": map[string]any{"rpms": map[string]any{"a": map[string]any{"ref": "r1"}}, "mse": true,
+		"l": []any{"x", map[string]any{"k": false}}}, "z": "last", "a": "first"}
+	x := MustXMD(v)
+	if d := cmp.Diff(v, x.Value()); d != "" {
+		t.Errorf("Value (-want +got):\n%s", d)
+	}
+	for _, tt := range []struct {
+		keys []string
+		want any
+	}{
+		{[]string{"mbs", "rpms", "a", "ref"}, "r1"},
+		{[]string{"mbs", "mse"}, true},
+		{[]string{"mbs", "l"}, []any{"x", map[string]any{"k": false}}},
+		{[]string{"a"}, "first"},
+		{[]string{"z"}, "last"},
+		{[]string{"mbs", "rpms", "b"}, nil},
+		{[]string{"mbs", "mse", "x"}, nil},
+		{[]string{"b"}, nil},
+	} {
+		if d := cmp.Diff(tt.want, x.Get(tt.keys...)); d != "" {
+			t.Errorf("Get(%q) (-want +got):\n%s", tt.keys, d)
+		}
+	}
+	if got := x.GetString("mbs", "rpms", "a", "ref"); got != "r1" {
+		t.Errorf("GetString = %q", got)
+	}
+	// Changing what Value or Map returned does not change x.
+	x.Map()["mbs"].(map[string]any)["mse"] = false
+	v["a"] = "changed"
+	if x.Get("mbs", "mse") != true || x.Get("a") != "first" {
+		t.Errorf("x changed with a copy: %v", x)
+	}
+	if !MustXMD(nil).Equal(MustXMD(map[string]any{})) || MustXMD("a").Equal(MustXMD("b")) ||
+		!x.Equal(MustXMD(x.Value())) || (XMD{}).Value() != nil || len((XMD{}).Map()) != 0 {
+		t.Error("Equal, Value or Map of absent or empty values are wrong")
+	}
+	if MustXMD("s").Get() != "s" || MustXMD("s").Get("k") != nil {
+		t.Error("Get on a scalar")
 	}
 }

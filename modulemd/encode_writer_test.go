@@ -111,9 +111,13 @@ func TestFastWriterRandom(t *testing.T) {
 			}
 			return fixed
 		}
+		x, err := NewXMD(map[string]any{pick("x"): xmd(r.IntN(3) + 1)})
+		if err != nil {
+			continue // a value NewXMD refuses (invalid UTF-8, "TRUE")
+		}
 		s := &Stream{MDVersionNumber: 2, Name: pick("n"), Stream: pick("s"), Summary: pick("sum"),
 			Description:  pick("d") + pick("\n") + pick("e"),
-			XMD:          map[string]any{pick("x"): xmd(r.IntN(3) + 1)},
+			XMD:          x,
 			Profiles:     map[string]Profile{pick("p"): {Description: pick("pd"), RPMs: []string{pick("r1"), pick("r2")}}},
 			Dependencies: []Dependency{{Requires: map[string][]string{pick("m"): {pick("s1"), pick("s2")}}}},
 			BuildOpts:    &BuildOpts{RPMs: &RPMBuildOpts{Macros: pick("%m 1") + "\n"}, Arches: []string{pick("x86_64")}},

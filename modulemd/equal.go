@@ -1,7 +1,6 @@
 package modulemd
 
 import (
-	"reflect"
 	"slices"
 )
 
@@ -19,7 +18,7 @@ func (s *Stream) Equal(o *Stream) bool {
 		mapsEqual(s.ServiceLevels, o.ServiceLevels, func(a, b ServiceLevel) bool { return a == b }) &&
 		slices.Equal(s.License.Module, o.License.Module) &&
 		slices.Equal(s.License.Content, o.License.Content) &&
-		xmdEqual(s.XMD, o.XMD) &&
+		s.XMD.Equal(o.XMD) &&
 		slices.EqualFunc(s.Dependencies, o.Dependencies, Dependency.equal) &&
 		s.References == o.References &&
 		mapsEqual(s.Profiles, o.Profiles, Profile.equal) &&
@@ -82,7 +81,7 @@ func (p *Packager) Equal(o *Packager) bool {
 	}
 	return p.MDVersionNumber == o.MDVersionNumber && p.Name == o.Name && p.Stream == o.Stream &&
 		p.Summary == o.Summary && p.Description == o.Description &&
-		slices.Equal(p.License, o.License) && xmdEqual(p.XMD, o.XMD) &&
+		slices.Equal(p.License, o.License) && p.XMD.Equal(o.XMD) &&
 		p.StaticContext == o.StaticContext &&
 		slices.EqualFunc(p.Dependencies, o.Dependencies, Dependency.equal) &&
 		slices.EqualFunc(p.Configurations, o.Configurations, Configuration.equal) &&
@@ -154,30 +153,4 @@ func mapsEqual[V any](a, b map[string]V, eq func(V, V) bool) bool {
 
 func setMapEqual(a, b map[string][]string) bool {
 	return mapsEqual(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
-}
-
-// xmdEqual compares XMD values; nil, an empty map and an empty list are
-// distinct only from non-empty values of other kinds.
-func xmdEqual(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok {
-			return len(x) == 0 && b == nil
-		}
-		return mapsEqual(x, y, xmdEqual)
-	case []any:
-		y, ok := b.([]any)
-		if !ok {
-			return false
-		}
-		return slices.EqualFunc(x, y, xmdEqual)
-	case nil:
-		if m, ok := b.(map[string]any); ok {
-			return len(m) == 0
-		}
-		return b == nil
-	default:
-		return reflect.DeepEqual(a, b)
-	}
 }

@@ -147,3 +147,28 @@ func ExampleNewEncoder() {
 	//         arches: [aarch64, x86_64]
 	// ...
 }
+
+// An XMD is read with Get, without decoding the rest, and changed by making
+// a new one from a decoded copy.
+func ExampleXMD() {
+	s := &modulemd.Stream{XMD: modulemd.MustXMD(map[string]any{
+		"mbs": map[string]any{"commit": "abc123", "mse": true},
+	})}
+	fmt.Println(s.XMD.GetString("mbs", "commit"), s.XMD.Get("mbs", "mse"), s.XMD.Get("mbs", "missing"))
+
+	root := s.XMD.Map()
+	root["mbs"].(map[string]any)["koji_tag"] = "module-x"
+	x, err := modulemd.NewXMD(root)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.XMD = x
+	fmt.Println(s.XMD)
+
+	_, err = modulemd.NewXMD(map[string]any{"n": 1})
+	fmt.Println(err)
+	// Output:
+	// abc123 true <nil>
+	// map[mbs:map[commit:abc123 koji_tag:module-x mse:true]]
+	// modulemd: xmd.n: xmd holds a int; expected a string, bool, []any or map[string]any: invalid value
+}

@@ -14,7 +14,7 @@ type Packager struct {
 	// License is the module licence set (v2: `license.module`; v3: `license`).
 	License []string
 	// XMD is free-form metadata (v3 only); see [Stream.XMD].
-	XMD any
+	XMD XMD
 
 	// StaticContext and Dependencies are version 2 only.
 	StaticContext bool

@@ -183,7 +183,7 @@ func (p *Packager) v3Common() *Stream {
 		Name:            p.Name, Stream: p.Stream,
 		Summary: p.Summary, Description: p.Description,
 		License:       License{Module: lic},
-		XMD:           cloneXMD(p.XMD),
+		XMD:           p.XMD,
 		References:    p.References,
 		Profiles:      cloneProfiles(p.Profiles),
 		API:           slices.Clone(p.API),

@@ -13,7 +13,7 @@ func samplePackager() *Packager {
 		MDVersionNumber: 3,
 		Name:            "foo", Stream: "latest",
 		Summary: "An example module", Description: "A module for the demonstration of the metadata format.",
-		XMD: map[string]any{"a": "b"},
+		XMD: MustXMD(map[string]any{"a": "b"}),
 		Configurations: []Configuration{
 			{Context: "CTX2", Platform: "f33", BuildRequires: map[string]string{"appframework": "v2"}, Requires: map[string]string{"appframework": "v2"},
 				BuildOpts: &BuildOpts{Arches: []string{"x86_64"}}},

@@ -22,10 +22,8 @@ type Stream struct {
 
 	ServiceLevels map[string]ServiceLevel
 	License       License
-	// XMD is free-form extensible metadata: nil when absent, otherwise a
-	// string, bool (from the exact scalars TRUE and FALSE), []any or
-	// map[string]any of those.
-	XMD any
+	// XMD is free-form extensible metadata, zero when absent; see [XMD].
+	XMD XMD
 
 	Dependencies  []Dependency
 	References    References

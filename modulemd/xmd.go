@@ -1,6 +1,8 @@
 package modulemd
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,37 +11,377 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// xmd values, as decoded and encoded here:
+// XMD is a document's free-form extensible metadata (`xmd`), held in a
+// compact, immutable encoding: a large index would otherwise spend more
+// memory on its xmd maps than on everything else. The zero XMD is absent.
+// [XMD.Get] reads one value without decoding the rest; [XMD.Value] decodes a
+// fresh copy of the whole tree; [NewXMD] makes an XMD from Go values, so
+// changing xmd means decoding it, changing the copy and making a new XMD.
+//
+// Values, as decoded and encoded:
 //
 //   - a scalar is a string holding the scalar's text, except the exact
 //     scalars TRUE and FALSE, quoted or not, which are the booleans true and
 //     false (as in libmodulemd; so the strings "TRUE" and "FALSE" cannot be
-//     written and encoding them is an error). There is no null: `key:` is the empty string and `~` is
-//     the string "~", which is what libmodulemd reads too, so every value
-//     survives a decode/encode round trip unchanged;
+//     written: encoding a document holding them fails). There is no null: `key:` is the empty
+//     string and `~` is the string "~", which is what libmodulemd reads too,
+//     so every value survives a decode/encode round trip unchanged;
 //   - a mapping is a map[string]any (keys are written sorted);
 //   - a sequence is a []any (elements of any kind, kept in order; unlike
 //     libmodulemd, mixed lists lose nothing).
 //
 // The top level is a mapping or a scalar; a top-level sequence is an error.
+type XMD struct {
+	// enc is the encoded value (see xmdEnc*), "" when absent. Mapping keys
+	// are sorted and unique, so equal values have equal encodings.
+	enc string
+}
 
-// xmd reads an xmd value.
-func (r *docReader) xmd(n *yaml.Node, path string) any {
+// The encoding: a tag byte, then for a string a uvarint length and the bytes,
+// for a mapping a uvarint count and that many (uvarint key length, key,
+// value), for a sequence a uvarint count and that many values.
+const (
+	xmdEncString = 's'
+	xmdEncTrue   = 't'
+	xmdEncFalse  = 'f'
+	xmdEncMap    = 'm'
+	xmdEncList   = 'l'
+)
+
+// NewXMD makes an XMD from v: nil (absent), a string, a bool, or a
+// map[string]any of such values, []any and map[string]any, nested at most
+// 100 levels deep. It refuses other types, invalid UTF-8 and a top-level
+// list. Errors name the
+// offending value's path ("xmd.mbs.rpms") and wrap [ErrInvalid] or
+// [ErrLimit].
+func NewXMD(v any) (XMD, error) {
+	if v == nil {
+		return XMD{}, nil
+	}
+	if _, ok := v.([]any); ok {
+		return XMD{}, fmt.Errorf("modulemd: xmd must be a mapping or a scalar, not a list: %w", ErrInvalid)
+	}
+	e := xmdEncoder{top: "xmd"}
+	if err := e.value(v, 1); err != nil {
+		return XMD{}, fmt.Errorf("modulemd: %w", err)
+	}
+	return XMD{enc: string(e.b)}, nil
+}
+
+// MustXMD is NewXMD for values known to be valid (literals in programs and
+// tests); it panics on an error.
+func MustXMD(v any) XMD {
+	x, err := NewXMD(v)
+	if err != nil {
+		panic(err.Error() + " (in MustXMD)")
+	}
+	return x
+}
+
+// IsZero reports whether x is absent.
+func (x XMD) IsZero() bool { return x.enc == "" }
+
+// Value returns a fresh copy of the whole value (string, bool,
+// map[string]any or []any), or nil when x is absent. The caller may change
+// it; x does not change.
+func (x XMD) Value() any {
+	if x.enc == "" {
+		return nil
+	}
+	d := xmdDecoder{s: x.enc}
+	return d.value()
+}
+
+// Map returns a fresh copy of the top-level mapping: an empty map when x is
+// absent or a scalar.
+func (x XMD) Map() map[string]any {
+	if m, ok := x.Value().(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
+}
+
+// Get returns a fresh copy of the value reached from the top-level mapping
+// through keys (each naming a mapping entry), decoding nothing else; nil when
+// a key is missing or a value on the way is not a mapping. With no keys it
+// is Value.
+func (x XMD) Get(keys ...string) any {
+	if x.enc == "" {
+		return nil
+	}
+	d := xmdDecoder{s: x.enc}
+	for _, k := range keys {
+		if !d.find(k) {
+			return nil
+		}
+	}
+	return d.value()
+}
+
+// GetString is Get for a string value: "" when the value is missing or is
+// not a string.
+func (x XMD) GetString(keys ...string) string {
+	s, _ := x.Get(keys...).(string)
+	return s
+}
+
+// Equal reports whether x and y hold the same value. An absent XMD equals an
+// empty mapping.
+func (x XMD) Equal(y XMD) bool {
+	const emptyMap = string(xmdEncMap) + "\x00"
+	norm := func(s string) string {
+		if s == emptyMap {
+			return ""
+		}
+		return s
+	}
+	return norm(x.enc) == norm(y.enc)
+}
+
+// String formats the value as fmt's %v does for Value.
+func (x XMD) String() string { return fmt.Sprint(x.Value()) }
+
+// MarshalJSON encodes the value as JSON (null when absent).
+func (x XMD) MarshalJSON() ([]byte, error) { return json.Marshal(x.Value()) }
+
+// xmdEncoder builds the encoding of a Go value, checking it.
+type xmdEncoder struct {
+	b    []byte
+	top  string
+	segs []xmdSeg
+	keys []string // a stack of sorted map keys
+}
+
+func (e *xmdEncoder) path() string { return spellXMDPath(e.top, e.segs) }
+
+func (e *xmdEncoder) str(s string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *xmdEncoder) value(v any, depth int) error {
+	if depth > maxXMDDepth {
+		return fmt.Errorf("%s: xmd is nested more than %d levels deep: %w", e.path(), maxXMDDepth, ErrLimit)
+	}
+	switch x := v.(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			return fmt.Errorf("%s: xmd string is not valid UTF-8: %w", e.path(), ErrInvalid)
+		}
+		e.b = append(e.b, xmdEncString)
+		e.str(x)
+	case bool:
+		if x {
+			e.b = append(e.b, xmdEncTrue)
+		} else {
+			e.b = append(e.b, xmdEncFalse)
+		}
+	case map[string]any:
+		e.b = append(e.b, xmdEncMap)
+		e.b = binary.AppendUvarint(e.b, uint64(len(x)))
+		base := len(e.keys)
+		for k := range x {
+			e.keys = append(e.keys, k)
+		}
+		slices.Sort(e.keys[base:])
+		defer func() { clear(e.keys[base:]); e.keys = e.keys[:base] }()
+		for i := base; i < base+len(x); i++ {
+			k := e.keys[i] // e.keys may be reallocated by the recursion
+			if !utf8.ValidString(k) {
+				return fmt.Errorf("%s: xmd key is not valid UTF-8: %w", e.path(), ErrInvalid)
+			}
+			e.str(k)
+			e.segs = append(e.segs, xmdSeg{key: k, index: -1})
+			if err := e.value(x[k], depth+1); err != nil {
+				return err
+			}
+			e.segs = e.segs[:len(e.segs)-1]
+		}
+	case []any:
+		e.b = append(e.b, xmdEncList)
+		e.b = binary.AppendUvarint(e.b, uint64(len(x)))
+		for i, el := range x {
+			e.segs = append(e.segs, xmdSeg{index: i})
+			if err := e.value(el, depth+1); err != nil {
+				return err
+			}
+			e.segs = e.segs[:len(e.segs)-1]
+		}
+	case nil:
+		return fmt.Errorf("%s: xmd holds nil; expected a string, bool, []any or map[string]any: %w", e.path(), ErrInvalid)
+	default:
+		return fmt.Errorf("%s: xmd holds a %T; expected a string, bool, []any or map[string]any: %w",
+			e.path(), v, ErrInvalid)
+	}
+	return nil
+}
+
+// xmdDecoder reads an encoding made by xmdEncoder or docReader.xmd, which
+// are the only writers, so it trusts its input.
+type xmdDecoder struct {
+	s   string
+	off int
+}
+
+func (d *xmdDecoder) uvarint() int {
+	v, n := binary.Uvarint([]byte(d.s[d.off:min(len(d.s), d.off+binary.MaxVarintLen64)]))
+	d.off += n
+	return int(v)
+}
+
+func (d *xmdDecoder) str() string {
+	n := d.uvarint()
+	s := d.s[d.off : d.off+n]
+	d.off += n
+	return s
+}
+
+// value decodes the value at the cursor into fresh Go values.
+func (d *xmdDecoder) value() any {
+	tag := d.s[d.off]
+	d.off++
+	switch tag {
+	case xmdEncString:
+		return strings.Clone(d.str())
+	case xmdEncTrue:
+		return true
+	case xmdEncFalse:
+		return false
+	case xmdEncMap:
+		n := d.uvarint()
+		m := make(map[string]any, n)
+		for range n {
+			k := strings.Clone(d.str())
+			m[k] = d.value()
+		}
+		return m
+	default: // xmdEncList
+		n := d.uvarint()
+		l := make([]any, n)
+		for i := range l {
+			l[i] = d.value()
+		}
+		return l
+	}
+}
+
+// skip moves the cursor past the value there.
+func (d *xmdDecoder) skip() {
+	tag := d.s[d.off]
+	d.off++
+	switch tag {
+	case xmdEncString:
+		d.str()
+	case xmdEncMap:
+		for range d.uvarint() {
+			d.str()
+			d.skip()
+		}
+	case xmdEncList:
+		for range d.uvarint() {
+			d.skip()
+		}
+	}
+}
+
+// find moves the cursor, at a mapping, to the value of key; it reports
+// false when the value there is not a mapping or has no such key.
+func (d *xmdDecoder) find(key string) bool {
+	if d.s[d.off] != xmdEncMap {
+		return false
+	}
+	d.off++
+	for range d.uvarint() {
+		k := d.str()
+		if k == key {
+			return true
+		}
+		if k > key { // keys are sorted
+			return false
+		}
+		d.skip()
+	}
+	return false
+}
+
+// node builds the YAML for the value at the cursor; segs is the path below
+// top, for errors.
+func (d *xmdDecoder) node(b *builder, top string, segs []xmdSeg) (*yaml.Node, error) {
+	tag := d.s[d.off]
+	d.off++
+	switch tag {
+	case xmdEncString:
+		s := d.str()
+		if s == "TRUE" || s == "FALSE" {
+			// libmodulemd reads the scalar TRUE as a boolean however it is
+			// quoted, so this string cannot be written faithfully.
+			return nil, fmt.Errorf("%s: the xmd string %q would read back as a boolean; use the bool %s: %w",
+				spellXMDPath(top, segs), s, strings.ToLower(s), ErrInvalid)
+		}
+		return b.strNode(s), nil
+	case xmdEncTrue:
+		return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}), nil
+	case xmdEncFalse:
+		return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "FALSE"}), nil
+	case xmdEncMap:
+		m := b.alloc(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+		n := d.uvarint()
+		if n == 0 {
+			m.Style = yaml.FlowStyle
+			return m, nil
+		}
+		m.Content = b.content(2 * n)
+		for range n {
+			key := d.str()
+			v, err := d.node(b, top, append(segs, xmdSeg{key: key, index: -1}))
+			if err != nil {
+				return nil, err
+			}
+			m.Content = append(m.Content, b.strNode(key), v)
+		}
+		return m, nil
+	default: // xmdEncList
+		l := b.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
+		n := d.uvarint()
+		if n == 0 {
+			l.Style = yaml.FlowStyle
+			return l, nil
+		}
+		l.Content = b.content(n)
+		for i := range n {
+			v, err := d.node(b, top, append(segs, xmdSeg{index: i}))
+			if err != nil {
+				return nil, err
+			}
+			l.Content = append(l.Content, v)
+		}
+		return l, nil
+	}
+}
+
+// xmdNode builds the YAML for an xmd value found at path.
+func (b *builder) xmdNode(x XMD, path string) (*yaml.Node, error) {
+	d := xmdDecoder{s: x.enc}
+	return d.node(b, path, nil)
+}
+
+// xmd reads an xmd value, checking it, into its encoding.
+func (r *docReader) xmd(n *yaml.Node, path string) XMD {
 	n = r.deref(n, path)
 	if n == nil {
-		return nil
+		return XMD{}
 	}
 	if n.Kind == yaml.SequenceNode {
 		r.fail(n, path, ErrType, "expected xmd to be a mapping or a scalar, got a sequence")
-		return nil
+		return XMD{}
 	}
 	r.at(path, n)
-	return r.xmdValue(n, path, 0)
-}
-
-func (r *docReader) xmdValue(n *yaml.Node, path string, depth int) any {
 	r.xmdTop, r.xmdSegs = path, r.xmdSegs[:0]
-	return r.xmdAt(n, depth)
+	r.xmdBuf = r.xmdBuf[:0]
+	if !r.xmdAt(n, 0) {
+		return XMD{}
+	}
+	return XMD{enc: string(r.xmdBuf)}
 }
 
 // xmdPath spells out the path of the xmd value being read, for errors and
@@ -48,84 +390,129 @@ func (r *docReader) xmdPath() string {
 	return spellXMDPath(r.xmdTop, r.xmdSegs)
 }
 
-// xmdAt reads the xmd value at the path r.xmdTop + r.xmdSegs.
-func (r *docReader) xmdAt(n *yaml.Node, depth int) any {
+// xmdSpan is a mapping entry being encoded: its key and where its encoded
+// value lies in docReader.xmdBuf.
+type xmdSpan struct {
+	key        string
+	start, end int
+}
+
+// xmdAt appends the encoding of the xmd value at the path r.xmdTop +
+// r.xmdSegs to r.xmdBuf; it reports false when the value is unusable (an
+// error was recorded).
+func (r *docReader) xmdAt(n *yaml.Node, depth int) bool {
 	if n != nil && n.Kind == yaml.AliasNode {
 		n = r.deref(n, r.xmdPath())
 	}
 	if n == nil {
-		return nil
+		return false
 	}
 	if depth >= maxXMDDepth {
 		r.limitHit = true
 		r.fail(n, r.xmdPath(), ErrLimit, "xmd is nested more than %d levels deep", maxXMDDepth)
-		return nil
+		return false
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		switch n.Value {
 		case "TRUE":
-			return true
+			r.xmdBuf = append(r.xmdBuf, xmdEncTrue)
 		case "FALSE":
-			return false
+			r.xmdBuf = append(r.xmdBuf, xmdEncFalse)
+		default:
+			r.xmdBuf = append(r.xmdBuf, xmdEncString)
+			r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(n.Value)))
+			r.xmdBuf = append(r.xmdBuf, n.Value...)
 		}
-		return r.in.getAny(n.Value)
+		return true
 	case yaml.MappingNode:
-		out := make(map[string]any, len(n.Content)/2)
-		simple := true
-		for i := 0; i < len(n.Content); i += 2 {
-			if n.Content[i].Kind != yaml.ScalarNode {
-				simple = false
-				break
-			}
-		}
-		if !simple {
-			for _, e := range r.entries(n, r.xmdPath()) {
-				if r.limitHit {
-					return nil
-				}
-				r.xmdSegs = append(r.xmdSegs, xmdSeg{key: e.key, index: -1})
-				out[e.key] = r.xmdAt(e.v, depth+1)
-				r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
-			}
-			return out
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if r.limitHit {
-				return nil
-			}
-			key := r.in.get(n.Content[i].Value)
-			r.xmdSegs = append(r.xmdSegs, xmdSeg{key: key, index: -1})
-			out[key] = r.xmdAt(n.Content[i+1], depth+1)
-			r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
-		}
-		return out
+		return r.xmdMapping(n, depth)
 	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
+		r.xmdBuf = append(r.xmdBuf, xmdEncList)
+		r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(n.Content)))
+		ok := true
 		for i, c := range n.Content {
 			if r.limitHit {
-				return nil
+				return false
 			}
 			r.xmdSegs = append(r.xmdSegs, xmdSeg{index: i})
-			out = append(out, r.xmdAt(c, depth+1))
+			ok = r.xmdAt(c, depth+1) && ok
 			r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
 		}
-		return out
+		return ok
 	}
 	r.fail(n, r.xmdPath(), ErrType, "unexpected %s in xmd", kindName(n))
-	return nil
+	return false
 }
 
-// xmdSeg is one step of the path to the xmd value being built: a mapping
-// key, or a sequence index when index >= 0.
+// xmdMapping encodes a mapping: its values are encoded in document order
+// (so that problems are reported in that order), then the entries are
+// rewritten sorted by key, the last of duplicate keys winning.
+func (r *docReader) xmdMapping(n *yaml.Node, depth int) bool {
+	var ents []entry
+	simple := true
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i].Kind != yaml.ScalarNode {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		ents = make([]entry, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ents = append(ents, entry{key: n.Content[i].Value, kn: n.Content[i], v: n.Content[i+1]})
+		}
+	} else {
+		ents = r.entries(n, r.xmdPath())
+	}
+	start := len(r.xmdBuf)
+	spans := make([]xmdSpan, 0, len(ents))
+	ok := true
+	sorted := true
+	for i, e := range ents {
+		if r.limitHit {
+			return false
+		}
+		r.xmdSegs = append(r.xmdSegs, xmdSeg{key: e.key, index: -1})
+		vs := len(r.xmdBuf)
+		ok = r.xmdAt(e.v, depth+1) && ok
+		r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
+		spans = append(spans, xmdSpan{key: e.key, start: vs - start, end: len(r.xmdBuf) - start})
+		if i > 0 && e.key <= ents[i-1].key {
+			sorted = false
+		}
+	}
+	if !ok {
+		return false
+	}
+	if !sorted {
+		slices.SortStableFunc(spans, func(a, b xmdSpan) int { return strings.Compare(a.key, b.key) })
+		// Keep the last of equal keys.
+		out := spans[:0]
+		for i, sp := range spans {
+			if i+1 < len(spans) && spans[i+1].key == sp.key {
+				continue
+			}
+			out = append(out, sp)
+		}
+		spans = out
+	}
+	r.xmdTmp = append(r.xmdTmp[:0], r.xmdBuf[start:]...)
+	r.xmdBuf = append(r.xmdBuf[:start], xmdEncMap)
+	r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(spans)))
+	for _, sp := range spans {
+		r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(sp.key)))
+		r.xmdBuf = append(r.xmdBuf, sp.key...)
+		r.xmdBuf = append(r.xmdBuf, r.xmdTmp[sp.start:sp.end]...)
+	}
+	return true
+}
+
+// xmdSeg is one step of the path to an xmd value: a mapping key, or a
+// sequence index when index >= 0.
 type xmdSeg struct {
 	key   string
 	index int
-}
-
-// xmdPath spells out the path to the xmd value being built, for errors.
-func (b *builder) xmdPath() string {
-	return spellXMDPath(b.xmdTop, b.xmdSegs)
 }
 
 func spellXMDPath(top string, segs []xmdSeg) string {
@@ -140,93 +527,6 @@ func spellXMDPath(top string, segs []xmdSeg) string {
 		}
 	}
 	return sb.String()
-}
-
-// xmdNode builds the YAML for an xmd value. It refuses values of other Go
-// types and nesting deeper than the decoder accepts, so that what is written
-// can be read back.
-func (b *builder) xmdNode(v any, depth int) (*yaml.Node, error) {
-	if depth > maxXMDDepth {
-		return nil, fmt.Errorf("%s: xmd is nested more than %d levels deep: %w", b.xmdPath(), maxXMDDepth, ErrLimit)
-	}
-	switch x := v.(type) {
-	case string:
-		if !utf8.ValidString(x) {
-			return nil, fmt.Errorf("%s: xmd string is not valid UTF-8: %w", b.xmdPath(), ErrInvalid)
-		}
-		if x == "TRUE" || x == "FALSE" {
-			// libmodulemd reads the scalar TRUE as a boolean however it is
-			// quoted, so this string cannot be written faithfully.
-			return nil, fmt.Errorf("%s: the xmd string %q would read back as a boolean; use the bool %s: %w",
-				b.xmdPath(), x, strings.ToLower(x), ErrInvalid)
-		}
-		return b.strNode(x), nil
-	case bool:
-		if x {
-			return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "TRUE"}), nil
-		}
-		return b.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "FALSE"}), nil
-	case map[string]any:
-		m := b.alloc(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
-		if len(x) == 0 {
-			m.Style = yaml.FlowStyle
-			return m, nil
-		}
-		base := len(b.keys)
-		for k := range x {
-			b.keys = append(b.keys, k)
-		}
-		slices.Sort(b.keys[base:])
-		m.Content = b.content(2 * len(x))
-		for i := base; i < base+len(x); i++ {
-			k := b.keys[i] // b.keys may be reallocated by the recursion
-			if !utf8.ValidString(k) {
-				b.keys = b.keys[:base]
-				return nil, fmt.Errorf("%s: xmd key is not valid UTF-8: %w", b.xmdPath(), ErrInvalid)
-			}
-			b.xmdSegs = append(b.xmdSegs, xmdSeg{key: k, index: -1})
-			c, err := b.xmdNode(x[k], depth+1)
-			if err != nil {
-				b.keys = b.keys[:base]
-				return nil, err
-			}
-			b.xmdSegs = b.xmdSegs[:len(b.xmdSegs)-1]
-			m.Content = append(m.Content, b.strNode(k), c)
-		}
-		clear(b.keys[base:])
-		b.keys = b.keys[:base]
-		return m, nil
-	case []any:
-		s := b.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
-		if len(x) == 0 {
-			s.Style = yaml.FlowStyle
-			return s, nil
-		}
-		s.Content = b.content(len(x))
-		for i, e := range x {
-			b.xmdSegs = append(b.xmdSegs, xmdSeg{index: i})
-			c, err := b.xmdNode(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			b.xmdSegs = b.xmdSegs[:len(b.xmdSegs)-1]
-			s.Content = append(s.Content, c)
-		}
-		return s, nil
-	case nil:
-		return nil, fmt.Errorf("%s: xmd holds nil; expected a string, bool, []any or map[string]any: %w", b.xmdPath(), ErrInvalid)
-	}
-	return nil, fmt.Errorf("%s: xmd holds a %T; expected a string, bool, []any or map[string]any: %w",
-		b.xmdPath(), v, ErrInvalid)
-}
-
-// xmdTopNode is xmdNode for the top level, where a sequence is not allowed.
-func (b *builder) xmdTopNode(v any, path string) (*yaml.Node, error) {
-	if _, ok := v.([]any); ok {
-		return nil, fmt.Errorf("%s: xmd must be a mapping or a scalar, not a list: %w", path, ErrInvalid)
-	}
-	b.xmdTop, b.xmdSegs = path, b.xmdSegs[:0]
-	return b.xmdNode(v, 1)
 }
 
 // looksRetyped reports whether a plain scalar s would be read as something

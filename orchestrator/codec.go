@@ -29,26 +29,25 @@ func encodeStream(s *modulemd.Stream) (string, error) {
 	return string(b), nil
 }
 
-// xmdGet walks nested xmd maps; nil when a key is missing.
-func xmdGet(x any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := x.(map[string]any)
-		if !ok {
-			return nil
-		}
-		x = m[k]
+// xmdGet returns (a copy of) the xmd value at keys; nil when a key is
+// missing.
+func xmdGet(x modulemd.XMD, keys ...string) any { return x.Get(keys...) }
+
+// editXMD changes s.XMD: edit gets a copy of its top-level mapping (empty
+// when there is none), which then replaces it.
+func editXMD(s *modulemd.Stream, edit func(root map[string]any)) error {
+	root := s.XMD.Map()
+	edit(root)
+	x, err := modulemd.NewXMD(root)
+	if err != nil {
+		return err
 	}
-	return x
+	s.XMD = x
+	return nil
 }
 
-// xmdMap returns the map at keys under s.XMD, creating maps on the way.
-func xmdMap(s *modulemd.Stream, keys ...string) map[string]any {
-	root, ok := s.XMD.(map[string]any)
-	if !ok {
-		root = map[string]any{}
-		s.XMD = root
-	}
-	m := root
+// subMap returns the map at keys under m, creating maps on the way.
+func subMap(m map[string]any, keys ...string) map[string]any {
 	for _, k := range keys {
 		next, ok := m[k].(map[string]any)
 		if !ok {

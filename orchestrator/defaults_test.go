@@ -88,15 +88,15 @@ func TestDefaultModules(t *testing.T) {
 		for k, v := range xmd {
 			mbs[k] = v
 		}
-		p.XMD = map[string]any{"mbs": mbs}
+		p.XMD = modulemd.MustXMD(map[string]any{"mbs": mbs})
 		return p
 	}
 	dep := func(name, stream string) *modulemd.Stream {
 		s := platform()
 		s.Name, s.Stream, s.Version, s.Context = name, stream, 4020240101000000, "aaaa0001"
 		s.Dependencies = []modulemd.Dependency{{BuildRequires: map[string][]string{"platform": {"f40"}}, Requires: map[string][]string{"platform": {"f40"}}}}
-		s.XMD = map[string]any{"mbs": map[string]any{"mse": true, "commit": "c-" + name,
-			"buildrequires": map[string]any{"platform": map[string]any{"stream": "f40", "version": "1", "context": "00000000"}}}}
+		s.XMD = modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": true, "commit": "c-" + name,
+			"buildrequires": map[string]any{"platform": map[string]any{"stream": "f40", "version": "1", "context": "00000000"}}}})
 		return s
 	}
 	withBranch, rawhideOnly := defaultsRepo(t, "f40"), defaultsRepo(t, "rawhide")

@@ -33,7 +33,9 @@ func (s *Service) handleInit(ctx context.Context, mb *ModuleBuild) (stepResult, 
 	}
 	plans := make([][][]string, len(exps))
 	for i, e := range exps {
-		recordFilteredRPMs(e)
+		if err := recordFilteredRPMs(e); err != nil {
+			return stepDone, s.fail(ctx, mb, "Cannot record the filtered RPMs of the buildrequires: "+err.Error())
+		}
 		plans[i], err = resolver.Batches(e.Stream)
 		if err != nil {
 			return stepDone, s.fail(ctx, mb, "Cannot order the components: "+err.Error())
@@ -540,12 +542,16 @@ func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*Compon
 		for i, f := range filtered {
 			l[i] = f
 		}
-		xmdMap(st, "mbs")["filtered_rpms"] = l
+		if err := editXMD(st, func(root map[string]any) { subMap(root, "mbs")["filtered_rpms"] = l }); err != nil {
+			return stepDone, s.fail(ctx, mb, "Cannot record the filtered RPMs: "+err.Error())
+		}
 	}
-	if x, ok := final.XMD.(map[string]any); ok {
+	if x, ok := final.XMD.Value().(map[string]any); ok {
 		delete(x, "mbs")
-		if len(x) == 0 {
-			final.XMD = nil
+		final.XMD = modulemd.XMD{}
+		if len(x) > 0 {
+			// What remains of a valid value is valid.
+			final.XMD = modulemd.MustXMD(x)
 		}
 	}
 	pub, err := s.b.Finalize(ctx, mb, final, built)
@@ -612,7 +618,7 @@ func fillArtifacts(st *modulemd.Stream, built []*ComponentBuild) (filtered []str
 // (xmd.mbs.filtered_rpms of its stored build) into
 // xmd.mbs.buildrequires.<name>.filtered_rpms of the expanded module, as
 // MBS's record_filtered_rpms does; [MacrosConflicts] reads them.
-func recordFilteredRPMs(e *resolver.Expansion) {
+func recordFilteredRPMs(e *resolver.Expansion) error {
 	for _, b := range e.BuildRequires {
 		l, ok := xmdGet(b.XMD, "mbs", "filtered_rpms").([]any)
 		if !ok {
@@ -624,8 +630,14 @@ func recordFilteredRPMs(e *resolver.Expansion) {
 				nevrs = append(nevrs, s)
 			}
 		}
-		xmdMap(e.Stream, "mbs", "buildrequires", b.Name)["filtered_rpms"] = nevrs
+		err := editXMD(e.Stream, func(root map[string]any) {
+			subMap(root, "mbs", "buildrequires", b.Name)["filtered_rpms"] = nevrs
+		})
+		if err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // acquireSlot takes one of the concurrent-build slots for a component of

@@ -64,7 +64,7 @@ func platform() *modulemd.Stream {
 	return &modulemd.Stream{
 		MDVersionNumber: 2, Name: "platform", Stream: "f40", Version: 1, Context: "00000000",
 		Summary: "Fedora 40", Description: "Platform", License: modulemd.License{Module: []string{"MIT"}},
-		XMD: map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}},
+		XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}}),
 	}
 }
 

@@ -114,7 +114,8 @@ func MacrosConflicts(s *modulemd.Stream) []string {
 	brs, _ := xmdGet(s.XMD, "mbs", "buildrequires").(map[string]any)
 	var out []string
 	for _, e := range brs {
-		l, _ := xmdGet(e, "filtered_rpms").([]any)
+		rec, _ := e.(map[string]any)
+		l, _ := rec["filtered_rpms"].([]any)
 		for _, v := range l {
 			if nevr, ok := v.(string); ok && nevr != "" {
 				out = append(out, nevr)

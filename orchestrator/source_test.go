@@ -93,7 +93,7 @@ func TestExpansionRefusesUnusableBuildRequires(t *testing.T) {
 		if mse != nil {
 			mbs["mse"] = mse
 		}
-		s.XMD = map[string]any{"mbs": mbs}
+		s.XMD = modulemd.MustXMD(map[string]any{"mbs": mbs})
 		return s
 	}
 	tests := []struct {

@@ -428,10 +428,15 @@ func (s *Service) loadDefinition(ctx context.Context, req *SubmitRequest) (strea
 		}
 		v, _ := strconv.ParseUint(version, 10, 64)
 		st.Version = v
-		x := xmdMap(st, "mbs")
-		if scmurl != "" {
-			x["scmurl"] = scmurl
-			x["commit"] = scmurl[strings.LastIndex(scmurl, "#")+1:]
+		err := editXMD(st, func(root map[string]any) {
+			x := subMap(root, "mbs")
+			if scmurl != "" {
+				x["scmurl"] = scmurl
+				x["commit"] = scmurl[strings.LastIndex(scmurl, "#")+1:]
+			}
+		})
+		if err != nil {
+			return nil, "", "", "", reqErr(ErrInvalid, "Invalid modulemd %s: %v", file, err)
 		}
 	}
 	defaults, err = definitionDefaults(docs, streams[0].Name)
@@ -574,9 +579,15 @@ func staticContexts(st *modulemd.Stream) ([]*modulemd.Stream, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	delete(xmdMap(st, "mbs_options"), "contexts")
-	if len(xmdMap(st, "mbs_options")) == 0 {
-		delete(xmdMap(st), "mbs_options")
+	err := editXMD(st, func(root map[string]any) {
+		opts := subMap(root, "mbs_options")
+		delete(opts, "contexts")
+		if len(opts) == 0 {
+			delete(root, "mbs_options")
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []*modulemd.Stream
 	for _, n := range names {
@@ -617,8 +628,8 @@ func (s *Service) checkStream(st *modulemd.Stream) error {
 	if slices.Contains(s.opts.BaseModules, st.Name) {
 		errs = append(errs, fmt.Errorf("the module's name %q is a base module name and cannot be built", st.Name))
 	}
-	if _, ok := xmdGet(st.XMD, "mbs").(map[string]any); ok {
-		for k := range xmdMap(st, "mbs") {
+	if mbs, ok := xmdGet(st.XMD, "mbs").(map[string]any); ok {
+		for k := range mbs {
 			if k != "scmurl" && k != "commit" {
 				errs = append(errs, fmt.Errorf("the xmd.mbs section is reserved for the build service (found xmd.mbs.%s)", k))
 			}
@@ -750,9 +761,14 @@ func (s *Service) pinComponents(ctx context.Context, streams []*modulemd.Stream,
 		return reqErr(ErrInvalid, "%v", errors.Join(errs...))
 	}
 	for _, st := range streams {
-		rpms := xmdMap(st, "mbs", "rpms")
-		for name, c := range st.Components.RPMs {
-			rpms[name] = map[string]any{"ref": jobs[job{s.componentRepo(name, c), c.Ref}]}
+		err := editXMD(st, func(root map[string]any) {
+			rpms := subMap(root, "mbs", "rpms")
+			for name, c := range st.Components.RPMs {
+				rpms[name] = map[string]any{"ref": jobs[job{s.componentRepo(name, c), c.Ref}]}
+			}
+		})
+		if err != nil {
+			return reqErr(ErrInvalid, "%v", err)
 		}
 	}
 	return nil

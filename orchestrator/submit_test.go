@@ -16,7 +16,7 @@ import (
 func platformStream(stream string) *modulemd.Stream {
 	p := platform()
 	p.Stream = stream
-	p.XMD = map[string]any{"mbs": map[string]any{"mse": true, "koji_tag": "module-" + stream + "-build", "commit": "c-" + stream}}
+	p.XMD = modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": true, "koji_tag": "module-" + stream + "-build", "commit": "c-" + stream}})
 	return p
 }
 
@@ -29,7 +29,7 @@ func builtAgainst(t *testing.T, mb *orchestrator.ModuleBuild) map[string]string 
 		t.Fatal(err)
 	}
 	st := docs[0].(*modulemd.Stream)
-	brs, _ := st.XMD.(map[string]any)["mbs"].(map[string]any)["buildrequires"].(map[string]any)
+	brs, _ := st.XMD.Get("mbs", "buildrequires").(map[string]any)
 	out := map[string]string{}
 	for name, v := range brs {
 		out[name], _ = v.(map[string]any)["stream"].(string)

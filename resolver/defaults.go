@@ -27,7 +27,11 @@ func (x *expander) addDefaultModules(e *Expansion) error {
 	for _, b := range e.BuildRequires {
 		have[b.Name] = true
 	}
-	xmdBR, _ := xmdPath(e.Stream.XMD, "mbs", "buildrequires").(map[string]any)
+	// xmd.mbs.buildrequires records the default modules too.
+	xmdTop := e.Stream.XMD.Map()
+	mbs, _ := xmdTop["mbs"].(map[string]any)
+	xmdBR, _ := mbs["buildrequires"].(map[string]any)
+	added := false
 	for _, name := range x.opts.baseNames() {
 		i := slices.IndexFunc(e.BuildRequires, func(s *modulemd.Stream) bool { return s.Name == name })
 		if i < 0 {
@@ -57,8 +61,16 @@ func (x *expander) addDefaultModules(e *Expansion) error {
 			e.DefaultModules = append(e.DefaultModules, nsvcOf(found))
 			if xmdBR != nil {
 				xmdBR[mod] = xmdBuildRequire(found)
+				added = true
 			}
 		}
+	}
+	if added {
+		x, err := modulemd.NewXMD(xmdTop)
+		if err != nil {
+			return fmt.Errorf("%s: recording default modules in xmd: %w", nsvcOf(e.Stream), err)
+		}
+		e.Stream.XMD = x
 	}
 	slices.SortFunc(e.BuildRequires, func(a, b *modulemd.Stream) int { return cmp.Compare(a.Name, b.Name) })
 	return nil

@@ -16,9 +16,11 @@ import (
 func TestExpandDefaultModules(t *testing.T) {
 	t.Parallel()
 	f30 := platform("f30", 1)
-	f30.XMD.(map[string]any)["mbs"].(map[string]any)["use_default_modules"] = true
+	editXMD(f30, func(m map[string]any) { m["mbs"].(map[string]any)["use_default_modules"] = true })
 	f31 := platform("f31", 1)
-	f31.XMD.(map[string]any)["mbs"].(map[string]any)["default_modules_scm_url"] = "https://example.com/defaults.git"
+	editXMD(f31, func(m map[string]any) {
+		m["mbs"].(map[string]any)["default_modules_scm_url"] = "https://example.com/defaults.git"
+	})
 	builds := append(universe(), f30, f31,
 		against(st("ruby:2:1:aaaa0001", "req:platform=f30"), f30),
 		against(st("ruby:3:1:aaaa0001", "req:platform=f30"), f30),

@@ -235,7 +235,11 @@ func staticInputs(mmd *modulemd.Stream) ([]*modulemd.Stream, error) {
 		c.Dependencies = []modulemd.Dependency{dep}
 		c.Context = name
 		c.StaticContext = true
-		c.XMD = withoutStaticContexts(c.XMD)
+		x, err := withoutStaticContexts(c.XMD)
+		if err != nil {
+			return nil, err
+		}
+		c.XMD = x
 		out = append(out, c)
 	}
 	if len(problems) > 0 {
@@ -244,20 +248,20 @@ func staticInputs(mmd *modulemd.Stream) ([]*modulemd.Stream, error) {
 	return out, nil
 }
 
-func withoutStaticContexts(x any) any {
-	m, ok := x.(map[string]any)
+func withoutStaticContexts(x modulemd.XMD) (modulemd.XMD, error) {
+	m, ok := x.Value().(map[string]any)
 	if !ok {
-		return x
+		return x, nil
 	}
 	opts, ok := m["mbs_options"].(map[string]any)
 	if !ok {
-		return x
+		return x, nil
 	}
 	delete(opts, "contexts")
 	if len(opts) == 0 {
 		delete(m, "mbs_options")
 	}
-	return m
+	return modulemd.NewXMD(m)
 }
 
 // expander holds the state of one expansion.
@@ -298,7 +302,11 @@ func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *Expa
 		blocks[i] = modulemd.Dependency{BuildRequires: br, Requires: rq}
 	}
 	if len(blocks) == 0 {
-		return []*Expansion{x.write(0, modulemd.Dependency{}, nil)}, nil
+		e, err := x.write(0, modulemd.Dependency{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []*Expansion{e}, nil
 	}
 	if err := x.collectBases(blocks); err != nil {
 		return nil, err
@@ -337,7 +345,10 @@ func expandOne(ctx context.Context, src Source, mmd *modulemd.Stream, opts *Expa
 			if err := x.checkUsable(sol); err != nil {
 				return nil, err
 			}
-			e := x.write(i, d, sol)
+			e, err := x.write(i, d, sol)
+			if err != nil {
+				return nil, err
+			}
 			if err := x.addDefaultModules(e); err != nil {
 				return nil, err
 			}
@@ -784,7 +795,7 @@ func xmdBuildRequire(s *modulemd.Stream) map[string]any {
 }
 
 // write builds the Expansion of block i for one solution.
-func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *Expansion {
+func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) (*Expansion, error) {
 	chosen := map[string]string{}
 	for _, s := range sol {
 		chosen[s.Name] = s.Stream
@@ -824,10 +835,7 @@ func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *
 			noBMS[s.Name] = s.Stream
 		}
 	}
-	top, _ := out.XMD.(map[string]any)
-	if top == nil {
-		top = map[string]any{}
-	}
+	top := out.XMD.Map()
 	mbs, _ := top["mbs"].(map[string]any)
 	if mbs == nil {
 		mbs = map[string]any{}
@@ -838,7 +846,11 @@ func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *
 		mbs["static_context"] = true
 	}
 	top["mbs"] = mbs
-	out.XMD = top
+	nx, err := modulemd.NewXMD(top)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s: recording buildrequires in xmd: %w", out.Name, out.Stream, err)
+	}
+	out.XMD = nx
 
 	runtime := map[string][]string{}
 	for _, dep := range out.Dependencies {
@@ -871,5 +883,5 @@ func (x *expander) write(i int, d modulemd.Dependency, sol []*modulemd.Stream) *
 		}
 	}
 	e.Stream = out
-	return e
+	return e, nil
 }

@@ -37,7 +37,7 @@ func universe() []*modulemd.Stream {
 
 func app(blocks ...string) *modulemd.Stream {
 	s := st("app:main:20200101000000", blocks...)
-	s.XMD = map[string]any{"mbs": map[string]any{"commit": "abc123", "scmurl": "git://x/app?#abc123"}}
+	s.XMD = modulemd.MustXMD(map[string]any{"mbs": map[string]any{"commit": "abc123", "scmurl": "git://x/app?#abc123"}})
 	return s
 }
 
@@ -219,10 +219,12 @@ func TestExpandXMDBuildRequires(t *testing.T) {
 func TestExpandStaticContexts(t *testing.T) {
 	t.Parallel()
 	mmd := app("br:platform=f28,f29;req:platform=f28,f29")
-	mmd.XMD.(map[string]any)["mbs_options"] = map[string]any{"contexts": map[string]any{
-		"ctx29": map[string]any{"buildrequires": map[string]any{"platform": "f29"}, "requires": map[string]any{"platform": "f29"}},
-		"ctx28": map[string]any{"buildrequires": map[string]any{"platform": "f28", "nodejs": "12"}, "requires": map[string]any{"platform": "f28"}},
-	}}
+	editXMD(mmd, func(m map[string]any) {
+		m["mbs_options"] = map[string]any{"contexts": map[string]any{
+			"ctx29": map[string]any{"buildrequires": map[string]any{"platform": "f29"}, "requires": map[string]any{"platform": "f29"}},
+			"ctx28": map[string]any{"buildrequires": map[string]any{"platform": "f28", "nodejs": "12"}, "requires": map[string]any{"platform": "f28"}},
+		}}
+	})
 	got, err := Expand(context.Background(), NewSource(universe()), mmd, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -246,9 +248,11 @@ func TestExpandStaticContexts(t *testing.T) {
 	}
 
 	bad := app()
-	bad.XMD.(map[string]any)["mbs_options"] = map[string]any{"contexts": map[string]any{
-		"c1": map[string]any{"buildrequires": map[string]any{"platform": "-f28"}},
-	}}
+	editXMD(bad, func(m map[string]any) {
+		m["mbs_options"] = map[string]any{"contexts": map[string]any{
+			"c1": map[string]any{"buildrequires": map[string]any{"platform": "-f28"}},
+		}}
+	})
 	_, err = Expand(context.Background(), NewSource(universe()), bad, nil)
 	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "c1.requires") || !strings.Contains(err.Error(), "c1.buildrequires.platform") {
 		t.Errorf("bad static contexts: err = %v; want ErrInput naming both problems", err)
@@ -509,11 +513,11 @@ func (s stateSource) BuildStates(ctx context.Context, name, stream string, versi
 func TestExpandUsableBuildRequires(t *testing.T) {
 	t.Parallel()
 	pre := st("pre:1:1:aaaa0001", "req:platform=f28")
-	pre.XMD = map[string]any{"mbs": map[string]any{"commit": "x"}} // no mse
+	pre.XMD = modulemd.MustXMD(map[string]any{"mbs": map[string]any{"commit": "x"}}) // no mse
 	falsy := st("falsy:1:1:aaaa0001", "req:platform=f28")
-	falsy.XMD = map[string]any{"mbs": map[string]any{"commit": "x", "mse": false}}
+	falsy.XMD = modulemd.MustXMD(map[string]any{"mbs": map[string]any{"commit": "x", "mse": false}})
 	str := against(st("str:1:1:aaaa0001", "req:platform=f28"), platform("f28", 3))
-	str.XMD.(map[string]any)["mbs"].(map[string]any)["mse"] = "TRUE" // as imported by MBS
+	editXMD(str, func(m map[string]any) { m["mbs"].(map[string]any)["mse"] = "TRUE" }) // as imported by MBS
 	builds := append(universe(), pre, falsy, str)
 	known := func(states map[string]map[string]string) Source { return stateSource{NewSource(builds), states} }
 	ready := map[string]string{"aaaa0002": "ready"}

@@ -260,20 +260,10 @@ func virtualStreams(s *modulemd.Stream) []string {
 	return out
 }
 
-// xmdPath walks nested xmd maps.
-func xmdPath(x any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := x.(map[string]any)
-		if !ok {
-			return nil
-		}
-		x = m[k]
-	}
-	return x
-}
+// xmdPath returns (a copy of) the xmd value at keys, nil when absent.
+func xmdPath(x modulemd.XMD, keys ...string) any { return x.Get(keys...) }
 
 // xmdString returns the string at a path ("" when absent or not a string).
-func xmdString(x any, keys ...string) string {
-	s, _ := xmdPath(x, keys...).(string)
-	return strings.TrimSpace(s)
+func xmdString(x modulemd.XMD, keys ...string) string {
+	return strings.TrimSpace(x.GetString(keys...))
 }

@@ -49,7 +49,7 @@ func against(s *modulemd.Stream, deps ...*modulemd.Stream) *modulemd.Stream {
 		br[d.Name] = map[string]any{"stream": d.Stream, "version": itoa(d.Version), "context": d.Context}
 	}
 	mbs := map[string]any{"buildrequires": br, "mse": true, "commit": "ref-" + s.Name + "-" + s.Stream}
-	s.XMD = map[string]any{"mbs": mbs}
+	s.XMD = modulemd.MustXMD(map[string]any{"mbs": mbs})
 	return s
 }
 
@@ -64,7 +64,7 @@ func platform(stream string, version uint64, virtual ...string) *modulemd.Stream
 		}
 		mbs["virtual_streams"] = l
 	}
-	s.XMD = map[string]any{"mbs": mbs}
+	s.XMD = modulemd.MustXMD(map[string]any{"mbs": mbs})
 	return s
 }
 
@@ -81,4 +81,11 @@ func sharedDir(t *testing.T) string {
 func need(t *testing.T, why string) {
 	t.Helper()
 	testenv.SkipOrFatal(t, "%s", why)
+}
+
+// editXMD changes s.XMD through a decoded copy of its top-level mapping.
+func editXMD(s *modulemd.Stream, f func(m map[string]any)) {
+	m := s.XMD.Map()
+	f(m)
+	s.XMD = modulemd.MustXMD(m)
 }

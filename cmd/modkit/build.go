@@ -365,10 +365,10 @@ func platformStreams(streams []string) []*modulemd.Stream {
 			Summary:     "Built-in platform of modkit local builds",
 			Description: "The base module of local builds: the host's tools and packages.",
 			License:     modulemd.License{Module: []string{"MIT"}},
-			XMD: map[string]any{"mbs": map[string]any{
+			XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{
 				"buildrequires": map[string]any{}, "requires": map[string]any{},
 				"commit": "local", "koji_tag": "local-" + s, "mse": "TRUE",
-			}},
+			}}),
 		})
 	}
 	return out

@@ -5,6 +5,7 @@ package main
 // and printing problems as "file:line:col: path: message".
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -473,9 +474,14 @@ func warnings(file string, ws []modulemd.Warning) []problem {
 
 // printProblems writes one line per problem.
 func printProblems(w io.Writer, ps []problem) {
+	// Buffered: a large index can have hundreds of thousands of lines,
+	// and a write system call for each costs more than formatting them.
+	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, p := range ps {
-		fmt.Fprintln(w, p.String())
+		bw.WriteString(p.String())
+		bw.WriteByte('\n')
 	}
+	bw.Flush()
 }
 
 // reportLoad prints the problems in err (if any) to stderr and says whether

@@ -103,7 +103,7 @@ func newFixture(t testing.TB, run bool) *fixture {
 	platform := &modulemd.Stream{
 		MDVersionNumber: 2, Name: "platform", Stream: "f40", Version: 1, Context: "00000000",
 		Summary: "Platform", Description: "Platform.", License: modulemd.License{Module: []string{"MIT"}},
-		XMD: map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}},
+		XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}}),
 	}
 	svc, err := orchestrator.NewService(&orchestrator.Options{
 		Store: st, Builder: zb, SCM: hashSCM{}, AllowComponentRepository: true,

@@ -21,7 +21,7 @@ func build(nsvc string, br, req map[string][]string, xmd any) *modulemd.Stream {
 	}
 	s := &modulemd.Stream{MDVersionNumber: 2, Name: n.Name, Stream: n.Stream, Version: n.Version, Context: n.Context,
 		Summary: "resolvertest fixture " + n.Name, Description: "A module build of the resolvertest contract fixture.",
-		License: modulemd.License{Module: []string{"MIT"}}, XMD: xmd}
+		License: modulemd.License{Module: []string{"MIT"}}, XMD: modulemd.MustXMD(xmd)}
 	if br != nil || req != nil {
 		s.Dependencies = []modulemd.Dependency{{BuildRequires: br, Requires: req}}
 	}
@@ -133,7 +133,7 @@ func Run(t *testing.T, src resolver.Source) {
 			t.Errorf("Builds(nodejs, 10): newest version first, then context (-want +got):\n%s", diff)
 		}
 		if len(got) > 0 {
-			rec, _ := got[0].XMD.(map[string]any)["mbs"].(map[string]any)
+			rec, _ := got[0].XMD.Get("mbs").(map[string]any)
 			if rec == nil || rec["commit"] != "n10b" {
 				t.Errorf("Builds must keep xmd.mbs (commit n10b): got xmd %v", got[0].XMD)
 			}
@@ -146,7 +146,7 @@ func Run(t *testing.T, src resolver.Source) {
 		if err != nil || len(plat) != 1 {
 			t.Fatalf("Builds(platform, el8.3.0) = %v, %v", nsvcs(plat), err)
 		}
-		mbs, _ := plat[0].XMD.(map[string]any)["mbs"].(map[string]any)
+		mbs, _ := plat[0].XMD.Get("mbs").(map[string]any)
 		if vs, _ := mbs["virtual_streams"].([]any); !slices.Equal(vs, []any{"el8"}) {
 			t.Errorf("base module xmd.mbs.virtual_streams = %v, want [el8]", mbs["virtual_streams"])
 		}
