@@ -532,9 +532,9 @@ func (s *Service) finalize(ctx context.Context, mb *ModuleBuild, comps []*Compon
 	// modules that will buildrequire this one.
 	// Modules built on this one inherit its koji tag (MBS stores it in
 	// xmd.mbs.koji_tag too).
-	if mb.KojiTag != "" {
-		if m := xmdMap(st, "mbs"); m["koji_tag"] == nil {
-			m["koji_tag"] = mb.KojiTag
+	if mb.KojiTag != "" && st.XMD.Get("mbs", "koji_tag") == nil {
+		if err := editXMD(st, func(root map[string]any) { subMap(root, "mbs")["koji_tag"] = mb.KojiTag }); err != nil {
+			return stepDone, s.fail(ctx, mb, "Cannot record the koji tag: "+err.Error())
 		}
 	}
 	if len(filtered) > 0 {

@@ -298,7 +298,9 @@ func (s kojiSettings) platforms(streams []string) []*modulemd.Stream {
 	for _, p := range out {
 		p.Summary = "Built-in platform of modkit koji builds"
 		p.Description = "The base module of koji builds: the koji tag " + strings.ReplaceAll(tpl, "{}", p.Stream) + "."
-		p.XMD.(map[string]any)["mbs"].(map[string]any)["koji_tag"] = strings.ReplaceAll(tpl, "{}", p.Stream)
+		x := p.XMD.Map() // a copy
+		x["mbs"].(map[string]any)["koji_tag"] = strings.ReplaceAll(tpl, "{}", p.Stream)
+		p.XMD = modulemd.MustXMD(x)
 		p.Profiles = map[string]modulemd.Profile{}
 		if l := splitList(s["buildroot"]); len(l) > 0 {
 			p.Profiles["buildroot"] = modulemd.Profile{RPMs: l}

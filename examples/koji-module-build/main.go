@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	plat := &modulemd.Stream{MDVersionNumber: 2, Name: "platform", Stream: *platform, Version: 1, Context: "00000000",
 		Summary: "platform", Description: "The platform module.", License: modulemd.License{Module: []string{"MIT"}},
 		Profiles: map[string]modulemd.Profile{"buildroot": {RPMs: strings.Fields(*buildroot)}, "srpm-buildroot": {RPMs: strings.Fields(*buildroot)}},
-		XMD:      map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": strings.ReplaceAll(*platformTag, "{}", *platform)}}}
+		XMD:      modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": strings.ReplaceAll(*platformTag, "{}", *platform)}})}
 	src := orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{plat}))
 	kc, err := koji.NewClient(*hubURL, koji.WithAuth(auth))
 	if err != nil {

@@ -265,7 +265,7 @@ func TestBrokerOutageLosesNothing(t *testing.T) {
 	zb, _ := zerobuilder.New(nil)
 	platform := &modulemd.Stream{MDVersionNumber: 2, Name: "platform", Stream: "f40", Version: 1, Context: "00000000",
 		Summary: "p", Description: "p", License: modulemd.License{Module: []string{"MIT"}},
-		XMD: map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}}}
+		XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": "module-f40-build"}})}
 	svc, err := orchestrator.NewService(&orchestrator.Options{
 		Store: st, Builder: zb, SCM: fixedSCM{}, Publisher: bus, TopicPrefix: prefix + ".mbs.",
 		Source:       orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource([]*modulemd.Stream{platform})),

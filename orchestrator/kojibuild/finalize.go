@@ -196,10 +196,10 @@ func (b *Builder) importModule(ctx context.Context, mb *orchestrator.ModuleBuild
 
 // baseStream is the stream of the buildrequired base module (platform).
 func baseStream(st *modulemd.Stream) string {
-	brs, _ := xmdGet(st.XMD, "mbs", "buildrequires").(map[string]any)
+	brs, _ := st.XMD.Get("mbs", "buildrequires").(map[string]any)
 	for _, name := range slices.Sorted(maps.Keys(brs)) {
 		if name == "platform" {
-			s, _ := xmdGet(brs[name], "stream").(string)
+			s, _ := valueAt(brs[name], "stream").(string)
 			return s
 		}
 	}

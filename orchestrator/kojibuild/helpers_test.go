@@ -133,7 +133,7 @@ func (h *hubEnv) platformStream() *modulemd.Stream {
 			"buildroot":      {RPMs: []string{"bash", "rpm-build"}},
 			"srpm-buildroot": {RPMs: []string{"bash", "fedpkg-minimal", "rpm-build"}},
 		},
-		XMD: map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": h.platform}},
+		XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{"mse": "TRUE", "koji_tag": h.platform}}),
 	}
 }
 

@@ -196,7 +196,7 @@ func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, st 
 	if fCreate[1] != nil {
 		// xmd.mbs_options.blocked_packages are blocked in the new -build
 		// tag, so they cannot enter the buildroot by inheritance.
-		blocked, _ := xmdGet(st.XMD, "mbs_options", "blocked_packages").([]any)
+		blocked, _ := st.XMD.Get("mbs_options", "blocked_packages").([]any)
 		for _, v := range blocked {
 			if p, ok := v.(string); ok && p != "" {
 				fWrites = append(fWrites, m.call("packageListAdd", ids[1], p, koji.Kwargs{"owner": me.Name, "block": true}))
@@ -222,7 +222,7 @@ func (b *Builder) Prepare(ctx context.Context, mb *orchestrator.ModuleBuild, st 
 // replaces them.
 func (b *Builder) arches(st *modulemd.Stream) ([]string, error) {
 	arches := b.opts.Arches
-	if l, ok := xmdGet(st.XMD, "mbs", "koji_tag_arches").([]any); ok && len(l) > 0 {
+	if l, ok := st.XMD.Get("mbs", "koji_tag_arches").([]any); ok && len(l) > 0 {
 		arches = nil
 		for _, v := range l {
 			if s, ok := v.(string); ok {
@@ -246,7 +246,7 @@ func (b *Builder) arches(st *modulemd.Stream) ([]string, error) {
 func (b *Builder) tagExtra(st *modulemd.Stream) map[string]any {
 	extra := maps.Clone(b.opts.TagExtra)
 	for _, k := range []string{"repo_include_all", "dynamic_buildrequires"} {
-		if v := xmdGet(st.XMD, "mbs_options", k); v != nil {
+		if v := st.XMD.Get("mbs_options", k); v != nil {
 			// xmd keeps YAML's true/false as strings (only TRUE and
 			// FALSE are booleans); koji needs a boolean.
 			if s, ok := v.(string); ok {
@@ -263,10 +263,10 @@ func (b *Builder) tagExtra(st *modulemd.Stream) map[string]any {
 // parentTags are the koji tags of the buildrequired modules, by module
 // name.
 func parentTags(st *modulemd.Stream) []string {
-	brs, _ := xmdGet(st.XMD, "mbs", "buildrequires").(map[string]any)
+	brs, _ := st.XMD.Get("mbs", "buildrequires").(map[string]any)
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(brs)) {
-		if t, ok := xmdGet(brs[name], "koji_tag").(string); ok && t != "" && !slices.Contains(out, t) {
+		if t, ok := valueAt(brs[name], "koji_tag").(string); ok && t != "" && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
@@ -297,14 +297,14 @@ func inheritance(have []koji.InheritanceLink, parents []string, ids []int64) []k
 // groupPackages are the unions of the buildrequired modules' buildroot
 // and srpm-buildroot profiles.
 func (b *Builder) groupPackages(ctx context.Context, st *modulemd.Stream) (build, srpm []string, err error) {
-	brs, _ := xmdGet(st.XMD, "mbs", "buildrequires").(map[string]any)
+	brs, _ := st.XMD.Get("mbs", "buildrequires").(map[string]any)
 	if b.opts.Source == nil {
 		return nil, nil, nil
 	}
 	for _, name := range slices.Sorted(maps.Keys(brs)) {
-		stream, _ := xmdGet(brs[name], "stream").(string)
-		version, _ := xmdGet(brs[name], "version").(string)
-		context, _ := xmdGet(brs[name], "context").(string)
+		stream, _ := valueAt(brs[name], "stream").(string)
+		version, _ := valueAt(brs[name], "version").(string)
+		context, _ := valueAt(brs[name], "context").(string)
 		l, err := b.opts.Source.Builds(ctx, name, stream)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read buildrequired module %s:%s: %w", name, stream, err)
@@ -336,8 +336,10 @@ func packageNames(st *modulemd.Stream) []string {
 	return slices.Sorted(maps.Keys(st.Components.RPMs))
 }
 
-// xmdGet walks nested xmd maps; nil when a key is missing.
-func xmdGet(x any, keys ...string) any {
+// valueAt follows keys through the nested maps of a decoded xmd value (as
+// [modulemd.XMD.Get] returns them); nil when a key is missing or a value on
+// the way is not a map.
+func valueAt(x any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := x.(map[string]any)
 		if !ok {

@@ -135,8 +135,8 @@ func TestRealHub(t *testing.T) {
 			"first": {Name: "first", Rationale: "r", BuildOrder: 0}, "second": {Name: "second", Rationale: "r", BuildOrder: 1},
 			"hidden": {Name: "hidden", Rationale: "r", BuildOrder: 1}, "reused": {Name: "reused", Rationale: "r", BuildOrder: 1},
 		}},
-		XMD: map[string]any{"mbs": map[string]any{"buildrequires": map[string]any{
-			"platform": map[string]any{"stream": h.stream, "version": "1", "context": "00000000", "koji_tag": h.platform}}}},
+		XMD: modulemd.MustXMD(map[string]any{"mbs": map[string]any{"buildrequires": map[string]any{
+			"platform": map[string]any{"stream": h.stream, "version": "1", "context": "00000000", "koji_tag": h.platform}}}}),
 	}
 	y, err := modulemd.Marshal(st)
 	if err != nil {
@@ -267,7 +267,7 @@ func TestRealHub(t *testing.T) {
 	run(comps[1:])
 	built := append(slices.Clone(comps), reused)
 	final := st.Clone()
-	final.XMD = nil
+	final.XMD = modulemd.XMD{}
 	pub, err := kb.Finalize(ctx, mb, final, built)
 	if err != nil {
 		t.Fatal(err)
