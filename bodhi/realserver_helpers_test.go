@@ -77,7 +77,7 @@ func (r modularRelease) tag(suffix string) string {
 func newModularRelease(t *testing.T, s *realServer) modularRelease {
 	t.Helper()
 	ctx := context.Background()
-	n := 100 + rand.IntN(899000)
+	n := 1000 + rand.IntN(99000) // Bodhi: version is varchar(5)
 	r := modularRelease{Name: fmt.Sprintf("F%dM", n), Version: fmt.Sprint(n), Prefix: fmt.Sprintf("f%d-modular", n)}
 	for _, suffix := range []string{"", "override", "pending", "signing-pending", "updates", "updates-candidate",
 		"updates-pending", "updates-testing", "updates-testing-pending"} {

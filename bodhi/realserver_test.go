@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modkit/modkit/bodhi"
 )
@@ -95,7 +94,9 @@ func TestRealBodhi(t *testing.T) {
 		if d, err := pkgr.GetUpdate(ctx, u1.Alias); err != nil || !d.CanEdit {
 			t.Errorf("packager GetUpdate: can_edit %v, %v", d != nil && d.CanEdit, err)
 		}
-		pk, err := anon.ListPackages(ctx, &bodhi.PackageListOptions{Name: name + ":1-x"})
+		// Bodhi names a module package name:<koji version>, the stream
+		// with "-" turned into "_".
+		pk, err := anon.ListPackages(ctx, &bodhi.PackageListOptions{Name: name + ":1_x"})
 		if err != nil || len(pk.Items) != 1 || pk.Items[0].Type != "module" {
 			t.Errorf("ListPackages(%s:1-x) = %+v, %v", name, pk, err)
 		}
@@ -182,12 +183,19 @@ func TestRealBodhi(t *testing.T) {
 			t.Fatal(err)
 		}
 		u2 = res.Updates[0]
-		t.Logf("caveats: %+v", res.Caveats)
+		if len(res.Caveats) != 1 || !strings.Contains(res.Caveats[0].Description, "obsoleted "+b1.NVR) {
+			t.Errorf("caveats = %+v, want one about obsoleting %s", res.Caveats, b1.NVR)
+		}
 		d, err := anon.GetUpdate(ctx, u1.Alias)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("older update after newer: status %s request %v", d.Update.Status, d.Update.RequestOrEmpty())
+		if d.Update.Status != bodhi.StatusObsolete || d.Update.Request != nil {
+			t.Errorf("older update after newer: status %s request %q, want obsolete and none", d.Update.Status, d.Update.RequestOrEmpty())
+		}
+		if !strings.Contains(u2.Notes, "First build of the stream.") {
+			t.Errorf("newer update did not inherit notes: %q", u2.Notes)
+		}
 	})
 
 	t.Run("requests", func(t *testing.T) {
@@ -195,21 +203,37 @@ func TestRealBodhi(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("after revoke: status %s request %q", u.Status, u.RequestOrEmpty())
-		if u.RequestOrEmpty() != "" {
-			t.Errorf("after revoke: request %q, want none", u.RequestOrEmpty())
+		if u.RequestOrEmpty() != "" || u.Status != bodhi.StatusUnpushed {
+			t.Errorf("after revoke: status %s request %q, want unpushed and none", u.Status, u.RequestOrEmpty())
 		}
+		if _, err := pkgr.Request(ctx, u2.Alias, bodhi.RequestRevoke); err == nil {
+			t.Error("second revoke: no error")
+		} else if e := new(bodhi.Error); !errors.As(err, &e) || e.StatusCode != 400 || e.Field("request") == nil {
+			t.Errorf("second revoke: %v, want a 400 about request", err)
+		}
+
 		u, err = pkgr.Request(ctx, u2.Alias, bodhi.RequestTesting)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.RequestOrEmpty() != bodhi.RequestTesting {
-			t.Errorf("after testing: request %q", u.RequestOrEmpty())
+		if u.RequestOrEmpty() != bodhi.RequestTesting || u.Status != bodhi.StatusPending {
+			t.Errorf("after testing: status %s request %q, want pending/testing", u.Status, u.RequestOrEmpty())
 		}
-		_, err = pkgr.Request(ctx, u2.Alias, bodhi.RequestStable)
-		t.Logf("stable from pending: %v", err)
+		if _, err := pkgr.Request(ctx, u2.Alias, bodhi.RequestUnpush); err == nil {
+			t.Error("unpush of a pending update: no error")
+		} else if e := new(bodhi.Error); !errors.As(err, &e) || e.StatusCode != 400 || !strings.Contains(err.Error(), "unpush a pending") {
+			t.Errorf("unpush of a pending update: %v", err)
+		}
+		// No mandatory days in testing on this server: pending may go
+		// straight to a stable request.
+		u, err = pkgr.Request(ctx, u2.Alias, bodhi.RequestStable)
+		if err != nil || u.RequestOrEmpty() != bodhi.RequestStable {
+			t.Errorf("stable from pending: %v, %v", u, err)
+		}
 		u, err = pkgr.Request(ctx, u2.Alias, bodhi.RequestObsolete)
-		t.Logf("obsolete: %+v %v", u != nil && u.Status == "obsolete", err)
+		if err != nil || u.Status != bodhi.StatusObsolete || u.Request != nil {
+			t.Errorf("obsolete: %+v, %v", u, err)
+		}
 	})
 
 	t.Run("pagination", func(t *testing.T) {
@@ -276,7 +300,5 @@ func TestRealBodhi(t *testing.T) {
 		if err != nil || bp.Total < 2 {
 			t.Errorf("ListBuilds = %+v, %v", bp, err)
 		}
-		_ = strings.TrimSpace
-		_ = time.Now
 	})
 }
