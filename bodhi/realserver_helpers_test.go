@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -13,10 +14,13 @@ import (
 	"github.com/modkit/modkit/koji"
 )
 
-// realServer is a running Bodhi (bodhi-server up) and its koji hub.
+// realServer is a Bodhi (a real one from bodhi-server up, or bodhitest)
+// and its koji hub.
 type realServer struct {
 	URL, AdminCookie, PackagerCookie string
 	Koji                             *koji.Client // logged in as the hub admin
+	KojiAdmin                        string
+	rec                              *recorder // records every exchange, when set
 }
 
 // needRealServer returns the Bodhi and koji hub the environment names, or
@@ -37,13 +41,17 @@ func needRealServer(t *testing.T) *realServer {
 	if err := kc.Login(context.Background()); err != nil {
 		t.Fatalf("koji login as %s: %v", admin, err)
 	}
-	s.Koji = kc
+	s.Koji, s.KojiAdmin = kc, admin
 	return s
 }
 
 func (s *realServer) client(t *testing.T, opts ...bodhi.Option) *bodhi.Client {
 	t.Helper()
-	c, err := bodhi.NewClient(s.URL, append([]bodhi.Option{bodhi.WithRetry(bodhi.NoRetry)}, opts...)...)
+	base := []bodhi.Option{bodhi.WithRetry(bodhi.NoRetry)}
+	if s.rec != nil {
+		base = append(base, bodhi.WithHTTPClient(&http.Client{Transport: s.rec, Timeout: time.Minute}))
+	}
+	c, err := bodhi.NewClient(s.URL, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +130,13 @@ data:
 `, name, stream, version, context_)
 	m := &koji.ModuleImport{Name: name, Stream: stream, Version: version, Context: context_,
 		ModuleBuildServiceID: int64(rand.IntN(1 << 30)), ContentKojiTag: fmt.Sprintf("module-%s-%s-%d-%s", name, stream, version, context_),
-		SCMURL: "https://src.example.org/modules/" + name + "?#" + stream, Owner: os.Getenv("KOJI_ADMIN"),
+		SCMURL: "https://src.example.org/modules/" + name + "?#" + stream, Owner: s.KojiAdmin,
 		Start: time.Now().Add(-time.Hour), End: time.Now(), Modulemd: md, ArchModulemd: map[string]string{"x86_64": md}}
 	b, err := s.Koji.ImportModuleBuild(ctx, m, fmt.Sprintf("mbs/bodhi-%d", rand.Int64()), nil)
 	if err != nil {
 		t.Fatalf("import %s:%s:%d: %v", name, stream, version, err)
 	}
-	if err := s.Koji.AddPackage(ctx, koji.Name(tag), name, &koji.AddPackageOptions{Owner: os.Getenv("KOJI_ADMIN")}); err != nil {
+	if err := s.Koji.AddPackage(ctx, koji.Name(tag), name, &koji.AddPackageOptions{Owner: s.KojiAdmin}); err != nil {
 		t.Fatalf("koji packageListAdd %s %s: %v", tag, name, err)
 	}
 	if err := s.Koji.TagBuildBypass(ctx, koji.Name(tag), koji.ID(b.ID), false); err != nil {

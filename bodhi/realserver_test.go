@@ -16,8 +16,23 @@ var aliasRE = regexp.MustCompile(`^FEDORA-MODULAR-\d{4}-[0-9a-f]{10}$`)
 // TestRealBodhi drives a real Bodhi 8 through the client: a modular
 // release with its koji tags, module builds CG-imported into koji, updates
 // for them, requests and revokes, comments, refusals and pagination.
+//
+// The same scenario then runs against bodhitest (on a kojitest hub), and
+// every request's status and answer shape must be the same.
 func TestRealBodhi(t *testing.T) {
 	s := needRealServer(t)
+	s.rec = &recorder{}
+	runScenario(t, s)
+	if t.Failed() {
+		return
+	}
+	ts := newTestServer(t)
+	ts.rec = &recorder{}
+	runScenario(t, ts)
+	compareExchanges(t, s.rec.log, ts.rec.log)
+}
+
+func runScenario(t *testing.T, s *realServer) {
 	ctx := context.Background()
 	anon, admin, pkgr := s.client(t), s.admin(t), s.packager(t)
 	rel := newModularRelease(t, s)

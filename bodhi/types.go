@@ -61,9 +61,9 @@ type Release struct {
 type User struct {
 	ID     int64   `json:"id"`
 	Name   string  `json:"name"`
-	Email  *string `json:"email"`
-	Avatar *string `json:"avatar"`
-	OpenID *string `json:"openid"`
+	Email  *string `json:"email,omitempty"`
+	Avatar *string `json:"avatar,omitempty"`
+	OpenID *string `json:"openid,omitempty"`
 	Groups []Group `json:"groups"`
 }
 
@@ -75,7 +75,7 @@ type Group struct {
 // Build is a koji build known to Bodhi.
 type Build struct {
 	NVR       string     `json:"nvr"`
-	Epoch     *int       `json:"epoch"`
+	Epoch     *int       `json:"epoch,omitempty"` // rpm builds only
 	Signed    bool       `json:"signed"`
 	Type      string     `json:"type"` // content type
 	ReleaseID *int64     `json:"release_id"`
@@ -120,7 +120,9 @@ type Comment struct {
 	User             *User              `json:"user"`
 	BugFeedback      []BugFeedback      `json:"bug_feedback"`
 	TestCaseFeedback []TestCaseFeedback `json:"testcase_feedback"`
-	Update           *Update            `json:"update,omitempty"`
+	Author           string             `json:"author,omitempty"`
+	UpdateAlias      string             `json:"update_alias,omitempty"`
+	Update           *Update            `json:"update,omitempty"` // without its comments, bugs and builds' details
 }
 
 // Update is a Bodhi update: builds of one release and one content type.
@@ -153,7 +155,7 @@ type Update struct {
 	MeetsTestingRequirements bool    `json:"meets_testing_requirements"`
 	TestGatingStatus         *string `json:"test_gating_status"`
 	FromTag                  *string `json:"from_tag"`
-	Requirements             *string `json:"requirements"`
+	Requirements             *string `json:"requirements,omitempty"`
 	VersionHash              string  `json:"version_hash"`
 	URL                      string  `json:"url"`
 
