@@ -134,7 +134,7 @@ func newTestServer(t *testing.T) *realServer {
 	bs := bodhitest.New(kc)
 	t.Cleanup(bs.Close)
 	return &realServer{URL: bs.URL, AdminCookie: bs.Cookie(bodhitest.AdminUser), PackagerCookie: bs.Cookie(bodhitest.PackagerUser),
-		Koji: kc, KojiAdmin: kojitest.AdminUser}
+		Koji: kc, KojiAdmin: kojitest.AdminUser, bodhitest: bs}
 }
 
 // TestBodhitest runs the client scenario against the in-process server.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/bodhi"
+	"github.com/modkit/modkit/bodhi/bodhitest"
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 )
@@ -21,6 +22,7 @@ type realServer struct {
 	Koji                             *koji.Client // logged in as the hub admin
 	KojiAdmin                        string
 	rec                              *recorder // records every exchange, when set
+	bodhitest                        *bodhitest.Server
 }
 
 // needRealServer returns the Bodhi and koji hub the environment names, or

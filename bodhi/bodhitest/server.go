@@ -158,6 +158,14 @@ func (s *Server) SetStatus(alias, status string) error {
 	return nil
 }
 
+// ForgetSessions drops every CSRF session, as when Bodhi's session
+// cookies expire: writes then need a new GET /csrf.
+func (s *Server) ForgetSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
 func randHex(n int) string {
 	b := make([]byte, n/2)
 	rand.Read(b)
