@@ -47,8 +47,15 @@ func SelectModules(release, pushed []ModuleBuild) []ModuleBuild {
 			best[key(b)] = b
 		}
 	}
+	override := map[string]ModuleBuild{}
 	for _, b := range pushed {
-		best[key(b)] = b
+		cur, ok := override[key(b)]
+		if !ok || b.Version > cur.Version || (b.Version == cur.Version && b.Context > cur.Context) {
+			override[key(b)] = b
+		}
+	}
+	for k, b := range override {
+		best[k] = b
 	}
 	out := make([]ModuleBuild, 0, len(best))
 	for _, b := range best {

@@ -23,6 +23,7 @@ func TestSelectModules(t *testing.T) {
 	}{
 		{"highest per stream", nil, []string{"nodejs:10:5:aaaa", "nodejs:8:3:aaaa", "perl:5.26:7:dddd"}},
 		{"pushed overrides", []ModuleBuild{b("nodejs", "8", 2, "bbbb")}, []string{"nodejs:10:5:aaaa", "nodejs:8:2:bbbb", "perl:5.26:7:dddd"}},
+		{"two pushed of one stream", []ModuleBuild{b("nodejs", "8", 2, "bbbb"), b("nodejs", "8", 1, "aaaa")}, []string{"nodejs:10:5:aaaa", "nodejs:8:2:bbbb", "perl:5.26:7:dddd"}},
 		{"pushed new stream", []ModuleBuild{b("ruby", "2.5", 1, "eeee")}, []string{"nodejs:10:5:aaaa", "nodejs:8:3:aaaa", "perl:5.26:7:dddd", "ruby:2.5:1:eeee"}},
 	} {
 		var got []string
