@@ -78,6 +78,7 @@ func (u *user) in(groups ...string) bool {
 type build struct {
 	bodhi.Build
 	pkg     string // package name (modules: name:stream)
+	vr      string // koji version-release, compared as RPM versions
 	release *bodhi.Release
 	update  *update
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/bodhi"
+	"github.com/modkit/modkit/internal/rpmver"
 	"github.com/modkit/modkit/koji"
 )
 
@@ -133,7 +134,8 @@ func (s *Server) kojiBuild(ctx context.Context, nvr string) (*build, *apiError) 
 	if rel == nil {
 		return nil, fail(400, "body", "builds", "Cannot find release associated with build: "+nvr+", tags: "+tagNames(tags))
 	}
-	b := &build{Build: bodhi.Build{NVR: nvr, Type: bodhi.ContentRPM, Epoch: kb.Epoch}, pkg: kb.Name, release: rel}
+	b := &build{Build: bodhi.Build{NVR: nvr, Type: bodhi.ContentRPM, Epoch: kb.Epoch}, pkg: kb.Name, release: rel,
+		vr: kb.Version + "-" + kb.Release}
 	if mi := kb.ModuleInfo(); mi != nil {
 		b.Type = bodhi.ContentModule
 		// Bodhi names a module package name:<koji version>, which is
@@ -366,11 +368,17 @@ func withCaveats(u bodhi.Update, caveats []bodhi.Caveat) map[string]any {
 	return m
 }
 
-// obsoleteOlder obsoletes older pending or testing updates of the same
-// packages in the same release that carry no stable request, as Bodhi
-// does when a newer build is submitted.
+// obsoleteOlder obsoletes, as Bodhi's Update.obsolete_older_updates does,
+// older pending or testing updates of the same release whose builds are of
+// packages nu also carries, with an older version, and which have no
+// stable request (or nu has one too). It runs when an update is created
+// and when one is requested for stable.
 func (s *Server) obsoleteOlder(nu *update, now bodhi.Time) []bodhi.Caveat {
 	var caveats []bodhi.Caveat
+	pkgs := map[string]bool{}
+	for _, b := range nu.builds {
+		pkgs[b.pkg] = true
+	}
 	for _, nb := range nu.builds {
 		for _, ou := range s.updates {
 			if ou == nu || ou.release != nu.release || ou.Locked {
@@ -379,11 +387,18 @@ func (s *Server) obsoleteOlder(nu *update, now bodhi.Time) []bodhi.Caveat {
 			if ou.Status != bodhi.StatusPending && ou.Status != bodhi.StatusTesting {
 				continue
 			}
-			if ou.RequestOrEmpty() == bodhi.RequestStable {
+			if ou.RequestOrEmpty() == bodhi.RequestStable && nu.RequestOrEmpty() != bodhi.RequestStable {
 				continue
 			}
 			for _, ob := range ou.builds {
-				if ob.pkg != nb.pkg || len(ou.builds) != len(nu.builds) {
+				if ob.pkg != nb.pkg || ob.NVR == nb.NVR || rpmver.CompareEVRStrings(ob.vr, nb.vr) >= 0 {
+					continue
+				}
+				all := true
+				for _, b := range ou.builds {
+					all = all && pkgs[b.pkg]
+				}
+				if !all {
 					continue
 				}
 				ou.Status = bodhi.StatusObsolete
@@ -393,7 +408,7 @@ func (s *Server) obsoleteOlder(nu *update, now bodhi.Time) []bodhi.Caveat {
 				if !strings.Contains(nu.Notes, ou.Notes) {
 					nu.Notes += "\n\n----\n\n" + ou.Notes
 				}
-				ou.Comments = append(ou.Comments, s.comment(ou, nil, "This update has been obsoleted by ["+nu.Title+"]("+nu.Alias+").", 0, now))
+				ou.Comments = append(ou.Comments, s.comment(ou, nil, "This update has been obsoleted by ["+nu.Title+"]("+nu.base+"updates/"+nu.Alias+").", 0, now))
 				break
 			}
 		}
@@ -458,6 +473,11 @@ func (s *Server) setRequest(rc *reqCtx, alias string) (any, *apiError) {
 			u.Status = bodhi.StatusPending
 		}
 		u.Request = ptr(action)
+		u.Comments = append(u.Comments, s.comment(u, nil, "This update has been submitted for "+action+" by "+rc.user.name+". ", 0,
+			bodhi.Time{Time: s.Now().UTC().Truncate(time.Second)}))
+		if action == bodhi.RequestStable {
+			s.obsoleteOlder(u, bodhi.Time{Time: s.Now().UTC().Truncate(time.Second)})
+		}
 	}
 	return map[string]any{"update": u.json()}, nil
 }

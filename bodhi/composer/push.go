@@ -53,7 +53,10 @@ type PushResult struct {
 // computes the module set ([SelectModules] over the release's builds whose
 // updates are already in the target repository, and the pushed ones),
 // writes the repository with modules.yaml through pungi, adds
-// updateinfo.xml with module information, and marks the updates.
+// updateinfo.xml with module information (an advisory for every update in
+// the repository: the pushed ones and those already there, stable ones
+// for the stable repository, testing and stable ones for testing), and
+// marks the updates.
 // kc must be logged in with the right to tag builds.
 func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOptions) (*PushResult, error) {
 	if opts == nil || opts.Release == "" || opts.RepoDir == "" {
@@ -156,10 +159,15 @@ func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOpti
 		inRepo = append(inRepo, bodhi.StatusTesting)
 	}
 	var current []ModuleBuild
+	var inRepoUpdates []bodhi.Update
 	for u, err := range bc.Updates(ctx, &bodhi.UpdateListOptions{Releases: []string{rel.Name}, Status: inRepo, ContentType: bodhi.ContentModule}) {
 		if err != nil {
 			return nil, fmt.Errorf("composer: push: list updates: %w", err)
 		}
+		if slices.Contains(res.Updates, u.Alias) {
+			continue
+		}
+		inRepoUpdates = append(inRepoUpdates, u)
 		for _, bd := range u.Builds {
 			_, mb, err := getBuild(bd.NVR)
 			if err != nil {
@@ -199,10 +207,15 @@ func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOpti
 	res.Repo = repo
 	step("wrote %s (%d module stream(s), %d RPM(s))", opts.RepoDir, len(repo.Streams), len(repo.RPMs))
 
-	// updateinfo.xml: one advisory per pushed update, one collection per
-	// module build.
-	for _, u := range pushed {
-		a := Advisory{ID: u.Alias, Title: u.Title, Type: u.Type, Status: status, From: opts.From, Release: rel.LongName,
+	// updateinfo.xml: one advisory per update in the repository (the
+	// pushed ones and those already there), one collection per module
+	// build.
+	for i, u := range append(pushed, inRepoUpdates...) {
+		st := status
+		if i >= len(pushed) {
+			st = u.Status
+		}
+		a := Advisory{ID: u.Alias, Title: u.Title, Type: u.Type, Status: st, From: opts.From, Release: rel.LongName,
 			Description: u.Notes, Issued: u.DateSubmitted.Time, Updated: u.DateSubmitted.Time}
 		if !u.DateModified.IsZero() {
 			a.Updated = u.DateModified.Time
