@@ -30,7 +30,8 @@ streams, so dnf shows them only where the stream is enabled.
 
 Bodhi is --bodhi URL or $BODHI_URL (reads need no login). Koji is
 --koji-hub URL or $KOJI_HUB_URL, logged in with --koji-user and the
-password in $KOJI_PASSWORD (tag moves need the tag permission or admin).
+password in --koji-password-file or $KOJI_PASSWORD (tag moves need the tag
+permission or admin).
 Bodhi's REST API has no call to record an update's new status (its
 composer writes its database), so updates keep their status in Bodhi.
 
@@ -50,7 +51,8 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlags("updates push", "updates push --release R --request testing|stable --repo DIR [options]", updatesAbout, stderr)
 	bodhiURL := fs.String("bodhi", os.Getenv("BODHI_URL"), "Bodhi `URL`")
 	hub := fs.String("koji-hub", os.Getenv("KOJI_HUB_URL"), "koji hub `URL`")
-	kojiUser := fs.String("koji-user", os.Getenv("KOJI_ADMIN"), "koji `USER` (password from $KOJI_PASSWORD)")
+	kojiUser := fs.String("koji-user", os.Getenv("KOJI_ADMIN"), "koji `USER` (password from --koji-password-file or $KOJI_PASSWORD)")
+	pwFile := fs.String("koji-password-file", "", "`FILE` holding the koji password")
 	release := fs.String("release", "", "Bodhi release `NAME`, e.g. F27M")
 	request := fs.String("request", "", "`REQUEST` to push: testing or stable")
 	repo := fs.String("repo", "", "repository `DIR` to write")
@@ -81,6 +83,13 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var kopts []koji.Option
 	if *kojiUser != "" {
 		pw := os.Getenv("KOJI_PASSWORD")
+		if *pwFile != "" {
+			data, err := os.ReadFile(*pwFile)
+			if err != nil {
+				return fmt.Errorf("koji password: %w", err)
+			}
+			pw = strings.TrimSpace(string(data))
+		}
 		kopts = append(kopts, koji.WithAuth(koji.PasswordAuth{User: *kojiUser, Password: pw}))
 	}
 	kc, err := koji.NewClient(*hub, kopts...)
