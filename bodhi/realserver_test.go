@@ -164,6 +164,14 @@ func runScenario(t *testing.T, s *realServer) {
 		if !errors.As(err, &e) || e.StatusCode != 400 || e.Field("request") == nil {
 			t.Errorf("Request(sideways) = %v", err)
 		}
+		// Test gating is off on the test servers: waiving is refused, and
+		// CI runs only for updates in testing.
+		if _, err := pkgr.WaiveTestResults(ctx, u1.Alias, "known failure", nil); !errors.As(err, &e) || e.StatusCode != 400 || e.Field("request") == nil {
+			t.Errorf("WaiveTestResults = %v, want a 400 about request", err)
+		}
+		if _, err := pkgr.TriggerTests(ctx, u1.Alias); !errors.As(err, &e) || e.StatusCode != 400 || !strings.Contains(err.Error(), "not in testing") {
+			t.Errorf("TriggerTests(pending) = %v", err)
+		}
 		if _, err := s.client(t, bodhi.WithSessionCookie(s.AdminCookie)).GetCompose(ctx, rel.Name, "stable"); !errors.Is(err, bodhi.ErrNotFound) {
 			t.Errorf("GetCompose(none) = %v, want ErrNotFound", err)
 		}

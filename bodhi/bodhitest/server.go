@@ -252,7 +252,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 3 && parts[0] == "updates" && parts[2] == "request" && r.Method == http.MethodPost:
 		out, e = s.setRequest(rc, parts[1])
 	case len(parts) == 3 && parts[0] == "updates" && parts[2] == "get-test-results" && r.Method == http.MethodGet:
-		e = fail(501, "body", "request", "Bodhi is not configured to run test gating.")
+		// Like a Bodhi whose Greenwave cannot be reached.
+		if s.update(parts[1]) == nil {
+			e = fail(404, "url", "id", "Invalid update id")
+		} else {
+			e = fail(502, "body", "request", "Greenwave is not available")
+		}
+	case len(parts) == 3 && parts[0] == "updates" && parts[2] == "waive-test-results" && r.Method == http.MethodPost:
+		// Test gating is off, as in bodhi-server's configuration.
+		if s.update(parts[1]) == nil {
+			e = fail(404, "url", "id", "Invalid update id")
+		} else {
+			e = fail(400, "body", "request", "Test gating is not enabled")
+		}
+	case len(parts) == 3 && parts[0] == "updates" && parts[2] == "trigger-tests" && r.Method == http.MethodPost:
+		if u := s.update(parts[1]); u == nil {
+			e = fail(404, "url", "id", "Invalid update id")
+		} else if u.Status != bodhi.StatusTesting {
+			e = fail(400, "body", "request", "Update is not in testing status")
+		} else {
+			out = map[string]any{"update": u.json()}
+		}
 	case path == "builds/" && r.Method == http.MethodGet:
 		out, e = s.listBuilds(r)
 	case len(parts) == 2 && parts[0] == "builds" && r.Method == http.MethodGet:
