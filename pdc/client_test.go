@@ -115,3 +115,39 @@ func FuzzDecodeError(f *testing.F) {
 		_, _, _, _ = pdc.DecodeListForTest(data)
 	})
 }
+
+func TestUnreleasedVariants(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, w, r := newServer(t)
+	for i := range 5 {
+		if _, err := w.CreateModule(ctx, &pdc.Module{Name: "nodejs", Stream: "8", Version: fmt.Sprint(20170101000000 + i),
+			Context: "c0ffee42", KojiTag: "t", Modulemd: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for v, err := range r.UnreleasedVariants(ctx, &pdc.VariantFilter{VariantID: "nodejs", VariantVersion: "8", PageSize: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := v.Module()
+		if v.VariantType != "module" || m.Stream != "8" || m.UID != "nodejs:8:"+m.Version+":c0ffee42" {
+			t.Errorf("variant %+v", v)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("walked %d variants, want 5", n)
+	}
+	n = 0
+	for _, err := range r.UnreleasedVariants(ctx, &pdc.VariantFilter{VariantRelease: "20170101000003", PageSize: -1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("variant_release filter: %d, want 1", n)
+	}
+}

@@ -59,6 +59,10 @@ func detail(w http.ResponseWriter, status int, msg string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.URL.Path == "/rest_api/v1/unreleasedvariants/" && r.Method == http.MethodGet {
+		s.listVariants(w, r)
+		return
+	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/rest_api/v1/modules/")
 	if !ok {
 		detail(w, 404, "Not found.")
@@ -243,4 +247,57 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, uid string) {
 		}
 	}
 	writeJSON(w, 200, m)
+}
+
+// variantNames maps unreleasedvariants/ filters to modules/ ones.
+var variantNames = map[string]string{"variant_id": "name", "variant_uid": "uid", "variant_name": "name",
+	"variant_version": "stream", "variant_release": "version", "variant_context": "context"}
+
+// listVariants answers unreleasedvariants/ from the modules, renamed.
+func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
+	q := url.Values{}
+	for k, vs := range r.URL.Query() {
+		if n, ok := variantNames[k]; ok {
+			k = n
+		}
+		q[k] = vs
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = q.Encode()
+	rec := httptest.NewRecorder()
+	s.list(rec, r2)
+	var out any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != 200 {
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
+	}
+	rename := func(v any) any {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		return map[string]any{"variant_id": m["name"], "variant_uid": m["uid"], "variant_name": m["name"], "variant_type": "module",
+			"variant_version": m["stream"], "variant_release": m["version"], "variant_context": m["context"],
+			"koji_tag": m["koji_tag"], "modulemd": m["modulemd"], "runtime_deps": m["runtime_deps"], "build_deps": m["build_deps"],
+			"active": m["active"], "rpms": m["rpms"]}
+	}
+	switch v := out.(type) {
+	case []any:
+		for i := range v {
+			v[i] = rename(v[i])
+		}
+	case map[string]any:
+		if res, ok := v["results"].([]any); ok {
+			for i := range res {
+				res[i] = rename(res[i])
+			}
+		}
+		for _, k := range []string{"next", "previous"} {
+			if l, ok := v[k].(string); ok {
+				v[k] = strings.Replace(l, "/modules/", "/unreleasedvariants/", 1)
+			}
+		}
+	}
+	writeJSON(w, 200, out)
 }
