@@ -29,6 +29,7 @@ func helpTargets() [][]string {
 	}) {
 		out = append(out, []string{"builds", sub})
 	}
+	out = append(out, []string{"updates", "push"})
 	return out
 }
 

@@ -1,0 +1,19 @@
+// Package bodhitest is an in-process Bodhi server for tests of code that
+// uses package bodhi.
+//
+// It keeps Bodhi's data model in memory and applies the rules a client
+// relies on: the content type of a build comes from koji
+// (extra.typeinfo.module means a module), an update holds builds of one
+// release and one content type and one build per package (modules count
+// as name:stream), a new update obsoletes older pending or testing updates
+// of the same packages, requests move through Bodhi's transitions and are
+// refused where Bodhi refuses them, karma reaching stable_karma requests
+// stable (autokarma), aliases are <id_prefix>-<year>-<10 hex>, lists page
+// like Bodhi's, errors have Bodhi's {status, errors:[{location, name,
+// description}]} shape, and writes need a session cookie and the CSRF token
+// of GET /csrf. Builds and their tags are read from a koji hub through a
+// koji.Client, so a kojitest hub (or a real one) feeds it.
+//
+// Requests move updates only in the database: there is no composer. Use
+// [Server.SetStatus] to do what a compose would do.
+package bodhitest

@@ -1,0 +1,120 @@
+package composer_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modkit/modkit/bodhi"
+	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/koji"
+)
+
+// TestPushRealBodhi is the end to end run against a real Bodhi and koji
+// hub: two builds of one module stream imported into koji, an update for
+// each in Bodhi, pushed to testing then stable by Push; the updates'
+// statuses are recorded in Bodhi's database as its composer would (the
+// REST API has no call for it). The stable repository holds only the newer
+// build and updateinfo lists both advisories.
+func TestPushRealBodhi(t *testing.T) {
+	t.Parallel()
+	bodhiURL, pkgrCookie, adminCookie, pg := os.Getenv("BODHI_URL"), os.Getenv("BODHI_PACKAGER_COOKIE"), os.Getenv("BODHI_ADMIN_COOKIE"), os.Getenv("BODHI_PG")
+	hub, admin, pw := os.Getenv("KOJI_HUB_URL"), os.Getenv("KOJI_ADMIN"), os.Getenv("KOJI_ADMIN_PASSWORD")
+	if bodhiURL == "" || pkgrCookie == "" || pg == "" || hub == "" || admin == "" {
+		testenv.SkipOrFatal(t, "BODHI_URL/BODHI_PG/KOJI_HUB_URL not set: start servers with hack/services.sh")
+	}
+	testenv.RequireTools(t, "psql", "createrepo_c", "modifyrepo_c")
+	ctx := context.Background()
+	kc, err := koji.NewClient(hub, koji.WithAuth(koji.PasswordAuth{User: admin, Password: pw}))
+	must(t, err)
+	must(t, kc.Login(ctx))
+	n := 1000 + rand.IntN(99000)
+	prefix := fmt.Sprintf("f%d-modular", n)
+	tag := func(s string) string { return prefix + s }
+	for _, s := range []string{"", "-override", "-signing-pending", "-updates", "-updates-candidate", "-updates-pending", "-updates-testing", "-updates-testing-pending"} {
+		_, err := kc.CreateTag(ctx, tag(s), nil)
+		must(t, err)
+	}
+	relName := fmt.Sprintf("F%dM", n)
+	adm, err := bodhi.NewClient(bodhiURL, bodhi.WithSessionCookie(adminCookie))
+	must(t, err)
+	_, err = adm.SaveRelease(ctx, &bodhi.ReleaseInput{Name: relName, LongName: fmt.Sprintf("Fedora %d Modular", n), Version: fmt.Sprint(n),
+		Branch: fmt.Sprintf("f%dm", n), IDPrefix: "FEDORA-MODULAR", DistTag: tag(""), StableTag: tag("-updates"),
+		TestingTag: tag("-updates-testing"), CandidateTag: tag("-updates-candidate"), PendingSigningTag: tag("-signing-pending"),
+		PendingTestingTag: tag("-updates-testing-pending"), PendingStableTag: tag("-updates-pending"), OverrideTag: tag("-override"), State: "current"})
+	must(t, err)
+	pkgr, err := bodhi.NewClient(bodhiURL, bodhi.WithSessionCookie(pkgrCookie))
+	must(t, err)
+	anon, err := bodhi.NewClient(bodhiURL)
+	must(t, err)
+	name := fmt.Sprintf("rmod%06x", rand.IntN(1<<24))
+	mkUpdate := func(version uint64) string {
+		md := fmt.Sprintf("document: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: \"1\"\n  version: %d\n  context: c0ffee42\n  arch: x86_64\n  summary: s\n  description: d.\n  license:\n    module: [MIT]\n", name, version)
+		b, err := kc.ImportModuleBuild(ctx, &koji.ModuleImport{Name: name, Stream: "1", Version: version, Context: "c0ffee42", Owner: admin,
+			Start: time.Now().Add(-time.Hour), End: time.Now(), Modulemd: md}, fmt.Sprintf("mbs/composer-%d", rand.Int64()), nil)
+		must(t, err)
+		// A real hub lists only builds of packages in a tag's package list
+		// (Fedora's tags inherit it from the dist tag).
+		for _, s := range []string{"-updates-candidate", "-updates-testing", "-updates"} {
+			_ = kc.AddPackage(ctx, koji.Name(tag(s)), name, &koji.AddPackageOptions{Owner: admin})
+		}
+		must(t, kc.TagBuildBypass(ctx, koji.Name(tag("-updates-candidate")), koji.ID(b.ID), false))
+		res, err := pkgr.SaveUpdate(ctx, &bodhi.UpdateInput{Builds: []string{b.NVR}, Notes: "build " + fmt.Sprint(version), Type: "enhancement"})
+		must(t, err)
+		return res.Updates[0].Alias
+	}
+	mark := func(ctx context.Context, alias, status string) error {
+		out, err := exec.CommandContext(ctx, "psql", pg, "-v", "ON_ERROR_STOP=1", "-c",
+			fmt.Sprintf("UPDATE updates SET status = '%s', request = NULL, pushed = true WHERE alias = '%s'", status, alias)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("psql: %v: %s", err, out)
+		}
+		return nil
+	}
+	push := func(request, dir string) *composer.PushResult {
+		res, err := composer.Push(ctx, anon, kc, &composer.PushOptions{Release: relName, Request: request, RepoDir: dir, Mark: mark})
+		must(t, err)
+		return res
+	}
+	tmp := t.TempDir()
+	u1 := mkUpdate(20260101000000)
+	push(bodhi.RequestTesting, filepath.Join(tmp, "t1"))
+	_, err = pkgr.Request(ctx, u1, bodhi.RequestStable)
+	must(t, err)
+	// Bodhi obsoletes an older update with a stable request when a newer
+	// build of the package is requested for stable: u1 goes first.
+	push(bodhi.RequestStable, filepath.Join(tmp, "s1"))
+	u2 := mkUpdate(20260201000000)
+	push(bodhi.RequestTesting, filepath.Join(tmp, "t2"))
+	_, err = pkgr.Request(ctx, u2, bodhi.RequestStable)
+	must(t, err)
+	stable := filepath.Join(tmp, "stable")
+	res := push(bodhi.RequestStable, stable)
+	if len(res.Modules) != 1 || res.Modules[0].Version != 20260201000000 || len(res.Advisories) != 2 {
+		t.Errorf("stable push: modules %v, %d advisories", res.Modules, len(res.Advisories))
+	}
+	for _, a := range []string{u1, u2} {
+		d, err := anon.GetUpdate(ctx, a)
+		must(t, err)
+		if d.Update.Status != bodhi.StatusStable {
+			t.Errorf("%s: status %s", a, d.Update.Status)
+		}
+	}
+	tagged, err := kc.ListTagged(ctx, koji.Name(tag("-updates")), nil)
+	must(t, err)
+	if len(tagged) != 2 {
+		t.Errorf("stable tag holds %d builds, want 2", len(tagged))
+	}
+	repomd, err := os.ReadFile(filepath.Join(stable, "repodata", "repomd.xml"))
+	must(t, err)
+	if !strings.Contains(string(repomd), `type="updateinfo"`) {
+		t.Errorf("no updateinfo in %s", stable)
+	}
+}

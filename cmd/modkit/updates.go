@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/modkit/modkit/bodhi"
+	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/koji"
+)
+
+func init() {
+	register("updates", "push a modular release's Bodhi updates: koji tag moves, repository with modules.yaml and module-aware updateinfo", runUpdates)
+}
+
+const updatesAbout = `
+Does what Bodhi's composer does for a modular release (e.g. F27M): the
+updates carrying --request (testing or stable) have their builds moved in
+koji into the release's testing or stable tag (out of the pending tags);
+the repository --repo gets the module set (per name:stream the newest
+build already in that repository, replaced by the pushed builds) in
+modules.yaml and an updateinfo.xml whose advisories name their module
+streams, so dnf shows them only where the stream is enabled.
+
+  updates push --release R --request testing|stable --repo DIR [options]
+
+Bodhi is --bodhi URL or $BODHI_URL (reads need no login). Koji is
+--koji-hub URL or $KOJI_HUB_URL, logged in with --koji-user and the
+password in --koji-password-file or $KOJI_PASSWORD (tag moves need the tag
+permission or admin).
+Bodhi's REST API has no call to record an update's new status (its
+composer writes its database), so updates keep their status in Bodhi.
+
+Exit status: 0 pushed, 1 an error, 2 a usage error.`
+
+func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError("updates: no subcommand given (push)\nusage: modkit updates push [options]\nRun 'modkit updates -h' for help.")
+	}
+	if args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stdout, "usage: modkit updates push [options]\n%s\n", updatesAbout)
+		return nil
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return usageError("updates: unknown option %s (options follow the subcommand)\nusage: modkit updates push [options]\nRun 'modkit updates -h' for help.", args[0])
+	}
+	if args[0] != "push" {
+		return usageError("updates: unknown subcommand %q (want push)\nusage: modkit updates push [options]\nRun 'modkit updates -h' for help.", args[0])
+	}
+	fs := newFlags("updates push", "updates push --release R --request testing|stable --repo DIR [options]", updatesAbout, stdout)
+	bodhiURL := fs.String("bodhi", os.Getenv("BODHI_URL"), "Bodhi `URL`")
+	hub := fs.String("koji-hub", os.Getenv("KOJI_HUB_URL"), "koji hub `URL`")
+	kojiUser := fs.String("koji-user", os.Getenv("KOJI_ADMIN"), "koji `USER` (password from --koji-password-file or $KOJI_PASSWORD)")
+	pwFile := fs.String("koji-password-file", "", "`FILE` holding the koji password")
+	release := fs.String("release", "", "Bodhi release `NAME`, e.g. F27M")
+	request := fs.String("request", "", "`REQUEST` to push: testing or stable")
+	repo := fs.String("repo", "", "repository `DIR` to write")
+	arch := fs.String("arch", "x86_64", "repository `ARCH`")
+	from := fs.String("from", "updates@fedoraproject.org", "advisories' from `ADDRESS`")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	rest, err := fs.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fs.usageError("unexpected arguments %q", rest)
+	}
+	switch {
+	case *bodhiURL == "":
+		return fs.usageError("--bodhi (or $BODHI_URL) is required")
+	case *hub == "":
+		return fs.usageError("--koji-hub (or $KOJI_HUB_URL) is required")
+	case *release == "" || *repo == "":
+		return fs.usageError("--release and --repo are required")
+	case *request != bodhi.RequestTesting && *request != bodhi.RequestStable:
+		return fs.usageError("--request %q: want testing or stable", *request)
+	}
+	bc, err := bodhi.NewClient(*bodhiURL)
+	if err != nil {
+		return err
+	}
+	var kopts []koji.Option
+	if *kojiUser != "" {
+		pw := os.Getenv("KOJI_PASSWORD")
+		if *pwFile != "" {
+			data, err := os.ReadFile(*pwFile)
+			if err != nil {
+				return fmt.Errorf("koji password: %w", err)
+			}
+			pw = strings.TrimSpace(string(data))
+		}
+		kopts = append(kopts, koji.WithAuth(koji.PasswordAuth{User: *kojiUser, Password: pw}))
+	}
+	kc, err := koji.NewClient(*hub, kopts...)
+	if err != nil {
+		return err
+	}
+	if *kojiUser != "" {
+		if err := kc.Login(ctx); err != nil {
+			return fmt.Errorf("koji login as %s: %w", *kojiUser, err)
+		}
+	}
+	progress := func(s string) { fmt.Fprintln(stderr, "updates push:", s) }
+	res, err := composer.Push(ctx, bc, kc, &composer.PushOptions{Release: *release, Request: *request, RepoDir: *repo,
+		Arch: *arch, From: *from, Progress: progress})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		var mods []string
+		for _, m := range res.Modules {
+			mods = append(mods, m.NSVC())
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"updates": res.Updates, "modules": mods, "repo": *repo, "advisories": len(res.Advisories)})
+	}
+	fmt.Fprintf(stdout, "pushed %d update(s) of %s to %s: %s\n", len(res.Updates), *release, *request, strings.Join(res.Updates, " "))
+	for _, m := range res.Modules {
+		fmt.Fprintf(stdout, "  module %s\n", m.NSVC())
+	}
+	fmt.Fprintf(stdout, "repository %s with %d advisories\n", *repo, len(res.Advisories))
+	return nil
+}
