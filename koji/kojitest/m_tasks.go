@@ -252,7 +252,7 @@ func mListTasks(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		var result any
 		switch {
 		case t.state == 2 && decode:
-			result = t.result
+			result = []any{t.result} // the decoded methodResponse: its params
 		case t.state == 2:
 			b, _ := xmlrpcx.EncodeResponse(t.result)
 			result = string(b)
@@ -284,10 +284,16 @@ func mNewRepo(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 }
 
 func repoInfo(st *state, r *repo) map[string]any {
-	return map[string]any{"id": r.id, "state": r.state, "tag_id": r.tagID, "tag_name": st.tags[r.tagID].name,
+	// begin_event: the tag's last change the repo's content reflects
+	// (the hub's tag_last_change_event before the repo's event).
+	begin := r.createEvent
+	if ev, ok := st.tagChange[r.tagID]; ok && ev <= r.createEvent {
+		begin = ev
+	}
+	return map[string]any{"begin_event": begin, "begin_ts": pyTS(st.eventTime(begin)), "id": r.id, "state": r.state, "tag_id": r.tagID, "tag_name": st.tags[r.tagID].name,
 		"create_event": r.createEvent, "create_ts": pyTS(st.eventTime(r.createEvent)),
 		"creation_time": pyTime(r.create), "creation_ts": pyTS(r.create), "state_time": pyTime(r.create),
-		"state_ts": pyTS(r.create), "begin_event": nil, "begin_ts": nil, "end_event": nil, "end_ts": nil,
+		"state_ts": pyTS(r.create), "end_event": nil, "end_ts": nil,
 		"dist": false, "opts": map[string]any{"src": false, "debuginfo": false, "separate_src": false, "maven": false},
 		"custom_opts": map[string]any{}, "task_id": r.taskID, "task_state": int64(2)}
 }
