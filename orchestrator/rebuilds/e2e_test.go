@@ -67,9 +67,20 @@ func num(v string) uint64 { n, _ := strconv.ParseUint(v, 10, 64); return n }
 // rebuilds beta; beta's would rebuild gamma, which is blocked.
 func TestChain(t *testing.T) {
 	t.Parallel()
+	testChain(t, t.TempDir())
+}
+
+func TestChainOnPostgres(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	onPostgres(t, dir)
+	testChain(t, dir)
+}
+
+func testChain(t *testing.T, dir string) {
 	scm := newGitSCM()
 	setupABC(scm)
-	w := newWorld(t, t.TempDir(), scm, &rebuilds.Options{Rules: blockGamma(t)})
+	w := newWorld(t, dir, scm, &rebuilds.Options{Rules: blockGamma(t)})
 	a, b, c := w.build("alpha"), w.build("beta"), w.build("gamma")
 	ctx := context.Background()
 	if err := w.orch.Flush(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/pgstore"
@@ -135,7 +136,21 @@ type world struct {
 	closed []func()
 }
 
+// storeEnv selects the stores as in the orchestrator's tests ("postgres"
+// for a new database on MODKIT_TEST_PG_URL); a file "pg.mode" in a test's
+// directory does it for that test.
 const storeEnv = "MODKIT_TEST_ORCHESTRATOR_STORE"
+
+// onPostgres makes the stores of dir PostgreSQL ones.
+func onPostgres(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getenv("MODKIT_TEST_PG_URL") == "" {
+		testenv.SkipOrFatal(t, "MODKIT_TEST_PG_URL is not set: no PostgreSQL server for the rebuild tests on PostgreSQL")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pg.mode"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func openStores(t *testing.T, dir string) (orchestrator.Store, rebuilds.Store, func()) {
 	ctx := context.Background()
@@ -143,7 +158,11 @@ func openStores(t *testing.T, dir string) (orchestrator.Store, rebuilds.Store, f
 	var db *sql.DB
 	var d rebuilds.Dialect
 	var err error
-	switch os.Getenv(storeEnv) {
+	mode := os.Getenv(storeEnv)
+	if _, err := os.Stat(filepath.Join(dir, "pg.mode")); err == nil {
+		mode = "postgres"
+	}
+	switch mode {
 	case "postgres":
 		u, rerr := os.ReadFile(filepath.Join(dir, "pg.url"))
 		if rerr != nil {

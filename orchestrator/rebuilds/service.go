@@ -552,8 +552,12 @@ func (s *Service) summary(ctx context.Context, eventID int64) (EventState, strin
 		return 0, "", err
 	}
 	count := map[BuildState]int{}
+	var notes []string
 	for _, b := range l {
 		count[b.State]++
+		if b.State == BuildSkipped || b.State == BuildFailed {
+			notes = append(notes, b.Name+" "+b.State.String()+": "+b.StateReason)
+		}
 	}
 	var parts []string
 	for _, st := range []BuildState{BuildPlanned, BuildBuilding, BuildDone, BuildFailed, BuildSkipped, BuildCanceled} {
@@ -562,6 +566,9 @@ func (s *Service) summary(ctx context.Context, eventID int64) (EventState, strin
 		}
 	}
 	reason := "rebuilds: " + strings.Join(parts, ", ")
+	if len(notes) > 0 {
+		reason += " (" + strings.Join(notes, "; ") + ")"
+	}
 	switch {
 	case count[BuildPlanned]+count[BuildBuilding] > 0:
 		return EventBuilding, reason, nil
