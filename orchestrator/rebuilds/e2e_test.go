@@ -185,3 +185,43 @@ func TestDryRun(t *testing.T) {
 		}
 	}
 }
+
+// TestCycleGuard: alpha:1 <- beta:1 <- alpha:2. Rebuilding alpha:1 rebuilds
+// beta:1, whose ready would rebuild alpha:2: skipped, as the chain already
+// rebuilt module alpha.
+func TestCycleGuard(t *testing.T) {
+	t.Parallel()
+	scm := newGitSCM()
+	setupABC(scm)
+	repo := gitBase + "modules/alpha.git"
+	c2 := scm.push(repo, "2", time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))
+	scm.files[c2+"@alpha.yaml"] = []byte(strings.ReplaceAll(moduleDef("alpha", "beta"), "alpha-lib", "other-lib"))
+	scm.push(gitBase+"rpms/other-lib", "main", time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))
+	w := newWorld(t, t.TempDir(), scm, nil)
+	w.build("alpha")
+	w.build("beta")
+	mbs, err := w.orch.Submit(context.Background(), &orchestrator.SubmitRequest{SCMURL: repo + "#2", Owner: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wait(mbs[0].ID)
+	ctx := context.Background()
+	rev := scm.push(gitBase+"rpms/alpha-lib", "main", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	ev, err := w.rs.Handle(ctx, pushMessage("push-cycle", "alpha-lib", "main", rev, "alpha-lib.spec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev = w.settle(ev.ID)
+	checkRows(t, rows(t, w.store, ev.ID), []row{
+		{"alpha:1", rebuilds.BuildDone, rebuilds.ReasonDirectlyAffected, ""},
+		{"beta:1", rebuilds.BuildDone, rebuilds.ReasonDependency, "alpha:1"},
+		{"alpha:2", rebuilds.BuildSkipped, rebuilds.ReasonDependency, "beta:1"},
+	})
+	l, _, _ := w.store.Builds(ctx, &rebuilds.BuildFilter{EventID: ev.ID})
+	if !strings.HasPrefix(l[2].StateReason, "cycle: module alpha is already rebuilt earlier in this chain") {
+		t.Errorf("alpha:2: %q", l[2].StateReason)
+	}
+	if n := len(moduleBuilds(t, w.orch, "alpha")); n != 3 {
+		t.Errorf("alpha: %d builds, want 3 (two originals, one rebuild)", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modkit/modkit/orchestrator/rebuilds"
 )
@@ -19,6 +20,7 @@ func TestHandlers(t *testing.T) {
 		t.Fatal(err)
 	}
 	alphaRev, _ := scm.ResolveRef(context.Background(), gitBase+"modules/alpha.git", "1")
+	alphaTime, _ := scm.CommitTime(context.Background(), "", alphaRev)
 	js := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
 	git := func(ns, repo, branch string, files ...string) json.RawMessage {
 		return js(map[string]any{"commit": map[string]any{"namespace": ns, "repo": repo, "branch": branch, "rev": alphaRev, "stats": map[string]any{"files": files}}})
@@ -83,6 +85,21 @@ func TestHandlers(t *testing.T) {
 				t.Fatalf("got %s %s %q; want %s %s containing %q", ev.Type, ev.State, ev.StateReason, tc.typ, tc.state, tc.reason)
 			}
 		})
+	}
+	// A new commit of a module definition is built at that commit.
+	newRev := scm.push(gitBase+"modules/alpha.git", "1", alphaTime.Add(time.Hour))
+	body := js(map[string]any{"commit": map[string]any{"namespace": "modules", "repo": "alpha", "branch": "1", "rev": newRev, "stats": map[string]any{"files": []string{"alpha.yaml"}}}})
+	ev, err := w.rs.Handle(context.Background(), rebuilds.Message{ID: "mmd-new", Topic: "git.receive", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, _, _ := w.store.Builds(context.Background(), &rebuilds.BuildFilter{EventID: ev.ID})
+	if ev.State != rebuilds.EventBuilding || len(bs) != 1 || bs[0].BuildID == 0 {
+		t.Fatalf("module push: event %s %q, builds %+v", ev.State, ev.StateReason, bs)
+	}
+	mb := w.wait(bs[0].BuildID)
+	if !strings.HasSuffix(mb.SCMURL, "#"+newRev) {
+		t.Errorf("built %s, want the pushed commit %s", mb.SCMURL, newRev)
 	}
 	if _, err := w.rs.Handle(context.Background(), rebuilds.Message{Topic: "git.receive"}); err == nil {
 		t.Error("a message without id was accepted")

@@ -79,7 +79,10 @@ func (g *gitSCM) CommitTime(ctx context.Context, repo, commit string) (time.Time
 func (g *gitSCM) ReadFile(ctx context.Context, repo, commit, path string) ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	b, ok := g.files[repo+"@"+path]
+	b, ok := g.files[commit+"@"+path]
+	if !ok {
+		b, ok = g.files[repo+"@"+path]
+	}
 	if !ok {
 		return nil, fmt.Errorf("%s: no such file", path)
 	}

@@ -411,7 +411,7 @@ func (s *Service) consider(ctx context.Context, ev *Event, handler string, mb *o
 	case !ok:
 		b.State, b.StateReason = BuildSkipped, rule
 	case cycle(ctx, s.st, parent, ns):
-		b.State, b.StateReason = BuildSkipped, fmt.Sprintf("cycle: %s is already rebuilt earlier in this chain (%s)", ns, path)
+		b.State, b.StateReason = BuildSkipped, fmt.Sprintf("cycle: module %s is already rebuilt earlier in this chain (%s)", mb.Name, path)
 	case ev.DryRun:
 		b.State, b.StateReason, b.TimeCompleted = BuildDone, "dry run: would be rebuilt because "+why, s.now()
 	default:
@@ -453,10 +453,13 @@ func (s *Service) existing(ctx context.Context, eventID int64, ns string, depOnI
 	return nil, nil
 }
 
-// cycle is Freshmaker's guard: ns already appears in parent's dep_on chain.
+// cycle is Freshmaker's guard, widened to the whole chain: a module of
+// the same name as ns (any stream) already appears in parent's dep_on chain
+// (Freshmaker compares with the chain's root only).
 func cycle(ctx context.Context, st Store, parent *ArtifactBuild, ns string) bool {
+	name, _, _ := strings.Cut(ns, ":")
 	for b := parent; b != nil; {
-		if b.Name == ns {
+		if n, _, _ := strings.Cut(b.Name, ":"); n == name {
 			return true
 		}
 		if b.DepOnID == 0 {
