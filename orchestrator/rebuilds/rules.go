@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 )
@@ -136,7 +137,12 @@ func compileRule(path string, v any, problems *[]string) *Rule {
 					if len(pats) > 1 || isList(val) {
 						at = fmt.Sprintf("%s[%d]", at, i)
 					}
-					*problems = append(*problems, fmt.Sprintf("%s: bad regular expression %q: %v", at, ps, errors.Unwrap(err)))
+					why := err.Error()
+					var se *syntax.Error
+					if errors.As(err, &se) {
+						why = se.Code.String()
+					}
+					*problems = append(*problems, fmt.Sprintf("%s: bad regular expression %q: %s", at, ps, why))
 					continue
 				}
 				r.Keys[k] = append(r.Keys[k], re)
