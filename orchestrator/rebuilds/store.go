@@ -39,10 +39,10 @@ type EventFilter struct {
 
 // BuildFilter selects artifact builds; zero fields match anything.
 type BuildFilter struct {
-	EventID, BuildID, DepOnID int64
-	Name                      string
-	States                    []BuildState
-	Limit, Offset             int
+	ID, EventID, BuildID, DepOnID int64
+	Name                          string
+	States                        []BuildState
+	Limit, Offset                 int
 }
 
 // Dialect is the SQL flavour of a [SQLStore]'s database.
@@ -274,6 +274,9 @@ func (s *SQLStore) Builds(ctx context.Context, f *BuildFilter) ([]*ArtifactBuild
 		f = &BuildFilter{}
 	}
 	w := &where{}
+	if f.ID != 0 {
+		w.add("id = ?", f.ID)
+	}
 	if f.EventID != 0 {
 		w.add("event_id = ?", f.EventID)
 	}
