@@ -100,7 +100,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		a.enum(w, id, len(parts) == 2, items)
 	case "about":
-		writeJSON(w, http.StatusOK, map[string]any{"version": a.opts.Version, "dry_run": a.opts.DryRun, "auth_method": "none", "api_versions": []int{1, 2}})
+		writeJSON(w, http.StatusOK, map[string]any{"version": a.opts.Version, "dry_run": a.opts.DryRun, "read_only": true, "api_versions": []int{1, 2}})
 	default:
 		apiError(w, http.StatusNotFound, "No such resource %q", p)
 	}
