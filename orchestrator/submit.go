@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/resolver"
@@ -47,6 +48,47 @@ type SubmitRequest struct {
 	// ReuseComponentsFrom is a module build id or N:S:V:C (a ready build)
 	// to reuse components from.
 	ReuseComponentsFrom string
+	// Rebuild asks for a new build of a module whose commit was already
+	// built, with no bump commit (what Freshmaker pushed "bump" commits
+	// for): the new build gets the next rebuild version of that commit
+	// ([RebuildVersion]). When the commit has no build yet it is an
+	// ordinary submit. A rebuild is refused with ErrConflict while a build
+	// of the same commit is still in progress. SCM submits only.
+	Rebuild bool
+	// RebuildReason is recorded in the new build's log ("buildrequired
+	// module foo:1 became ready").
+	RebuildReason string
+}
+
+// RebuildVersion returns the source version (before the base-module
+// prefix) of the next rebuild of a commit whose builds so far have the
+// given source versions (14-digit UTC timestamps, YYYYMMDDhhmmss, the
+// first of them the commit time): one second after the highest. Rebuild n
+// of a commit made at time C therefore has version C+n seconds, written
+// the same way, so
+//   - it has as many digits as an ordinary version and stays an integer
+//     that fits MBS's prefixed uint64 versions;
+//   - it is higher than every earlier build of the commit, so dnf, which
+//     takes the highest version of a name:stream(:context), picks it;
+//   - it stays below the version of any later commit made more than n
+//     seconds after C, so a rebuild never hides a newer commit. The rare
+//     collision (a commit made within n seconds) is refused by Submit with
+//     ErrConflict rather than written.
+func RebuildVersion(previous []string) (string, error) {
+	var last time.Time
+	for _, v := range previous {
+		t, err := time.Parse("20060102150405", v)
+		if err != nil {
+			return "", fmt.Errorf("source version %q is not a YYYYMMDDhhmmss timestamp", v)
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	if last.IsZero() {
+		return "", errors.New("no previous build to rebuild")
+	}
+	return last.Add(time.Second).Format("20060102150405"), nil
 }
 
 // SCMURL is a parsed module SCM URL: "repo[?path]#ref".
@@ -118,6 +160,9 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 	if !slices.Contains([]string{RebuildAll, RebuildChangedAndAfter, RebuildOnlyChanged}, strategy) {
 		return nil, reqErr(ErrInvalid, "The rebuild method of %q is not allowed. Choose from: all, changed-and-after, only-changed.", strategy)
 	}
+	if req.Rebuild && (req.SCMURL == "" || req.Scratch) {
+		return nil, reqErr(ErrInvalid, "A rebuild needs an scmurl and cannot be a scratch build")
+	}
 	if req.ReuseComponentsFrom != "" && strategy == RebuildAll {
 		return nil, reqErr(ErrInvalid, `You cannot specify the parameter "reuse_components_from" when the "rebuild_strategy" parameter is set to "all"`)
 	}
@@ -163,7 +208,19 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 			return err
 		}
 		first := prepared[0]
-		if !req.Scratch {
+		version := sourceVersion
+		var rebuildNote string
+		if req.Rebuild {
+			v, note, err := s.rebuildVersion(ctx, tx, first, scmurl, sourceVersion)
+			if err != nil {
+				return err
+			}
+			version, rebuildNote = v, note
+			if req.RebuildReason != "" {
+				rebuildNote += " Reason: " + req.RebuildReason
+			}
+		}
+		if !req.Scratch && version == sourceVersion {
 			prev, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{
 				Name: first.Name, Stream: first.Stream, SourceVersion: sourceVersion,
 				Scratch: new(bool), OrderBy: []Order{{Field: "id"}},
@@ -171,20 +228,27 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 			if err != nil {
 				return err
 			}
+			for _, p := range prev {
+				if p.SCMURL != scmurl {
+					return reqErr(ErrConflict, "The version %s of %s:%s is already taken by the build %d of %s (a rebuild of an earlier commit); commit again to get a new version", sourceVersion, first.Name, first.Stream, p.ID, p.SCMURL)
+				}
+			}
 			if len(prev) > 0 {
 				out, err = s.resume(ctx, tx, prev, req, strategy)
 				return err
 			}
 		}
+		v, _ := strconv.ParseUint(version, 10, 64)
 		now := s.now()
 		for _, st := range prepared {
+			st.Version = v
 			y, err := encodeStream(st)
 			if err != nil {
 				return err
 			}
 			mb := &ModuleBuild{
-				Name: st.Name, Stream: st.Stream, Version: sourceVersion, Context: st.Context,
-				State: StateInit, Modulemd: y, Defaults: defaults, SourceVersion: sourceVersion, SCMURL: scmurl,
+				Name: st.Name, Stream: st.Stream, Version: version, Context: st.Context,
+				State: StateInit, Modulemd: y, Defaults: defaults, SourceVersion: version, SCMURL: scmurl,
 				Owner: req.Owner, Scratch: req.Scratch, RebuildStrategy: strategy,
 				ReusedModuleID: reuseID, TimeSubmitted: now, TimeModified: now,
 			}
@@ -193,6 +257,11 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 			}
 			if err := tx.AddModuleTrace(ctx, mb.ID, StateTrace{Time: now, State: StateInit}); err != nil {
 				return err
+			}
+			if rebuildNote != "" {
+				if err := s.logf(ctx, tx, mb.ID, 0, "%s", rebuildNote); err != nil {
+					return err
+				}
 			}
 			msg, err := NewModuleMessage(ctx, tx, mb)
 			if err != nil {
@@ -212,6 +281,39 @@ func (s *Service) Submit(ctx context.Context, req *SubmitRequest) ([]*ModuleBuil
 		s.log.Info("module build submitted", "id", mb.ID, "name", mb.Name, "stream", mb.Stream, "version", mb.Version, "owner", mb.Owner)
 	}
 	return out, nil
+}
+
+// rebuildVersion returns the source version of a rebuild of scmurl (see
+// [RebuildVersion]) and a log line saying so; sourceVersion (the commit
+// time) when the commit has no build yet.
+func (s *Service) rebuildVersion(ctx context.Context, tx Tx, st *modulemd.Stream, scmurl, sourceVersion string) (string, string, error) {
+	same, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{Name: st.Name, Stream: st.Stream, SCMURL: scmurl, Scratch: new(bool)})
+	if err != nil {
+		return "", "", err
+	}
+	if len(same) == 0 {
+		return sourceVersion, "", nil
+	}
+	prev := []string{sourceVersion}
+	for _, mb := range same {
+		switch mb.State {
+		case StateInit, StateWait, StateBuild, StateDone:
+			return "", "", reqErr(ErrConflict, "Module %s:%s at %s is already being built (build %d, state %s); a rebuild waits until it is ready or failed", st.Name, st.Stream, scmurl, mb.ID, mb.State)
+		}
+		prev = append(prev, mb.SourceVersion)
+	}
+	v, err := RebuildVersion(prev)
+	if err != nil {
+		return "", "", reqErr(ErrInvalid, "Cannot rebuild %s:%s: %v", st.Name, st.Stream, err)
+	}
+	taken, _, err := tx.ListModuleBuilds(ctx, &ModuleBuildFilter{Name: st.Name, Stream: st.Stream, SourceVersion: v, Scratch: new(bool)})
+	if err != nil {
+		return "", "", err
+	}
+	if len(taken) > 0 {
+		return "", "", reqErr(ErrConflict, "The rebuild version %s of %s:%s is already taken by the build %d of %s; push a commit to rebuild", v, st.Name, st.Stream, taken[0].ID, taken[0].SCMURL)
+	}
+	return v, fmt.Sprintf("Rebuild of %s without a new commit: source version %s (the previous builds of this commit have %s).", scmurl, v, strings.Join(prev[1:], ", ")), nil
 }
 
 // resume handles a resubmit: failed builds go back to init (if they never

@@ -105,6 +105,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	leaseTTL := fs.Duration("lease-ttl", 30*time.Second, "`DURATION` a dead process's claims on module builds block the others")
 	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "longest `DURATION` between two polls of a running component build")
 	zeroTime := fs.Duration("zero-build-time", 0, "with --builder zero: the `DURATION` of each component build")
+	rbf := rebuildFlags{
+		mode:        fs.String("rebuilds", "off", "`MODE` of automated rebuilds of dependent modules (Freshmaker's job): off, dry-run (record what would be rebuilt) or on; read API under /api/1/"),
+		allowlist:   fs.String("rebuild-allowlist", "", "`FILE`: JSON allowlist of rebuilds in Freshmaker's HANDLER_BUILD_ALLOWLIST shape"),
+		blocklist:   fs.String("rebuild-blocklist", "", "`FILE`: JSON blocklist of rebuilds in Freshmaker's HANDLER_BUILD_BLOCKLIST shape"),
+		modulesBase: fs.String("rebuild-modules-base", "", "`URL` prefix of module repositories: a pushed <name>.yaml builds <URL><name>.git at the pushed commit"),
+	}
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -252,11 +258,19 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		BaseURL: *baseURL, Version: "modkit", Logger: logger,
 	})
 
+	rbCtx, rbStop := context.WithCancel(ctx)
+	defer rbStop()
+	handler, closeRebuilds, err := withRebuilds(rbCtx, rbf, h, svc, *stateDir, *dbURL, logger)
+	if err != nil {
+		return err
+	}
+	defer closeRebuilds()
+
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return &exitError{Code: 1, Msg: err.Error()}
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	runErr := make(chan error, 1)

@@ -1,0 +1,29 @@
+// Package rebuilds decides and submits automated module rebuilds, the job
+// Fedora's Freshmaker did: when a component's spec file changes on a branch,
+// the newest build of every module stream that takes the component from that
+// branch is rebuilt; when a module build becomes ready, the newest builds of
+// the streams that buildrequire it are rebuilt in turn, and so on down the
+// chain.
+//
+// The package is named after what it produces and records, a rebuild, and
+// not after Freshmaker: it is one domain noun beside the orchestrator's
+// builders, stores and buses, and the orchestrator performs each rebuild
+// itself ([orchestrator.SubmitRequest.Rebuild]), with no "bump" commit.
+//
+// Events come in as [Message] values (topic and JSON body): dist-git's
+// git.receive, the orchestrator's own module.state.change events (or MBS's),
+// Bodhi's update messages and koji's build state changes. [Service.Attach]
+// feeds it the orchestrator's events in-process; a consumer of a message bus
+// calls [Service.Handle]. Each event is recorded once (by message id) with
+// Freshmaker's event type ids and states; each rebuild it decides, submits or
+// skips is an [ArtifactBuild] with Freshmaker's states and the reason: the
+// allow or block rule that applied ([Rules], Freshmaker's
+// HANDLER_BUILD_ALLOWLIST/BLOCKLIST shape) and the dependency path that led
+// to it. A [Store] keeps events and builds ([NewSQLStore] over SQLite or
+// PostgreSQL), so a restarted service handles no event twice and submits no
+// rebuild twice. Dry run (per event or global) records what would be rebuilt
+// and builds nothing.
+//
+// Container image rebuilds (Freshmaker's Bodhi flows) are not implemented:
+// Bodhi and koji events are recorded and skipped with that reason.
+package rebuilds
