@@ -183,7 +183,7 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 	call("getBuild missing", "getBuild", unique("none")+"-1-1")
 	call("getBuild bad nvr", "getBuild", "nope")
 	call("listBuilds", "listBuilds", kw("packageID", set.Name))
-	call("listBuilds module", "listBuilds", kw("type", "module", "typeInfo", map[string]any{"name": p}))
+	call("listBuilds module", "listBuilds", kw("type", "module", "typeInfo", map[string]any{"name": p}, "prefix", p))
 	call("getBuildType", "getBuildType", nvr)
 	call("getBuildType module", "getBuildType", mb.ID)
 	call("getNextRelease", "getNextRelease", map[string]any{"name": set.Name, "version": "1.0"})

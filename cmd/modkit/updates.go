@@ -52,9 +52,9 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usageError("updates: unknown subcommand %q (want push)\nusage: modkit updates push [options]\nRun 'modkit updates -h' for help.", args[0])
 	}
 	fs := newFlags("updates push", "updates push --release R --request testing|stable --repo DIR [options]", updatesAbout, stdout)
-	bodhiURL := fs.String("bodhi", os.Getenv("BODHI_URL"), "Bodhi `URL`")
-	hub := fs.String("koji-hub", os.Getenv("KOJI_HUB_URL"), "koji hub `URL`")
-	kojiUser := fs.String("koji-user", os.Getenv("KOJI_ADMIN"), "koji `USER` (password from --koji-password-file or $KOJI_PASSWORD)")
+	bodhiURL := fs.String("bodhi", "", "Bodhi `URL` (default $BODHI_URL)")
+	hub := fs.String("koji-hub", "", "koji hub `URL` (default $KOJI_HUB_URL)")
+	kojiUser := fs.String("koji-user", "", "koji `USER` (default $KOJI_ADMIN; password from --koji-password-file or $KOJI_PASSWORD)")
 	pwFile := fs.String("koji-password-file", "", "`FILE` holding the koji password")
 	release := fs.String("release", "", "Bodhi release `NAME`, e.g. F27M")
 	request := fs.String("request", "", "`REQUEST` to push: testing or stable")
@@ -69,13 +69,18 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(rest) > 0 {
 		return fs.usageError("unexpected arguments %q", rest)
 	}
+	for p, env := range map[*string]string{bodhiURL: "BODHI_URL", hub: "KOJI_HUB_URL", kojiUser: "KOJI_ADMIN"} {
+		if *p == "" {
+			*p = os.Getenv(env)
+		}
+	}
 	switch {
+	case *release == "" || *repo == "":
+		return fs.usageError("--release and --repo are required")
 	case *bodhiURL == "":
 		return fs.usageError("--bodhi (or $BODHI_URL) is required")
 	case *hub == "":
 		return fs.usageError("--koji-hub (or $KOJI_HUB_URL) is required")
-	case *release == "" || *repo == "":
-		return fs.usageError("--release and --repo are required")
 	case *request != bodhi.RequestTesting && *request != bodhi.RequestStable:
 		return fs.usageError("--request %q: want testing or stable", *request)
 	}
