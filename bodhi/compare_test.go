@@ -45,6 +45,17 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var v any
 	var shape []string
 	if json.Unmarshal(data, &v) == nil {
+		if strings.HasSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/latest_builds") {
+			// Which tags hold a build depends on when Bodhi's worker (and
+			// kojid) tagged it, which races the scenario: compare the
+			// type of the values only.
+			if m, ok := v.(map[string]any); ok {
+				for _, x := range m {
+					v = map[string]any{"TAG": x}
+					break
+				}
+			}
+		}
 		shape = shapeOf("", v, 0)
 		slices.Sort(shape)
 		shape = slices.Compact(shape)
