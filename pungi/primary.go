@@ -13,7 +13,7 @@ import (
 // every package in the primary metadata of the repository at dir, in file
 // order.
 func ReadPackages(dir string) ([]string, error) {
-	href, err := dataHref(dir, "primary")
+	href, err := RepoDataHref(dir, "primary")
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +67,10 @@ func ReadPackages(dir string) ([]string, error) {
 	}
 }
 
-// dataHref finds the location of one data type in repomd.xml ("" if absent).
-func dataHref(dir, typ string) (string, error) {
+// RepoDataHref returns where repository dir's repodata/repomd.xml puts the
+// data of type typ ("primary", "modules", "updateinfo", ...), relative to
+// dir; "" when the repository has no such data.
+func RepoDataHref(dir, typ string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
 	if err != nil {
 		return "", fmt.Errorf("pungi: %s is not a repository: %w", dir, err)

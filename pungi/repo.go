@@ -3,7 +3,6 @@ package pungi
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -245,7 +244,7 @@ func addModulesMetadata(ctx context.Context, dir string, modulesYAML []byte, obs
 		return fmt.Errorf("pungi: add modules.yaml to %s: %w", dir, err)
 	}
 	repodata := filepath.Join(dir, "repodata")
-	if href, _ := modulesHref(dir); href != "" {
+	if href, _ := RepoDataHref(dir, "modules"); href != "" {
 		if err := run(ctx, observe, "modifyrepo_c", "--remove", "modules", repodata); err != nil {
 			return err
 		}
@@ -266,7 +265,7 @@ func addModulesMetadata(ctx context.Context, dir string, modulesYAML []byte, obs
 // ReadModulesMetadata returns the (decompressed) modules metadata of the
 // repository at dir, or nil when it has none.
 func ReadModulesMetadata(dir string) ([]byte, error) {
-	href, err := modulesHref(dir)
+	href, err := RepoDataHref(dir, "modules")
 	if err != nil || href == "" {
 		return nil, err
 	}
@@ -280,31 +279,6 @@ func ReadModulesMetadata(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("pungi: %s: %w", href, err)
 	}
 	return io.ReadAll(r)
-}
-
-// modulesHref finds the location of the `modules` data in repomd.xml.
-func modulesHref(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
-	if err != nil {
-		return "", fmt.Errorf("pungi: %s is not a repository: %w", dir, err)
-	}
-	var md struct {
-		Data []struct {
-			Type     string `xml:"type,attr"`
-			Location struct {
-				Href string `xml:"href,attr"`
-			} `xml:"location"`
-		} `xml:"data"`
-	}
-	if err := xml.Unmarshal(b, &md); err != nil {
-		return "", fmt.Errorf("pungi: %s: repodata/repomd.xml: %w", dir, err)
-	}
-	for _, d := range md.Data {
-		if d.Type == "modules" {
-			return d.Location.Href, nil
-		}
-	}
-	return "", nil
 }
 
 // run runs a program; observe (when not nil) is told when it starts and

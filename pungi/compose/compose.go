@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +23,7 @@ import (
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/pungi"
 	"github.com/modkit/modkit/pungi/productmd"
 )
 
@@ -977,7 +978,7 @@ func (r *run) createrepo(ctx context.Context, j *repoJob, old map[string]map[str
 		}
 	}
 	if j.modulesYAML != nil {
-		href, err := repomdHref(dir, "modules")
+		href, err := pungi.RepoDataHref(dir, "modules")
 		if err != nil {
 			return err
 		}
@@ -1050,31 +1051,6 @@ func (r *run) oldRepoKeys() map[string]map[string]string {
 		}
 	}
 	return out
-}
-
-// repomdHref finds the location of a data type in repodata/repomd.xml.
-func repomdHref(dir, typ string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
-	if err != nil {
-		return "", fmt.Errorf("compose: %w", err)
-	}
-	var md struct {
-		Data []struct {
-			Type     string `xml:"type,attr"`
-			Location struct {
-				Href string `xml:"href,attr"`
-			} `xml:"location"`
-		} `xml:"data"`
-	}
-	if err := xml.Unmarshal(b, &md); err != nil {
-		return "", fmt.Errorf("compose: %s/repodata/repomd.xml: %w", dir, err)
-	}
-	for _, d := range md.Data {
-		if d.Type == typ {
-			return d.Location.Href, nil
-		}
-	}
-	return "", nil
 }
 
 // ---- metadata ----
