@@ -86,6 +86,11 @@ data:
 		_, v := getJSON("/api/1/events/?event_type_id=0")
 		if items, _ := v["items"].([]any); len(items) == 1 {
 			e := items[0].(map[string]any)
+			if e["state_name"] == "INITIALIZED" && i <= 1000 {
+				// Recorded, not handled yet.
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
 			if e["search_key"] != "hello:1" || e["state_name"] != "SKIPPED" || !strings.Contains(e["state_reason"].(string), "buildrequires hello:1") {
 				t.Fatalf("event: %v", e)
 			}
