@@ -37,6 +37,11 @@ type PushOptions struct {
 	Progress func(step string)
 	// From is the advisories' from address.
 	From string
+	// Defaults and Obsoletes (the release's module defaults and
+	// obsoletes) go into modules.yaml for the modules the repository
+	// carries; those of other modules are left out, as Pungi does.
+	Defaults  []*modulemd.Defaults
+	Obsoletes []*modulemd.Obsoletes
 }
 
 // PushResult describes a finished push.
@@ -200,7 +205,7 @@ func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOpti
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(opts.RepoDir)), 0o755); err != nil {
 		return nil, fmt.Errorf("composer: push: %w", err)
 	}
-	repo, err := pungi.WriteRepo(ctx, opts.RepoDir, mods, nil)
+	repo, err := pungi.WriteRepo(ctx, opts.RepoDir, mods, &pungi.RepoOptions{Defaults: opts.Defaults, Obsoletes: opts.Obsoletes})
 	if err != nil {
 		return nil, fmt.Errorf("composer: push: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/koji/kojitest"
+	"github.com/modkit/modkit/modulemd"
 )
 
 type fixture struct {
@@ -81,11 +82,11 @@ func (f *fixture) update(t *testing.T, name, stream string, version uint64) (str
 	return res.Updates[0].Alias, b.NVR
 }
 
-func (f *fixture) push(t *testing.T, request, dir string) *composer.PushResult {
+func (f *fixture) push(t *testing.T, request, dir string, defaults ...*modulemd.Defaults) *composer.PushResult {
 	t.Helper()
 	res, err := composer.Push(context.Background(), f.anon, f.kc, &composer.PushOptions{Release: "F27M", Request: request, RepoDir: dir,
 		Mark: func(_ context.Context, alias, status string) error { return f.bs.SetStatus(alias, status) },
-		From: "updates@example.org", Progress: func(s string) { t.Log(s) }})
+		From: "updates@example.org", Progress: func(s string) { t.Log(s) }, Defaults: defaults})
 	must(t, err)
 	return res
 }
@@ -128,7 +129,12 @@ func TestPush(t *testing.T) {
 		must(t, err)
 	}
 	stable := filepath.Join(tmp, "stable")
-	res = f.push(t, bodhi.RequestStable, stable)
+	res = f.push(t, bodhi.RequestStable, stable,
+		&modulemd.Defaults{MDVersionNumber: 1, Module: "nodejs", Stream: "8"},
+		&modulemd.Defaults{MDVersionNumber: 1, Module: "absent", Stream: "1"})
+	if y := string(res.Repo.ModulesYAML); !strings.Contains(y, "document: modulemd-defaults") || !strings.Contains(y, "module: nodejs") || strings.Contains(y, "module: absent") {
+		t.Errorf("modules.yaml should carry the defaults of nodejs and not those of an absent module:\n%s", y)
+	}
 	var mods []string
 	for _, m := range res.Modules {
 		mods = append(mods, m.NSVC())

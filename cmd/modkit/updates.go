@@ -11,6 +11,7 @@ import (
 	"github.com/modkit/modkit/bodhi"
 	"github.com/modkit/modkit/bodhi/composer"
 	"github.com/modkit/modkit/koji"
+	"github.com/modkit/modkit/modulemd"
 )
 
 func init() {
@@ -62,6 +63,8 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	arch := fs.String("arch", "x86_64", "repository `ARCH`")
 	from := fs.String("from", "updates@fedoraproject.org", "advisories' from `ADDRESS`")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	var mdFiles multiFlag
+	fs.Var(&mdFiles, "module-defaults", "`FILE` of modulemd-defaults and modulemd-obsoletes documents for modules.yaml (repeatable; only those of modules the repository carries are kept)")
 	rest, err := fs.parse(args[1:])
 	if err != nil {
 		return err
@@ -110,8 +113,29 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	progress := func(s string) { fmt.Fprintln(stderr, "updates push:", s) }
-	res, err := composer.Push(ctx, bc, kc, &composer.PushOptions{Release: *release, Request: *request, RepoDir: *repo,
-		Arch: *arch, From: *from, Progress: progress})
+	popts := &composer.PushOptions{Release: *release, Request: *request, RepoDir: *repo,
+		Arch: *arch, From: *from, Progress: progress}
+	for _, f := range mdFiles {
+		data, err := readInput(ctx, f, stdin)
+		if err != nil {
+			return &exitError{Code: 2, Msg: "updates push: " + err.Error()}
+		}
+		docs, err := decodeAll(ctx, data, displayName(f), false)
+		if err != nil {
+			return &exitError{Code: 1, Msg: "updates push: " + err.Error()}
+		}
+		for _, d := range docs {
+			switch d := d.(type) {
+			case *modulemd.Defaults:
+				popts.Defaults = append(popts.Defaults, d)
+			case *modulemd.Obsoletes:
+				popts.Obsoletes = append(popts.Obsoletes, d)
+			default:
+				return &exitError{Code: 1, Msg: fmt.Sprintf("updates push: %s: a %T document; --module-defaults takes modulemd-defaults and modulemd-obsoletes documents", displayName(f), d)}
+			}
+		}
+	}
+	res, err := composer.Push(ctx, bc, kc, popts)
 	if err != nil {
 		return err
 	}
