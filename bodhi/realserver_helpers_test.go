@@ -36,6 +36,7 @@ func needRealServer(t *testing.T) *realServer {
 		testenv.SkipOrFatal(t, "BODHI_URL/BODHI_*_COOKIE/KOJI_HUB_URL not set: start servers with hack/services.sh, or "+
 			`eval "$(../shared/tools/koji-hub up)"; eval "$(../shared/tools/bodhi-server up)"`)
 	}
+	testenv.Exclusive(t, s.URL)
 	kc, err := koji.NewClient(hub, koji.WithAuth(koji.PasswordAuth{User: admin, Password: pw}))
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ func TestPushRealBodhi(t *testing.T) {
 		testenv.SkipOrFatal(t, "BODHI_URL/BODHI_PG/KOJI_HUB_URL not set: start servers with hack/services.sh")
 	}
 	testenv.RequireTools(t, "psql", "createrepo_c", "modifyrepo_c")
+	testenv.Exclusive(t, bodhiURL)
 	ctx := context.Background()
 	kc, err := koji.NewClient(hub, koji.WithAuth(koji.PasswordAuth{User: admin, Password: pw}))
 	must(t, err)

@@ -4,9 +4,12 @@
 package testenv
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/modkit/modkit/internal/systool"
@@ -69,4 +72,23 @@ func SharedDir(tb testing.TB, elem ...string) string {
 		SkipOrFatal(tb, "%s (shared test materials) is not present", p)
 	}
 	return p
+}
+
+// Exclusive holds an exclusive lock named key (for example a server's URL)
+// across test processes until tb ends. `go test ./...` runs packages in
+// parallel, and some servers race on their first concurrent use (Bodhi
+// creates its system user on first use and answers 500 to the loser).
+func Exclusive(tb testing.TB, key string) {
+	tb.Helper()
+	sum := sha256.Sum256([]byte(key))
+	p := filepath.Join(os.TempDir(), "modkit-test-"+hex.EncodeToString(sum[:8])+".lock")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		tb.Fatalf("lock %s: %v", p, err)
+	}
+	tb.Cleanup(func() { f.Close() }) // closing releases the lock
 }
