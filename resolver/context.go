@@ -1,12 +1,12 @@
 package resolver
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
-	"fmt"
 	"slices"
-	"strings"
-	"unicode/utf16"
+
+	"github.com/modkit/modkit/internal/pyjson"
 )
 
 // BuildContext hashes the resolved build-time streams of a module the way MBS
@@ -14,15 +14,15 @@ import (
 // with sorted keys. Pass the transitive set (xmd.mbs.buildrequires), not the
 // modulemd buildrequires.
 func BuildContext(buildrequires map[string]string) string {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, name := range sortedKeys(buildrequires) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		pyString(&b, name)
+		b.Write(pyjson.AppendString(b.AvailableBuffer(), name))
 		b.WriteString(": ")
-		pyString(&b, buildrequires[name])
+		b.Write(pyjson.AppendString(b.AvailableBuffer(), buildrequires[name]))
 	}
 	b.WriteByte('}')
 	return sha1Hex(b.String())
@@ -32,13 +32,13 @@ func BuildContext(buildrequires map[string]string) string {
 // does: the SHA-1 hex digest of Python's json.dumps of the name → sorted
 // stream list map with sorted keys.
 func RuntimeContext(requires map[string][]string) string {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, name := range sortedKeys(requires) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		pyString(&b, name)
+		b.Write(pyjson.AppendString(b.AvailableBuffer(), name))
 		b.WriteString(": [")
 		streams := slices.Clone(requires[name])
 		slices.Sort(streams)
@@ -46,7 +46,7 @@ func RuntimeContext(requires map[string][]string) string {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			pyString(&b, s)
+			b.Write(pyjson.AppendString(b.AvailableBuffer(), s))
 		}
 		b.WriteByte(']')
 	}
@@ -72,39 +72,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// pyString writes s as Python's json.dumps does with ensure_ascii: short
-// escapes for quote, backslash and \b \f \n \r \t, \u00XX for other control
-// characters and \uXXXX (surrogate pairs above U+FFFF) for non-ASCII.
-func pyString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r < 0x80:
-			b.WriteRune(r)
-		case r > 0xffff:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
-		default:
-			fmt.Fprintf(b, `\u%04x`, r)
-		}
-	}
-	b.WriteByte('"')
 }

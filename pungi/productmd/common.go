@@ -10,7 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/modkit/modkit/internal/pyjson"
 )
 
 // FormatVersion is the header version this package writes.
@@ -280,7 +281,7 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 			b.WriteString("false")
 		}
 	case string:
-		writeString(b, x)
+		b.Write(pyjson.AppendString(b.AvailableBuffer(), x))
 	case int:
 		b.WriteString(strconv.Itoa(x))
 	case int64:
@@ -322,7 +323,7 @@ func writeValue(b *bytes.Buffer, v any, depth int) {
 				b.WriteString(",")
 			}
 			newline(b, depth+1)
-			writeString(b, k)
+			b.Write(pyjson.AppendString(b.AvailableBuffer(), k))
 			b.WriteString(": ")
 			writeValue(b, x[k], depth+1)
 		}
@@ -350,54 +351,6 @@ func newline(b *bytes.Buffer, depth int) {
 	for range depth {
 		b.WriteString("    ")
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// writeString writes s as a JSON string with Python's ensure_ascii escaping.
-func writeString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r >= 0x7f && r < 0x10000:
-			if r == 0x7f {
-				b.WriteByte(0x7f)
-				continue
-			}
-			writeU(b, r)
-		case r >= 0x10000:
-			r -= 0x10000
-			writeU(b, 0xd800+(r>>10))
-			writeU(b, 0xdc00+(r&0x3ff))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-}
-
-func writeU(b *bytes.Buffer, r rune) {
-	b.WriteString(`\u`)
-	b.WriteByte(hexDigits[r>>12&0xf])
-	b.WriteByte(hexDigits[r>>8&0xf])
-	b.WriteByte(hexDigits[r>>4&0xf])
-	b.WriteByte(hexDigits[r&0xf])
 }
 
 // document wraps a payload into the envelope with the current header.
