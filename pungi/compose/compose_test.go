@@ -82,7 +82,7 @@ func TestComposeFromRepositories(t *testing.T) {
 	arch := hostArch()
 	dir := t.TempDir()
 	repos, base := fixtureRepos(t, dir, arch)
-	defaults, obsoletes := writeMetadataDirs(t, dir)
+	writeMetadataDirs(t, dir)
 	os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(strings.ReplaceAll(variantsXML, "%ARCH%", arch)), 0o644)
 	var cfgText strings.Builder
 	cfgText.WriteString("release: {name: Modkit Test, short: MT, version: \"1\"}\ncompose_type: test\nvariants_file: variants.xml\n")
@@ -90,8 +90,6 @@ func TestComposeFromRepositories(t *testing.T) {
 	for _, r := range repos {
 		cfgText.WriteString("  - " + r + "\n")
 	}
-	_ = defaults
-	_ = obsoletes
 	cfg := writeConfig(t, dir, cfgText.String())
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	var phases []string

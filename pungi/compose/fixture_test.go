@@ -189,10 +189,10 @@ func fixtureRepos(t *testing.T, dir, arch string) (repos []string, base string) 
 
 // writeMetadataDirs writes a defaults directory (hello defaults to stream
 // 1, tools to 1; an absent module too) and an obsoletes directory.
-func writeMetadataDirs(t *testing.T, dir string) (defaults, obsoletes string) {
+func writeMetadataDirs(t *testing.T, dir string) {
 	t.Helper()
-	defaults = filepath.Join(dir, "defaults")
-	obsoletes = filepath.Join(dir, "obsoletes")
+	defaults := filepath.Join(dir, "defaults")
+	obsoletes := filepath.Join(dir, "obsoletes")
 	os.MkdirAll(defaults, 0o755)
 	os.MkdirAll(obsoletes, 0o755)
 	files := map[string]string{
@@ -207,7 +207,6 @@ func writeMetadataDirs(t *testing.T, dir string) (defaults, obsoletes string) {
 			t.Fatal(err)
 		}
 	}
-	return defaults, obsoletes
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

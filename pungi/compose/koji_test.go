@@ -339,8 +339,6 @@ target_dir: out
 			t.Errorf("productmd rejects %s: %v", rep["file"], rep["error"])
 		}
 	}
-	var mods map[string]any
-	_ = mods
 	b, _ := os.ReadFile(filepath.Join(res.Dir, "compose", "metadata", "modules.json"))
 	if !strings.Contains(string(b), `"koji_tag": "module-hello-1-20260101000000-c0000001"`) {
 		t.Errorf("modules.json lacks the content koji tag:\n%s", b)
