@@ -112,6 +112,7 @@ type Archive struct {
 	ChecksumType int            `xmlrpc:"checksum_type"` // 0 md5, 1 sha1, 2 sha256
 	BType        string         `xmlrpc:"btype"`         // build type, e.g. "module"
 	TypeName     string         `xmlrpc:"type_name"`     // file type from the extension, e.g. "txt"
+	Arch         string         `xmlrpc:"arch"`          // image archives, when listed with Type "image"
 	Extra        map[string]any `xmlrpc:"extra"`
 	MetadataOnly bool           `xmlrpc:"metadata_only"`
 }

@@ -142,6 +142,8 @@ func (st *state) completeTask(t *task, spec *BuildSpec) *xmlrpcx.Fault {
 		result, f = st.runNewRepo(t)
 	case "build":
 		result, f = st.runBuild(t, spec)
+	case "buildContainer":
+		result, _, f = st.runContainerBuild(t, nil)
 	}
 	if f != nil {
 		st.finishTask(t, 5, nil, f)

@@ -87,7 +87,14 @@ func mGetBuildType(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	if b == nil {
 		return nil, f
 	}
-	return b.btypes, nil
+	out := map[string]any{}
+	for k, v := range b.btypes {
+		out[k] = v
+	}
+	if _, ok := out["image"]; ok {
+		out["image"] = map[string]any{"build_id": b.id} // the image_builds row
+	}
+	return out, nil
 }
 
 func mListBuilds(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
@@ -438,11 +445,20 @@ func mListArchives(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 			continue
 		}
 		ext := ar.filename[strings.LastIndexByte(ar.filename, '.')+1:]
+		typeName, exts, desc, compression := ext, ext, ext+" file", any(nil)
+		for _, e := range []string{".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".tgz"} {
+			if strings.HasSuffix(ar.filename, e) { // koji's archive type "tar"
+				typeName, exts, desc, compression = "tar", "tar tar.gz tar.bz2 tar.xz tgz", "Tar file", "tar"
+			}
+		}
 		out = append(out, map[string]any{"id": ar.id, "build_id": ar.buildID, "buildroot_id": 1,
 			"filename": ar.filename, "size": ar.size, "checksum": ar.checksum, "checksum_type": ar.checksumType,
 			"btype": ar.btype, "btype_id": int64(slices.Index(cx.st.btypes, ar.btype) + 1), "type_id": 1,
-			"type_name": ext, "type_extensions": ext, "type_description": ext + " file", "compression_type": nil,
+			"type_name": typeName, "type_extensions": exts, "type_description": desc, "compression_type": compression,
 			"extra": ar.extra, "metadata_only": false})
+		if a.str("type") == "image" { // the hub joins image_archives for this type
+			out[len(out)-1].(map[string]any)["arch"] = ar.arch
+		}
 	}
 	return applyQueryOpts(out, a.dict("queryOpts")), nil
 }

@@ -211,8 +211,28 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	}
 	for _, legacy := range []string{"maven", "win", "image"} {
 		if v, ok := extra[legacy]; ok {
+			// Legacy types at the top of extra are copied into typeinfo.
+			if _, dup := typeinfo[legacy]; dup {
+				return nil, fault(1000, "Duplicate typeinfo for '%s'", legacy)
+			}
+			typeinfo[legacy] = v
 			btypes[legacy] = v
 		}
+	}
+	// The build's task: build.task_id, or an OSBS build's
+	// extra.container_koji_task_id; it must be a task of this hub.
+	var taskID *int64
+	if v, ok := bd["task_id"].(int64); ok {
+		taskID = &v
+	}
+	if v, ok := extra["container_koji_task_id"].(int64); ok {
+		if taskID != nil && *taskID != v {
+			return nil, fault(1000, "CG provided non-matching task_id %d and container_koji_task_id %d", *taskID, v)
+		}
+		taskID = &v
+	}
+	if taskID != nil && cx.st.tasks[*taskID] == nil {
+		return nil, fault(1, "<class 'psycopg2.errors.ForeignKeyViolation'>: insert or update on table \"build\" violates foreign key constraint \"build_task_id_fkey\"")
 	}
 	for k := range btypes {
 		if !slices.Contains(cx.st.btypes, k) {
@@ -349,6 +369,9 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		b.completion = &now
 	}
 	b.source = bd["source"]
+	if taskID != nil {
+		b.taskID = taskID
+	}
 	if extra != nil {
 		b.extra = extra
 	}
@@ -375,6 +398,9 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 			ar := &archive{id: cx.st.nextID("archive"), buildID: b.id, filename: out.filename, size: size,
 				checksum: str(out.m, "checksum"), checksumType: checksumTypes[str(out.m, "checksum_type")],
 				btype: out.btype, extra: out.m["extra"], components: out.rpmIDs}
+			if out.btype == "image" {
+				ar.arch = str(out.m, "arch")
+			}
 			cx.st.archives[ar.id] = ar
 		}
 	}

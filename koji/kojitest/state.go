@@ -148,6 +148,7 @@ type archive struct {
 	checksum     string
 	checksumType int64
 	btype        string
+	arch         string // image archives (image_archives.arch)
 	extra        any
 	components   []int64 // rpm ids
 }
