@@ -24,6 +24,12 @@
 // rebuild twice. Dry run (per event or global) records what would be rebuilt
 // and builds nothing.
 //
-// Container image rebuilds (Freshmaker's Bodhi flows) are not implemented:
-// Bodhi and koji events are recorded and skipped with that reason.
+// Container images are rebuilt in Freshmaker's two Bodhi flows
+// ([ImageOptions]): the slow flow when an update's stable push completes,
+// the fast flow when an update is created (through an on-demand compose
+// of its builds, [Composer]). The newest build of every image name and
+// stream that contains an older version of an updated package is rebuilt
+// through an [ImageBuilder] ([KojiImages]: koji's buildContainer), parents
+// first: a child waits for its parent's rebuild and is built FROM it.
+// Image rebuilds are a dry run unless ImageOptions.Build is set.
 package rebuilds

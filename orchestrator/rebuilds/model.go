@@ -27,6 +27,7 @@ var eventTypeNames = map[EventType]string{
 	EventGitRPMSpecChange: "GitRPMSpecChangeEvent", EventGitDockerfileChange: "GitDockerfileChangeEvent",
 	EventBodhiUpdateStable: "BodhiUpdateCompleteStableEvent", EventKojiTaskStateChange: "KojiTaskStateChangeEvent",
 	EventManual: "ManualRebuildEvent", EventBodhiUpdateCreated: "BodhiUpdateCreatedEvent", EventKojiBuildComplete: "KojiBuildCompleteEvent",
+	EventBodhiUpdateRequestStable: "BodhiUpdateRequestStableEvent",
 }
 
 func (t EventType) String() string {

@@ -38,6 +38,7 @@ type parsed struct {
 	module *orchestrator.ModuleMessage
 	update *BodhiUpdate
 	koji   *KojiBuild
+	task   *KojiTask
 }
 
 // parse reads m by its topic's suffix; ok is false for messages rebuilds
@@ -104,33 +105,10 @@ func parse(m Message) (p parsed, ok bool, err error) {
 			return parsed{}, false, nil
 		}
 		return parsed{typ: EventModuleStateChange, module: &mm, key: mm.Name + ":" + mm.Stream}, true, nil
-	case strings.HasSuffix(t, "bodhi.update.complete.stable"), strings.HasSuffix(t, "bodhi.update.request.testing"):
-		var body struct {
-			Update *struct {
-				Alias   string `json:"alias"`
-				Release struct {
-					Name string `json:"name"`
-				} `json:"release"`
-				Builds []struct {
-					NVR string `json:"nvr"`
-				} `json:"builds"`
-			} `json:"update"`
-		}
-		if err := json.Unmarshal(m.Body, &body); err != nil {
-			return bad("%v", err)
-		}
-		if body.Update == nil || body.Update.Alias == "" {
-			return bad("update.alias is required")
-		}
-		u := &BodhiUpdate{Alias: body.Update.Alias, Release: body.Update.Release.Name}
-		for _, b := range body.Update.Builds {
-			u.Builds = append(u.Builds, b.NVR)
-		}
-		typ := EventBodhiUpdateStable
-		if strings.HasSuffix(t, "request.testing") {
-			typ = EventBodhiUpdateCreated
-		}
-		return parsed{typ: typ, update: u, key: u.Alias}, true, nil
+	case strings.Contains(t, "bodhi.update."):
+		return parseBodhi(m)
+	case strings.HasSuffix(t, "buildsys.task.state.change"):
+		return parseTask(m)
 	case strings.HasSuffix(t, "buildsys.build.state.change"):
 		var body struct {
 			BuildID int64  `json:"build_id"`

@@ -32,7 +32,10 @@ type Options struct {
 	// <prefix><repo>.git builds the module at the pushed revision. Empty
 	// = such pushes are recorded and skipped.
 	ModulesRepository string
-	Logger            *slog.Logger
+	// Images configures container image rebuilds; nil records image
+	// events only.
+	Images *ImageOptions
+	Logger *slog.Logger
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
 }
@@ -94,9 +97,12 @@ func (s *Service) Handle(ctx context.Context, m Message) (*Event, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if own, err := s.ownsTask(ctx, p); err != nil || !own {
+		return nil, err // a koji task that is not an image rebuild of ours
+	}
 	ev, created, err := s.st.AddEvent(ctx, &Event{
 		MessageID: m.ID, SearchKey: p.key, Type: p.typ, State: EventInitialized,
-		DryRun: m.DryRun || s.opts.DryRun, Requester: s.opts.Owner, TimeCreated: s.now(),
+		DryRun: m.DryRun || s.opts.DryRun || s.imagesDryRun(p.typ), Requester: s.opts.Owner, TimeCreated: s.now(),
 	})
 	if err != nil {
 		return nil, err
@@ -114,8 +120,10 @@ func (s *Service) Handle(ctx context.Context, m Message) (*Event, error) {
 		herr = h.mmdChange(ctx, p.push)
 	case EventModuleStateChange:
 		herr = h.moduleDone(ctx, p.module)
+	case EventBodhiUpdateStable, EventBodhiUpdateCreated, EventBodhiUpdateRequestStable, EventKojiTaskStateChange:
+		herr = h.images(ctx, p)
 	default:
-		h.skip("container image rebuilds are not implemented; %s events are recorded only", p.typ)
+		h.skip("%s events are recorded only: no handler rebuilds anything for them", p.typ)
 	}
 	if herr != nil {
 		if ctx.Err() != nil {
