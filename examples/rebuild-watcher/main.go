@@ -11,6 +11,11 @@
 // It listens, on a private queue, to module state changes
 // (#.module.state.change), dist-git pushes (#.git.receive), Bodhi update
 // messages and koji build state changes.
+//
+// With --koji URL it also prints which container images would be rebuilt
+// for a Bodhi update (the slow flow when its stable push completes, the
+// fast flow when it is created), in parent-first order: the images come
+// from the hub's image builds and their RPM lists (anonymous reads).
 package main
 
 import (
@@ -27,6 +32,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/amqpbus"
 	"github.com/modkit/modkit/orchestrator/pgstore"
@@ -53,6 +59,7 @@ func run(args []string, out io.Writer) error {
 	allow := fs.String("allowlist", "", "JSON allowlist `FILE` (Freshmaker's shape)")
 	block := fs.String("blocklist", "", "JSON blocklist `FILE` (Freshmaker's shape)")
 	record := fs.String("record", "", "SQLite `FILE` recording the watcher's events (default: a temporary file)")
+	kojiURL := fs.String("koji", "", "koji hub `URL` whose image builds are checked against Bodhi updates")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,12 +119,21 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rs, err := rebuilds.New(&rebuilds.Options{Orchestrator: orch, Store: rst, Rules: r, DryRun: true, Logger: quiet})
+	var images *rebuilds.ImageOptions
+	if *kojiURL != "" {
+		kc, err := koji.NewClient(*kojiURL)
+		if err != nil {
+			return err
+		}
+		images = &rebuilds.ImageOptions{Source: rebuilds.NewKojiImages(kc)} // Build unset: a dry run
+	}
+	rs, err := rebuilds.New(&rebuilds.Options{Orchestrator: orch, Store: rst, Rules: r, DryRun: true, Logger: quiet, Images: images})
 	if err != nil {
 		return err
 	}
 	b, err := amqpbus.New(*bus, &amqpbus.Options{Logger: quiet, KojiTopics: []string{
 		"#.module.state.change", "#.git.receive", "#.bodhi.update.complete.stable", "#.bodhi.update.request.testing", "#.buildsys.build.state.change",
+		"#.bodhi.update.request.stable", "#.bodhi.update.status.testing.#",
 	}})
 	if err != nil {
 		return err
@@ -143,7 +159,11 @@ func run(args []string, out io.Writer) error {
 			if x.TimeSubmitted.Before(ev.TimeCreated) {
 				continue // decided for an earlier event of the chain
 			}
-			fmt.Fprintf(out, "  %-8s %s: %s\n           rule: %s\n           path: %s\n", x.State, x.Name, x.StateReason, x.Rule, x.Path)
+			what := x.Name
+			if x.Type == rebuilds.ArtifactImage {
+				what = "image " + x.OriginalNVR
+			}
+			fmt.Fprintf(out, "  %-8s %s: %s\n           rule: %s\n           path: %s\n", x.State, what, x.StateReason, x.Rule, x.Path)
 		}
 	})
 	if ctx.Err() != nil {

@@ -238,7 +238,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, id int64) {
 			apiError(w, http.StatusInternalServerError, "%v", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, EventJSON(e, bs))
+		writeJSON(w, http.StatusOK, a.withImageArgs(ctx, EventJSON(e, bs), bs))
 		return
 	}
 	q, page, per, err := query(r, "message_id", "search_key", "event_type_id", "state")
@@ -275,7 +275,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, id int64) {
 			apiError(w, http.StatusInternalServerError, "%v", err)
 			return
 		}
-		items = append(items, EventJSON(e, bs))
+		items = append(items, a.withImageArgs(ctx, EventJSON(e, bs), bs))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "meta": meta(r, page, per, total)})
 }
@@ -304,7 +304,7 @@ func (a *api) builds(w http.ResponseWriter, r *http.Request, id int64) {
 			apiError(w, http.StatusNotFound, "No such build found.")
 			return
 		}
-		writeJSON(w, http.StatusOK, BuildJSON(bs[0]))
+		writeJSON(w, http.StatusOK, a.withImageArgs(ctx, BuildJSON(bs[0]), bs[:1]))
 		return
 	}
 	q, page, per, err := query(r, "event_id", "build_id", "dep_on_id", "name", "state")
@@ -339,7 +339,7 @@ func (a *api) builds(w http.ResponseWriter, r *http.Request, id int64) {
 	}
 	items := make([]map[string]any, 0, len(bs))
 	for _, b := range bs {
-		items = append(items, BuildJSON(b))
+		items = append(items, a.withImageArgs(ctx, BuildJSON(b), []*ArtifactBuild{b}))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "meta": meta(r, page, per, total)})
 }

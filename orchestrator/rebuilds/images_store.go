@@ -80,3 +80,25 @@ func (s *SQLStore) ImageArgs(ctx context.Context, buildID int64) (*ContainerBuil
 	}
 	return req, nil
 }
+
+// withImageArgs adds Freshmaker's build_args to the JSON of image builds:
+// to m itself when it is a build's, else to the builds it lists.
+func (a *api) withImageArgs(ctx context.Context, m map[string]any, bs []*ArtifactBuild) map[string]any {
+	as, ok := a.st.(ImageArgsStore)
+	if !ok {
+		return m
+	}
+	targets := []map[string]any{m}
+	if l, ok := m["builds"].([]map[string]any); ok {
+		targets = l
+	}
+	for i, b := range bs {
+		if i >= len(targets) || b.Type != ArtifactImage {
+			continue
+		}
+		if req, err := as.ImageArgs(ctx, b.ID); err == nil && req != nil {
+			targets[i]["build_args"] = req
+		}
+	}
+	return m
+}

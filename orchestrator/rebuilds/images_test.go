@@ -3,6 +3,8 @@ package rebuilds_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -377,6 +379,36 @@ func TestImagesDryRunByDefault(t *testing.T) {
 	}
 	if n := len(h.containerTasks()); n != 0 || len(comp.calls) != 0 {
 		t.Fatalf("dry run built %d images, made %d composes", n, len(comp.calls))
+	}
+	// The API shows image builds with Freshmaker's type and their build
+	// arguments.
+	srv := httptest.NewServer(rebuilds.NewHandler(w.store, nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/1/events/?event_type_id=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Items []struct {
+			EventTypeName string `json:"event_type_name"`
+			Builds        []struct {
+				Type      int            `json:"type"`
+				TypeName  string         `json:"type_name"`
+				BuildArgs map[string]any `json:"build_args"`
+				DepOn     string         `json:"dep_on"`
+			} `json:"builds"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 || len(page.Items[0].Builds) != 3 || page.Items[0].EventTypeName != "BodhiUpdateCompleteStableEvent" {
+		t.Fatalf("events: %+v", page)
+	}
+	app := page.Items[0].Builds[1]
+	if app.Type != 1 || app.TypeName != "IMAGE" || app.BuildArgs["git_branch"] != "f40" || app.BuildArgs["target"] != imgTarget || app.DepOn != "base" {
+		t.Errorf("app in the API: %+v", app)
 	}
 }
 
