@@ -66,6 +66,14 @@
 // content-generator build in the metadata format the Module Build Service
 // writes. Package koji/kojitest provides an in-process hub for tests.
 //
+// Container images: [Client.BuildContainer] submits a buildContainer task
+// (the call koji-containerbuild's hub plugin adds; OSBS builds the image
+// and imports it), [Client.GetContainerTaskResult] reads the builds it
+// produced, and [Build.ImageInfo] reads an image build's parent build and
+// task from its extra. An image's RPMs are listed per image archive:
+// ListArchives with Type "image" (which fills [Archive.Arch]), then
+// ListRPMs with ImageID.
+//
 // Hub API reference: https://docs.pagure.org/koji/ and the hub's own
 // system.listMethods / system.methodHelp.
 package koji

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"log"
 	"maps"
 	"slices"
 	"strings"
@@ -208,4 +209,47 @@ func importImageErr(t *testing.T, c *koji.Client, name string, parent *koji.Buil
 			Extra: map[string]any{"image": map[string]any{"arch": "x86_64"}, "docker": map[string]any{"id": "sha256:0"}}}},
 	}
 	return c.CGImport(ctx, md, dir, nil)
+}
+
+// Submit a container image build (koji-containerbuild's buildContainer),
+// wait for it and read the image build it produced.
+func ExampleClient_BuildContainer() {
+	hub, c := exampleHub()
+	defer hub.Close()
+	ctx := context.Background()
+	if _, err := c.CreateTag(ctx, "f40-container-build", &koji.CreateTagOptions{Arches: []string{"x86_64"}}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.CreateTag(ctx, "f40-container-candidate", nil); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.CreateTarget(ctx, "f40-container-candidate", koji.Name("f40-container-build"), koji.Name("f40-container-candidate")); err != nil {
+		log.Fatal(err)
+	}
+	task, err := c.BuildContainer(ctx, "git+https://src.example.org/container/httpd#0123abcd", "f40-container-candidate",
+		&koji.ContainerBuildOptions{GitBranch: "f40", Release: "2", YumRepoURLs: []string{"https://odcs.example.org/odcs-1.repo"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.WaitTask(ctx, task, nil); err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.GetContainerTaskResult(ctx, task)
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := c.GetBuild(ctx, koji.ID(res.KojiBuilds[0]))
+	if err != nil {
+		log.Fatal(err)
+	}
+	archives, err := c.ListArchives(ctx, &koji.ListArchivesOptions{BuildID: b.ID, Type: "image"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	info := b.ImageInfo()
+	fmt.Println(b.NVR, "built by task", info.ContainerKojiTaskID == task, "with repos", info.YumRepoURLs)
+	fmt.Println(archives[0].Filename, archives[0].Arch)
+	// Output:
+	// httpd-1.0-2 built by task true with repos [https://odcs.example.org/odcs-1.repo]
+	// docker-image-1.x86_64.tar.gz x86_64
 }

@@ -7,7 +7,10 @@
 // groups, build targets, builds and their states, RPMs and archives,
 // tagging, tasks, repos and events, content-generator reservations and
 // imports, chunked uploads, queryHistory and multicall. Faults carry koji's
-// codes and messages.
+// codes and messages. It also answers buildContainer, as a hub with the
+// koji-containerbuild plugin does: [Hub.CompleteContainerTask] (or
+// AutoComplete) plays OSBS and imports the image build, with one image
+// archive per arch listing the image's RPMs.
 //
 // Call numbers are read as a released 1.35.3 hub reads them: only from the
 // Koji-Callnum header (a request without it gets no SequenceError or

@@ -11,6 +11,9 @@ func FuzzParse(f *testing.F) {
 		{"mbs.module.state.change", `{"id": 1, "name": "a", "stream": "1", "state": 5}`},
 		{"bodhi.update.complete.stable", `{"update": {"alias": "X", "builds": [{"nvr": "a-1-1"}]}}`},
 		{"buildsys.build.state.change", `{"build_id": 1, "name": "a", "version": "1", "release": "1", "new": 1}`},
+		{"bodhi.update.status.testing.koji-build-group.build.complete", `{"update": {"alias": "X", "builds": [{"nvr": "a-1-1"}]}, "artifact": {}}`},
+		{"buildsys.task.state.change", `{"id": 7, "method": "buildContainer", "new": "CLOSED"}`},
+		{"buildsys.task.state.change", `{"id": 7, "method": "buildContainer", "new": 5}`},
 	} {
 		f.Add(s.topic, []byte(s.body))
 	}
