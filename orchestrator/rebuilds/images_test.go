@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/bodhi"
+	"github.com/modkit/modkit/bodhi/bodhitest"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/koji/kojitest"
 	"github.com/modkit/modkit/orchestrator"
@@ -492,4 +494,91 @@ func (c *crashingArgsStore) SetImageArgs(ctx context.Context, id int64, req *reb
 
 func (c *crashingArgsStore) ImageArgs(ctx context.Context, id int64) (*rebuilds.ContainerBuildRequest, error) {
 	return c.Store.(rebuilds.ImageArgsStore).ImageArgs(ctx, id)
+}
+
+// TestImagesFromBodhiUpdates: the message bodies are Bodhi's own update
+// JSON (from bodhitest, whose shapes are checked against a real Bodhi),
+// wrapped as Bodhi's messages wrap it: a new update is the fast flow, its
+// stable push the slow flow (both dry runs here).
+func TestImagesFromBodhiUpdates(t *testing.T) {
+	t.Parallel()
+	h := newImageHub(t)
+	ctx := context.Background()
+	bs := bodhitest.New(h.c)
+	t.Cleanup(bs.Close)
+	for _, s := range []string{"", "-override", "-signing-pending", "-updates", "-updates-candidate", "-updates-pending", "-updates-testing", "-updates-testing-pending"} {
+		if _, err := h.c.CreateTag(ctx, "f40"+s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, err := bodhi.NewClient(bs.URL, bodhi.WithSessionCookie(bs.Cookie(bodhitest.AdminUser)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.SaveRelease(ctx, &bodhi.ReleaseInput{Name: "F40", LongName: "Fedora 40", Version: "40", Branch: "f40",
+		IDPrefix: "FEDORA", DistTag: "f40", StableTag: "f40-updates", TestingTag: "f40-updates-testing",
+		CandidateTag: "f40-updates-candidate", PendingSigningTag: "f40-signing-pending", PendingTestingTag: "f40-updates-testing-pending",
+		PendingStableTag: "f40-updates-pending", OverrideTag: "f40-override", State: "current"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.AddPackage(ctx, koji.Name("f40-updates-candidate"), "libfoo", &koji.AddPackageOptions{Owner: kojitest.AdminUser}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.TagBuildBypass(ctx, koji.Name("f40-updates-candidate"), koji.Name("libfoo-1.0-2.fc40"), false); err != nil {
+		t.Fatal(err)
+	}
+	pkgr, err := bodhi.NewClient(bs.URL, bodhi.WithSessionCookie(bs.Cookie(bodhitest.PackagerUser)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pkgr.SaveUpdate(ctx, &bodhi.UpdateInput{Builds: []string{"libfoo-1.0-2.fc40"}, Notes: "Fix libfoo", Type: "security", Severity: "high"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias := res.Updates[0].Alias
+	message := func(id, topic string) rebuilds.Message {
+		t.Helper()
+		resp, err := http.Get(strings.TrimSuffix(bs.URL, "/") + "/updates/" + alias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got struct {
+			Update json.RawMessage `json:"update"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || len(got.Update) == 0 {
+			t.Fatalf("GET /updates/%s: %v", alias, err)
+		}
+		body, _ := json.Marshal(map[string]any{"agent": bodhitest.PackagerUser, "update": got.Update})
+		return rebuilds.Message{ID: id, Topic: "org.fedoraproject.prod." + topic, Body: body}
+	}
+	w := imagesWorld(t, t.TempDir(), h, &rebuilds.ImageOptions{Source: h.ki, Builder: h.ki, Composer: &fakeComposer{}}, nil)
+	fast, err := w.rs.Handle(ctx, message("b-testing", "bodhi.update.request.testing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bs.SetStatus(alias, "stable"); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := w.rs.Handle(ctx, message("b-stable", "bodhi.update.complete.stable"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []*rebuilds.Event{fast, slow} {
+		if ev.SearchKey != alias || ev.State != rebuilds.EventComplete || !ev.DryRun {
+			t.Fatalf("event %s %s: %s", ev.Type, ev.State, ev.StateReason)
+		}
+		rows, bs := imageRows(t, w.store, ev.ID)
+		checkImageRows(t, rows, []imgRow{
+			{"base", "base-1.0-2", rebuilds.BuildDone, ""},
+			{"app", "app-1.0-1", rebuilds.BuildDone, "base"},
+			{"tool", "tool-1.0-1", rebuilds.BuildDone, "app"},
+		})
+		if !strings.HasPrefix(bs[0].Path, alias+" [libfoo-1.0-2.fc40] -> base:f40") {
+			t.Errorf("path %q", bs[0].Path)
+		}
+	}
+	if fast.Type != rebuilds.EventBodhiUpdateCreated || slow.Type != rebuilds.EventBodhiUpdateStable {
+		t.Errorf("types %s, %s", fast.Type, slow.Type)
+	}
 }
