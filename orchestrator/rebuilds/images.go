@@ -494,8 +494,8 @@ func (s *Service) considerImage(ctx context.Context, ev *Event, handler, flow, o
 	switch {
 	case !ok:
 		b.State, b.StateReason = BuildSkipped, rule
-	case img.Source == "" || img.Target == "":
-		b.State, b.StateReason = BuildSkipped, fmt.Sprintf("image build %s has no known source or build target to rebuild from", img.NVR)
+	case img.Source == "" || img.Target == "" || img.Stream == "":
+		b.State, b.StateReason = BuildSkipped, fmt.Sprintf("image build %s has no known source, build target or git branch to rebuild from (its buildContainer task is unknown)", img.NVR)
 	case ev.DryRun:
 		what := fmt.Sprintf("build %s in %s (git_branch %s, release %s", req.Source, req.Target, req.Branch, req.Release)
 		if parent != nil {

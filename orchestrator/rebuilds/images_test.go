@@ -2,6 +2,8 @@ package rebuilds_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -581,4 +583,70 @@ func TestImagesFromBodhiUpdates(t *testing.T) {
 	if fast.Type != rebuilds.EventBodhiUpdateCreated || slow.Type != rebuilds.EventBodhiUpdateStable {
 		t.Errorf("types %s, %s", fast.Type, slow.Type)
 	}
+}
+
+// TestImagesWithoutTask: an image build imported without a buildContainer
+// task (no branch, no target) is listed and skipped with the reason.
+func TestImagesWithoutTask(t *testing.T) {
+	t.Parallel()
+	h := newImageHub(t)
+	ctx := context.Background()
+	if err := h.c.GrantCGAccess(ctx, koji.Name(kojitest.AdminUser), "atomic-reactor", true); err != nil {
+		t.Fatal(err)
+	}
+	rpms, err := h.c.ListRPMs(ctx, &koji.ListRPMsOptions{BuildID: mustBuild(t, h.c, "libfoo-1.0-1.fc40").ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var comps []koji.CGComponent
+	for _, r := range rpms {
+		if r.Arch != "src" {
+			comps = append(comps, koji.RPMComponent(r))
+		}
+	}
+	content := "legacy image"
+	if _, err := h.c.Upload(ctx, strings.NewReader(content), "osbs/legacy", "docker-image-legacy.x86_64.tar.gz", nil); err != nil {
+		t.Fatal(err)
+	}
+	md := &koji.CGMetadata{
+		Build: koji.CGBuild{Name: "legacy", Version: "1", Release: "1", Source: "git+https://src.example.org/container/legacy#1",
+			StartTime: 1, EndTime: 2, Extra: map[string]any{"image": map[string]any{"parent_images": []any{}}}},
+		Buildroots: []koji.CGBuildroot{{ID: 1, Host: koji.CGHost{OS: "Fedora", Arch: "x86_64"}, ContentGenerator: koji.CGTool{Name: "atomic-reactor", Version: "4"},
+			Container: koji.CGContainer{Type: "none", Arch: "x86_64"}, Tools: []koji.CGTool{}, Components: []koji.CGComponent{}}},
+		Output: []koji.CGOutput{{BuildrootID: 1, Filename: "docker-image-legacy.x86_64.tar.gz", Filesize: int64(len(content)), Arch: "x86_64",
+			Checksum: md5hex(content), ChecksumType: "md5", Type: "docker-image", Components: comps,
+			Extra: map[string]any{"image": map[string]any{"arch": "x86_64"}}}},
+	}
+	if _, err := h.c.CGImport(ctx, md, "osbs/legacy", nil); err != nil {
+		t.Fatal(err)
+	}
+	w := imagesWorld(t, t.TempDir(), h, &rebuilds.ImageOptions{Source: h.ki}, nil)
+	ev, err := w.rs.Handle(ctx, bodhiMessage("legacy-1", "bodhi.update.complete.stable", "FEDORA-2026-ggg", "libfoo-1.0-2.fc40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bs := imageRows(t, w.store, ev.ID)
+	var legacy *rebuilds.ArtifactBuild
+	for _, b := range bs {
+		if b.Name == "legacy" {
+			legacy = b
+		}
+	}
+	if legacy == nil || legacy.State != rebuilds.BuildSkipped || !strings.Contains(legacy.StateReason, "its buildContainer task is unknown") {
+		t.Fatalf("legacy image: %+v", legacy)
+	}
+}
+
+func mustBuild(t *testing.T, c *koji.Client, nvr string) *koji.Build {
+	t.Helper()
+	b, err := c.GetBuild(context.Background(), koji.Name(nvr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
