@@ -48,6 +48,9 @@ type Server struct {
 	builds   map[string]*build // by NVR
 	comments []*bodhi.Comment
 	nextID   int64
+
+	overrides    map[string]*override // by NVR
+	overrideList []*override          // in submission order
 }
 
 type user struct {
@@ -77,6 +80,7 @@ func (u *user) in(groups ...string) bool {
 
 type build struct {
 	bodhi.Build
+	id      int64
 	pkg     string // package name (modules: name:stream)
 	vr      string // koji version-release, compared as RPM versions
 	release *bodhi.Release
@@ -96,7 +100,7 @@ type update struct {
 // enough). It has the users AdminUser and PackagerUser.
 func New(kc *koji.Client) *Server {
 	s := &Server{koji: kc, Now: time.Now, users: map[string]*user{}, cookies: map[string]string{},
-		tokens: map[string]string{}, sessions: map[string]string{}, builds: map[string]*build{}}
+		tokens: map[string]string{}, sessions: map[string]string{}, builds: map[string]*build{}, overrides: map[string]*override{}}
 	s.AddUser(AdminUser, "bodhiadmin", "packager")
 	s.AddUser(PackagerUser, "packager")
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -306,9 +310,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!DOCTYPE html>\n<html><body><h1>404 <small>Not Found</small></h1><p>The resource could not be found.</p></body></html>\n")
 		return
 	case path == "overrides/" && r.Method == http.MethodGet:
-		out, e = pageOf(r, "overrides", []any{})
+		out, e = s.listOverrides(r)
+	case path == "overrides/" && r.Method == http.MethodPost:
+		out, e = s.saveOverride(rc)
 	case len(parts) == 2 && parts[0] == "overrides" && r.Method == http.MethodGet:
-		e = fail(404, "url", "nvr", "No such build")
+		out, e = s.getOverride(parts[1])
 	case path == "latest_builds" && r.Method == http.MethodGet:
 		out = s.latestBuilds(r)
 	default:
