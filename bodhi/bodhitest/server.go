@@ -140,8 +140,10 @@ func (s *Server) AddToken(token, name string) {
 	s.tokens[token] = name
 }
 
-// SetStatus sets an update's status and clears its request, as Bodhi's
-// composer does after pushing it (testing or stable).
+// SetStatus records a push as Bodhi's composer does (testing or stable):
+// the status and its date, pushed, no request, unlocked, and the comment
+// "This update has been pushed to <status>." of the user bodhi. It has
+// the signature of composer.PushOptions.Mark without the context.
 func (s *Server) SetStatus(alias, status string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,6 +153,7 @@ func (s *Server) SetStatus(alias, status string) error {
 	}
 	u.Status = status
 	u.Request = nil
+	u.Locked = false
 	u.Pushed = status == bodhi.StatusTesting || status == bodhi.StatusStable
 	now := bodhi.Time{Time: s.Now().UTC().Truncate(time.Second)}
 	switch status {
@@ -159,7 +162,10 @@ func (s *Server) SetStatus(alias, status string) error {
 	case bodhi.StatusStable:
 		u.DateStable = now
 	}
-	u.DateModified = now
+	if u.Pushed {
+		u.DatePushed = now
+		u.Comments = append(u.Comments, s.comment(u, nil, "This update has been pushed to "+status+".", 0, now))
+	}
 	return nil
 }
 

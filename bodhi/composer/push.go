@@ -30,8 +30,10 @@ type PushOptions struct {
 	// the repository carries only module metadata.
 	RPMFiles func(ctx context.Context, b *koji.Build) ([]string, error)
 	// Mark records an update's new status in Bodhi, what Bodhi's composer
-	// does in its database (the REST API has no call for it); nil leaves
-	// Bodhi as it is.
+	// does in its database (the REST API has no call for it):
+	// bodhidb.Marker.Mark does it in Bodhi's PostgreSQL, and
+	// bodhitest.Server.SetStatus in the test server. Nil leaves Bodhi as
+	// it is.
 	Mark func(ctx context.Context, alias, status string) error
 	// Progress, when set, is told each step.
 	Progress func(step string)

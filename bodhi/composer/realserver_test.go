@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/modkit/modkit/bodhi"
 	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/bodhi/composer/bodhidb"
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 )
@@ -20,8 +20,9 @@ import (
 // TestPushRealBodhi is the end to end run against a real Bodhi and koji
 // hub: two builds of one module stream imported into koji, an update for
 // each in Bodhi, pushed to testing then stable by Push; the updates'
-// statuses are recorded in Bodhi's database as its composer would (the
-// REST API has no call for it). The stable repository holds only the newer
+// statuses are recorded in Bodhi's database by bodhidb.Marker as Bodhi's
+// composer records them (the REST API has no call for it), and read back
+// through the REST API. The stable repository holds only the newer
 // build and updateinfo lists both advisories.
 func TestPushRealBodhi(t *testing.T) {
 	t.Parallel()
@@ -30,7 +31,7 @@ func TestPushRealBodhi(t *testing.T) {
 	if bodhiURL == "" || pkgrCookie == "" || pg == "" || hub == "" || admin == "" {
 		testenv.SkipOrFatal(t, "BODHI_URL/BODHI_PG/KOJI_HUB_URL not set: start servers with hack/services.sh")
 	}
-	testenv.RequireTools(t, "psql", "createrepo_c", "modifyrepo_c")
+	testenv.RequireTools(t, "createrepo_c", "modifyrepo_c")
 	testenv.Exclusive(t, bodhiURL)
 	ctx := context.Background()
 	kc, err := koji.NewClient(hub, koji.WithAuth(koji.PasswordAuth{User: admin, Password: pw}))
@@ -71,14 +72,10 @@ func TestPushRealBodhi(t *testing.T) {
 		must(t, err)
 		return res.Updates[0].Alias
 	}
-	mark := func(ctx context.Context, alias, status string) error {
-		out, err := exec.CommandContext(ctx, "psql", pg, "-v", "ON_ERROR_STOP=1", "-c",
-			fmt.Sprintf("UPDATE updates SET status = '%s', request = NULL, pushed = true WHERE alias = '%s'", status, alias)).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("psql: %v: %s", err, out)
-		}
-		return nil
-	}
+	marker, err := bodhidb.Open(ctx, pg)
+	must(t, err)
+	defer marker.Close(ctx)
+	mark := marker.Mark
 	push := func(request, dir string) *composer.PushResult {
 		res, err := composer.Push(ctx, anon, kc, &composer.PushOptions{Release: relName, Request: request, RepoDir: dir, Mark: mark})
 		must(t, err)
@@ -87,6 +84,14 @@ func TestPushRealBodhi(t *testing.T) {
 	tmp := t.TempDir()
 	u1 := mkUpdate(20260101000000)
 	push(bodhi.RequestTesting, filepath.Join(tmp, "t1"))
+	// Marked as Bodhi's composer marks: read back through the REST API.
+	d, err := anon.GetUpdate(ctx, u1)
+	must(t, err)
+	if u := d.Update; u.Status != bodhi.StatusTesting || u.Request != nil || !u.Pushed || u.Locked || u.DateTesting.IsZero() || u.DatePushed.IsZero() ||
+		len(u.Comments) == 0 || u.Comments[len(u.Comments)-1].Text != "This update has been pushed to testing." ||
+		u.Comments[len(u.Comments)-1].User == nil || u.Comments[len(u.Comments)-1].User.Name != "bodhi" {
+		t.Errorf("after the testing push: %+v", u)
+	}
 	_, err = pkgr.Request(ctx, u1, bodhi.RequestStable)
 	must(t, err)
 	// Bodhi obsoletes an older update with a stable request when a newer
@@ -104,8 +109,9 @@ func TestPushRealBodhi(t *testing.T) {
 	for _, a := range []string{u1, u2} {
 		d, err := anon.GetUpdate(ctx, a)
 		must(t, err)
-		if d.Update.Status != bodhi.StatusStable {
-			t.Errorf("%s: status %s", a, d.Update.Status)
+		if u := d.Update; u.Status != bodhi.StatusStable || u.Request != nil || !u.Pushed || u.DateStable.IsZero() ||
+			u.Comments[len(u.Comments)-1].Text != "This update has been pushed to stable." {
+			t.Errorf("%s after the stable push: %+v", a, u)
 		}
 	}
 	tagged, err := kc.ListTagged(ctx, koji.Name(tag("-updates")), nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modkit/modkit/bodhi"
 	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/bodhi/composer/bodhidb"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/modulemd"
 	"github.com/modkit/modkit/pungi/compose"
@@ -44,8 +45,12 @@ noarch of the build's modulemd.<arch>.txt archive, and its source RPMs
 preference; "" allows unsigned copies) takes the signed copies, as
 Pungi's sigkeys do; without it the unsigned copies are used. --no-rpms
 writes only the module metadata and updateinfo.
-Bodhi's REST API has no call to record an update's new status (its
-composer writes its database), so updates keep their status in Bodhi.
+Bodhi's REST API has no call to record an update's new status: Bodhi's
+own composer writes its database. With --bodhi-db URL (Bodhi's
+PostgreSQL) the push records it the same way: status testing or stable
+with its date, pushed, request cleared, unlocked, and the comment "This
+update has been pushed to ..." of the user bodhi. Without it the updates
+keep their status and request in Bodhi.
 
 Exit status: 0 pushed, 1 an error, 2 a usage error.`
 
@@ -78,6 +83,7 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.Var(&sigkeys, "sigkey", "signing `KEY` of the RPMs to take (repeatable, in order of preference; \"\" allows unsigned)")
 	noRPMs := fs.Bool("no-rpms", false, "write only module metadata and updateinfo, no RPMs")
 	downloadDir := fs.String("download-dir", "", "`DIR` to download RPMs into and keep (default a temporary directory)")
+	bodhiDB := fs.String("bodhi-db", "", "Bodhi's PostgreSQL `URL`: record the pushed updates' status there, as Bodhi's composer does")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	var mdFiles multiFlag
 	fs.Var(&mdFiles, "module-defaults", "`FILE` of modulemd-defaults and modulemd-obsoletes documents for modules.yaml (repeatable; only those of modules the repository carries are kept)")
@@ -150,6 +156,14 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		rf := &kojiRPMs{src: ks, arch: *arch, dir: dl, progress: progress}
 		popts.RPMFiles = rf.rpmFiles
 	}
+	if *bodhiDB != "" {
+		m, err := bodhidb.Open(ctx, *bodhiDB)
+		if err != nil {
+			return err
+		}
+		defer m.Close(context.WithoutCancel(ctx))
+		popts.Mark = m.Mark
+	}
 	for _, f := range mdFiles {
 		data, err := readInput(ctx, f, stdin)
 		if err != nil {
@@ -182,7 +196,7 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"updates": res.Updates, "modules": mods, "repo": *repo, "advisories": len(res.Advisories),
-			"rpms": len(res.Repo.RPMs)})
+			"rpms": len(res.Repo.RPMs), "marked": popts.Mark != nil})
 	}
 	fmt.Fprintf(stdout, "pushed %d update(s) of %s to %s: %s\n", len(res.Updates), *release, *request, strings.Join(res.Updates, " "))
 	for _, m := range res.Modules {

@@ -226,6 +226,7 @@ type pushOut struct {
 	Modules    []string `json:"modules"`
 	Advisories int      `json:"advisories"`
 	RPMs       int      `json:"rpms"`
+	Marked     bool     `json:"marked"`
 }
 
 // TestUpdatesPushRPMs pushes a module update with `modkit updates push`
@@ -250,9 +251,19 @@ func testUpdatesPushRPMs(t *testing.T, w *pushWorld) {
 	name := fmt.Sprintf("cli%06x", rand.IntN(1<<24))
 	alias := w.moduleUpdate(t, name, "8", 20260101000000, "8.1")
 	repo := filepath.Join(t.TempDir(), "modular-updates-testing")
-	out, progress := w.push(t, bodhi.RequestTesting, repo)
-	if !slices.Equal(out.Updates, []string{alias}) || len(out.Modules) != 1 || out.Advisories != 1 || out.RPMs != 1 {
+	var extra []string
+	if w.real {
+		// Record the push in Bodhi's database, as Bodhi's composer does.
+		extra = append(extra, "--bodhi-db", os.Getenv("BODHI_PG"))
+	}
+	out, progress := w.push(t, bodhi.RequestTesting, repo, extra...)
+	if !slices.Equal(out.Updates, []string{alias}) || len(out.Modules) != 1 || out.Advisories != 1 || out.RPMs != 1 || out.Marked != w.real {
 		t.Errorf("push output = %+v\n%s", out, progress)
+	}
+	d, err := w.pkgr.GetUpdate(context.Background(), alias)
+	must(t, err)
+	if want := map[bool]string{true: bodhi.StatusTesting, false: bodhi.StatusPending}[w.real]; d.Update.Status != want || (w.real && (d.Update.Request != nil || !d.Update.Pushed)) {
+		t.Errorf("after the push: status %s request %q pushed %v, want %s", d.Update.Status, d.Update.RequestOrEmpty(), d.Update.Pushed, want)
 	}
 	if !strings.Contains(progress, "downloading 2 RPM(s) of "+name+"-8-20260101000000.c0ffee42") {
 		t.Errorf("no download progress:\n%s", progress)
