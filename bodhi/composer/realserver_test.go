@@ -83,7 +83,30 @@ func TestPushRealBodhi(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	u1 := mkUpdate(20260101000000)
-	push(bodhi.RequestTesting, filepath.Join(tmp, "t1"))
+	// An update from a side tag (its extra marks it one, as koji's sidetag
+	// plugin does; Bodhi checks only that), requested for testing by its
+	// owner since Bodhi's signed consumer does not run here.
+	side := fmt.Sprintf("%s-build-side-%d", prefix, rand.IntN(1<<20))
+	_, err = kc.CreateTag(ctx, side, &koji.CreateTagOptions{Parent: tag("-updates-candidate"),
+		Extra: map[string]any{"sidetag": true, "sidetag_user": os.Getenv("BODHI_PACKAGER")}})
+	must(t, err)
+	sideName := name + "side"
+	smd := fmt.Sprintf("document: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: \"1\"\n  version: 20260101000000\n  context: c0ffee42\n  arch: x86_64\n  summary: s\n  description: d.\n  license:\n    module: [MIT]\n", sideName)
+	sb, err := kc.ImportModuleBuild(ctx, &koji.ModuleImport{Name: sideName, Stream: "1", Version: 20260101000000, Context: "c0ffee42", Owner: admin,
+		Start: time.Now().Add(-time.Hour), End: time.Now(), Modulemd: smd}, fmt.Sprintf("mbs/composer-%d", rand.Int64()), nil)
+	must(t, err)
+	for _, s := range []string{"-updates-candidate", "-updates-testing", "-updates"} {
+		_ = kc.AddPackage(ctx, koji.Name(tag(s)), sideName, &koji.AddPackageOptions{Owner: admin})
+	}
+	must(t, kc.TagBuildBypass(ctx, koji.Name(side), koji.ID(sb.ID), false))
+	sres, err := pkgr.SaveUpdate(ctx, &bodhi.UpdateInput{FromTag: side, Notes: "from a side tag", Type: "enhancement"})
+	must(t, err)
+	us := sres.Updates[0].Alias
+	_, err = pkgr.Request(ctx, us, bodhi.RequestTesting)
+	must(t, err)
+	if r := push(bodhi.RequestTesting, filepath.Join(tmp, "t1")); len(r.Updates) != 2 {
+		t.Errorf("first testing push: %v, want %s and %s", r.Updates, u1, us)
+	}
 	// Marked as Bodhi's composer marks: read back through the REST API.
 	d, err := anon.GetUpdate(ctx, u1)
 	must(t, err)
@@ -92,21 +115,32 @@ func TestPushRealBodhi(t *testing.T) {
 		u.Comments[len(u.Comments)-1].User == nil || u.Comments[len(u.Comments)-1].User.Name != "bodhi" {
 		t.Errorf("after the testing push: %+v", u)
 	}
-	_, err = pkgr.Request(ctx, u1, bodhi.RequestStable)
-	must(t, err)
+	for _, a := range []string{u1, us} {
+		_, err = pkgr.Request(ctx, a, bodhi.RequestStable)
+		must(t, err)
+	}
 	// Bodhi obsoletes an older update with a stable request when a newer
 	// build of the package is requested for stable: u1 goes first.
-	push(bodhi.RequestStable, filepath.Join(tmp, "s1"))
+	if r := push(bodhi.RequestStable, filepath.Join(tmp, "s1")); fmt.Sprint(r.DeletedSideTags) != "["+side+"]" {
+		t.Errorf("stable push 1 deleted side tags %v, want %s", r.DeletedSideTags, side)
+	}
+	if _, err := kc.GetTag(ctx, koji.Name(side), nil); err == nil {
+		t.Errorf("side tag %s still exists after its update went stable", side)
+	}
 	u2 := mkUpdate(20260201000000)
 	push(bodhi.RequestTesting, filepath.Join(tmp, "t2"))
 	_, err = pkgr.Request(ctx, u2, bodhi.RequestStable)
 	must(t, err)
 	stable := filepath.Join(tmp, "stable")
 	res := push(bodhi.RequestStable, stable)
-	if len(res.Modules) != 1 || res.Modules[0].Version != 20260201000000 || len(res.Advisories) != 2 {
-		t.Errorf("stable push: modules %v, %d advisories", res.Modules, len(res.Advisories))
+	var mods []string
+	for _, m := range res.Modules {
+		mods = append(mods, m.NSVC())
 	}
-	for _, a := range []string{u1, u2} {
+	if want := name + ":1:20260201000000:c0ffee42 " + sideName + ":1:20260101000000:c0ffee42"; strings.Join(mods, " ") != want || len(res.Advisories) != 3 {
+		t.Errorf("stable push: modules %v (want %s), %d advisories (want 3)", mods, want, len(res.Advisories))
+	}
+	for _, a := range []string{u1, u2, us} {
 		d, err := anon.GetUpdate(ctx, a)
 		must(t, err)
 		if u := d.Update; u.Status != bodhi.StatusStable || u.Request != nil || !u.Pushed || u.DateStable.IsZero() ||
@@ -116,8 +150,8 @@ func TestPushRealBodhi(t *testing.T) {
 	}
 	tagged, err := kc.ListTagged(ctx, koji.Name(tag("-updates")), nil)
 	must(t, err)
-	if len(tagged) != 2 {
-		t.Errorf("stable tag holds %d builds, want 2", len(tagged))
+	if len(tagged) != 3 {
+		t.Errorf("stable tag holds %d builds, want 3", len(tagged))
 	}
 	repomd, err := os.ReadFile(filepath.Join(stable, "repodata", "repomd.xml"))
 	must(t, err)
