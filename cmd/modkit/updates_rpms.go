@@ -73,7 +73,7 @@ func (f *kojiRPMs) rpmFiles(ctx context.Context, b *koji.Build) ([]string, error
 	f.bytes += size
 	f.mu.Unlock()
 	if f.progress != nil {
-		f.progress(fmt.Sprintf("downloaded %d RPM(s) of %s (%.1f MB) in %s", len(paths), b.NVR, float64(size)/1e6, time.Since(start).Round(time.Millisecond)))
+		f.progress(fmt.Sprintf("downloaded %d RPM(s) of %s (%s) in %s", len(paths), b.NVR, humanBytes(size), time.Since(start).Round(time.Millisecond)))
 	}
 	return paths, nil
 }
@@ -89,4 +89,12 @@ func defaultTopURL(hub string) string {
 		return "file://" + v
 	}
 	return strings.TrimSuffix(strings.TrimRight(hub, "/"), "/kojihub") + "/kojifiles"
+}
+
+// humanBytes writes n as kB or MB (powers of 1000) with one decimal.
+func humanBytes(n int64) string {
+	if n < 1_000_000 {
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }

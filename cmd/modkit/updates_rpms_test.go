@@ -211,9 +211,11 @@ func (w *pushWorld) push(t *testing.T, request, repo string, extra ...string) (p
 	args := append([]string{"updates", "push", "--bodhi", w.bodhiURL, "--koji-hub", w.hubURL, "--koji-user", w.kojiUser,
 		"--koji-password-file", pw, "--koji-topurl", w.topURL, "--release", w.rel, "--request", request, "--repo", repo,
 		"--arch", rpmArch(), "--json"}, extra...)
+	start := time.Now()
 	if err := run(context.Background(), args, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("updates push: %v\n%s", err, stderr.String())
 	}
+	t.Logf("updates push --request %s took %s:\n%s", request, time.Since(start).Round(time.Millisecond), stderr.String())
 	var out pushOut
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("%v: %s", err, stdout.String())
