@@ -270,6 +270,20 @@ func testUpdatesPushRPMs(t *testing.T, w *pushWorld) {
 	if !strings.Contains(progress, "downloading 2 RPM(s) of "+name+"-8-20260101000000.c0ffee42") {
 		t.Errorf("no download progress:\n%s", progress)
 	}
+	if w.real {
+		// The hub has only unsigned copies: a push that asks for a
+		// signing key is refused (the build is in the testing repository,
+		// so its RPMs are wanted again).
+		pw := filepath.Join(t.TempDir(), "pw")
+		must(t, os.WriteFile(pw, []byte(w.kojiPW), 0o600))
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"updates", "push", "--bodhi", w.bodhiURL, "--koji-hub", w.hubURL, "--koji-user", w.kojiUser,
+			"--koji-password-file", pw, "--koji-topurl", w.topURL, "--release", w.rel, "--request", "testing",
+			"--repo", filepath.Join(t.TempDir(), "signed"), "--arch", rpmArch(), "--sigkey", "0123abcd"}, nil, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "is not signed with any of the keys 0123abcd") {
+			t.Errorf("push with --sigkey 0123abcd: %v, want a refusal naming the key", err)
+		}
+	}
 	files, err := filepath.Glob(filepath.Join(repo, "Packages", "*.rpm"))
 	must(t, err)
 	if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), name+"-8.1-1.module_") || !strings.HasSuffix(files[0], ".noarch.rpm") {
