@@ -324,4 +324,7 @@ func runScenario(t *testing.T, s *realServer) {
 			t.Errorf("ListBuilds = %+v, %v", bp, err)
 		}
 	})
+
+	t.Run("overrides", func(t *testing.T) { overrideScenario(t, s, rel, name) })
+	t.Run("side tag", func(t *testing.T) { sideTagScenario(t, s, rel, name) })
 }

@@ -29,9 +29,9 @@ type UpdateListOptions struct {
 	Pushed      *bool
 	User        []string // submitters
 	Gating      string   // test_gating_status
-	FromSideTag string
-	Like        string // substring of the title
-	Search      string // substring of title or alias
+	FromSideTag *bool    // true: only side-tag updates; false: only others
+	Like        string   // substring of the title
+	Search      string   // substring of title or alias
 
 	ApprovedSince, ApprovedBefore   Time
 	ModifiedSince, ModifiedBefore   Time
@@ -61,7 +61,7 @@ func (o *UpdateListOptions) query() url.Values {
 	addBool(q, "pushed", o.Pushed)
 	addStrings(q, "user", o.User)
 	addString(q, "gating", o.Gating)
-	addString(q, "from_side_tag", o.FromSideTag)
+	addBool(q, "from_side_tag", o.FromSideTag)
 	addString(q, "like", o.Like)
 	addString(q, "search", o.Search)
 	addTime(q, "approved_since", o.ApprovedSince)

@@ -14,6 +14,17 @@
 // of GET /csrf. Builds and their tags are read from a koji hub through a
 // koji.Client, so a kojitest hub (or a real one) feeds it.
 //
+// Buildroot overrides (POST /overrides/: create, edit, expire, revive,
+// with Bodhi's refusals) tag their build into the release's override tag
+// through that koji client, which must then be logged in with the right to
+// tag, as Bodhi's is; when koji refuses (a package not in the tag's
+// list) the answer is Bodhi's 400 and, as in Bodhi, the override is
+// recorded all the same. Updates from a side tag (from_tag: a koji tag
+// whose extra has sidetag and sidetag_user, as koji's sidetag plugin makes
+// them) take the latest builds tagged in it, belong to its owner, and have
+// no request until one is made: Bodhi's signed consumer, which would
+// request testing, does not run here.
+//
 // Requests move updates only in the database: there is no composer. Use
 // [Server.SetStatus] to do what a compose would do.
 package bodhitest

@@ -48,6 +48,9 @@ type Server struct {
 	builds   map[string]*build // by NVR
 	comments []*bodhi.Comment
 	nextID   int64
+
+	overrides    map[string]*override // by NVR
+	overrideList []*override          // in submission order
 }
 
 type user struct {
@@ -77,6 +80,7 @@ func (u *user) in(groups ...string) bool {
 
 type build struct {
 	bodhi.Build
+	id      int64
 	pkg     string // package name (modules: name:stream)
 	vr      string // koji version-release, compared as RPM versions
 	release *bodhi.Release
@@ -96,7 +100,7 @@ type update struct {
 // enough). It has the users AdminUser and PackagerUser.
 func New(kc *koji.Client) *Server {
 	s := &Server{koji: kc, Now: time.Now, users: map[string]*user{}, cookies: map[string]string{},
-		tokens: map[string]string{}, sessions: map[string]string{}, builds: map[string]*build{}}
+		tokens: map[string]string{}, sessions: map[string]string{}, builds: map[string]*build{}, overrides: map[string]*override{}}
 	s.AddUser(AdminUser, "bodhiadmin", "packager")
 	s.AddUser(PackagerUser, "packager")
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -136,8 +140,10 @@ func (s *Server) AddToken(token, name string) {
 	s.tokens[token] = name
 }
 
-// SetStatus sets an update's status and clears its request, as Bodhi's
-// composer does after pushing it (testing or stable).
+// SetStatus records a push as Bodhi's composer does (testing or stable):
+// the status and its date, pushed, no request, unlocked, and the comment
+// "This update has been pushed to <status>." of the user bodhi. It has
+// the signature of composer.PushOptions.Mark without the context.
 func (s *Server) SetStatus(alias, status string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,6 +153,7 @@ func (s *Server) SetStatus(alias, status string) error {
 	}
 	u.Status = status
 	u.Request = nil
+	u.Locked = false
 	u.Pushed = status == bodhi.StatusTesting || status == bodhi.StatusStable
 	now := bodhi.Time{Time: s.Now().UTC().Truncate(time.Second)}
 	switch status {
@@ -155,7 +162,10 @@ func (s *Server) SetStatus(alias, status string) error {
 	case bodhi.StatusStable:
 		u.DateStable = now
 	}
-	u.DateModified = now
+	if u.Pushed {
+		u.DatePushed = now
+		u.Comments = append(u.Comments, s.comment(u, nil, "This update has been pushed to "+status+".", 0, now))
+	}
 	return nil
 }
 
@@ -306,9 +316,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!DOCTYPE html>\n<html><body><h1>404 <small>Not Found</small></h1><p>The resource could not be found.</p></body></html>\n")
 		return
 	case path == "overrides/" && r.Method == http.MethodGet:
-		out, e = pageOf(r, "overrides", []any{})
+		out, e = s.listOverrides(r)
+	case path == "overrides/" && r.Method == http.MethodPost:
+		out, e = s.saveOverride(rc)
 	case len(parts) == 2 && parts[0] == "overrides" && r.Method == http.MethodGet:
-		e = fail(404, "url", "nvr", "No such build")
+		out, e = s.getOverride(parts[1])
 	case path == "latest_builds" && r.Method == http.MethodGet:
 		out = s.latestBuilds(r)
 	default:

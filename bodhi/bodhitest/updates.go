@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,9 @@ func matchUpdate(u *update, q map[string][]string) bool {
 		any("builds", func(v string) bool { return hasBuild(func(b *build) bool { return b.NVR == v }) }) &&
 		any("packages", func(v string) bool { return hasBuild(func(b *build) bool { return b.pkg == v }) }) &&
 		any("like", func(v string) bool { return strings.Contains(u.Title, v) }) &&
+		any("from_side_tag", func(v string) bool {
+			return (v == "true" || v == "1") == (u.FromTag != nil) && contains([]string{"true", "false", "1", "0"}, v)
+		}) &&
 		any("search", func(v string) bool {
 			return strings.Contains(strings.ToLower(u.Title), strings.ToLower(v)) || strings.Contains(u.Alias, v)
 		})
@@ -108,7 +112,9 @@ func (s *Server) getUpdate(rc *reqCtx, alias string) (any, *apiError) {
 }
 
 // kojiBuild looks a build up in koji and finds its release by tag.
-func (s *Server) kojiBuild(ctx context.Context, nvr string) (*build, *apiError) {
+// inherited names the tags a side tag inherits from, which Bodhi adds to
+// the build's own when it looks for the release.
+func (s *Server) kojiBuild(ctx context.Context, nvr string, inherited []string) (*build, *apiError) {
 	if b := s.builds[nvr]; b != nil {
 		return b, nil
 	}
@@ -124,9 +130,13 @@ func (s *Server) kojiBuild(ctx context.Context, nvr string) (*build, *apiError) 
 		return nil, fail(400, "body", "builds", "Koji error getting build: "+nvr)
 	}
 	var rel *bodhi.Release
+	names := inherited
 	for _, t := range tags {
+		names = append(names, t.Name)
+	}
+	for _, t := range names {
 		for _, r := range s.releases {
-			if t.Name == r.CandidateTag || t.Name == r.TestingTag || t.Name == r.StableTag {
+			if t == r.CandidateTag || t == r.TestingTag || t == r.StableTag {
 				rel = r
 			}
 		}
@@ -134,6 +144,12 @@ func (s *Server) kojiBuild(ctx context.Context, nvr string) (*build, *apiError) 
 	if rel == nil {
 		return nil, fail(400, "body", "builds", "Cannot find release associated with build: "+nvr+", tags: "+tagNames(tags))
 	}
+	return s.newBuild(kb, nvr, rel), nil
+}
+
+// newBuild makes Bodhi's build of a koji build in release rel (not yet
+// recorded: see addBuild).
+func (s *Server) newBuild(kb *koji.Build, nvr string, rel *bodhi.Release) *build {
 	b := &build{Build: bodhi.Build{NVR: nvr, Type: bodhi.ContentRPM, Epoch: kb.Epoch}, pkg: kb.Name, release: rel,
 		vr: kb.Version + "-" + kb.Release}
 	if mi := kb.ModuleInfo(); mi != nil {
@@ -152,7 +168,25 @@ func (s *Server) kojiBuild(ctx context.Context, nvr string) (*build, *apiError) 
 			b.ReleaseID = ptr(id)
 		}
 	}
-	return b, nil
+	return b
+}
+
+// kojiBuildIn reads a build from koji for release rel.
+func (s *Server) kojiBuildIn(ctx context.Context, nvr string, rel *bodhi.Release) (*build, *apiError) {
+	kb, err := s.koji.GetBuild(ctx, koji.Name(nvr))
+	if err != nil {
+		return nil, fail(400, "body", "nvr", "Invalid build")
+	}
+	return s.newBuild(kb, nvr, rel), nil
+}
+
+// addBuild records a build (Bodhi's builds table).
+func (s *Server) addBuild(b *build) {
+	if b.id == 0 {
+		s.nextID++
+		b.id = s.nextID
+	}
+	s.builds[b.NVR] = b
 }
 
 func tagNames(tags []koji.Tag) string {
@@ -233,13 +267,23 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 	if !ok {
 		add("builds", "The builds parameter must be a list.")
 	} else if len(nvrs) == 0 && str(b, "from_tag") == "" {
-		errs = append(errs, errorEntry{Location: "body", Name: "builds,from_tag", Description: "You must specify either builds or from_tag."})
+		errs = append(errs, errorEntry{Location: "body", Name: "builds,from_tag", Description: "You must specify either builds or from_tag."},
+			errorEntry{Location: "body", Name: "builds", Description: noACLs})
 	}
 	if len(errs) > 0 {
 		return nil, &apiError{status: 400, errs: errs}
 	}
-	if str(b, "from_tag") != "" {
-		return nil, fail(400, "body", "from_tag", "bodhitest does not support side-tag updates")
+	fromTag := str(b, "from_tag")
+	side, e := s.sideTag(ctx, fromTag, str(b, "edited"), nvrs)
+	if e != nil {
+		if e.errs[0].Description != sideTagTaken && len(nvrs) == 0 {
+			// Bodhi's later validators find no builds to check ACLs on.
+			e.errs = append(e.errs, errorEntry{Location: "body", Name: "builds", Description: noACLs})
+		}
+		return nil, e
+	}
+	if side != nil {
+		nvrs = side.builds
 	}
 	var builds []*build
 	seenNVR, seenPkg := map[string]bool{}, map[string]bool{}
@@ -248,9 +292,19 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 			return nil, fail(400, "body", "builds", "Duplicate builds: "+nvr)
 		}
 		seenNVR[nvr] = true
-		bl, e := s.kojiBuild(ctx, nvr)
+		var inherited []string
+		if side != nil {
+			inherited = side.inherited
+		}
+		bl, e := s.kojiBuild(ctx, nvr, inherited)
 		if e != nil {
 			return nil, e
+		}
+		if side != nil {
+			tags, err := s.koji.ListTags(ctx, &koji.ListTagsOptions{Build: koji.Name(nvr)})
+			if err != nil || !slices.ContainsFunc(tags, func(t koji.Tag) bool { return t.Name == fromTag }) {
+				return nil, fail(400, "body", "builds", "Invalid build: "+nvr+" not tagged in "+fromTag)
+			}
 		}
 		if seenPkg[bl.pkg+"\x00"+bl.release.Name] {
 			return nil, fail(400, "body", "builds", "Multiple "+bl.pkg+" builds specified in "+bl.release.Name)
@@ -258,7 +312,17 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 		seenPkg[bl.pkg+"\x00"+bl.release.Name] = true
 		builds = append(builds, bl)
 	}
-	if !rc.user.in("provenpackager", "releng") && !contains([]string{"ralph", "bowlofeggs", "guest", PackagerUser}, rc.user.name) {
+	if side != nil {
+		// A side-tag update is its owner's: the usual commit-access
+		// check is not made.
+		if side.owner == "" {
+			return nil, fail(400, "body", "builds", "Update appear to be from side-tag, but we cannot determine the side-tag owner")
+		}
+		if side.owner != rc.user.name {
+			return nil, &apiError{status: 403, errs: []errorEntry{{Location: "body", Name: "builds",
+				Description: rc.user.name + " does not own " + fromTag + " side-tag"}}}
+		}
+	} else if !rc.user.in("provenpackager", "releng") && !contains([]string{"ralph", "bowlofeggs", "guest", PackagerUser}, rc.user.name) {
 		return nil, &apiError{status: 403, errs: []errorEntry{{Location: "body", Name: "builds",
 			Description: rc.user.name + " does not have commit access to " + builds[0].pkg}}}
 	}
@@ -307,6 +371,12 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 			u.Status = bodhi.StatusPending
 			u.DateSubmitted = now
 			u.Request = ptr(orDefault(str(b, "request"), bodhi.RequestTesting))
+			if side != nil {
+				// Bodhi's signed consumer requests testing for a
+				// side-tag update once its builds are signed.
+				u.Request = nil
+				u.FromTag = ptr(fromTag)
+			}
 			u.Autokarma, u.Autotime = true, true
 			u.RequireBugs, u.RequireTestcases, u.CloseBugs = true, true, true
 			s.nextID++
@@ -323,7 +393,7 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 		u.builds = byRel[rel]
 		for _, bl := range u.builds {
 			bl.update = u
-			s.builds[bl.NVR] = bl
+			s.addBuild(bl)
 		}
 		u.Notes, u.Type, u.Severity = notes, typ, severity
 		if v := str(b, "suggest"); v != "" {
@@ -351,6 +421,9 @@ func (s *Server) saveUpdate(rc *reqCtx) (any, *apiError) {
 			caveats = append(caveats, s.obsoleteOlder(u, now)...)
 		}
 		made = append(made, u.json())
+		if side != nil && old == nil {
+			s.tagSideTagBuilds(ctx, u)
+		}
 	}
 	if caveats == nil {
 		caveats = []bodhi.Caveat{}
@@ -577,4 +650,92 @@ func (s *Server) latestBuilds(r *http.Request) any {
 		}
 	}
 	return out
+}
+
+// Bodhi's answers about side tags and ACLs.
+const (
+	sideTagTaken = "Update already exists using this side tag"
+	noACLs       = "ACL validation mechanism was unable to determine ACLs."
+)
+
+// sideTagInfo is what Bodhi's validate_from_tag learns of a side tag.
+type sideTagInfo struct {
+	owner     string   // extra.sidetag_user
+	inherited []string // the tags it inherits from
+	builds    []string // the builds of the update
+}
+
+// sideTag checks a from_tag as Bodhi's validate_from_tag does: no other
+// update from it, a koji tag whose extra marks it a side tag (as koji's
+// sidetag plugin creates them), and builds (those given, or the latest
+// of each package tagged in it). It returns nil when tag is "".
+func (s *Server) sideTag(ctx context.Context, tag, edited string, nvrs []string) (*sideTagInfo, *apiError) {
+	if tag == "" {
+		return nil, nil
+	}
+	for _, u := range s.updates {
+		if u.FromTag != nil && *u.FromTag == tag && u.Alias != edited {
+			return nil, fail(400, "body", "from_tag", sideTagTaken)
+		}
+	}
+	kt, err := s.koji.GetTag(ctx, koji.Name(tag), nil)
+	if err != nil || kt == nil {
+		return nil, fail(400, "body", "from_tag", "The supplied from_tag doesn't exist.")
+	}
+	if !truthy(kt.Extra["sidetag"]) {
+		return nil, fail(400, "body", "from_tag", "The supplied tag is not a side tag.")
+	}
+	info := &sideTagInfo{builds: nvrs}
+	info.owner, _ = kt.Extra["sidetag_user"].(string)
+	chain, err := s.koji.GetFullInheritance(ctx, koji.Name(tag), nil)
+	if err != nil {
+		return nil, fail(400, "body", "from_tag", "Koji error getting the inheritance of "+tag+": "+kojiMessage(err))
+	}
+	for _, l := range chain {
+		info.inherited = append(info.inherited, l.Name)
+	}
+	if len(nvrs) == 0 {
+		tagged, err := s.koji.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Latest: true})
+		if err != nil {
+			return nil, fail(400, "body", "from_tag", "The supplied from_tag doesn't exist.")
+		}
+		for _, b := range tagged {
+			info.builds = append(info.builds, b.NVR)
+		}
+		if len(info.builds) == 0 {
+			return nil, fail(400, "body", "from_tag", "The supplied from_tag doesn't contain any builds.")
+		}
+	}
+	return info, nil
+}
+
+// truthy is Python's truth of a JSON value.
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return v != ""
+	case float64:
+		return v != 0
+	case int, int64:
+		return v != 0
+	case nil:
+		return false
+	}
+	return true
+}
+
+// tagSideTagBuilds does what Bodhi's handle_side_and_related_tags task
+// does for a release Bodhi composes: it asks koji to tag the update's
+// builds into the pending-signing and candidate tags (errors are only
+// logged there, and ignored here).
+func (s *Server) tagSideTagBuilds(ctx context.Context, u *update) {
+	for _, bl := range u.builds {
+		for _, tag := range []string{u.release.PendingSigningTag, u.release.CandidateTag} {
+			if tag != "" {
+				_, _ = s.koji.TagBuild(ctx, koji.Name(tag), koji.Name(bl.NVR), nil)
+			}
+		}
+	}
 }

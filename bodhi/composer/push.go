@@ -30,8 +30,10 @@ type PushOptions struct {
 	// the repository carries only module metadata.
 	RPMFiles func(ctx context.Context, b *koji.Build) ([]string, error)
 	// Mark records an update's new status in Bodhi, what Bodhi's composer
-	// does in its database (the REST API has no call for it); nil leaves
-	// Bodhi as it is.
+	// does in its database (the REST API has no call for it):
+	// bodhidb.Marker.Mark does it in Bodhi's PostgreSQL, and
+	// bodhitest.Server.SetStatus in the test server. Nil leaves Bodhi as
+	// it is.
 	Mark func(ctx context.Context, alias, status string) error
 	// Progress, when set, is told each step.
 	Progress func(step string)
@@ -50,6 +52,9 @@ type PushResult struct {
 	Modules    []ModuleBuild // the repository's module set
 	Advisories []Advisory
 	Repo       *pungi.Repo
+	// DeletedSideTags are the side tags of updates pushed to stable,
+	// deleted from koji as Bodhi's composer deletes them.
+	DeletedSideTags []string
 }
 
 // Push does what Bodhi's composer does for a modular release: for the
@@ -61,7 +66,9 @@ type PushResult struct {
 // updateinfo.xml with module information (an advisory for every update in
 // the repository: the pushed ones and those already there, stable ones
 // for the stable repository, testing and stable ones for testing), and
-// marks the updates.
+// marks the updates. A stable push also takes the builds of side-tag
+// updates out of their side tags and deletes those tags, as Bodhi's
+// composer does.
 // kc must be logged in with the right to tag builds.
 func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOptions) (*PushResult, error) {
 	if opts == nil || opts.Release == "" || opts.RepoDir == "" {
@@ -146,7 +153,13 @@ func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOpti
 				}
 				step("tagged %s into %s", bd.NVR, targetTag)
 			}
-			for _, pt := range pendingTags {
+			untag := pendingTags
+			if opts.Request == bodhi.RequestStable && u.FromTag != nil && *u.FromTag != "" {
+				// Bodhi's composer takes a stable side-tag update's
+				// builds out of the side tag, and deletes the tag.
+				untag = append(slices.Clone(untag), *u.FromTag)
+			}
+			for _, pt := range untag {
 				if pt != "" && pt != targetTag && has(pt) {
 					if err := kc.UntagBuildBypass(ctx, koji.Name(pt), koji.ID(b.ID), nil); err != nil {
 						return nil, fmt.Errorf("composer: push: untag %s from %s: %w", bd.NVR, pt, err)
@@ -269,6 +282,21 @@ func Push(ctx context.Context, bc *bodhi.Client, kc *koji.Client, opts *PushOpti
 			}
 		}
 		step("marked %d update(s) %s", len(res.Updates), status)
+	}
+	if opts.Request == bodhi.RequestStable {
+		// Side tags of updates now stable are at their end of life; like
+		// Bodhi's composer, a failure to delete one does not fail the push.
+		for _, u := range pushed {
+			if u.FromTag == nil || *u.FromTag == "" {
+				continue
+			}
+			if err := kc.DeleteTag(ctx, koji.Name(*u.FromTag)); err != nil {
+				step("could not delete side tag %s: %v", *u.FromTag, err)
+				continue
+			}
+			res.DeletedSideTags = append(res.DeletedSideTags, *u.FromTag)
+			step("deleted side tag %s", *u.FromTag)
+		}
 	}
 	return res, nil
 }

@@ -180,3 +180,48 @@ func TestPush(t *testing.T) {
 		t.Errorf("dnf module list lacks perl:\n%s", out)
 	}
 }
+
+// TestPushSideTag pushes an update filed from a side tag: testing, then
+// stable, where its build leaves the side tag and the tag is deleted, as
+// Bodhi's composer does.
+func TestPushSideTag(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTools(t, "createrepo_c", "modifyrepo_c")
+	ctx := context.Background()
+	f := newFixture(t)
+	side := "f27-modular-build-side-1234"
+	_, err := f.kc.CreateTag(ctx, side, &koji.CreateTagOptions{Parent: "f27-modular-updates-candidate",
+		Extra: map[string]any{"sidetag": true, "sidetag_user": bodhitest.PackagerUser}})
+	must(t, err)
+	md := "document: modulemd\nversion: 2\ndata:\n  name: ruby\n  stream: \"2.5\"\n  version: 20180101000000\n  context: c0ffee42\n  arch: x86_64\n  summary: s\n  description: d.\n  license:\n    module: [MIT]\n"
+	b, err := f.kc.ImportModuleBuild(ctx, &koji.ModuleImport{Name: "ruby", Stream: "2.5", Version: 20180101000000, Context: "c0ffee42",
+		Owner: kojitest.AdminUser, Start: time.Unix(1514764800, 0), End: time.Unix(1514768400, 0), Modulemd: md}, "mbs/side", nil)
+	must(t, err)
+	must(t, f.kc.AddPackage(ctx, koji.Name(side), "ruby", &koji.AddPackageOptions{Owner: kojitest.AdminUser}))
+	must(t, f.kc.TagBuildBypass(ctx, koji.Name(side), koji.ID(b.ID), false))
+	res, err := f.pkgr.SaveUpdate(ctx, &bodhi.UpdateInput{FromTag: side, Notes: "ruby from a side tag", Type: "enhancement"})
+	must(t, err)
+	alias := res.Updates[0].Alias
+	// Bodhi leaves a side-tag update without a request until its builds
+	// are signed; here the packager asks.
+	_, err = f.pkgr.Request(ctx, alias, bodhi.RequestTesting)
+	must(t, err)
+	tmp := t.TempDir()
+	if r := f.push(t, bodhi.RequestTesting, filepath.Join(tmp, "testing")); len(r.Updates) != 1 || len(r.DeletedSideTags) != 0 {
+		t.Fatalf("testing push: %v, deleted %v", r.Updates, r.DeletedSideTags)
+	}
+	_, err = f.pkgr.Request(ctx, alias, bodhi.RequestStable)
+	must(t, err)
+	r := f.push(t, bodhi.RequestStable, filepath.Join(tmp, "stable"))
+	if len(r.Updates) != 1 || len(r.Modules) != 1 || fmt.Sprint(r.DeletedSideTags) != "["+side+"]" {
+		t.Errorf("stable push: updates %v modules %v deleted side tags %v", r.Updates, r.Modules, r.DeletedSideTags)
+	}
+	if _, err := f.kc.GetTag(ctx, koji.Name(side), nil); err == nil {
+		t.Errorf("side tag %s still exists", side)
+	}
+	tagged, err := f.kc.ListTagged(ctx, koji.Name("f27-modular-updates"), nil)
+	must(t, err)
+	if len(tagged) != 1 || tagged[0].NVR != b.NVR {
+		t.Errorf("stable tag holds %v", tagged)
+	}
+}

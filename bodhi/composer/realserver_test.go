@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/modkit/modkit/bodhi"
 	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/bodhi/composer/bodhidb"
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/koji"
 )
@@ -20,8 +20,9 @@ import (
 // TestPushRealBodhi is the end to end run against a real Bodhi and koji
 // hub: two builds of one module stream imported into koji, an update for
 // each in Bodhi, pushed to testing then stable by Push; the updates'
-// statuses are recorded in Bodhi's database as its composer would (the
-// REST API has no call for it). The stable repository holds only the newer
+// statuses are recorded in Bodhi's database by bodhidb.Marker as Bodhi's
+// composer records them (the REST API has no call for it), and read back
+// through the REST API. The stable repository holds only the newer
 // build and updateinfo lists both advisories.
 func TestPushRealBodhi(t *testing.T) {
 	t.Parallel()
@@ -30,7 +31,7 @@ func TestPushRealBodhi(t *testing.T) {
 	if bodhiURL == "" || pkgrCookie == "" || pg == "" || hub == "" || admin == "" {
 		testenv.SkipOrFatal(t, "BODHI_URL/BODHI_PG/KOJI_HUB_URL not set: start servers with hack/services.sh")
 	}
-	testenv.RequireTools(t, "psql", "createrepo_c", "modifyrepo_c")
+	testenv.RequireTools(t, "createrepo_c", "modifyrepo_c")
 	testenv.Exclusive(t, bodhiURL)
 	ctx := context.Background()
 	kc, err := koji.NewClient(hub, koji.WithAuth(koji.PasswordAuth{User: admin, Password: pw}))
@@ -71,14 +72,10 @@ func TestPushRealBodhi(t *testing.T) {
 		must(t, err)
 		return res.Updates[0].Alias
 	}
-	mark := func(ctx context.Context, alias, status string) error {
-		out, err := exec.CommandContext(ctx, "psql", pg, "-v", "ON_ERROR_STOP=1", "-c",
-			fmt.Sprintf("UPDATE updates SET status = '%s', request = NULL, pushed = true WHERE alias = '%s'", status, alias)).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("psql: %v: %s", err, out)
-		}
-		return nil
-	}
+	marker, err := bodhidb.Open(ctx, pg)
+	must(t, err)
+	defer marker.Close(ctx)
+	mark := marker.Mark
 	push := func(request, dir string) *composer.PushResult {
 		res, err := composer.Push(ctx, anon, kc, &composer.PushOptions{Release: relName, Request: request, RepoDir: dir, Mark: mark})
 		must(t, err)
@@ -86,32 +83,75 @@ func TestPushRealBodhi(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	u1 := mkUpdate(20260101000000)
-	push(bodhi.RequestTesting, filepath.Join(tmp, "t1"))
-	_, err = pkgr.Request(ctx, u1, bodhi.RequestStable)
+	// An update from a side tag (its extra marks it one, as koji's sidetag
+	// plugin does; Bodhi checks only that), requested for testing by its
+	// owner since Bodhi's signed consumer does not run here.
+	side := fmt.Sprintf("%s-build-side-%d", prefix, rand.IntN(1<<20))
+	_, err = kc.CreateTag(ctx, side, &koji.CreateTagOptions{Parent: tag("-updates-candidate"),
+		Extra: map[string]any{"sidetag": true, "sidetag_user": os.Getenv("BODHI_PACKAGER")}})
 	must(t, err)
+	sideName := name + "side"
+	smd := fmt.Sprintf("document: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: \"1\"\n  version: 20260101000000\n  context: c0ffee42\n  arch: x86_64\n  summary: s\n  description: d.\n  license:\n    module: [MIT]\n", sideName)
+	sb, err := kc.ImportModuleBuild(ctx, &koji.ModuleImport{Name: sideName, Stream: "1", Version: 20260101000000, Context: "c0ffee42", Owner: admin,
+		Start: time.Now().Add(-time.Hour), End: time.Now(), Modulemd: smd}, fmt.Sprintf("mbs/composer-%d", rand.Int64()), nil)
+	must(t, err)
+	for _, s := range []string{"-updates-candidate", "-updates-testing", "-updates"} {
+		_ = kc.AddPackage(ctx, koji.Name(tag(s)), sideName, &koji.AddPackageOptions{Owner: admin})
+	}
+	must(t, kc.TagBuildBypass(ctx, koji.Name(side), koji.ID(sb.ID), false))
+	sres, err := pkgr.SaveUpdate(ctx, &bodhi.UpdateInput{FromTag: side, Notes: "from a side tag", Type: "enhancement"})
+	must(t, err)
+	us := sres.Updates[0].Alias
+	_, err = pkgr.Request(ctx, us, bodhi.RequestTesting)
+	must(t, err)
+	if r := push(bodhi.RequestTesting, filepath.Join(tmp, "t1")); len(r.Updates) != 2 {
+		t.Errorf("first testing push: %v, want %s and %s", r.Updates, u1, us)
+	}
+	// Marked as Bodhi's composer marks: read back through the REST API.
+	d, err := anon.GetUpdate(ctx, u1)
+	must(t, err)
+	if u := d.Update; u.Status != bodhi.StatusTesting || u.Request != nil || !u.Pushed || u.Locked || u.DateTesting.IsZero() || u.DatePushed.IsZero() ||
+		len(u.Comments) == 0 || u.Comments[len(u.Comments)-1].Text != "This update has been pushed to testing." ||
+		u.Comments[len(u.Comments)-1].User == nil || u.Comments[len(u.Comments)-1].User.Name != "bodhi" {
+		t.Errorf("after the testing push: %+v", u)
+	}
+	for _, a := range []string{u1, us} {
+		_, err = pkgr.Request(ctx, a, bodhi.RequestStable)
+		must(t, err)
+	}
 	// Bodhi obsoletes an older update with a stable request when a newer
 	// build of the package is requested for stable: u1 goes first.
-	push(bodhi.RequestStable, filepath.Join(tmp, "s1"))
+	if r := push(bodhi.RequestStable, filepath.Join(tmp, "s1")); fmt.Sprint(r.DeletedSideTags) != "["+side+"]" {
+		t.Errorf("stable push 1 deleted side tags %v, want %s", r.DeletedSideTags, side)
+	}
+	if _, err := kc.GetTag(ctx, koji.Name(side), nil); err == nil {
+		t.Errorf("side tag %s still exists after its update went stable", side)
+	}
 	u2 := mkUpdate(20260201000000)
 	push(bodhi.RequestTesting, filepath.Join(tmp, "t2"))
 	_, err = pkgr.Request(ctx, u2, bodhi.RequestStable)
 	must(t, err)
 	stable := filepath.Join(tmp, "stable")
 	res := push(bodhi.RequestStable, stable)
-	if len(res.Modules) != 1 || res.Modules[0].Version != 20260201000000 || len(res.Advisories) != 2 {
-		t.Errorf("stable push: modules %v, %d advisories", res.Modules, len(res.Advisories))
+	var mods []string
+	for _, m := range res.Modules {
+		mods = append(mods, m.NSVC())
 	}
-	for _, a := range []string{u1, u2} {
+	if want := name + ":1:20260201000000:c0ffee42 " + sideName + ":1:20260101000000:c0ffee42"; strings.Join(mods, " ") != want || len(res.Advisories) != 3 {
+		t.Errorf("stable push: modules %v (want %s), %d advisories (want 3)", mods, want, len(res.Advisories))
+	}
+	for _, a := range []string{u1, u2, us} {
 		d, err := anon.GetUpdate(ctx, a)
 		must(t, err)
-		if d.Update.Status != bodhi.StatusStable {
-			t.Errorf("%s: status %s", a, d.Update.Status)
+		if u := d.Update; u.Status != bodhi.StatusStable || u.Request != nil || !u.Pushed || u.DateStable.IsZero() ||
+			u.Comments[len(u.Comments)-1].Text != "This update has been pushed to stable." {
+			t.Errorf("%s after the stable push: %+v", a, u)
 		}
 	}
 	tagged, err := kc.ListTagged(ctx, koji.Name(tag("-updates")), nil)
 	must(t, err)
-	if len(tagged) != 2 {
-		t.Errorf("stable tag holds %d builds, want 2", len(tagged))
+	if len(tagged) != 3 {
+		t.Errorf("stable tag holds %d builds, want 3", len(tagged))
 	}
 	repomd, err := os.ReadFile(filepath.Join(stable, "repodata", "repomd.xml"))
 	must(t, err)

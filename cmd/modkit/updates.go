@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/modkit/modkit/bodhi"
 	"github.com/modkit/modkit/bodhi/composer"
+	"github.com/modkit/modkit/bodhi/composer/bodhidb"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/modulemd"
+	"github.com/modkit/modkit/pungi/compose"
 )
 
 func init() {
@@ -33,8 +36,21 @@ Bodhi is --bodhi URL or $BODHI_URL (reads need no login). Koji is
 --koji-hub URL or $KOJI_HUB_URL, logged in with --koji-user and the
 password in --koji-password-file or $KOJI_PASSWORD (tag moves need the tag
 permission or admin).
-Bodhi's REST API has no call to record an update's new status (its
-composer writes its database), so updates keep their status in Bodhi.
+
+The RPMs of every module build in the repository are downloaded from
+koji's file server (--koji-topurl, default $KOJI_TOPURL, else the hub URL
+with /kojihub replaced by /kojifiles): the binary RPMs of --arch and
+noarch of the build's modulemd.<arch>.txt archive, and its source RPMs
+(for the modules' artifacts). --sigkey KEY (repeatable, in order of
+preference; "" allows unsigned copies) takes the signed copies, as
+Pungi's sigkeys do; without it the unsigned copies are used. --no-rpms
+writes only the module metadata and updateinfo.
+Bodhi's REST API has no call to record an update's new status: Bodhi's
+own composer writes its database. With --bodhi-db URL (Bodhi's
+PostgreSQL) the push records it the same way: status testing or stable
+with its date, pushed, request cleared, unlocked, and the comment "This
+update has been pushed to ..." of the user bodhi. Without it the updates
+keep their status and request in Bodhi.
 
 Exit status: 0 pushed, 1 an error, 2 a usage error.`
 
@@ -62,6 +78,12 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	repo := fs.String("repo", "", "repository `DIR` to write")
 	arch := fs.String("arch", "x86_64", "repository `ARCH`")
 	from := fs.String("from", "updates@fedoraproject.org", "advisories' from `ADDRESS`")
+	topURL := fs.String("koji-topurl", "", "koji file server `URL` (http(s) or file://; default $KOJI_TOPURL, else the hub's /kojifiles)")
+	var sigkeys multiFlag
+	fs.Var(&sigkeys, "sigkey", "signing `KEY` of the RPMs to take (repeatable, in order of preference; \"\" allows unsigned)")
+	noRPMs := fs.Bool("no-rpms", false, "write only module metadata and updateinfo, no RPMs")
+	downloadDir := fs.String("download-dir", "", "`DIR` to download RPMs into and keep (default a temporary directory)")
+	bodhiDB := fs.String("bodhi-db", "", "Bodhi's PostgreSQL `URL`: record the pushed updates' status there, as Bodhi's composer does")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	var mdFiles multiFlag
 	fs.Var(&mdFiles, "module-defaults", "`FILE` of modulemd-defaults and modulemd-obsoletes documents for modules.yaml (repeatable; only those of modules the repository carries are kept)")
@@ -115,6 +137,33 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	progress := func(s string) { fmt.Fprintln(stderr, "updates push:", s) }
 	popts := &composer.PushOptions{Release: *release, Request: *request, RepoDir: *repo,
 		Arch: *arch, From: *from, Progress: progress}
+	if !*noRPMs {
+		if *topURL == "" {
+			*topURL = defaultTopURL(*hub)
+		}
+		dl := *downloadDir
+		if dl == "" {
+			parent := filepath.Dir(filepath.Clean(*repo))
+			if err := os.MkdirAll(parent, 0o755); err != nil {
+				return err
+			}
+			if dl, err = os.MkdirTemp(parent, ".modkit-rpms-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dl)
+		}
+		ks := &compose.KojiSource{Client: kc, TopURL: *topURL, Sigkeys: sigkeys}
+		rf := &kojiRPMs{src: ks, arch: *arch, dir: dl, progress: progress}
+		popts.RPMFiles = rf.rpmFiles
+	}
+	if *bodhiDB != "" {
+		m, err := bodhidb.Open(ctx, *bodhiDB)
+		if err != nil {
+			return err
+		}
+		defer m.Close(context.WithoutCancel(ctx))
+		popts.Mark = m.Mark
+	}
 	for _, f := range mdFiles {
 		data, err := readInput(ctx, f, stdin)
 		if err != nil {
@@ -146,12 +195,13 @@ func runUpdates(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"updates": res.Updates, "modules": mods, "repo": *repo, "advisories": len(res.Advisories)})
+		return enc.Encode(map[string]any{"updates": res.Updates, "modules": mods, "repo": *repo, "advisories": len(res.Advisories),
+			"rpms": len(res.Repo.RPMs), "marked": popts.Mark != nil})
 	}
 	fmt.Fprintf(stdout, "pushed %d update(s) of %s to %s: %s\n", len(res.Updates), *release, *request, strings.Join(res.Updates, " "))
 	for _, m := range res.Modules {
 		fmt.Fprintf(stdout, "  module %s\n", m.NSVC())
 	}
-	fmt.Fprintf(stdout, "repository %s with %d advisories\n", *repo, len(res.Advisories))
+	fmt.Fprintf(stdout, "repository %s with %d RPM(s) and %d advisories\n", *repo, len(res.Repo.RPMs), len(res.Advisories))
 	return nil
 }

@@ -64,7 +64,7 @@ func TestUpdatesPush(t *testing.T) {
 	repo := filepath.Join(dir, "repo")
 	var stdout, stderr bytes.Buffer
 	err = run(ctx, []string{"updates", "push", "--bodhi", bs.URL, "--koji-hub", hub.URL(), "--koji-user", kojitest.AdminUser,
-		"--koji-password-file", pw, "--release", "F27M", "--request", "testing", "--repo", repo, "--json"}, nil, &stdout, &stderr)
+		"--koji-password-file", pw, "--release", "F27M", "--request", "testing", "--repo", repo, "--no-rpms", "--json"}, nil, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}

@@ -169,6 +169,16 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	return out, nil
 }
 
+// Builds reads the given koji module builds as a compose does (their
+// per-arch module metadata and the RPM files of every arch, with the
+// preferred signed copies), without pinning an event: for callers that
+// already chose the builds, such as an updates push. Builds Pungi skips
+// (not complete, no module typeinfo, no per-arch modulemd.<arch>.txt) are
+// left out; compare the result's length with the input's.
+func (k *KojiSource) Builds(ctx context.Context, kbs ...*koji.Build) ([]*Build, error) {
+	return k.convertMany(ctx, kbs)
+}
+
 // batchSize bounds the calls of one multicall request.
 const batchSize = 400
 
