@@ -66,7 +66,6 @@ func (n noDotDirs) Open(name string) (http.File, error) {
 	return n.fs.Open(name)
 }
 
-
 type api struct {
 	s     *Service
 	o     APIOptions

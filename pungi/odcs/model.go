@@ -184,9 +184,9 @@ func ParseResult(name string) (Results, error) {
 // are space-separated strings, times are "2006-01-02T15:04:05Z" or null,
 // flags and results are lists of names.
 type Compose struct {
-	ID          int64
-	Owner       string
-	SourceType  SourceType
+	ID         int64
+	Owner      string
+	SourceType SourceType
 	// Source is what the source type names: a koji tag, space-separated
 	// module specs (full N:S:V:C once resolved), a repository path, or
 	// empty for build composes.
