@@ -140,6 +140,9 @@ func listToDB(l []string) string {
 func listFromDB(s string) []string {
 	var l []string
 	_ = json.Unmarshal([]byte(s), &l)
+	if len(l) == 0 {
+		return nil
+	}
 	return l
 }
 
