@@ -116,6 +116,11 @@ func localStore(t *testing.T, dir string, mods []localModule) orchestrator.Store
 // the server, as its only repository, and returns `dnf module list`.
 func dnfModuleList(t *testing.T, repofileURL, platform string) string {
 	t.Helper()
+	return dnfRun(t, repofileURL, platform, "module", "list")
+}
+
+func dnfRun(t *testing.T, repofileURL, platform string, args ...string) string {
+	t.Helper()
 	testenv.RequireTools(t, "dnf")
 	resp, err := http.Get(repofileURL)
 	if err != nil {
@@ -136,12 +141,12 @@ func dnfModuleList(t *testing.T, repofileURL, platform string) string {
 	}
 	conf := filepath.Join(work, "dnf.conf")
 	os.WriteFile(conf, []byte("[main]\ngpgcheck=False\nplugins=False\nreposdir="+reposd+"\ncachedir="+filepath.Join(work, "cache")+"\nmodule_platform_id="+platform+"\n"), 0o644)
-	cmd := exec.Command("dnf", "-y", "--config="+conf, "--installroot="+filepath.Join(work, "root"), "--releasever=1",
-		"--setopt=cachedir="+filepath.Join(work, "cache"), "module", "list")
+	cmd := exec.Command("dnf", append([]string{"-y", "--config=" + conf, "--installroot=" + filepath.Join(work, "root"), "--releasever=1",
+		"--setopt=cachedir=" + filepath.Join(work, "cache")}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(work, "home"), "LC_ALL=C.UTF-8"}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("dnf module list: %v\n%s", err, out)
+		t.Fatalf("dnf %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
