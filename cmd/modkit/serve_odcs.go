@@ -73,7 +73,7 @@ func withODCS(ctx context.Context, f *odcsFlags, h http.Handler, svc *orchestrat
 	opts := &odcs.Options{Store: st, TargetDir: *f.targetDir, PublicURL: *f.publicURL, SecondsToLive: *f.ttl, MaxSecondsToLive: *f.maxTTL,
 		Arches: f.arches, RepoRoots: f.repoRoots, Workers: *f.workers, Logger: logger,
 		Outbox: odcs.OrchestratorOutbox(svc.Store()), TopicPrefix: strings.TrimSuffix(topicPrefix, ".") + ".",
-		Modules: &odcs.StoreResolver{Store: svc.Store()}, KojiTopURL: *f.kojiTop}
+		Modules: &odcs.StoreResolver{Store: svc.Store()}, KojiTopURL: *f.kojiTop, RequeueInterrupted: dbURL == ""}
 	if topicPrefix == "" {
 		opts.TopicPrefix = ""
 	}

@@ -21,10 +21,14 @@ import (
 )
 
 // buildRPM builds name-version-release.noarch.rpm and its source RPM in dir.
-func buildRPM(t *testing.T, dir, name, version, release string) (bin, src string) {
+func buildRPM(t *testing.T, dir, name, version, release string, requires ...string) (bin, src string) {
 	t.Helper()
 	spec := filepath.Join(dir, name+"-"+version+"-"+release+".spec")
-	text := "Name: " + name + "\nVersion: " + version + "\nRelease: " + release + "\nSummary: test\nLicense: MIT\nBuildArch: noarch\n" +
+	var req string
+	for _, r := range requires {
+		req += "Requires: " + r + "\n"
+	}
+	text := "Name: " + name + "\nVersion: " + version + "\nRelease: " + release + "\nSummary: test\nLicense: MIT\nBuildArch: noarch\n" + req +
 		"%description\ntest\n%install\nmkdir -p %{buildroot}/usr/share/" + name + "\necho " + version + " > %{buildroot}/usr/share/" + name + "/version\n" +
 		"%files\n/usr/share/" + name + "/version\n"
 	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {

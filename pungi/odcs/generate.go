@@ -80,9 +80,20 @@ func (s *Service) build(ctx context.Context, c *Compose) (string, error) {
 	if old, err := s.reusable(ctx, c); err != nil {
 		return "", err
 	} else if old != nil {
+		// Record the reuse and extend the old compose at once, so the
+		// reaper cannot remove its files meanwhile.
 		c.ReusedID, c.PungiComposeID = old.ID, old.PungiComposeID
 		if old.TimeToExpire.After(c.TimeToExpire) {
 			c.TimeToExpire = old.TimeToExpire
+		}
+		if err := s.opts.Store.Update(ctx, c); err != nil {
+			return "", err
+		}
+		if until := s.now().Add(time.Duration(c.SecondsToLive) * time.Second); until.After(old.TimeToExpire) {
+			old.TimeToExpire = until
+			if err := s.opts.Store.Update(ctx, old); err != nil {
+				return "", err
+			}
 		}
 		return fmt.Sprintf("Compose is generated successfully (it reuses compose %d)", old.ID), nil
 	}
@@ -193,6 +204,9 @@ func (s *Service) reusable(ctx context.Context, c *Compose) (*Compose, error) {
 		}
 		if c.Source != old.Source || c.Flags != old.Flags || c.Results != old.Results || c.RespinOf != old.RespinOf {
 			continue
+		}
+		if !old.TimeToExpire.After(s.now().Add(time.Minute)) {
+			continue // about to expire: its files may be going
 		}
 		if c.KojiEvent != 0 && old.KojiEvent != 0 && c.KojiEvent < old.KojiEvent {
 			continue
@@ -350,43 +364,161 @@ func (s *Service) composeKoji(ctx context.Context, c *Compose, dir string) error
 		return err
 	}
 	if len(c.Packages) > 0 {
-		keepBuild := map[int64]bool{}
 		var missing []string
 		for _, p := range c.Packages {
-			found := false
-			for _, r := range rpms {
-				if r.Name == p && r.Arch != "src" {
-					found, keepBuild[r.BuildID] = true, true
-				}
-			}
-			if !found {
+			if !slices.ContainsFunc(rpms, func(r koji.RPM) bool { return r.Name == p && r.Arch != "src" }) {
 				missing = append(missing, p)
 			}
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("no package %s in %s", strings.Join(missing, ", "), c.Source+strings.Join(c.Builds, " "))
+			return fmt.Errorf("no package %s in %s", strings.Join(missing, ", "), strings.TrimSpace(c.Source+" "+strings.Join(c.Builds, " ")))
 		}
-		rpms = slices.DeleteFunc(rpms, func(r koji.RPM) bool {
-			return !keepBuild[r.BuildID] || (r.Arch != "src" && !slices.Contains(c.Packages, r.Name))
-		})
+	}
+	var bins, srcs []koji.RPM
+	for _, r := range rpms {
+		if r.Arch == "src" {
+			srcs = append(srcs, r)
+		} else if len(c.Packages) == 0 || c.Flags&FlagNoDeps == 0 || slices.Contains(c.Packages, r.Name) {
+			bins = append(bins, r)
+		}
 	}
 	ks := &compose.KojiSource{Client: k, TopURL: s.topURL(), Event: c.KojiEvent, Sigkeys: c.Sigkeys}
-	files, err := ks.RPMFiles(ctx, rpms)
+	dl := filepath.Join(dir, "work", "download")
+	fetch := func(rs []koji.RPM) ([]*compose.RPMFile, error) {
+		files, err := ks.RPMFiles(ctx, rs)
+		if err != nil {
+			return nil, err
+		}
+		return files, ks.Fetch(ctx, files, dl)
+	}
+	binFiles, err := fetch(bins)
 	if err != nil {
 		return err
 	}
-	dl := filepath.Join(dir, "work", "download")
-	if err := ks.Fetch(ctx, files, dl); err != nil {
+	paths := make([]string, len(binFiles))
+	for i, f := range binFiles {
+		paths[i] = f.Path
+	}
+	headers, err := pungi.ReadRPMs(ctx, paths)
+	if err != nil {
 		return err
 	}
-	var paths []string
-	for _, f := range files {
-		paths = append(paths, f.Path)
+	keep := headers
+	if len(c.Packages) > 0 && c.Flags&FlagNoDeps == 0 {
+		// Pungi's "deps" gather: the named packages and what they
+		// need, from the same package set.
+		keep = closure(headers, c.Packages)
 	}
-	if err := s.writeTrees(ctx, c, dir, paths, nil); err != nil {
+	if c.Flags&FlagCheckDeps != 0 {
+		if missing := unresolved(keep); len(missing) > 0 {
+			return fmt.Errorf("check_deps: unresolved dependencies: %s", strings.Join(missing, "; "))
+		}
+	}
+	keepBuild := map[int64]bool{}
+	var out []string
+	for _, h := range keep {
+		i := slices.Index(paths, h.Path)
+		keepBuild[bins[i].BuildID] = true
+		out = append(out, h.Path)
+	}
+	srcs = slices.DeleteFunc(srcs, func(r koji.RPM) bool { return !keepBuild[r.BuildID] })
+	srcFiles, err := fetch(srcs)
+	if err != nil {
 		return err
 	}
-	return os.RemoveAll(dl)
+	for _, f := range srcFiles {
+		out = append(out, f.Path)
+	}
+	if err := s.writeTrees(ctx, c, dir, out, nil); err != nil {
+		return err
+	}
+	return os.RemoveAll(filepath.Join(dir, "work"))
+}
+
+// capability returns the name of a requirement or provide ("a >= 1" → "a").
+func capability(dep string) string {
+	name, _, _ := strings.Cut(dep, " ")
+	return name
+}
+
+// skipDep leaves out rpmlib() requirements, rich dependencies and file
+// requirements (the package headers read here carry no file lists).
+func skipDep(name string) bool {
+	return strings.HasPrefix(name, "rpmlib(") || strings.HasPrefix(name, "(") || strings.HasPrefix(name, "/")
+}
+
+// providers indexes packages by what they provide (their names
+// included).
+func providers(rpms []pungi.RPM) map[string][]int {
+	idx := map[string][]int{}
+	for i, r := range rpms {
+		idx[r.Name] = append(idx[r.Name], i)
+		for _, p := range r.Provides {
+			if n := capability(p); n != r.Name {
+				idx[n] = append(idx[n], i)
+			}
+		}
+	}
+	return idx
+}
+
+// closure returns the packages named in want and, recursively, a provider
+// of each of their requirements (the package of the same name as the
+// requirement first, else the first provider by name).
+func closure(rpms []pungi.RPM, want []string) []pungi.RPM {
+	idx := providers(rpms)
+	in := map[int]bool{}
+	var queue []int
+	for i, r := range rpms {
+		if slices.Contains(want, r.Name) {
+			in[i] = true
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		r := rpms[queue[0]]
+		queue = queue[1:]
+		for _, req := range r.Requires {
+			n := capability(req)
+			cands := idx[n]
+			if skipDep(n) || len(cands) == 0 || slices.ContainsFunc(cands, func(i int) bool { return in[i] }) {
+				continue
+			}
+			best := slices.MinFunc(cands, func(a, b int) int {
+				if (rpms[a].Name == n) != (rpms[b].Name == n) {
+					if rpms[a].Name == n {
+						return -1
+					}
+					return 1
+				}
+				return strings.Compare(rpms[a].Name, rpms[b].Name)
+			})
+			in[best] = true
+			queue = append(queue, best)
+		}
+	}
+	var out []pungi.RPM
+	for i, r := range rpms {
+		if in[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unresolved lists requirements of rpms no package of rpms provides.
+func unresolved(rpms []pungi.RPM) []string {
+	idx := providers(rpms)
+	var out []string
+	for _, r := range rpms {
+		for _, req := range r.Requires {
+			if n := capability(req); !skipDep(n) && len(idx[n]) == 0 {
+				out = append(out, r.Name+" requires "+req)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // composeRepo copies the packages (and module metadata) of a repository.
@@ -523,5 +655,3 @@ func (s *Service) writeRepoFile(c *Compose, dir string) error {
 	}
 	return os.WriteFile(p, []byte(RepoFile(&d)), 0o644)
 }
-
-var _ = time.Second

@@ -22,10 +22,10 @@ import (
 
 // importRPMBuild imports name-version-release (noarch + src) into the
 // hub and places its files under top as koji serves them.
-func importRPMBuild(t *testing.T, c *koji.Client, top, dir, name, version, release string, n int) {
+func importRPMBuild(t *testing.T, c *koji.Client, top, dir, name, version, release string, n int, requires ...string) {
 	t.Helper()
 	ctx := context.Background()
-	bin, src := buildRPM(t, dir, name, version, release)
+	bin, src := buildRPM(t, dir, name, version, release, requires...)
 	up := fmt.Sprintf("cg/odcs%d/%d", time.Now().UnixNano(), n)
 	md := &koji.CGMetadata{
 		Build: koji.CGBuild{Name: name, Version: version, Release: release, Source: "git+https://src.example.org/" + name, StartTime: 1, EndTime: 2,
@@ -81,9 +81,14 @@ func TestKojiComposes(t *testing.T) {
 	if _, err := kc.CreateTag(ctx, tag, nil); err != nil {
 		t.Fatal(err)
 	}
-	for i, b := range [][3]string{{"hello", "1.0", "1"}, {"hello", "1.1", "1"}, {"extra", "2.0", "1"}} {
-		importRPMBuild(t, kc, top, rpms, b[0], b[1], b[2], i)
-		if i == 0 || b[0] != "hello" {
+	for i, b := range [][4]string{{"hello", "1.0", "1"}, {"hello", "1.1", "1", "libgreet >= 1"}, {"extra", "2.0", "1"},
+		{"libgreet", "1.0", "1"}, {"broken", "1.0", "1", "no-such-capability"}} {
+		var req []string
+		if b[3] != "" {
+			req = []string{b[3]}
+		}
+		importRPMBuild(t, kc, top, rpms, b[0], b[1], b[2], i, req...)
+		if i != 1 {
 			if err := kc.AddPackage(ctx, koji.Name(tag), b[0], &koji.AddPackageOptions{Owner: kojitest.AdminUser}); err != nil {
 				t.Fatal(err)
 			}
@@ -113,6 +118,21 @@ func TestKojiComposes(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.svc.Dir(done), "compose", "Temporary", odcs.HostArch(), "os", "Packages", "e")); !os.IsNotExist(err) {
 		t.Errorf("extra is in the compose though packages named only hello")
+	}
+	if _, err := os.Stat(filepath.Join(e.svc.Dir(done), "compose", "Temporary", odcs.HostArch(), "os", "Packages", "l", "libgreet-1.0-1.noarch.rpm")); err != nil {
+		t.Errorf("hello's dependency libgreet is not in the compose: %v", err)
+	}
+	// no_deps: hello only.
+	nd, _ := c.Submit(ctx, &odcs.Request{Source: odcs.RequestSource{Type: "tag", Source: tag, Packages: []string{"hello"}}, Flags: []string{"no_deps"}})
+	if got, err := c.Wait(wctx, nd.ID, nil); err != nil {
+		t.Error(err)
+	} else if _, err := os.Stat(filepath.Join(e.svc.Dir(got), "compose", "Temporary", odcs.HostArch(), "os", "Packages", "l")); !os.IsNotExist(err) {
+		t.Errorf("no_deps compose has libgreet")
+	}
+	// check_deps fails a compose with an unresolved dependency.
+	cd, _ := c.Submit(ctx, &odcs.Request{Source: odcs.RequestSource{Type: "tag", Source: tag, Packages: []string{"broken"}}, Flags: []string{"check_deps"}})
+	if got, err := c.Wait(wctx, cd.ID, nil); err == nil || !strings.Contains(got.StateReason, "broken requires no-such-capability") {
+		t.Errorf("check_deps: %v %q", err, got.StateReason)
 	}
 	if _, err := os.Stat(filepath.Join(e.svc.Dir(done), "compose", "Temporary", "source", "tree", "Packages", "h", "hello-1.1-1.src.rpm")); err != nil {
 		t.Errorf("source tree: %v", err)

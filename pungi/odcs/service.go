@@ -91,8 +91,12 @@ type Options struct {
 	// 10 s); Timeout fails a compose generating longer (default 1 h;
 	// one stuck twice as long is failed by the reaper).
 	ReapInterval, Timeout time.Duration
-	Logger                *slog.Logger
-	Now                   func() time.Time
+	// RequeueInterrupted makes Run generate again the composes found in
+	// generating when it starts: right when this process is the only one
+	// on the store (SQLite), wrong when others share it.
+	RequeueInterrupted bool
+	Logger             *slog.Logger
+	Now                func() time.Time
 }
 
 // Service is the on-demand compose service.
@@ -481,16 +485,16 @@ func (s *Service) Wait(ctx context.Context, id int64) (*Compose, error) {
 }
 
 // Run generates waiting composes with Workers workers and removes expired
-// ones every ReapInterval, until ctx ends. Composes left generating by a
-// process that stopped are generated again.
+// ones every ReapInterval, until ctx ends. With RequeueInterrupted,
+// composes left generating by a process that stopped are generated again.
 func (s *Service) Run(ctx context.Context) error {
 	stuck, _, err := s.opts.Store.List(ctx, &Filter{States: []State{StateGenerating}})
 	if err != nil {
 		return err
 	}
 	for _, c := range stuck {
-		if s.now().Sub(c.TimeStarted) < s.opts.ReapInterval && c.TimeStarted.After(time.Time{}) {
-			continue
+		if !s.opts.RequeueInterrupted {
+			break // other processes may be generating them; the reaper fails stuck ones
 		}
 		c.State, c.StateReason, c.TimeStarted = StateWait, "Compose is waiting to be generated (again: its generation was interrupted)", time.Time{}
 		if err := s.opts.Store.Update(ctx, c); err != nil {
