@@ -44,11 +44,21 @@ func exchange(t *testing.T, e *env, method, path, token, body string) (int, stri
 // TestAPIGolden pins ODCS's API answers: submit, get, reuse, list with
 // filters and pages, renew, delete, expiry, and the 400/401/403/404
 // errors.
+// The same answers on SQLite and on PostgreSQL.
 func TestAPIGolden(t *testing.T) {
 	t.Parallel()
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			testAPIGolden(t, pg)
+		})
+	}
+}
+
+func testAPIGolden(t *testing.T, pg bool) {
 	root := t.TempDir()
 	repo := emptyRepo(t, filepath.Join(root, "repos", "base"))
-	e := newEnv(t, &odcs.Options{RepoRoots: []string{filepath.Join(root, "repos")}, Arches: []string{"x86_64"}, Workers: 1})
+	e := newEnv(t, &odcs.Options{Store: openStore(t, pg), RepoRoots: []string{filepath.Join(root, "repos")}, Arches: []string{"x86_64"}, Workers: 1})
 	ctx := context.Background()
 	var log strings.Builder
 	step := func(title, method, path, token, body string) string {
