@@ -111,6 +111,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		blocklist:   fs.String("rebuild-blocklist", "", "`FILE`: JSON blocklist of rebuilds in Freshmaker's HANDLER_BUILD_BLOCKLIST shape"),
 		modulesBase: fs.String("rebuild-modules-base", "", "`URL` prefix of module repositories: a pushed <name>.yaml builds <URL><name>.git at the pushed commit"),
 	}
+	odf := addODCSFlags(fs.FlagSet)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -252,11 +253,15 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	h := mbsapi.NewHandler(svc, &mbsapi.Options{
+	apiOpts := &mbsapi.Options{
 		Auth: tokens, NoAuth: *auth == "none", AllowedGroups: allowed, AdminGroups: admins,
 		SCMAllow: scmAllow, AllowCustomSCMURLs: *allowCustomSCM, AllowYAML: *allowYAML, AllowScratch: *allowScratch,
 		BaseURL: *baseURL, Version: "modkit", Logger: logger,
-	})
+	}
+	if tokens == nil {
+		apiOpts.Auth = nil
+	}
+	h := mbsapi.NewHandler(svc, apiOpts)
 
 	rbCtx, rbStop := context.WithCancel(ctx)
 	defer rbStop()
@@ -265,6 +270,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer closeRebuilds()
+	handler, closeODCS, err := withODCS(rbCtx, odf, handler, svc, apiOpts, *stateDir, *dbURL, *listen, *topicPrefix, *rbf.mode != "off", logger)
+	if err != nil {
+		return err
+	}
+	defer closeODCS()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -612,3 +612,24 @@ func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error
 	f.Path, f.SHA256 = dst, hex.EncodeToString(h.Sum(nil))
 	return nil
 }
+
+// RPMFiles describes koji RPMs (of any builds, modular or not) as files
+// to Fetch: the preferred signed copy by Sigkeys, its URL under TopURL
+// and its source RPM. On-demand composes of koji tags and builds use it.
+func (k *KojiSource) RPMFiles(ctx context.Context, rpms []koji.RPM) ([]*RPMFile, error) {
+	k.mu.Lock()
+	if k.builds == nil {
+		k.builds = map[int64]*koji.Build{}
+		k.sources = map[int64][]koji.RPM{}
+	}
+	k.mu.Unlock()
+	out := make([]*RPMFile, 0, len(rpms))
+	for _, r := range rpms {
+		f, err := k.rpmFile(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
