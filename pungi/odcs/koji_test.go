@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -161,6 +162,18 @@ func TestKojiComposes(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(e.svc.Dir(bdone), "compose", "Temporary", odcs.HostArch(), "os", "Packages", p)); err != nil {
 			t.Errorf("build compose: %v", err)
 		}
+	}
+	// BuildComposer, what a container rebuild's fast flow uses: its .repo
+	// file lists exactly the builds asked for, duplicates folded.
+	repofile, err := (&odcs.BuildComposer{Client: c}).ComposeBuilds(wctx, []string{"hello-1.0-1", "extra-2.0-1", "hello-1.0-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := dnfList(t, repofile); !strings.Contains(out, "hello.noarch") || !strings.Contains(out, "1.0-1") || !strings.Contains(out, "extra.noarch") {
+		t.Errorf("dnf list of the BuildComposer compose:\n%s", out)
+	}
+	if _, err := (&odcs.BuildComposer{Client: c}).ComposeBuilds(wctx, []string{"nope-1-1"}); !errors.Is(err, odcs.ErrComposeFailed) {
+		t.Errorf("BuildComposer of a missing build: %v, want ErrComposeFailed", err)
 	}
 	// A missing build fails with its name.
 	bad, _ := c.Submit(ctx, &odcs.Request{Source: odcs.RequestSource{Type: "build", Builds: []string{"nope-1-1"}}})
