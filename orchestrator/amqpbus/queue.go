@@ -69,6 +69,38 @@ func (b *Bus) ConsumeQueue(ctx context.Context, opts *QueueOptions, fn func(cont
 	}
 }
 
+// DeclareQueue declares the durable queue of opts and binds its topics
+// now, as ConsumeQueue does when it connects: messages published from then
+// on wait in the queue for a consumer. A service calls it before it
+// starts, so that it misses nothing published while it starts.
+func (b *Bus) DeclareQueue(ctx context.Context, opts *QueueOptions) error {
+	if opts == nil || opts.Name == "" || len(opts.Topics) == 0 {
+		return errors.New("amqpbus: DeclareQueue needs a queue name and topics")
+	}
+	conn, err := b.dial()
+	if err != nil {
+		return fmt.Errorf("amqpbus: connect: %w", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("amqpbus: open channel: %w", err)
+	}
+	return b.declare(ch, opts)
+}
+
+func (b *Bus) declare(ch *amqp.Channel, o *QueueOptions) error {
+	if _, err := ch.QueueDeclare(o.Name, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("amqpbus: declare queue %s: %w", o.Name, err)
+	}
+	for _, key := range o.Topics {
+		if err := ch.QueueBind(o.Name, key, b.opts.Exchange, false, nil); err != nil {
+			return fmt.Errorf("amqpbus: bind %s to %s: %w", key, o.Name, err)
+		}
+	}
+	return nil
+}
+
 func (b *Bus) consumeQueueOnce(ctx context.Context, o *QueueOptions, fn func(context.Context, Delivery) error, connected func()) error {
 	conn, err := b.dial()
 	if err != nil {
@@ -79,13 +111,8 @@ func (b *Bus) consumeQueueOnce(ctx context.Context, o *QueueOptions, fn func(con
 	if err != nil {
 		return err
 	}
-	if _, err := ch.QueueDeclare(o.Name, true, false, false, false, nil); err != nil {
-		return fmt.Errorf("declare queue %s: %w", o.Name, err)
-	}
-	for _, key := range o.Topics {
-		if err := ch.QueueBind(o.Name, key, b.opts.Exchange, false, nil); err != nil {
-			return fmt.Errorf("bind %s to %s: %w", key, o.Name, err)
-		}
+	if err := b.declare(ch, o); err != nil {
+		return err
 	}
 	if err := ch.Qos(o.Prefetch, 0, false); err != nil {
 		return fmt.Errorf("set prefetch: %w", err)
