@@ -111,6 +111,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		blocklist:   fs.String("rebuild-blocklist", "", "`FILE`: JSON blocklist of rebuilds in Freshmaker's HANDLER_BUILD_BLOCKLIST shape"),
 		modulesBase: fs.String("rebuild-modules-base", "", "`URL` prefix of module repositories: a pushed <name>.yaml builds <URL><name>.git at the pushed commit"),
 	}
+	rbf.addOpsFlags(fs.FlagSet)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -260,7 +261,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	rbCtx, rbStop := context.WithCancel(ctx)
 	defer rbStop()
-	handler, closeRebuilds, err := withRebuilds(rbCtx, rbf, h, svc, *stateDir, *dbURL, logger)
+	handler, closeRebuilds, err := withRebuilds(rbCtx, rbf, h, svc, *stateDir, *dbURL, logger,
+		rebuildAuth{tokens: tokens, noAuth: *auth == "none", admins: admins, allowed: allowed}, bus)
 	if err != nil {
 		return err
 	}
