@@ -245,7 +245,12 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, id int64) {
 			apiError(w, http.StatusInternalServerError, "%v", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, EventJSON(e, bs))
+		j := EventJSON(e, bs)
+		if err := addLinks(r, a.st, j, id); err != nil {
+			apiError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, j)
 		return
 	}
 	q, page, per, err := query(r, "message_id", "search_key", "event_type_id", "state")

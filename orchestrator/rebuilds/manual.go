@@ -259,6 +259,12 @@ func (s *Service) Resume(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	// The tables of requests, links and leases, before any message.
+	if sq, ok := s.st.(*SQLStore); ok {
+		if err := sq.ensureTables(ctx); err != nil {
+			return err
+		}
+	}
 	evs, _, err := s.st.Events(ctx, &EventFilter{Types: []EventType{EventManual}, States: []EventState{EventInitialized}})
 	if err != nil {
 		return err
