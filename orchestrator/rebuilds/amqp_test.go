@@ -262,3 +262,74 @@ func TestBusSharedQueue(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// TestBusCrash: a process dies while handling a bus message (after the
+// event was recorded, before its rebuild was); the message was not
+// acknowledged, so the broker gives it to the next consumer, which
+// resumes the event: the chain is rebuilt, alpha once.
+func TestBusCrash(t *testing.T) {
+	t.Parallel()
+	url := brokerURL(t)
+	scm := newGitSCM()
+	setupABC(scm)
+	w := newWorld(t, t.TempDir(), scm, &rebuilds.Options{Rules: blockGamma(t)})
+	w.build("alpha")
+	w.build("beta")
+	w.build("gamma")
+	prefix, queue := randomName("org.modkit.test"), randomName("modkit-rebuilds-test-")
+	deleteQueue(t, url, queue)
+	bus, err := amqpbus.New(url, &amqpbus.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	qo := &amqpbus.QueueOptions{Name: queue, Topics: []string{prefix + ".git.receive"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := bus.DeclareQueue(ctx, qo); err != nil {
+		t.Fatal(err)
+	}
+	dying, err := rebuilds.New(&rebuilds.Options{Orchestrator: w.orch, Store: &dyingStore{SQLStore: w.store.(*rebuilds.SQLStore), cancel: cancel},
+		Rules: blockGamma(t), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bus.ConsumeQueue(ctx, qo, func(ctx context.Context, d amqpbus.Delivery) error {
+			if retry, err := dying.HandleBusMessage(ctx, d.MessageID, d.Topic, d.Body); retry {
+				return fmt.Errorf("%w: %v", amqpbus.ErrRetry, err)
+			}
+			return nil
+		})
+	}()
+	rev := scm.push(gitBase+"rpms/alpha-lib", "main", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	id := randomName("msg-")
+	newPublisher(t, url).publish(prefix+".git.receive", id, pushMessage("", "alpha-lib", "main", rev, "alpha-lib.spec").Body)
+	<-done // the "process" died
+	if ev := waitEvent(t, w.store, id); ev.State != rebuilds.EventInitialized {
+		t.Fatalf("event after the crash: %+v", ev)
+	}
+	consume(t, url, queue, prefix, w.rs) // the next process
+	deadline := time.Now().Add(60 * time.Second)
+	var ev *rebuilds.Event
+	for {
+		ev = waitEvent(t, w.store, id)
+		if ev.State != rebuilds.EventInitialized || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ev = w.settle(ev.ID)
+	checkRows(t, rows(t, w.store, ev.ID), []row{
+		{"alpha:1", rebuilds.BuildDone, rebuilds.ReasonDirectlyAffected, ""},
+		{"beta:1", rebuilds.BuildDone, rebuilds.ReasonDependency, "alpha:1"},
+		{"gamma:1", rebuilds.BuildSkipped, rebuilds.ReasonDependency, "beta:1"},
+	})
+	for name, want := range map[string]int{"alpha": 2, "beta": 2, "gamma": 1} {
+		if got := len(moduleBuilds(t, w.orch, name)); got != want {
+			t.Errorf("%s: %d module builds, want %d", name, got, want)
+		}
+	}
+}
