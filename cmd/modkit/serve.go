@@ -112,6 +112,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		modulesBase: fs.String("rebuild-modules-base", "", "`URL` prefix of module repositories: a pushed <name>.yaml builds <URL><name>.git at the pushed commit"),
 	}
 	odf := addODCSFlags(fs.FlagSet)
+	rbf.addOpsFlags(fs.FlagSet)
+	rbf.addImageFlags(fs.FlagSet)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -265,7 +267,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	rbCtx, rbStop := context.WithCancel(ctx)
 	defer rbStop()
-	handler, closeRebuilds, err := withRebuilds(rbCtx, rbf, h, svc, *stateDir, *dbURL, logger)
+	handler, closeRebuilds, err := withRebuilds(rbCtx, rbf, kf, h, svc, *stateDir, *dbURL, logger,
+		rebuildAuth{tokens: tokens, noAuth: *auth == "none", admins: admins, allowed: allowed}, bus)
 	if err != nil {
 		return err
 	}

@@ -13,12 +13,15 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the rebuild tables on PostgreSQL
 
 	"github.com/modkit/modkit/orchestrator"
+	"github.com/modkit/modkit/orchestrator/amqpbus"
 	"github.com/modkit/modkit/orchestrator/rebuilds"
 )
 
 // rebuildFlags are serve's automated rebuild settings.
 type rebuildFlags struct {
 	mode, allowlist, blocklist, modulesBase *string
+	ops                                     *rebuildOpsFlags   // serve_rebuildops.go
+	img                                     *rebuildImageFlags // serve_rebuild_images.go
 }
 
 // withRebuilds starts the rebuild service when --rebuilds is dry-run or on:
@@ -27,7 +30,7 @@ type rebuildFlags struct {
 // database), and serves Freshmaker's read API under /api/1/ and /api/2/
 // next to h. It returns the handler to serve and a function releasing the
 // database.
-func withRebuilds(ctx context.Context, f rebuildFlags, h http.Handler, svc *orchestrator.Service, stateDir, dbURL string, logger *slog.Logger) (http.Handler, func(), error) {
+func withRebuilds(ctx context.Context, f rebuildFlags, kf *kojiFlags, h http.Handler, svc *orchestrator.Service, stateDir, dbURL string, logger *slog.Logger, auth rebuildAuth, bus *amqpbus.Bus) (http.Handler, func(), error) {
 	switch *f.mode {
 	case "off":
 		return h, func() {}, nil
@@ -53,6 +56,10 @@ func withRebuilds(ctx context.Context, f rebuildFlags, h http.Handler, svc *orch
 	if err != nil {
 		return nil, nil, &exitError{Code: 1, Msg: fmt.Sprintf("--rebuild-allowlist/--rebuild-blocklist: %v", err)}
 	}
+	images, err := f.imageOptions(ctx, kf)
+	if err != nil {
+		return nil, nil, err
+	}
 	var db *sql.DB
 	dialect := rebuilds.SQLite
 	if dbURL != "" {
@@ -73,13 +80,19 @@ func withRebuilds(ctx context.Context, f rebuildFlags, h http.Handler, svc *orch
 		return nil, nil, &exitError{Code: 1, Msg: err.Error()}
 	}
 	rs, err := rebuilds.New(&rebuilds.Options{Orchestrator: svc, Store: st, Rules: rules, DryRun: *f.mode == "dry-run",
-		ModulesRepository: *f.modulesBase, Logger: logger})
+		ModulesRepository: *f.modulesBase, Logger: logger, Images: images})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
 	detach := rs.Attach(ctx)
-	api := rebuilds.NewHandler(st, &rebuilds.APIOptions{DryRun: *f.mode == "dry-run", Version: "modkit"})
+	stopOps, err := startRebuildOps(ctx, f, rs, bus, logger)
+	if err != nil {
+		detach()
+		db.Close()
+		return nil, nil, err
+	}
+	api := rebuilds.NewHandler(st, &rebuilds.APIOptions{DryRun: *f.mode == "dry-run", Version: "modkit", Write: f.writeOptions(rs, auth)})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/1/") || strings.HasPrefix(r.URL.Path, "/api/2/") {
 			api.ServeHTTP(w, r)
@@ -87,6 +100,14 @@ func withRebuilds(ctx context.Context, f rebuildFlags, h http.Handler, svc *orch
 		}
 		h.ServeHTTP(w, r)
 	})
-	logger.Info("automated rebuilds on", "mode", *f.mode, "api", "/api/1/")
-	return mux, func() { detach(); db.Close() }, nil
+	pctx, stopPoll := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		if images != nil && images.Build {
+			pollImages(pctx, rs, *f.img.poll, logger)
+		}
+	}()
+	logger.Info("automated rebuilds on", "mode", *f.mode, "images", images != nil, "api", "/api/1/")
+	return mux, func() { stopPoll(); <-polled; stopOps(); detach(); db.Close() }, nil
 }

@@ -24,5 +24,10 @@
 // Polling stays the source of truth: a lost message only delays the
 // service.
 //
-// Both reconnect after a broker outage.
+// [Bus.ConsumeQueue] consumes a durable queue shared by the processes of
+// a deployment, with manual acknowledgements, one message at a time per
+// process; `modkit serve --rebuilds` feeds the rebuild service from it
+// (dist-git, Bodhi and koji messages).
+//
+// All reconnect after a broker outage.
 package amqpbus

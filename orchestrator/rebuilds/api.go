@@ -18,6 +18,9 @@ type APIOptions struct {
 	DryRun bool
 	// Version is reported by about/.
 	Version string
+	// Write, when set, also serves cancel (PATCH events/<id>) and manual
+	// rebuilds (POST builds/); see [WriteOptions].
+	Write *WriteOptions
 }
 
 // NewHandler serves Freshmaker's read API over st, under /api/1/ (and the
@@ -66,6 +69,10 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "No such resource %q: the rebuild API is under /api/1/", p)
 		return
 	}
+	if a.opts.Write != nil && (r.Method == http.MethodPatch || r.Method == http.MethodPost) {
+		a.write(w, r, strings.Trim(rest, "/"))
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		apiError(w, http.StatusMethodNotAllowed, "Method %s is not allowed here", r.Method)
@@ -100,7 +107,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		a.enum(w, id, len(parts) == 2, items)
 	case "about":
-		writeJSON(w, http.StatusOK, map[string]any{"version": a.opts.Version, "dry_run": a.opts.DryRun, "read_only": true, "api_versions": []int{1, 2}})
+		writeJSON(w, http.StatusOK, map[string]any{"version": a.opts.Version, "dry_run": a.opts.DryRun, "read_only": a.opts.Write == nil, "api_versions": []int{1, 2}})
 	default:
 		apiError(w, http.StatusNotFound, "No such resource %q", p)
 	}
@@ -238,7 +245,12 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, id int64) {
 			apiError(w, http.StatusInternalServerError, "%v", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, a.withImageArgs(ctx, EventJSON(e, bs), bs))
+		j := a.withImageArgs(ctx, EventJSON(e, bs), bs)
+		if err := addLinks(r, a.st, j, id); err != nil {
+			apiError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, j)
 		return
 	}
 	q, page, per, err := query(r, "message_id", "search_key", "event_type_id", "state")

@@ -32,4 +32,15 @@
 // through an [ImageBuilder] ([KojiImages]: koji's buildContainer), parents
 // first: a child waits for its parent's rebuild and is built FROM it.
 // Image rebuilds are a dry run unless ImageOptions.Build is set.
+//
+// [Service.Trigger] handles a manual rebuild request ([ManualRequest]:
+// modules, a component branch, or again what an earlier event rebuilt) by
+// the same handlers and rules, recorded with its requester; [Service.Cancel]
+// cancels an event (Freshmaker's PATCH): its planned rebuilds are canceled,
+// its running ones canceled in the orchestrator. [NewHandler] with
+// [WriteOptions] serves both (POST builds/, PATCH events/<id>) and [Client]
+// calls them. [Service.HandleBusMessage] handles a message from a
+// fedora-messaging bus ([BusTopics]) and says whether to offer it again;
+// processes sharing a [SQLStore] hold a lease on a message while they
+// handle it ([Leaser]), so one message is handled by one process, once.
 package rebuilds

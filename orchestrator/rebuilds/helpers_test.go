@@ -195,9 +195,14 @@ func openStores(t *testing.T, dir string) (orchestrator.Store, rebuilds.Store, f
 	return ost, rst, func() { db.Close(); ost.Close() }
 }
 
-func newWorld(t *testing.T, dir string, scm *gitSCM, ropts *rebuilds.Options) *world {
+// newWorld starts a world; zopts, optional, configure its zero builder.
+func newWorld(t *testing.T, dir string, scm *gitSCM, ropts *rebuilds.Options, zopts ...*zerobuilder.Options) *world {
 	ost, rst, closeStores := openStores(t, dir)
-	zb, err := zerobuilder.New(nil)
+	var zo *zerobuilder.Options
+	if len(zopts) > 0 {
+		zo = zopts[0]
+	}
+	zb, err := zerobuilder.New(zo)
 	if err != nil {
 		t.Fatal(err)
 	}

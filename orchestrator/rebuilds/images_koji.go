@@ -206,3 +206,9 @@ func (k *KojiImages) FindContainerBuild(ctx context.Context, req *ContainerBuild
 	}
 	return slices.Min(ids), true, nil
 }
+
+// CancelContainerBuild cancels buildContainer task id and its subtasks
+// (an [ImageBuildCanceler]).
+func (k *KojiImages) CancelContainerBuild(ctx context.Context, id int64) error {
+	return k.c.CancelTask(ctx, id, false)
+}

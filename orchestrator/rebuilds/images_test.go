@@ -650,3 +650,49 @@ func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestImagesCancel: canceling an event with a running image rebuild
+// cancels its koji task (not a module build with the same id), cancels
+// the children waiting for it, and nothing is submitted afterwards.
+func TestImagesCancel(t *testing.T) {
+	t.Parallel()
+	h := newImageHub(t)
+	w := imagesWorld(t, t.TempDir(), h, &rebuilds.ImageOptions{Source: h.ki, Builder: h.ki, Build: true}, nil)
+	ctx := context.Background()
+	ev, err := w.rs.Handle(ctx, bodhiMessage("stable-c", "bodhi.update.complete.stable", "FEDORA-2026-ccc", "libfoo-1.0-2.fc40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := h.containerTasks()["base"]
+	if len(bt) != 1 {
+		t.Fatalf("base tasks: %+v", bt)
+	}
+	if _, err := w.rs.Cancel(ctx, ev.ID, "admin", true); err != nil {
+		t.Fatal(err)
+	}
+	rows, bs := imageRows(t, w.store, ev.ID)
+	checkImageRows(t, rows, []imgRow{
+		{"base", "base-1.0-2", rebuilds.BuildCanceled, ""},
+		{"app", "app-1.0-1", rebuilds.BuildCanceled, "base"},
+		{"tool", "tool-1.0-1", rebuilds.BuildCanceled, "app"},
+	})
+	if !strings.Contains(bs[0].StateReason, "image build task") {
+		t.Errorf("base reason: %s", bs[0].StateReason)
+	}
+	if st := h.containerTasks()["base"][0].State; st != "CANCELED" {
+		t.Errorf("base's koji task is %s, want CANCELED", st)
+	}
+	// A late task message and a poll submit nothing more.
+	if _, err := w.rs.Handle(ctx, taskMessage("task-base-c", bt[0].ID, "CANCELED")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.rs.PollImages(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tasks := h.containerTasks(); len(tasks) != 1 {
+		t.Errorf("tasks after cancel: %+v", tasks)
+	}
+	if got, _ := w.store.Event(ctx, ev.ID); got.State != rebuilds.EventCanceled {
+		t.Errorf("event %s: %s", got.State, got.StateReason)
+	}
+}

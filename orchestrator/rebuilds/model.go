@@ -184,4 +184,7 @@ type Message struct {
 	Body  json.RawMessage
 	// DryRun asks for a dry run of this event only.
 	DryRun bool
+	// Requester is who asked for the event (a manual request's user);
+	// empty = Options.Owner.
+	Requester string
 }

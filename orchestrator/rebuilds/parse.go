@@ -39,6 +39,7 @@ type parsed struct {
 	update *BodhiUpdate
 	koji   *KojiBuild
 	task   *KojiTask
+	manual *ManualRequest
 }
 
 // parse reads m by its topic's suffix; ok is false for messages rebuilds
@@ -50,6 +51,8 @@ func parse(m Message) (p parsed, ok bool, err error) {
 		return parsed{}, false, fmt.Errorf("message %s (%s): "+format, append([]any{m.ID, t}, args...)...)
 	}
 	switch {
+	case strings.HasSuffix(t, TopicManual):
+		return parseManual(m)
 	case strings.HasSuffix(t, "git.receive"):
 		var body struct {
 			Commit *struct {

@@ -48,6 +48,8 @@ type Service struct {
 	st   Store
 	log  *slog.Logger
 	mu   sync.Mutex
+	// holder names this service in leases (lease.go).
+	holder string
 }
 
 // New returns a rebuild service.
@@ -65,7 +67,7 @@ func New(opts *Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{opts: o, orch: o.Orchestrator, st: o.Store, log: o.Logger}, nil
+	return &Service{opts: o, orch: o.Orchestrator, st: o.Store, log: o.Logger, holder: newHolder()}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -95,14 +97,23 @@ func (s *Service) Handle(ctx context.Context, m Message) (*Event, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
+	release, err := s.claim(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if own, err := s.ownsTask(ctx, p); err != nil || !own {
 		return nil, err // a koji task that is not an image rebuild of ours
 	}
+	requester := m.Requester
+	if requester == "" {
+		requester = s.opts.Owner
+	}
 	ev, created, err := s.st.AddEvent(ctx, &Event{
 		MessageID: m.ID, SearchKey: p.key, Type: p.typ, State: EventInitialized,
-		DryRun: m.DryRun || s.opts.DryRun || s.imagesDryRun(p.typ), Requester: s.opts.Owner, TimeCreated: s.now(),
+		DryRun: m.DryRun || s.opts.DryRun || s.imagesDryRun(p.typ), Requester: requester, TimeCreated: s.now(),
 	})
 	if err != nil {
 		return nil, err
@@ -122,6 +133,8 @@ func (s *Service) Handle(ctx context.Context, m Message) (*Event, error) {
 		herr = h.moduleDone(ctx, p.module)
 	case EventBodhiUpdateStable, EventBodhiUpdateCreated, EventBodhiUpdateRequestStable, EventKojiTaskStateChange:
 		herr = h.images(ctx, p)
+	case EventManual:
+		herr = h.manual(ctx, p.manual)
 	default:
 		h.skip("%s events are recorded only: no handler rebuilds anything for them", p.typ)
 	}
@@ -323,6 +336,10 @@ func (h *handling) moduleDone(ctx context.Context, mm *orchestrator.ModuleMessag
 		if ev, err = h.s.st.Event(ctx, parent.EventID); err != nil {
 			return err
 		}
+		if ev.State == EventCanceled {
+			h.state, h.reason = EventComplete, fmt.Sprintf("rebuild %d (%s) is ready but its event %d was canceled; nothing more is rebuilt for it", parent.ID, ns, ev.ID)
+			return nil
+		}
 	}
 	n, err := h.s.dependents(ctx, ev, parent, ns, mm.ID, mm.Version, false)
 	if err != nil {
@@ -509,6 +526,14 @@ func (s *Service) submit(ctx context.Context, ev *Event, b *ArtifactBuild, req *
 		}
 	}
 	if mb == nil {
+		// Canceled meanwhile (by another process sharing the store).
+		if c, err := s.canceled(ctx, ev.ID); err != nil || c {
+			if err == nil {
+				b.State, b.StateReason, b.TimeCompleted = BuildCanceled, "Build canceled before running on external build system.", s.now()
+				err = s.st.UpdateBuild(ctx, b)
+			}
+			return err
+		}
 		mbs, err := s.orch.Submit(ctx, req)
 		switch {
 		case errors.Is(err, orchestrator.ErrConflict):
@@ -540,6 +565,9 @@ func (s *Service) settle(ctx context.Context, eventID int64) error {
 	ev, err := s.st.Event(ctx, eventID)
 	if err != nil {
 		return err
+	}
+	if ev.State == EventCanceled {
+		return nil
 	}
 	st, reason, err := s.summary(ctx, eventID)
 	if err != nil {

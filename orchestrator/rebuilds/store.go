@@ -81,7 +81,17 @@ func NewSQLStore(ctx context.Context, db *sql.DB, d Dialect) (*SQLStore, error) 
 		`CREATE INDEX IF NOT EXISTS rebuild_builds_build_id ON rebuild_builds (build_id)`,
 		`CREATE INDEX IF NOT EXISTS rebuild_builds_event_id ON rebuild_builds (event_id)`,
 	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
+		// Processes starting at once on one PostgreSQL database may
+		// collide creating a table (a unique violation in pg_type):
+		// the loser tries again and finds it.
+		var err error
+		for try := 0; try < 5; try++ {
+			if _, err = db.ExecContext(ctx, q); err == nil {
+				break
+			}
+			time.Sleep(time.Duration(50*(try+1)) * time.Millisecond)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("rebuilds: create tables: %w", err)
 		}
 	}
