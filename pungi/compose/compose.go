@@ -121,6 +121,9 @@ type Timing struct {
 	// ran; PerTool sums each program's runs.
 	Tools   time.Duration            `json:"tools_ns"`
 	PerTool map[string]time.Duration `json:"per_tool_ns"`
+	// ToolsCPU is the CPU time (user and system) createrepo_c and
+	// modifyrepo_c used, summed over their runs.
+	ToolsCPU time.Duration `json:"tools_cpu_ns"`
 	// CPU is the CPU time of this process during the compose (user and
 	// system, the programs it ran not included; 0 where unknown). In a
 	// process that also serves other work (tests) it counts that too.
@@ -224,7 +227,7 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	if err == nil {
 		err = r.phase("metadata", func() error { return r.metadata(repos) })
 	}
-	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), CPU: processCPU() - cpu0}
+	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), ToolsCPU: r.tools.cpu, CPU: processCPU() - cpu0}
 	if err != nil {
 		if r.dir != "" {
 			status := StatusDoomed

@@ -540,9 +540,8 @@ func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64,
 	return io.Copy(w, resp.Body)
 }
 
-// Fetch downloads the files (four at a time) into dir/<sha-free name>,
-// computing their SHA-256; a file already there from an earlier run is
-// reused when its size matches.
+// Fetch downloads the files (four at a time) into dir/<sigkey or
+// "unsigned">/<file name>, computing their SHA-256.
 func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
@@ -583,21 +582,23 @@ func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
+	// A partial file never takes the final name: it is written under a
+	// temporary one and renamed when complete.
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".dl-")
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	if _, err := k.copyURL(ctx, f.URL, io.MultiWriter(tmp, h)); err != nil {
-		tmp.Close()
+	_, err = k.copyURL(ctx, f.URL, io.MultiWriter(tmp, h))
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("compose: %w", err)
 	}
 	f.Path, f.SHA256 = dst, hex.EncodeToString(h.Sum(nil))
 	return nil

@@ -37,9 +37,11 @@ type kojiFixture struct {
 	// real is set for a real koji hub, which stores imported files in its
 	// top directory itself.
 	real bool
-	// hubURL is the real hub's URL; benchTag the benchmark's tag.
+	// hubURL is the hub's URL; benchTag the benchmark's tag.
 	hubURL, benchTag string
-	prefix           string
+	// hubPID is the process of a hub run in a child process.
+	hubPID int
+	prefix string
 }
 
 // updir is a per-fixture upload directory prefix (a real hub is shared
@@ -51,18 +53,25 @@ func (f *kojiFixture) updir() string {
 	return f.prefix
 }
 
-func (f *kojiFixture) url() string {
-	if f.real {
-		return f.hubURL
-	}
-	return f.hub.URL()
-}
+func (f *kojiFixture) url() string { return f.hubURL }
 
 func newKojiFixture(t testing.TB) *kojiFixture {
 	t.Helper()
-	ctx := context.Background()
 	hub := kojitest.New(t)
-	c, err := koji.NewClient(hub.URL(), koji.WithAuth(koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
+	top := t.TempDir()
+	srv := httptest.NewServer(http.FileServer(http.Dir(top)))
+	t.Cleanup(srv.Close)
+	f := setupKojiFixture(t, hub.URL(), top, srv.URL)
+	f.hub = hub
+	return f
+}
+
+// setupKojiFixture logs in to the kojitest hub at hubURL and prepares it
+// for module imports; top is the directory topURL serves.
+func setupKojiFixture(t testing.TB, hubURL, top, topURL string) *kojiFixture {
+	t.Helper()
+	ctx := context.Background()
+	c, err := koji.NewClient(hubURL, koji.WithAuth(koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +84,8 @@ func newKojiFixture(t testing.TB) *kojiFixture {
 	if err := c.GrantCGAccess(ctx, koji.Name(kojitest.AdminUser), "module-build-service", true); err != nil {
 		t.Fatal(err)
 	}
-	top := t.TempDir()
-	srv := httptest.NewServer(http.FileServer(http.Dir(top)))
-	t.Cleanup(srv.Close)
 	rpms := t.TempDir()
-	return &kojiFixture{hub: hub, client: c, top: top, topURL: srv.URL, rpms: rpms}
+	return &kojiFixture{client: c, top: top, topURL: topURL, rpms: rpms, hubURL: hubURL}
 }
 
 func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
@@ -313,7 +319,7 @@ filter_modules:
   - variant: ^Everything$
     modules: {s390x: ["tools"], "*": ["extra:*"]}
 target_dir: out
-`, f.hub.URL(), f.topURL, event))
+`, f.url(), f.topURL, event))
 	res, err := Run(ctx, cfg, &Options{Koji: f.client})
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +381,7 @@ final: true
 variants_file: variants.xml
 module_defaults_dir: defaults
 module_obsoletes_dir: obsoletes
-koji: {url: `+f.hub.URL()+`, topurl: `+f.topURL+`}
+koji: {url: `+f.url()+`, topurl: `+f.topURL+`}
 target_dir: out
 `)
 	res, err := Run(ctx, cfg, &Options{Koji: f.client})
