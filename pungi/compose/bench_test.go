@@ -166,7 +166,7 @@ const hubChildEnv = "MODKIT_COMPOSE_BENCH_HUB_TOP"
 // server for top, their URLs on stdout, until stdin closes. Running them
 // outside the benchmark's process keeps their CPU time out of modkit's.
 func serveHubChild(top string) {
-	hub := kojitest.NewServer()
+	hub := kojitest.NewServer(kojitest.WithTopDir(top))
 	files := httptest.NewServer(http.FileServer(http.Dir(top)))
 	fmt.Println(hub.URL(), files.URL)
 	io.Copy(io.Discard, os.Stdin)

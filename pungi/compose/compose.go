@@ -693,6 +693,9 @@ func (r *run) fetch(ctx context.Context) error {
 			}
 		}
 	}
+	if err := r.koji.chooseCopies(ctx, files); err != nil {
+		return err
+	}
 	r.progress("fetch", "downloading %d RPMs from %s", len(files), r.koji.TopURL)
 	return r.koji.Fetch(ctx, files, filepath.Join(r.dir, "work", "global", "download"))
 }

@@ -216,6 +216,22 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			return nil, &ConfigError{File: path, Line: l, Column: c, Msg: fmt.Sprintf("variant pattern %q: %v", f.Variant, err)}
 		}
 	}
+	// sigkeys may hold null (Pungi's None: unsigned allowed), which the
+	// YAML decoder drops from a []string: read the list from the node.
+	if doc := root.Content[0]; doc.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value == "sigkeys" && doc.Content[i+1].Kind == yaml.SequenceNode {
+				cfg.Sigkeys = []string{}
+				for _, n := range doc.Content[i+1].Content {
+					k := ""
+					if n.Tag != "!!null" {
+						k = n.Value
+					}
+					cfg.Sigkeys = append(cfg.Sigkeys, k)
+				}
+			}
+		}
+	}
 	for i, k := range cfg.Sigkeys {
 		cfg.Sigkeys[i] = strings.ToLower(k)
 	}

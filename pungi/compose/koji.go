@@ -426,6 +426,12 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	return res, nil
 }
 
+// kojiRef is what the hub said about an RPM and its build.
+type kojiRef struct {
+	rpm   koji.RPM
+	build *koji.Build
+}
+
 func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) {
 	k.mu.Lock()
 	kb, ok := k.builds[r.BuildID]
@@ -444,17 +450,8 @@ func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) 
 	if r.Epoch != nil {
 		n.Epoch = uint64(*r.Epoch)
 	}
-	f := &RPMFile{NEVRA: n}
-	key, err := k.sigkey(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	f.Sigkey = key
-	rel := r.Arch + "/" + f.FileName()
-	if key != "" {
-		rel = "data/signed/" + key + "/" + rel
-	}
-	f.URL = k.fileURL(kb, rel)
+	f := &RPMFile{NEVRA: n, koji: &kojiRef{rpm: r, build: kb}}
+	f.URL = k.fileURL(kb, r.Arch+"/"+f.FileName())
 	if r.Arch != "src" && r.Arch != "nosrc" {
 		epoch := 0
 		if kb.Epoch != nil {
@@ -465,30 +462,88 @@ func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) 
 	return f, nil
 }
 
-// sigkey picks the preferred signature of an RPM: the first of Sigkeys
-// the hub has for it; "" for an unsigned copy when that is allowed.
-func (k *KojiSource) sigkey(ctx context.Context, r koji.RPM) (string, error) {
-	allowUnsigned := len(k.Sigkeys) == 0 || slices.Contains(k.Sigkeys, "")
-	if len(k.Sigkeys) == 0 || (len(k.Sigkeys) == 1 && k.Sigkeys[0] == "") {
-		return "", nil
+// allowUnsigned reports whether Sigkeys allow unsigned copies: no keys,
+// or "" among them (Pungi's None).
+func (k *KojiSource) allowUnsigned() bool {
+	return len(k.Sigkeys) == 0 || slices.Contains(k.Sigkeys, "")
+}
+
+// SigkeyError reports the RPMs of a compose that have no copy signed with
+// any of the configured keys, when unsigned copies are not allowed.
+type SigkeyError struct {
+	Sigkeys []string
+	// RPMs are N-E:V-R.A strings, sorted.
+	RPMs []string
+}
+
+func (e *SigkeyError) Error() string {
+	return fmt.Sprintf("compose: %d RPM(s) not signed with any of the keys %s (unsigned copies are not allowed): %s",
+		len(e.RPMs), strings.Join(e.Sigkeys, ", "), strings.Join(e.RPMs, ", "))
+}
+
+// chooseCopies decides, for every RPM from this hub, which copies the
+// compose may take, as Pungi does with its sigkeys: the signed copy
+// (packages/N/V/R/data/signed/<key>/<arch>/<file>) of each key the hub
+// has recorded for the RPM (queryRPMSigs, batched in multicalls), in the
+// order of Sigkeys, then the unsigned copy when allowed. RPMs left with
+// no copy are reported together in a *SigkeyError.
+func (k *KojiSource) chooseCopies(ctx context.Context, files []*RPMFile) error {
+	var mine []*RPMFile
+	for _, f := range files {
+		if f.koji != nil && f.copies == nil {
+			mine = append(mine, f)
+		}
 	}
-	var sigs []struct {
-		Sigkey string `xmlrpc:"sigkey"`
-	}
-	if err := k.Client.Call(ctx, "queryRPMSigs", &sigs, r.ID); err != nil {
-		return "", fmt.Errorf("compose: koji queryRPMSigs %s: %w", r.NEVRA(), err)
-	}
-	for _, want := range k.Sigkeys {
-		for _, s := range sigs {
-			if want != "" && strings.EqualFold(s.Sigkey, want) {
-				return strings.ToLower(want), nil
+	signed := slices.ContainsFunc(k.Sigkeys, func(s string) bool { return s != "" })
+	has := map[int64][]string{}
+	if signed && len(mine) > 0 {
+		var ids []int64
+		seen := map[int64]bool{}
+		for _, f := range mine {
+			if id := f.koji.rpm.ID; !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		type sig struct {
+			Sigkey string `xmlrpc:"sigkey"`
+		}
+		sigs := make([][]sig, len(ids))
+		if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
+			return m.Call("queryRPMSigs", koji.Kwargs{"rpm_id": ids[j]})
+		}, sigs); err != nil {
+			return fmt.Errorf("compose: koji queryRPMSigs: %w", err)
+		}
+		for j, id := range ids {
+			for _, s := range sigs[j] {
+				has[id] = append(has[id], strings.ToLower(s.Sigkey))
 			}
 		}
 	}
-	if allowUnsigned {
-		return "", nil
+	var missing []string
+	for _, f := range mine {
+		var copies []rpmCopy
+		for _, key := range k.Sigkeys {
+			if key == "" || !slices.Contains(has[f.koji.rpm.ID], key) || slices.ContainsFunc(copies, func(c rpmCopy) bool { return c.Sigkey == key }) {
+				continue
+			}
+			copies = append(copies, rpmCopy{Sigkey: key, URL: k.fileURL(f.koji.build, "data/signed/"+key+"/"+f.koji.rpm.Arch+"/"+f.FileName())})
+		}
+		if k.allowUnsigned() {
+			copies = append(copies, rpmCopy{URL: k.fileURL(f.koji.build, f.koji.rpm.Arch+"/"+f.FileName())})
+		}
+		if len(copies) == 0 {
+			missing = append(missing, f.NEVRA.String())
+			continue
+		}
+		f.copies = copies
+		f.Sigkey, f.URL = copies[0].Sigkey, copies[0].URL
 	}
-	return "", fmt.Errorf("compose: %s is not signed with any of the keys %s", r.NEVRA(), strings.Join(k.Sigkeys, ", "))
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return &SigkeyError{Sigkeys: slices.Clone(k.Sigkeys), RPMs: slices.Compact(missing)}
+	}
+	return nil
 }
 
 func (k *KojiSource) fileURL(b *koji.Build, rel string) string {
@@ -535,7 +590,11 @@ func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", u, resp.Status)
+		err := fmt.Errorf("GET %s: %s", u, resp.Status)
+		if resp.StatusCode == http.StatusNotFound {
+			err = fmt.Errorf("%w (%w)", err, os.ErrNotExist)
+		}
+		return 0, err
 	}
 	return io.Copy(w, resp.Body)
 }
@@ -574,7 +633,32 @@ func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) er
 }
 
 func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error {
-	sub := f.Sigkey
+	copies := f.copies
+	if len(copies) == 0 {
+		copies = []rpmCopy{{Sigkey: f.Sigkey, URL: f.URL}}
+	}
+	var tried []string
+	for i, c := range copies {
+		err := k.download(ctx, f, c, dir)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) || ctx.Err() != nil {
+			return err
+		}
+		// As Pungi does, a copy that is not there gives way to the next
+		// one in the order of the sigkeys.
+		tried = append(tried, c.URL)
+		if i == len(copies)-1 {
+			return fmt.Errorf("compose: no copy of %s could be downloaded (tried %s): %w", f.FileName(), strings.Join(tried, ", "), err)
+		}
+	}
+	return nil
+}
+
+// download fetches one copy of f into dir/<sigkey or "unsigned">/.
+func (k *KojiSource) download(ctx context.Context, f *RPMFile, c rpmCopy, dir string) error {
+	sub := c.Sigkey
 	if sub == "" {
 		sub = "unsigned"
 	}
@@ -589,7 +673,7 @@ func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error
 		return fmt.Errorf("compose: %w", err)
 	}
 	h := sha256.New()
-	_, err = k.copyURL(ctx, f.URL, io.MultiWriter(tmp, h))
+	_, err = k.copyURL(ctx, c.URL, io.MultiWriter(tmp, h))
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -600,6 +684,6 @@ func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error
 		os.Remove(tmp.Name())
 		return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
 	}
-	f.Path, f.SHA256 = dst, hex.EncodeToString(h.Sum(nil))
+	f.Path, f.SHA256, f.Sigkey, f.URL = dst, hex.EncodeToString(h.Sum(nil)), c.Sigkey, c.URL
 	return nil
 }

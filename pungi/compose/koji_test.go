@@ -57,8 +57,8 @@ func (f *kojiFixture) url() string { return f.hubURL }
 
 func newKojiFixture(t testing.TB) *kojiFixture {
 	t.Helper()
-	hub := kojitest.New(t)
 	top := t.TempDir()
+	hub := kojitest.New(t, kojitest.WithTopDir(top))
 	srv := httptest.NewServer(http.FileServer(http.Dir(top)))
 	t.Cleanup(srv.Close)
 	f := setupKojiFixture(t, hub.URL(), top, srv.URL)

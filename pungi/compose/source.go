@@ -57,7 +57,15 @@ type RPMFile struct {
 	SHA256 string
 	// SourceRPM is the NEVRA string of the source RPM ("" for a source RPM).
 	SourceRPM string
+
+	// koji is the hub's record of a koji RPM; copies are the copies a
+	// compose may take, in order of preference (chosen by sigkeys).
+	koji   *kojiRef
+	copies []rpmCopy
 }
+
+// rpmCopy is one copy of an RPM: signed with Sigkey ("" unsigned), at URL.
+type rpmCopy struct{ Sigkey, URL string }
 
 // FileName returns N-V-R.A.rpm.
 func (r *RPMFile) FileName() string {
