@@ -110,25 +110,39 @@ func TestComposeSigkeys(t *testing.T) {
 	t.Parallel()
 	testenv_RequireRPM(t)
 	testenv.RequireTools(t, "gpg", "rpmsign", "rpm")
+	testSigkeys(t, newKojiFixture(t), "")
+}
+
+// TestComposeSigkeysRealKoji is TestComposeSigkeys against a real koji hub
+// (KOJI_HUB_URL, KOJI_TOPDIR, KOJI_ADMIN, KOJI_ADMIN_PASSWORD): the hub
+// records the signatures (addRPMSig) and writes the signed copies
+// (writeSignedRPM) itself.
+func TestComposeSigkeysRealKoji(t *testing.T) {
+	t.Parallel()
+	testenv_RequireRPM(t)
+	testenv.RequireTools(t, "gpg", "rpmsign", "rpm")
+	f, sfx := realKojiFixture(t)
+	testSigkeys(t, f, sfx)
+}
+
+func testSigkeys(t *testing.T, f *kojiFixture, sfx string) {
 	ctx := context.Background()
 	arch := hostArch()
-	f := newKojiFixture(t)
-	m := fixtureModule{"signed", "1", 20260201000000, "5e000001", map[string]string{"signed": "1.0"}}
+	name := "signed" + sfx
+	m := fixtureModule{name, "1", 20260201000000, "5e000001", map[string]string{name: "1.0"}}
 	f.importModule(t, m, []string{arch})
-	bin, src := buildRPM(t, f.rpms, "signed", "1.0", m.release())
+	bin, src := buildRPM(t, f.rpms, name, "1.0", m.release())
 
 	homeA, keyA := gpgKey(t, "alpha")
 	homeB, keyB := gpgKey(t, "beta")
 	homeD, keyD := gpgKey(t, "delta")
-	rpms, err := f.client.ListRPMs(ctx, &koji.ListRPMsOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids := map[string]int64{}
-	for _, r := range rpms {
-		if r.Name == "signed" {
-			ids[r.Arch] = r.ID
+	for _, a := range []string{"noarch", "src"} {
+		var r koji.RPM
+		if err := f.client.Call(ctx, "getRPM", &r, name+"-1.0-"+m.release()+"."+a); err != nil || r.ID == 0 {
+			t.Fatalf("getRPM %s.%s: %v", name, a, err)
 		}
+		ids[a] = r.ID
 	}
 	// The binary RPM is signed with A, B and D (D's signed copy is never
 	// written), the source RPM with A only.
@@ -151,7 +165,7 @@ func TestComposeSigkeys(t *testing.T) {
 
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(`<variants><variant id="Signed" name="Signed" type="variant"><arches><arch>`+arch+
-		`</arch></arches><modules><module>signed:1</module></modules></variant></variants>`), 0o644)
+		`</arch></arches><modules><module>`+name+`:1</module></modules></variant></variants>`), 0o644)
 	binName, srcName := filepath.Base(bin), filepath.Base(src)
 	cases := []struct {
 		name     string
@@ -165,8 +179,8 @@ func TestComposeSigkeys(t *testing.T) {
 		{"key order respected", "[" + keyA + ", " + keyB + "]", keyA, keyA, map[string]string{binName: binA, srcName: srcA}, nil},
 		{"recorded key without a signed copy gives way", "[" + strings.ToUpper(keyD) + ", " + keyA + "]", keyA, keyA, map[string]string{binName: binA}, nil},
 		{"unsigned allowed after the keys", "[" + keyB + ", null]", keyB, "", map[string]string{binName: binB, srcName: src}, nil},
-		{"no key the hub has", "[0badc0de]", "", "", nil, []string{"signed-0:1.0-" + m.release() + ".noarch", "signed-0:1.0-" + m.release() + ".src"}},
-		{"only B: the source RPM is missing", "[" + keyB + "]", "", "", nil, []string{"signed-0:1.0-" + m.release() + ".src"}},
+		{"no key the hub has", "[0badc0de]", "", "", nil, []string{name + "-0:1.0-" + m.release() + ".noarch", name + "-0:1.0-" + m.release() + ".src"}},
+		{"only B: the source RPM is missing", "[" + keyB + "]", "", "", nil, []string{name + "-0:1.0-" + m.release() + ".src"}},
 	}
 	for i, c := range cases {
 		cfg := writeConfig(t, dir, `release: {name: Signed, short: Signed, version: "`+string(rune('1'+i))+`"}
@@ -219,7 +233,7 @@ target_dir: out
 				got[nevra] = e.Sigkey
 			}
 		}
-		want := map[string]string{"signed-0:1.0-" + m.release() + ".noarch": c.wantBin, "signed-0:1.0-" + m.release() + ".src": c.wantSrc}
+		want := map[string]string{name + "-0:1.0-" + m.release() + ".noarch": c.wantBin, name + "-0:1.0-" + m.release() + ".src": c.wantSrc}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: rpms.json sigkeys (-want +got):\n%s", c.name, diff)
 		}
