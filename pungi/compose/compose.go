@@ -586,7 +586,7 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 		}
 		var all []*Build
 		for _, t := range tags {
-			bs, err := r.koji.Tagged(ctx, t)
+			bs, err := r.koji.taggedIdentities(ctx, t)
 			if err != nil {
 				return nil, err
 			}
@@ -608,7 +608,9 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 			}
 			all = keep
 		}
-		return latestContexts(all), nil
+		// Only the selected builds' metadata and RPMs are read, as Pungi
+		// reads them.
+		return r.koji.Load(ctx, latestContexts(all))
 	}
 	var out []*Build
 	var errs []error

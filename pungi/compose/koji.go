@@ -99,16 +99,99 @@ func (k *KojiSource) Find(ctx context.Context, spec ModuleSpec) ([]*Build, error
 		}
 		keep = append(keep, kb)
 	}
-	out, err := k.convertMany(ctx, keep)
+	ids, err := k.identities(ctx, keep)
 	if err != nil {
 		return nil, err
 	}
-	return selectExplicit(spec, out), nil
+	// Only the chosen builds' metadata and RPMs are read, as Pungi reads
+	// them.
+	return k.Load(ctx, selectExplicit(spec, ids))
+}
+
+// identities are the module builds among kbs with only what the hub's
+// build info says (name, stream, version, context, content tag); builds
+// without module typeinfo, or not complete, are left out.
+func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
+	var need []int
+	for i, kb := range kbs {
+		if kb.Extra == nil {
+			need = append(need, i)
+		}
+	}
+	got := make([]koji.Build, len(need))
+	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("getBuild", kbs[need[j]].ID)
+	}, got); err != nil {
+		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	}
+	full := slices.Clone(kbs)
+	for j, i := range need {
+		full[i] = &got[j]
+	}
+	var out []*Build
+	for i, kb := range full {
+		info := kb.ModuleInfo()
+		if info == nil || kb.State != koji.BuildComplete {
+			continue
+		}
+		version, err := strconv.ParseUint(info.Version, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji build %s: module version %q: %w", kb.NVR, info.Version, err)
+		}
+		out = append(out, &Build{Name: info.Name, Stream: info.Stream, Version: version, Context: info.Context, KojiTag: info.ContentKojiTag,
+			Completed: kb.CompletionTime, Origin: "koji build " + kb.NVR, Tag: kbs[i].TagName, koji: kb})
+	}
+	return out, nil
+}
+
+// Load reads the metadata (modulemd.<arch>.txt) and RPMs of builds that
+// Tagged or Find found, batching the hub calls; builds Pungi skips (only
+// one modulemd file: too old) are left out of the result. Builds that
+// are loaded already are returned as they are.
+func (k *KojiSource) Load(ctx context.Context, builds []*Build) ([]*Build, error) {
+	var kbs []*koji.Build
+	for _, b := range builds {
+		if b.koji != nil {
+			kbs = append(kbs, b.koji)
+		}
+	}
+	if _, err := k.convertMany(ctx, kbs); err != nil {
+		return nil, err
+	}
+	var out []*Build
+	for _, b := range builds {
+		if b.koji == nil {
+			out = append(out, b)
+			continue
+		}
+		k.mu.Lock()
+		c := k.converted[b.koji.ID]
+		k.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		l := *c
+		l.Tag = b.Tag
+		out = append(out, &l)
+	}
+	return out, nil
 }
 
 // Tagged lists the module builds of tag (with inheritance) at the event;
 // for each name:stream only builds of the topmost tag that has any count.
+// It reads every build's metadata and RPMs; a compose reads only those of
+// the builds it selects.
 func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
+	bs, err := k.taggedIdentities(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	return k.Load(ctx, bs)
+}
+
+// taggedIdentities is Tagged without reading the builds' metadata and
+// RPMs (see Load).
+func (k *KojiSource) taggedIdentities(ctx context.Context, tag string) ([]*Build, error) {
 	ev, err := k.PinEvent(ctx)
 	if err != nil {
 		return nil, err
@@ -127,34 +210,23 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	} else {
 		return nil, fmt.Errorf("compose: koji getFullInheritance %s: %w", tag, err)
 	}
-	top := map[string]int{}
-	var all []*Build
 	kbs := make([]*koji.Build, len(tagged))
 	for i := range tagged {
 		kbs[i] = &tagged[i]
 	}
-	if _, err := k.convertMany(ctx, kbs); err != nil {
+	all, err := k.identities(ctx, kbs)
+	if err != nil {
 		return nil, err
 	}
-	for i := range tagged {
-		kb := &tagged[i]
-		k.mu.Lock()
-		b := k.converted[kb.ID]
-		k.mu.Unlock()
-		if b == nil {
-			continue
-		}
-		c := *b
-		c.Tag = kb.TagName
-		ns := c.Name + ":" + c.Stream
-		d, ok := depth[kb.TagName]
+	top := map[string]int{}
+	for _, b := range all {
+		d, ok := depth[b.Tag]
 		if !ok {
 			d = 1 << 20
 		}
-		if cur, seen := top[ns]; !seen || d < cur {
-			top[ns] = d
+		if cur, seen := top[b.Name+":"+b.Stream]; !seen || d < cur {
+			top[b.Name+":"+b.Stream] = d
 		}
-		all = append(all, &c)
 	}
 	var out []*Build
 	for _, b := range all {

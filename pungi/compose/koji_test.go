@@ -410,3 +410,39 @@ target_dir: out
 	}
 	_ = strconv.Itoa
 }
+
+// TestKojiReadsOnlySelectedBuilds checks that, as in Pungi, only the
+// selected builds' metadata is read: an older version whose modulemd files
+// are gone from the top directory does not stop a compose of the stream,
+// from a tag or by N:S.
+func TestKojiReadsOnlySelectedBuilds(t *testing.T) {
+	t.Parallel()
+	testenv_RequireRPM(t)
+	ctx := context.Background()
+	arch := hostArch()
+	f := newKojiFixture(t)
+	if _, err := f.client.CreateTag(ctx, "modular-only", nil); err != nil {
+		t.Fatal(err)
+	}
+	old := fixtureModule{"lazy", "1", 20260101000000, "0a000001", map[string]string{"lazy": "1.0"}}
+	cur := fixtureModule{"lazy", "1", 20260102000000, "0a000001", map[string]string{"lazy": "1.1"}}
+	ob := f.importModule(t, old, []string{arch})
+	f.tag(t, "modular-only", ob)
+	f.tag(t, "modular-only", f.importModule(t, cur, []string{arch}))
+	if err := os.RemoveAll(filepath.Join(f.top, "packages", ob.Name, ob.Version, ob.Release, "files")); err != nil {
+		t.Fatal(err)
+	}
+	for i, mods := range []string{"<module>*</module><kojitag>modular-only</kojitag>", "<module>lazy:1</module>"} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(`<variants><variant id="Lazy" name="Lazy" type="variant"><arches><arch>`+arch+
+			`</arch></arches><modules>`+mods+`</modules></variant></variants>`), 0o644)
+		cfg := writeConfig(t, dir, fmt.Sprintf("release: {name: Lazy, short: Lazy, version: \"%d\"}\nvariants_file: variants.xml\nkoji: {url: %s, topurl: %s}\ntarget_dir: out\n", i, f.url(), f.topURL))
+		res, err := Run(ctx, cfg, &Options{Koji: f.client, NoLatestLink: true})
+		if err != nil {
+			t.Fatalf("%s: %v", mods, err)
+		}
+		if got := res.Modules["Lazy"][arch]; !slices.Equal(got, []string{cur.nsvc()}) {
+			t.Errorf("%s: selected %v, want %s", mods, got, cur.nsvc())
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"github.com/modkit/modkit/koji"
+
 	"cmp"
 	"context"
 	"errors"
@@ -37,6 +39,10 @@ type Build struct {
 	Origin string
 	// Tag is the koji tag the build was found in (tag mode).
 	Tag string
+
+	// koji is the hub's build, for a build whose metadata and RPMs are
+	// not read yet (KojiSource.Load reads them).
+	koji *koji.Build
 }
 
 // NSVC returns N:S:V:C.
