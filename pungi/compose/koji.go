@@ -694,13 +694,29 @@ func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) er
 			}
 		}()
 	}
+	// Builds that share an RPM (a source RPM behind many modules) have
+	// their own RPMFile for it: each file is downloaded once.
+	dups := map[string][]*RPMFile{}
 	for _, f := range files {
-		if f.Path == "" && f.URL != "" {
+		if f.Path != "" || f.URL == "" {
+			continue
+		}
+		key := f.URL
+		if f.koji != nil {
+			key = strconv.FormatInt(f.koji.rpm.ID, 10)
+		}
+		dups[key] = append(dups[key], f)
+		if len(dups[key]) == 1 {
 			work <- f
 		}
 	}
 	close(work)
 	wg.Wait()
+	for _, fs := range dups {
+		for _, d := range fs[1:] {
+			d.Path, d.SHA256, d.Sigkey, d.URL = fs[0].Path, fs[0].SHA256, fs[0].Sigkey, fs[0].URL
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -738,22 +754,19 @@ func (k *KojiSource) download(ctx context.Context, f *RPMFile, c rpmCopy, dir st
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	// A partial file never takes the final name: it is written under a
-	// temporary one and renamed when complete.
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".dl-")
+	// The download directory belongs to this compose alone: a file is
+	// written in place and removed when the download fails.
+	out, err := os.Create(dst)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
 	h := sha256.New()
-	_, err = k.copyURL(ctx, c.URL, io.MultiWriter(tmp, h))
-	if cerr := tmp.Close(); err == nil && cerr != nil {
+	_, err = k.copyURL(ctx, c.URL, io.MultiWriter(out, h))
+	if cerr := out.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		os.Remove(dst)
 		return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
 	}
 	f.Path, f.SHA256, f.Sigkey, f.URL = dst, hex.EncodeToString(h.Sum(nil)), c.Sigkey, c.URL
