@@ -14,7 +14,15 @@
 // the variant's tags (or, for repository sources, every build); from tags,
 // each name:stream comes from the topmost tag that has it and only its
 // latest version's contexts count; filter_modules drops name:stream globs
-// per variant and arch.
+// per variant and arch. Only the selected koji builds' metadata and RPMs
+// are read.
+//
+// Sigkeys choose the copies of koji RPMs as Pungi does: for each RPM, the
+// signed copy (packages/N/V/R/data/signed/<key>/<arch>/) of the first
+// configured key the hub records for it (queryRPMSigs), a key whose signed
+// copy is missing giving way to the next; "" (or null, Pungi's None) allows
+// the unsigned copy. RPMs with no allowed copy fail the compose together,
+// in a *SigkeyError; rpms.json records each RPM's key.
 //
 // The output is <target>/<COMPOSE_ID>/ with STATUS (STARTED, then FINISHED
 // or DOOMED), COMPOSE_ID (Pungi's id rules; a respin number is taken when
