@@ -73,7 +73,7 @@ type Options struct {
 
 // Progress is a progress event.
 type Progress struct {
-	Phase string // init, pkgset, fetch, gather, createrepo, metadata, done
+	Phase string // init, pkgset, fetch, gather, extra_files, createrepo, metadata, done
 	// Msg says what happened.
 	Msg string
 	// Done and Total count the phase's units (0 when not counted).
@@ -161,6 +161,8 @@ type run struct {
 	// selected builds: variant UID → arch → builds
 	sel map[string]map[string][]*Build
 	// defaults and obsoletes by module name
+	// extra are the extra files copied (nil without extra_files).
+	extra     *productmd.ExtraFiles
 	defaults  map[string]*modulemd.Defaults
 	obsoletes map[string][]*modulemd.Obsoletes
 	warnMu    sync.Mutex
@@ -220,6 +222,9 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	var repos []*repoJob
 	if err == nil {
 		err = r.phase("gather", func() error { var e error; repos, e = r.gather(); return e })
+	}
+	if err == nil && len(r.cfg.ExtraFiles) > 0 {
+		err = r.phase("extra_files", func() error { return r.extraFiles(repos) })
 	}
 	if err == nil {
 		err = r.phase("createrepo", func() error { return r.createrepos(ctx, repos) })
@@ -1141,6 +1146,9 @@ func (r *run) metadata(jobs []*repoJob) error {
 	ci := r.composeInfo()
 	files := map[string]any{"composeinfo.json": ci, "rpms.json": rpms, "modules.json": mods,
 		"images.json": &productmd.Images{Compose: c, Images: map[string]map[string][]productmd.Image{}}}
+	if r.extra != nil {
+		files["extra_files.json"] = r.extra
+	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := productmd.Save(filepath.Join(meta, name), files[name]); err != nil {
 			return fmt.Errorf("compose: %w", err)

@@ -29,7 +29,9 @@
 // the id exists), compose/<Variant>/<arch>/os/ (Packages/<letter>/,
 // repodata/ with modules.yaml, .treeinfo), <arch>/debug/tree and
 // source/tree (no module metadata), compose/metadata/{composeinfo,rpms,
-// modules,images}.json, work/global/, and a latest-SHORT-VERSION link.
+// modules,images}.json, work/global/, and a latest-SHORT-VERSION link. With
+// extra_files, the configured files are copied into the os trees and
+// listed in metadata/extra_files.json and in each tree's extra_files.json.
 // modules.yaml holds the selected streams plus the defaults and obsoletes
 // of the modules present, merged with modulemd.Merger. Repositories are
 // written in parallel; an unchanged repository's repodata is taken from an
