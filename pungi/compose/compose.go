@@ -615,7 +615,17 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 		}
 		// Only the selected builds' metadata and RPMs are read, as Pungi
 		// reads them.
-		return r.koji.Load(ctx, latestContexts(all))
+		chosen := latestContexts(all)
+		loaded, err := r.koji.Load(ctx, chosen)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range chosen {
+			if !slices.ContainsFunc(loaded, func(l *Build) bool { return l.NSVC() == b.NSVC() }) {
+				r.warn("variant %s: module build %s (%s) has no per-arch modulemd files (too old for a compose); left out, as Pungi leaves it out", v.UID(), b.NSVC(), b.Origin)
+			}
+		}
+		return loaded, nil
 	}
 	var out []*Build
 	var errs []error
