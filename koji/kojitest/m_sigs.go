@@ -211,9 +211,35 @@ func (h *Hub) importRPMFile(st *state, r *rpm, data []byte) {
 	sum := md5.Sum(hdr)
 	st.rpmSigs = append(st.rpmSigs, &rpmSig{rpmID: r.id, sigkey: key, sighash: hex.EncodeToString(sum[:]), header: append([]byte(nil), hdr...)})
 	if p := h.rpmPath(st, r, ""); p != "" {
-		_ = os.MkdirAll(filepath.Dir(p), 0o755)
-		_ = os.WriteFile(p, data, 0o644)
+		_ = replaceFile(p, data)
 	}
+}
+
+// replaceFile puts data at p as a new file (written aside and renamed, as
+// the hub moves files into place): a file already at p, perhaps a hard
+// link to someone else's, is replaced, never rewritten.
+func replaceFile(p string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".kojitest-")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // rpmPath is where the top directory keeps an RPM (its signed copy for a
@@ -323,10 +349,7 @@ func mWriteSignedRPM(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 	}
 	spliced := make([]byte, 0, len(data)-len(old)+len(sig.header))
 	spliced = append(append(append(spliced, data[:96]...), sig.header...), data[96+len(old):]...)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return nil, fault(1000, "%v", err)
-	}
-	if err := os.WriteFile(dst, spliced, 0o644); err != nil {
+	if err := replaceFile(dst, spliced); err != nil {
 		return nil, fault(1000, "%v", err)
 	}
 	return nil, nil
