@@ -2,9 +2,12 @@ package koji_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -190,6 +193,24 @@ func runScenario(t *testing.T, c *koji.Client, admin string, builder bool) map[s
 	call("listRPMs", "listRPMs", kw("buildID", b.ID))
 	call("listRPMs imageID", "listRPMs", kw("imageID", mmdArchive))
 	call("getRPM", "getRPM", nvr+".x86_64")
+	// Signatures: an imported RPM's own (unsigned) header is recorded with
+	// sigkey "", so adding it again is a duplicate.
+	binRPM := must[*koji.RPM](t)(c.GetRPM(ctx, koji.Name(nvr+"."+set.Arch)))
+	call("queryRPMSigs", "queryRPMSigs", kw("rpm_id", binRPM.ID))
+	call("queryRPMSigs nvra", "queryRPMSigs", kw("rpm_id", nvr+"."+set.Arch))
+	call("queryRPMSigs missing", "queryRPMSigs", kw("rpm_id", nvr+".ppc64le"))
+	call("queryRPMSigs other key", "queryRPMSigs", kw("rpm_id", binRPM.ID, "sigkey", "0BADC0DE"))
+	var sigs []map[string]any
+	check(t, c.Call(ctx, "queryRPMSigs", &sigs, binRPM.ID))
+	var keys []string
+	for _, s := range sigs {
+		keys = append(keys, fmt.Sprintf("%q", s["sigkey"]))
+	}
+	out["queryRPMSigs sigkeys of an unsigned import"] = strings.Join(keys, " ")
+	hdr := base64.StdEncoding.EncodeToString(sigHeader(t, set.RPM))
+	call("addRPMSig duplicate", "addRPMSig", binRPM.ID, hdr)
+	call("addRPMSig missing rpm", "addRPMSig", nvr+".ppc64le", hdr)
+	call("writeSignedRPM no signature", "writeSignedRPM", binRPM.ID, "0badc0de")
 	call("getRPM missing", "getRPM", nvr+".ppc64le")
 	call("listTagged", "listTagged", child, kw("inherit", true))
 	call("listTagged extra", "listTagged", base, kw("extra", true))
@@ -357,4 +378,21 @@ func shape(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// sigHeader is an RPM file's signature header, as koji's rip_rpm_sighdr
+// cuts it (after the 96-byte lead, padded to 8 bytes).
+func sigHeader(t *testing.T, rpm string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(rpm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 96+16 {
+		t.Fatalf("%s: too short for an RPM", rpm)
+	}
+	il, dl := int(binary.BigEndian.Uint32(data[96+8:])), int(binary.BigEndian.Uint32(data[96+12:]))
+	n := 16 + 16*il + dl
+	n += (8 - n%8) % 8
+	return data[96 : 96+n]
 }

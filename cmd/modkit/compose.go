@@ -161,6 +161,6 @@ func printComposeSummary(w io.Writer, res *compose.Result) {
 		fmt.Fprintf(w, "  warning: %s\n", wmsg)
 	}
 	t := res.Timing
-	fmt.Fprintf(w, "  time: %.2f s wall, %.2f s of it with createrepo_c/modifyrepo_c running; modkit's own CPU %.2f s\n",
-		t.Total.Seconds(), t.Tools.Seconds(), t.CPU.Seconds())
+	fmt.Fprintf(w, "  time: %.2f s wall, %.2f s of it with createrepo_c/modifyrepo_c running (their CPU %.2f s); modkit's own CPU %.2f s\n",
+		t.Total.Seconds(), t.Tools.Seconds(), t.ToolsCPU.Seconds(), t.CPU.Seconds())
 }

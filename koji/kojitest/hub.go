@@ -33,6 +33,7 @@ type Hub struct {
 	wrap    func(http.Handler) http.Handler
 	gssapi  func(token string) (string, error)
 	tlsOn   bool
+	topDir  string
 
 	callnumMode CallnumMode
 

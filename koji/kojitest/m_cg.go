@@ -142,6 +142,7 @@ type cgOut struct {
 	filename string
 	btype    string
 	rpmIDs   []int64
+	data     []byte
 }
 
 func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
@@ -254,6 +255,7 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 		if !ok {
 			return nil, fault(1000, "No such file: %s", fpath)
 		}
+		out.data = data
 		if size, _ := om["filesize"].(int64); size != int64(len(data)) {
 			return nil, fault(1000, "File size %d for %s (expected %d) doesn't match. Corrupted upload?", len(data), out.filename, size)
 		}
@@ -391,6 +393,7 @@ func mCGImport(cx *callCtx, a args) (any, *xmlrpcx.Fault) {
 			if n, v, r, ok := splitNVR(base[:max(i, 0)]); ok && i > 0 {
 				r := cx.st.addRPM(&build{id: b.id, name: n, version: v, release: r, start: b.start}, base[i+1:])
 				r.buildrootID = &brID
+				cx.h.importRPMFile(cx.st, r, out.data)
 			}
 		case "log":
 		default:

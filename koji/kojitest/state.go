@@ -227,6 +227,8 @@ type state struct {
 	cgs        map[string]map[int64]bool
 	cgOrder    []string
 	uploads    map[string][]byte
+	rpmFiles   map[int64][]byte // imported RPM files by rpm id
+	rpmSigs    []*rpmSig
 	permGrants []map[string]any // user_perms history rows
 	tagChange  map[int64]int64  // tag id → last content-change event
 }
@@ -238,7 +240,7 @@ func newState(now func() time.Time) *state {
 		targets: map[int64]*target{}, packages: map[int64]string{}, builds: map[int64]*build{},
 		rpms: map[int64]*rpm{}, archives: map[int64]*archive{}, tasks: map[int64]*task{},
 		repos: map[int64]*repo{}, cgs: map[string]map[int64]bool{}, uploads: map[string][]byte{},
-		tagChange: map[int64]int64{},
+		rpmFiles: map[int64][]byte{}, tagChange: map[int64]int64{},
 		permNames: []string{"admin", "appliance", "dist-repo", "host", "image", "image-import", "livecd",
 			"maven-import", "repo", "sign", "tag", "target", "win-admin", "win-import", "draft-promoter"},
 		btypes: []string{"rpm", "maven", "win", "image"},

@@ -1,14 +1,17 @@
 package compose
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,7 +36,7 @@ func benchFixture(b *testing.B, n int, arches []string) *kojiFixture {
 	if os.Getenv("MODKIT_BENCH_REAL") == "1" {
 		f, sfx = realKojiFixture(b)
 	} else {
-		f = newKojiFixture(b)
+		f = childKojiFixture(b)
 	}
 	// One spec, n noarch subpackages.
 	var spec strings.Builder
@@ -155,11 +158,82 @@ func realKojiFixture(tb testing.TB) (*kojiFixture, string) {
 	return &kojiFixture{client: c, top: topdir, topURL: srv.URL, rpms: tb.TempDir(), real: true, hubURL: hubURL}, fmt.Sprintf("x%d", time.Now().UnixNano()%1000000)
 }
 
+// hubChildEnv names the directory a hub child process serves as its top
+// URL (TestMain turns the test binary into that process).
+const hubChildEnv = "MODKIT_COMPOSE_BENCH_HUB_TOP"
+
+// serveHubChild is the benchmark's hub process: a kojitest hub and a file
+// server for top, their URLs on stdout, until stdin closes. Running them
+// outside the benchmark's process keeps their CPU time out of modkit's.
+func serveHubChild(top string) {
+	hub := kojitest.NewServer(kojitest.WithTopDir(top))
+	files := httptest.NewServer(http.FileServer(http.Dir(top)))
+	fmt.Println(hub.URL(), files.URL)
+	io.Copy(io.Discard, os.Stdin)
+	files.Close()
+	hub.Close()
+}
+
+// childKojiFixture starts a kojitest hub and the top URL's file server in
+// a child process.
+func childKojiFixture(b *testing.B) *kojiFixture {
+	b.Helper()
+	top := b.TempDir()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), hubChildEnv+"="+top)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	urls := strings.Fields(line)
+	if err != nil || len(urls) != 2 {
+		b.Fatalf("hub process: %q, %v", line, err)
+	}
+	f := setupKojiFixture(b, urls[0], top, urls[1])
+	f.hubPID = cmd.Process.Pid
+	return f
+}
+
+// procCPU is the CPU time (user + system) process pid has used so far,
+// from /proc (0 where unknown).
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
 // BenchmarkCompose200x3 composes 200 module builds for three arches from
-// a koji hub (kojitest) and reports the share of the wall time during which
-// createrepo_c or modifyrepo_c ran, and modkit's own share (the rest:
-// koji queries, downloads, modules.yaml, linking, metadata).
-// MODKIT_BENCH_BUILDS changes the number of builds.
+// a koji hub (kojitest, in a child process, so that its CPU time is not
+// counted as modkit's) and reports where the time went: the wall time, the
+// CPU time of modkit (this process during the compose), of createrepo_c and
+// modifyrepo_c (their runs' rusage) and of the hub (its process, /proc);
+// %modkit is modkit's CPU time as a share of the wall time, %modkit-cpu
+// its share of all the CPU time spent. MODKIT_BENCH_BUILDS changes the
+// number of builds; MODKIT_BENCH_CPUPROFILE=FILE writes a CPU profile of
+// the composes only (not of the fixture).
 func BenchmarkCompose200x3(b *testing.B) {
 	n := 200
 	if s := os.Getenv("MODKIT_BENCH_BUILDS"); s != "" {
@@ -175,10 +249,21 @@ func BenchmarkCompose200x3(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var total, tools time.Duration
+	var total, tools, modkitCPU, toolsCPU, hubCPU time.Duration
 	var phases = map[string]time.Duration{}
+	if p := os.Getenv("MODKIT_BENCH_CPUPROFILE"); p != "" {
+		pf, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
 	b.ResetTimer()
 	for b.Loop() {
+		hub0 := procCPU(f.hubPID)
 		// A fresh client each time: nothing cached between composes.
 		c, _ := koji.NewClient(f.url())
 		res, err := Run(context.Background(), cfg, &Options{Koji: c, NoLatestLink: true})
@@ -188,20 +273,33 @@ func BenchmarkCompose200x3(b *testing.B) {
 		if got := len(res.Modules["Bench"]["s390x"]); got != n {
 			b.Fatalf("%d modules composed, want %d", got, n)
 		}
+		if f.hubPID != 0 {
+			hubCPU += procCPU(f.hubPID) - hub0
+		}
 		total += res.Timing.Total
 		tools += res.Timing.Tools
+		modkitCPU += res.Timing.CPU
+		toolsCPU += res.Timing.ToolsCPU
 		for k, v := range res.Timing.Phases {
 			phases[k] += v
 		}
 		os.RemoveAll(res.Dir)
 	}
-	b.ReportMetric(100*float64(tools)/float64(total), "%tools")
-	b.ReportMetric(100*float64(total-tools)/float64(total), "%modkit")
+	per := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
+	b.ReportMetric(100*float64(tools)/float64(total), "%tools-running")
+	b.ReportMetric(100*float64(modkitCPU)/float64(total), "%modkit")
+	b.ReportMetric(100*float64(modkitCPU)/float64(modkitCPU+toolsCPU+hubCPU), "%modkit-cpu")
+	b.ReportMetric(per(modkitCPU), "modkit-cpu-s")
+	b.ReportMetric(per(toolsCPU), "tools-cpu-s")
+	if f.hubPID != 0 {
+		b.ReportMetric(per(hubCPU), "hub-cpu-s")
+	}
 	var parts []string
 	for _, k := range []string{"init", "pkgset", "fetch", "gather", "createrepo", "metadata"} {
 		parts = append(parts, fmt.Sprintf("%s %.2fs", k, phases[k].Seconds()/float64(b.N)))
 	}
-	b.Logf("per compose: wall %.2fs, tools %.2fs; phases: %s", total.Seconds()/float64(b.N), tools.Seconds()/float64(b.N), strings.Join(parts, ", "))
+	b.Logf("per compose: wall %.2fs, createrepo_c/modifyrepo_c running %.2fs; CPU: modkit %.2fs, createrepo_c/modifyrepo_c %.2fs, hub %.2fs; phases: %s",
+		per(total), per(tools), per(modkitCPU), per(toolsCPU), per(hubCPU), strings.Join(parts, ", "))
 	if cli := os.Getenv("MODKIT_BENCH_CLI"); cli != "" {
 		// The whole process as a user runs it.
 		t0 := time.Now()

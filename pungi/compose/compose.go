@@ -73,7 +73,7 @@ type Options struct {
 
 // Progress is a progress event.
 type Progress struct {
-	Phase string // init, pkgset, fetch, gather, createrepo, metadata, done
+	Phase string // init, pkgset, fetch, gather, extra_files, createrepo, metadata, done
 	// Msg says what happened.
 	Msg string
 	// Done and Total count the phase's units (0 when not counted).
@@ -121,6 +121,9 @@ type Timing struct {
 	// ran; PerTool sums each program's runs.
 	Tools   time.Duration            `json:"tools_ns"`
 	PerTool map[string]time.Duration `json:"per_tool_ns"`
+	// ToolsCPU is the CPU time (user and system) createrepo_c and
+	// modifyrepo_c used, summed over their runs.
+	ToolsCPU time.Duration `json:"tools_cpu_ns"`
 	// CPU is the CPU time of this process during the compose (user and
 	// system, the programs it ran not included; 0 where unknown). In a
 	// process that also serves other work (tests) it counts that too.
@@ -158,6 +161,8 @@ type run struct {
 	// selected builds: variant UID → arch → builds
 	sel map[string]map[string][]*Build
 	// defaults and obsoletes by module name
+	// extra are the extra files copied (nil without extra_files).
+	extra     *productmd.ExtraFiles
 	defaults  map[string]*modulemd.Defaults
 	obsoletes map[string][]*modulemd.Obsoletes
 	warnMu    sync.Mutex
@@ -218,13 +223,16 @@ func Run(ctx context.Context, cfg *Config, opts *Options) (*Result, error) {
 	if err == nil {
 		err = r.phase("gather", func() error { var e error; repos, e = r.gather(); return e })
 	}
+	if err == nil && len(r.cfg.ExtraFiles) > 0 {
+		err = r.phase("extra_files", func() error { return r.extraFiles(repos) })
+	}
 	if err == nil {
 		err = r.phase("createrepo", func() error { return r.createrepos(ctx, repos) })
 	}
 	if err == nil {
 		err = r.phase("metadata", func() error { return r.metadata(repos) })
 	}
-	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), CPU: processCPU() - cpu0}
+	r.res.Timing = Timing{Total: time.Since(t0), Phases: r.phases, Tools: r.tools.busy, PerTool: maps.Clone(r.tools.per), ToolsCPU: r.tools.cpu, CPU: processCPU() - cpu0}
 	if err != nil {
 		if r.dir != "" {
 			status := StatusDoomed
@@ -583,7 +591,7 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 		}
 		var all []*Build
 		for _, t := range tags {
-			bs, err := r.koji.Tagged(ctx, t)
+			bs, err := r.koji.taggedIdentities(ctx, t)
 			if err != nil {
 				return nil, err
 			}
@@ -605,7 +613,19 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 			}
 			all = keep
 		}
-		return latestContexts(all), nil
+		// Only the selected builds' metadata and RPMs are read, as Pungi
+		// reads them.
+		chosen := latestContexts(all)
+		loaded, err := r.koji.Load(ctx, chosen)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range chosen {
+			if !slices.ContainsFunc(loaded, func(l *Build) bool { return l.NSVC() == b.NSVC() }) {
+				r.warn("variant %s: module build %s (%s) has no per-arch modulemd files (too old for a compose); left out, as Pungi leaves it out", v.UID(), b.NSVC(), b.Origin)
+			}
+		}
+		return loaded, nil
 	}
 	var out []*Build
 	var errs []error
@@ -689,6 +709,9 @@ func (r *run) fetch(ctx context.Context) error {
 				}
 			}
 		}
+	}
+	if err := r.koji.chooseCopies(ctx, files); err != nil {
+		return err
 	}
 	r.progress("fetch", "downloading %d RPMs from %s", len(files), r.koji.TopURL)
 	return r.koji.Fetch(ctx, files, filepath.Join(r.dir, "work", "global", "download"))
@@ -1133,6 +1156,9 @@ func (r *run) metadata(jobs []*repoJob) error {
 	ci := r.composeInfo()
 	files := map[string]any{"composeinfo.json": ci, "rpms.json": rpms, "modules.json": mods,
 		"images.json": &productmd.Images{Compose: c, Images: map[string]map[string][]productmd.Image{}}}
+	if r.extra != nil {
+		files["extra_files.json"] = r.extra
+	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := productmd.Save(filepath.Join(meta, name), files[name]); err != nil {
 			return fmt.Errorf("compose: %w", err)

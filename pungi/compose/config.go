@@ -40,16 +40,19 @@ type Config struct {
 	ModuleDefaultsDir  DirRef `yaml:"module_defaults_dir"`
 	ModuleObsoletesDir DirRef `yaml:"module_obsoletes_dir"`
 	// Sigkeys in order of preference, lower case; "" allows unsigned.
-	Sigkeys        []string       `yaml:"sigkeys"`
-	Arches         []string       `yaml:"arches"`
-	FilterModules  []ModuleFilter `yaml:"filter_modules"`
-	LookasideRepos []string       `yaml:"lookaside_repos"`
-	Koji           *KojiConfig    `yaml:"koji"`
-	Local          *LocalConfig   `yaml:"local"`
-	Repos          []string       `yaml:"repos"`
-	TargetDir      string         `yaml:"target_dir"`
-	OldComposes    []string       `yaml:"old_composes"`
-	LatestLink     *bool          `yaml:"latest_link"`
+	Sigkeys       []string       `yaml:"sigkeys"`
+	Arches        []string       `yaml:"arches"`
+	FilterModules []ModuleFilter `yaml:"filter_modules"`
+	// ExtraFiles are copied into the variants' os trees (Pungi's
+	// extra_files phase).
+	ExtraFiles     []ExtraFilesRule `yaml:"extra_files"`
+	LookasideRepos []string         `yaml:"lookaside_repos"`
+	Koji           *KojiConfig      `yaml:"koji"`
+	Local          *LocalConfig     `yaml:"local"`
+	Repos          []string         `yaml:"repos"`
+	TargetDir      string           `yaml:"target_dir"`
+	OldComposes    []string         `yaml:"old_composes"`
+	LatestLink     *bool            `yaml:"latest_link"`
 
 	// File is the configuration file's path.
 	File string `yaml:"-"`
@@ -86,6 +89,21 @@ type ModuleFilter struct {
 	Variant string `yaml:"variant"`
 	// Modules maps an arch (or "*") to NAME[:STREAM] glob patterns.
 	Modules map[string][]string `yaml:"modules"`
+}
+
+// ExtraFilesRule copies files into the os trees of the variants whose UID
+// matches Variant, per arch (or "*").
+type ExtraFilesRule struct {
+	Variant string                      `yaml:"variant"`
+	Files   map[string][]ExtraFileEntry `yaml:"files"`
+}
+
+// ExtraFileEntry is one file (File) or directory (Dir, copied with its
+// content) placed at Target inside the tree ("" for its top).
+type ExtraFileEntry struct {
+	File   string `yaml:"file"`
+	Dir    string `yaml:"dir"`
+	Target string `yaml:"target"`
 }
 
 // KojiConfig is the koji source.
@@ -210,10 +228,40 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if cfg.Koji == nil && cfg.Local == nil && len(cfg.Repos) == 0 {
 		return nil, &ConfigError{File: path, Msg: "no source of module builds: set koji, local or repos"}
 	}
+	for i, r := range cfg.ExtraFiles {
+		if _, err := compileVariantRE(r.Variant); err != nil {
+			l, c := at(fmt.Sprintf("/extra_files/%d/variant", i))
+			return nil, &ConfigError{File: path, Line: l, Column: c, Msg: fmt.Sprintf("variant pattern %q: %v", r.Variant, err)}
+		}
+		for a, es := range r.Files {
+			for j, e := range es {
+				if t := filepath.Clean("/" + e.Target); e.Target != "" && (filepath.IsAbs(e.Target) || strings.HasPrefix(filepath.Clean(e.Target), "..") || t == "/") {
+					l, c := at(fmt.Sprintf("/extra_files/%d/files/%s/%d/target", i, a, j))
+					return nil, &ConfigError{File: path, Line: l, Column: c, Msg: fmt.Sprintf("target %q must be a relative path inside the tree", e.Target)}
+				}
+			}
+		}
+	}
 	for i, f := range cfg.FilterModules {
 		if _, err := compileVariantRE(f.Variant); err != nil {
 			l, c := at(fmt.Sprintf("/filter_modules/%d/variant", i))
 			return nil, &ConfigError{File: path, Line: l, Column: c, Msg: fmt.Sprintf("variant pattern %q: %v", f.Variant, err)}
+		}
+	}
+	// sigkeys may hold null (Pungi's None: unsigned allowed), which the
+	// YAML decoder drops from a []string: read the list from the node.
+	if doc := root.Content[0]; doc.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value == "sigkeys" && doc.Content[i+1].Kind == yaml.SequenceNode {
+				cfg.Sigkeys = []string{}
+				for _, n := range doc.Content[i+1].Content {
+					k := ""
+					if n.Tag != "!!null" {
+						k = n.Value
+					}
+					cfg.Sigkeys = append(cfg.Sigkeys, k)
+				}
+			}
 		}
 	}
 	for i, k := range cfg.Sigkeys {
@@ -251,6 +299,14 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.OldComposes[i] = abs(cfg.OldComposes[i])
 	}
 	cfg.TargetDir = abs(cfg.TargetDir)
+	for i, r := range cfg.ExtraFiles {
+		for a := range r.Files {
+			for j := range r.Files[a] {
+				e := &cfg.ExtraFiles[i].Files[a][j]
+				e.File, e.Dir = abs(e.File), abs(e.Dir)
+			}
+		}
+	}
 	return &cfg, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ label: RC-1.0
 variants_file: v.xml
 module_defaults_dir: {repo: https://pagure.io/releng/fedora-module-defaults.git, branch: f39}
 module_obsoletes_dir: obs
-sigkeys: [ABCDEF12, ""]
+sigkeys: [ABCDEF12, "", null]
 koji: {url: "https://koji.example.org/kojihub", event: 42, module_tags: [f39-modular]}
 repos: [r1, /abs/r2]
 filter_modules:
@@ -39,7 +40,7 @@ filter_modules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Release.Type != "updates" || !cfg.Release.IsLayered || cfg.BaseProduct.Type != "ga" || cfg.Sigkeys[0] != "abcdef12" {
+	if cfg.Release.Type != "updates" || !cfg.Release.IsLayered || cfg.BaseProduct.Type != "ga" || !slices.Equal(cfg.Sigkeys, []string{"abcdef12", "", ""}) {
 		t.Errorf("release/base/sigkeys: %+v %+v %v", cfg.Release, cfg.BaseProduct, cfg.Sigkeys)
 	}
 	if cfg.VariantsFile != "/etc/c/v.xml" || cfg.Repos[0] != "/etc/c/r1" || cfg.Repos[1] != "/abs/r2" || cfg.ModuleObsoletesDir.Path != "/etc/c/obs" {

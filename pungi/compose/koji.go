@@ -99,16 +99,99 @@ func (k *KojiSource) Find(ctx context.Context, spec ModuleSpec) ([]*Build, error
 		}
 		keep = append(keep, kb)
 	}
-	out, err := k.convertMany(ctx, keep)
+	ids, err := k.identities(ctx, keep)
 	if err != nil {
 		return nil, err
 	}
-	return selectExplicit(spec, out), nil
+	// Only the chosen builds' metadata and RPMs are read, as Pungi reads
+	// them.
+	return k.Load(ctx, selectExplicit(spec, ids))
+}
+
+// identities are the module builds among kbs with only what the hub's
+// build info says (name, stream, version, context, content tag); builds
+// without module typeinfo, or not complete, are left out.
+func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
+	var need []int
+	for i, kb := range kbs {
+		if kb.Extra == nil {
+			need = append(need, i)
+		}
+	}
+	got := make([]koji.Build, len(need))
+	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
+		return m.Call("getBuild", kbs[need[j]].ID)
+	}, got); err != nil {
+		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	}
+	full := slices.Clone(kbs)
+	for j, i := range need {
+		full[i] = &got[j]
+	}
+	var out []*Build
+	for i, kb := range full {
+		info := kb.ModuleInfo()
+		if info == nil || kb.State != koji.BuildComplete {
+			continue
+		}
+		version, err := strconv.ParseUint(info.Version, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji build %s: module version %q: %w", kb.NVR, info.Version, err)
+		}
+		out = append(out, &Build{Name: info.Name, Stream: info.Stream, Version: version, Context: info.Context, KojiTag: info.ContentKojiTag,
+			Completed: kb.CompletionTime, Origin: "koji build " + kb.NVR, Tag: kbs[i].TagName, koji: kb})
+	}
+	return out, nil
+}
+
+// Load reads the metadata (modulemd.<arch>.txt) and RPMs of builds that
+// Tagged or Find found, batching the hub calls; builds Pungi skips (only
+// one modulemd file: too old) are left out of the result. Builds that
+// are loaded already are returned as they are.
+func (k *KojiSource) Load(ctx context.Context, builds []*Build) ([]*Build, error) {
+	var kbs []*koji.Build
+	for _, b := range builds {
+		if b.koji != nil {
+			kbs = append(kbs, b.koji)
+		}
+	}
+	if _, err := k.convertMany(ctx, kbs); err != nil {
+		return nil, err
+	}
+	var out []*Build
+	for _, b := range builds {
+		if b.koji == nil {
+			out = append(out, b)
+			continue
+		}
+		k.mu.Lock()
+		c := k.converted[b.koji.ID]
+		k.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		l := *c
+		l.Tag = b.Tag
+		out = append(out, &l)
+	}
+	return out, nil
 }
 
 // Tagged lists the module builds of tag (with inheritance) at the event;
 // for each name:stream only builds of the topmost tag that has any count.
+// It reads every build's metadata and RPMs; a compose reads only those of
+// the builds it selects.
 func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
+	bs, err := k.taggedIdentities(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	return k.Load(ctx, bs)
+}
+
+// taggedIdentities is Tagged without reading the builds' metadata and
+// RPMs (see Load).
+func (k *KojiSource) taggedIdentities(ctx context.Context, tag string) ([]*Build, error) {
 	ev, err := k.PinEvent(ctx)
 	if err != nil {
 		return nil, err
@@ -127,34 +210,23 @@ func (k *KojiSource) Tagged(ctx context.Context, tag string) ([]*Build, error) {
 	} else {
 		return nil, fmt.Errorf("compose: koji getFullInheritance %s: %w", tag, err)
 	}
-	top := map[string]int{}
-	var all []*Build
 	kbs := make([]*koji.Build, len(tagged))
 	for i := range tagged {
 		kbs[i] = &tagged[i]
 	}
-	if _, err := k.convertMany(ctx, kbs); err != nil {
+	all, err := k.identities(ctx, kbs)
+	if err != nil {
 		return nil, err
 	}
-	for i := range tagged {
-		kb := &tagged[i]
-		k.mu.Lock()
-		b := k.converted[kb.ID]
-		k.mu.Unlock()
-		if b == nil {
-			continue
-		}
-		c := *b
-		c.Tag = kb.TagName
-		ns := c.Name + ":" + c.Stream
-		d, ok := depth[kb.TagName]
+	top := map[string]int{}
+	for _, b := range all {
+		d, ok := depth[b.Tag]
 		if !ok {
 			d = 1 << 20
 		}
-		if cur, seen := top[ns]; !seen || d < cur {
-			top[ns] = d
+		if cur, seen := top[b.Name+":"+b.Stream]; !seen || d < cur {
+			top[b.Name+":"+b.Stream] = d
 		}
-		all = append(all, &c)
 	}
 	var out []*Build
 	for _, b := range all {
@@ -436,6 +508,12 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	return res, nil
 }
 
+// kojiRef is what the hub said about an RPM and its build.
+type kojiRef struct {
+	rpm   koji.RPM
+	build *koji.Build
+}
+
 func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) {
 	k.mu.Lock()
 	kb, ok := k.builds[r.BuildID]
@@ -454,17 +532,8 @@ func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) 
 	if r.Epoch != nil {
 		n.Epoch = uint64(*r.Epoch)
 	}
-	f := &RPMFile{NEVRA: n}
-	key, err := k.sigkey(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	f.Sigkey = key
-	rel := r.Arch + "/" + f.FileName()
-	if key != "" {
-		rel = "data/signed/" + key + "/" + rel
-	}
-	f.URL = k.fileURL(kb, rel)
+	f := &RPMFile{NEVRA: n, koji: &kojiRef{rpm: r, build: kb}}
+	f.URL = k.fileURL(kb, r.Arch+"/"+f.FileName())
 	if r.Arch != "src" && r.Arch != "nosrc" {
 		epoch := 0
 		if kb.Epoch != nil {
@@ -475,30 +544,88 @@ func (k *KojiSource) rpmFile(ctx context.Context, r koji.RPM) (*RPMFile, error) 
 	return f, nil
 }
 
-// sigkey picks the preferred signature of an RPM: the first of Sigkeys
-// the hub has for it; "" for an unsigned copy when that is allowed.
-func (k *KojiSource) sigkey(ctx context.Context, r koji.RPM) (string, error) {
-	allowUnsigned := len(k.Sigkeys) == 0 || slices.Contains(k.Sigkeys, "")
-	if len(k.Sigkeys) == 0 || (len(k.Sigkeys) == 1 && k.Sigkeys[0] == "") {
-		return "", nil
+// allowUnsigned reports whether Sigkeys allow unsigned copies: no keys,
+// or "" among them (Pungi's None).
+func (k *KojiSource) allowUnsigned() bool {
+	return len(k.Sigkeys) == 0 || slices.Contains(k.Sigkeys, "")
+}
+
+// SigkeyError reports the RPMs of a compose that have no copy signed with
+// any of the configured keys, when unsigned copies are not allowed.
+type SigkeyError struct {
+	Sigkeys []string
+	// RPMs are N-E:V-R.A strings, sorted.
+	RPMs []string
+}
+
+func (e *SigkeyError) Error() string {
+	return fmt.Sprintf("compose: %d RPM(s) not signed with any of the keys %s (unsigned copies are not allowed): %s",
+		len(e.RPMs), strings.Join(e.Sigkeys, ", "), strings.Join(e.RPMs, ", "))
+}
+
+// chooseCopies decides, for every RPM from this hub, which copies the
+// compose may take, as Pungi does with its sigkeys: the signed copy
+// (packages/N/V/R/data/signed/<key>/<arch>/<file>) of each key the hub
+// has recorded for the RPM (queryRPMSigs, batched in multicalls), in the
+// order of Sigkeys, then the unsigned copy when allowed. RPMs left with
+// no copy are reported together in a *SigkeyError.
+func (k *KojiSource) chooseCopies(ctx context.Context, files []*RPMFile) error {
+	var mine []*RPMFile
+	for _, f := range files {
+		if f.koji != nil && f.copies == nil {
+			mine = append(mine, f)
+		}
 	}
-	var sigs []struct {
-		Sigkey string `xmlrpc:"sigkey"`
-	}
-	if err := k.Client.Call(ctx, "queryRPMSigs", &sigs, r.ID); err != nil {
-		return "", fmt.Errorf("compose: koji queryRPMSigs %s: %w", r.NEVRA(), err)
-	}
-	for _, want := range k.Sigkeys {
-		for _, s := range sigs {
-			if want != "" && strings.EqualFold(s.Sigkey, want) {
-				return strings.ToLower(want), nil
+	signed := slices.ContainsFunc(k.Sigkeys, func(s string) bool { return s != "" })
+	has := map[int64][]string{}
+	if signed && len(mine) > 0 {
+		var ids []int64
+		seen := map[int64]bool{}
+		for _, f := range mine {
+			if id := f.koji.rpm.ID; !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		type sig struct {
+			Sigkey string `xmlrpc:"sigkey"`
+		}
+		sigs := make([][]sig, len(ids))
+		if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
+			return m.Call("queryRPMSigs", koji.Kwargs{"rpm_id": ids[j]})
+		}, sigs); err != nil {
+			return fmt.Errorf("compose: koji queryRPMSigs: %w", err)
+		}
+		for j, id := range ids {
+			for _, s := range sigs[j] {
+				has[id] = append(has[id], strings.ToLower(s.Sigkey))
 			}
 		}
 	}
-	if allowUnsigned {
-		return "", nil
+	var missing []string
+	for _, f := range mine {
+		var copies []rpmCopy
+		for _, key := range k.Sigkeys {
+			if key == "" || !slices.Contains(has[f.koji.rpm.ID], key) || slices.ContainsFunc(copies, func(c rpmCopy) bool { return c.Sigkey == key }) {
+				continue
+			}
+			copies = append(copies, rpmCopy{Sigkey: key, URL: k.fileURL(f.koji.build, "data/signed/"+key+"/"+f.koji.rpm.Arch+"/"+f.FileName())})
+		}
+		if k.allowUnsigned() {
+			copies = append(copies, rpmCopy{URL: k.fileURL(f.koji.build, f.koji.rpm.Arch+"/"+f.FileName())})
+		}
+		if len(copies) == 0 {
+			missing = append(missing, f.NEVRA.String())
+			continue
+		}
+		f.copies = copies
+		f.Sigkey, f.URL = copies[0].Sigkey, copies[0].URL
 	}
-	return "", fmt.Errorf("compose: %s is not signed with any of the keys %s", r.NEVRA(), strings.Join(k.Sigkeys, ", "))
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return &SigkeyError{Sigkeys: slices.Clone(k.Sigkeys), RPMs: slices.Compact(missing)}
+	}
+	return nil
 }
 
 func (k *KojiSource) fileURL(b *koji.Build, rel string) string {
@@ -545,14 +672,17 @@ func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", u, resp.Status)
+		err := fmt.Errorf("GET %s: %s", u, resp.Status)
+		if resp.StatusCode == http.StatusNotFound {
+			err = fmt.Errorf("%w (%w)", err, os.ErrNotExist)
+		}
+		return 0, err
 	}
 	return io.Copy(w, resp.Body)
 }
 
-// Fetch downloads the files (four at a time) into dir/<sha-free name>,
-// computing their SHA-256; a file already there from an earlier run is
-// reused when its size matches.
+// Fetch downloads the files (four at a time) into dir/<sigkey or
+// "unsigned">/<file name>, computing their SHA-256.
 func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
@@ -574,18 +704,59 @@ func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) er
 			}
 		}()
 	}
+	// Builds that share an RPM (a source RPM behind many modules) have
+	// their own RPMFile for it: each file is downloaded once.
+	dups := map[string][]*RPMFile{}
 	for _, f := range files {
-		if f.Path == "" && f.URL != "" {
+		if f.Path != "" || f.URL == "" {
+			continue
+		}
+		key := f.URL
+		if f.koji != nil {
+			key = strconv.FormatInt(f.koji.rpm.ID, 10)
+		}
+		dups[key] = append(dups[key], f)
+		if len(dups[key]) == 1 {
 			work <- f
 		}
 	}
 	close(work)
 	wg.Wait()
+	for _, fs := range dups {
+		for _, d := range fs[1:] {
+			d.Path, d.SHA256, d.Sigkey, d.URL = fs[0].Path, fs[0].SHA256, fs[0].Sigkey, fs[0].URL
+		}
+	}
 	return errors.Join(errs...)
 }
 
 func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error {
-	sub := f.Sigkey
+	copies := f.copies
+	if len(copies) == 0 {
+		copies = []rpmCopy{{Sigkey: f.Sigkey, URL: f.URL}}
+	}
+	var tried []string
+	for i, c := range copies {
+		err := k.download(ctx, f, c, dir)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) || ctx.Err() != nil {
+			return err
+		}
+		// As Pungi does, a copy that is not there gives way to the next
+		// one in the order of the sigkeys.
+		tried = append(tried, c.URL)
+		if i == len(copies)-1 {
+			return fmt.Errorf("compose: no copy of %s could be downloaded (tried %s): %w", f.FileName(), strings.Join(tried, ", "), err)
+		}
+	}
+	return nil
+}
+
+// download fetches one copy of f into dir/<sigkey or "unsigned">/.
+func (k *KojiSource) download(ctx context.Context, f *RPMFile, c rpmCopy, dir string) error {
+	sub := c.Sigkey
 	if sub == "" {
 		sub = "unsigned"
 	}
@@ -593,23 +764,22 @@ func (k *KojiSource) fetchOne(ctx context.Context, f *RPMFile, dir string) error
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".dl-")
+	// The download directory belongs to this compose alone: a file is
+	// written in place and removed when the download fails.
+	out, err := os.Create(dst)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	if _, err := k.copyURL(ctx, f.URL, io.MultiWriter(tmp, h)); err != nil {
-		tmp.Close()
+	_, err = k.copyURL(ctx, c.URL, io.MultiWriter(out, h))
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
 		return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	f.Path, f.SHA256 = dst, hex.EncodeToString(h.Sum(nil))
+	f.Path, f.SHA256, f.Sigkey, f.URL = dst, hex.EncodeToString(h.Sum(nil)), c.Sigkey, c.URL
 	return nil
 }
 

@@ -37,9 +37,11 @@ type kojiFixture struct {
 	// real is set for a real koji hub, which stores imported files in its
 	// top directory itself.
 	real bool
-	// hubURL is the real hub's URL; benchTag the benchmark's tag.
+	// hubURL is the hub's URL; benchTag the benchmark's tag.
 	hubURL, benchTag string
-	prefix           string
+	// hubPID is the process of a hub run in a child process.
+	hubPID int
+	prefix string
 }
 
 // updir is a per-fixture upload directory prefix (a real hub is shared
@@ -51,18 +53,25 @@ func (f *kojiFixture) updir() string {
 	return f.prefix
 }
 
-func (f *kojiFixture) url() string {
-	if f.real {
-		return f.hubURL
-	}
-	return f.hub.URL()
-}
+func (f *kojiFixture) url() string { return f.hubURL }
 
 func newKojiFixture(t testing.TB) *kojiFixture {
 	t.Helper()
+	top := t.TempDir()
+	hub := kojitest.New(t, kojitest.WithTopDir(top))
+	srv := httptest.NewServer(http.FileServer(http.Dir(top)))
+	t.Cleanup(srv.Close)
+	f := setupKojiFixture(t, hub.URL(), top, srv.URL)
+	f.hub = hub
+	return f
+}
+
+// setupKojiFixture logs in to the kojitest hub at hubURL and prepares it
+// for module imports; top is the directory topURL serves.
+func setupKojiFixture(t testing.TB, hubURL, top, topURL string) *kojiFixture {
+	t.Helper()
 	ctx := context.Background()
-	hub := kojitest.New(t)
-	c, err := koji.NewClient(hub.URL(), koji.WithAuth(koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
+	c, err := koji.NewClient(hubURL, koji.WithAuth(koji.PasswordAuth{User: kojitest.AdminUser, Password: kojitest.AdminPassword}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +84,8 @@ func newKojiFixture(t testing.TB) *kojiFixture {
 	if err := c.GrantCGAccess(ctx, koji.Name(kojitest.AdminUser), "module-build-service", true); err != nil {
 		t.Fatal(err)
 	}
-	top := t.TempDir()
-	srv := httptest.NewServer(http.FileServer(http.Dir(top)))
-	t.Cleanup(srv.Close)
 	rpms := t.TempDir()
-	return &kojiFixture{hub: hub, client: c, top: top, topURL: srv.URL, rpms: rpms}
+	return &kojiFixture{client: c, top: top, topURL: topURL, rpms: rpms, hubURL: hubURL}
 }
 
 func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
@@ -313,7 +319,7 @@ filter_modules:
   - variant: ^Everything$
     modules: {s390x: ["tools"], "*": ["extra:*"]}
 target_dir: out
-`, f.hub.URL(), f.topURL, event))
+`, f.url(), f.topURL, event))
 	res, err := Run(ctx, cfg, &Options{Koji: f.client})
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +381,7 @@ final: true
 variants_file: variants.xml
 module_defaults_dir: defaults
 module_obsoletes_dir: obsoletes
-koji: {url: `+f.hub.URL()+`, topurl: `+f.topURL+`}
+koji: {url: `+f.url()+`, topurl: `+f.topURL+`}
 target_dir: out
 `)
 	res, err := Run(ctx, cfg, &Options{Koji: f.client})
@@ -403,4 +409,40 @@ target_dir: out
 		}
 	}
 	_ = strconv.Itoa
+}
+
+// TestKojiReadsOnlySelectedBuilds checks that, as in Pungi, only the
+// selected builds' metadata is read: an older version whose modulemd files
+// are gone from the top directory does not stop a compose of the stream,
+// from a tag or by N:S.
+func TestKojiReadsOnlySelectedBuilds(t *testing.T) {
+	t.Parallel()
+	testenv_RequireRPM(t)
+	ctx := context.Background()
+	arch := hostArch()
+	f := newKojiFixture(t)
+	if _, err := f.client.CreateTag(ctx, "modular-only", nil); err != nil {
+		t.Fatal(err)
+	}
+	old := fixtureModule{"lazy", "1", 20260101000000, "0a000001", map[string]string{"lazy": "1.0"}}
+	cur := fixtureModule{"lazy", "1", 20260102000000, "0a000001", map[string]string{"lazy": "1.1"}}
+	ob := f.importModule(t, old, []string{arch})
+	f.tag(t, "modular-only", ob)
+	f.tag(t, "modular-only", f.importModule(t, cur, []string{arch}))
+	if err := os.RemoveAll(filepath.Join(f.top, "packages", ob.Name, ob.Version, ob.Release, "files")); err != nil {
+		t.Fatal(err)
+	}
+	for i, mods := range []string{"<module>*</module><kojitag>modular-only</kojitag>", "<module>lazy:1</module>"} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(`<variants><variant id="Lazy" name="Lazy" type="variant"><arches><arch>`+arch+
+			`</arch></arches><modules>`+mods+`</modules></variant></variants>`), 0o644)
+		cfg := writeConfig(t, dir, fmt.Sprintf("release: {name: Lazy, short: Lazy, version: \"%d\"}\nvariants_file: variants.xml\nkoji: {url: %s, topurl: %s}\ntarget_dir: out\n", i, f.url(), f.topURL))
+		res, err := Run(ctx, cfg, &Options{Koji: f.client, NoLatestLink: true})
+		if err != nil {
+			t.Fatalf("%s: %v", mods, err)
+		}
+		if got := res.Modules["Lazy"][arch]; !slices.Equal(got, []string{cur.nsvc()}) {
+			t.Errorf("%s: selected %v, want %s", mods, got, cur.nsvc())
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"github.com/modkit/modkit/koji"
+
 	"cmp"
 	"context"
 	"errors"
@@ -37,6 +39,10 @@ type Build struct {
 	Origin string
 	// Tag is the koji tag the build was found in (tag mode).
 	Tag string
+
+	// koji is the hub's build, for a build whose metadata and RPMs are
+	// not read yet (KojiSource.Load reads them).
+	koji *koji.Build
 }
 
 // NSVC returns N:S:V:C.
@@ -57,7 +63,15 @@ type RPMFile struct {
 	SHA256 string
 	// SourceRPM is the NEVRA string of the source RPM ("" for a source RPM).
 	SourceRPM string
+
+	// koji is the hub's record of a koji RPM; copies are the copies a
+	// compose may take, in order of preference (chosen by sigkeys).
+	koji   *kojiRef
+	copies []rpmCopy
 }
+
+// rpmCopy is one copy of an RPM: signed with Sigkey ("" unsigned), at URL.
+type rpmCopy struct{ Sigkey, URL string }
 
 // FileName returns N-V-R.A.rpm.
 func (r *RPMFile) FileName() string {

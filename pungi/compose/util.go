@@ -21,24 +21,37 @@ func compileVariantRE(p string) (*regexp.Regexp, error) {
 }
 
 func runQuiet(ctx context.Context, name string, args ...string) error {
+	_, err := runQuietCPU(ctx, name, args...)
+	return err
+}
+
+// runQuietCPU runs a program, keeping its output for the error, and
+// returns the CPU time (user + system) it used.
+func runQuietCPU(ctx context.Context, name string, args ...string) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	err := cmd.Run()
+	var cpu time.Duration
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = ps.UserTime() + ps.SystemTime()
 	}
-	return nil
+	if err != nil {
+		return cpu, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return cpu, nil
 }
 
 // toolClock measures the wall time during which at least one external
-// program ran, and the time per program.
+// program ran, the time per program, and the programs' CPU time.
 type toolClock struct {
 	mu      sync.Mutex
 	running int
 	since   time.Time
 	busy    time.Duration
 	per     map[string]time.Duration
+	cpu     time.Duration
 }
 
 func (c *toolClock) start(name string) func() {
@@ -67,7 +80,11 @@ func (c *toolClock) start(name string) func() {
 func (c *toolClock) run(ctx context.Context, name string, args ...string) error {
 	done := c.start(name)
 	defer done()
-	return runQuiet(ctx, name, args...)
+	cpu, err := runQuietCPU(ctx, name, args...)
+	c.mu.Lock()
+	c.cpu += cpu
+	c.mu.Unlock()
+	return err
 }
 
 // linkOrCopy hard-links src to dst, copying when a link is impossible.

@@ -135,3 +135,25 @@ func (e *ExtraFiles) UnmarshalJSON(data []byte) error {
 	*e = out
 	return nil
 }
+
+// MarshalTree renders the extra_files.json Pungi places inside a tree
+// (productmd's dump_for_tree): {"header": {"version": "1.0"}, "data":
+// [...]} listing the files of variant and arch, their paths relative to
+// base (the tree, relative to the compose directory), sorted.
+func (e *ExtraFiles) MarshalTree(variant, arch, base string) ([]byte, error) {
+	var files []ExtraFile
+	if e.ExtraFiles != nil {
+		files = slices.Clone(e.ExtraFiles[variant][arch])
+	}
+	slices.SortFunc(files, func(a, b ExtraFile) int { return strings.Compare(a.File, b.File) })
+	data := make([]any, 0, len(files))
+	prefix := strings.TrimSuffix(base, "/") + "/"
+	for _, f := range files {
+		rel, ok := strings.CutPrefix(f.File, prefix)
+		if !ok {
+			return nil, errorf("extra file %s is not inside %s", f.File, base)
+		}
+		data = append(data, obj{"file": rel, "size": f.Size, "checksums": f.Checksums})
+	}
+	return writeJSON(obj{"header": obj{"version": "1.0"}, "data": data}), nil
+}
