@@ -438,6 +438,23 @@ func (s *Service) finish(c *Compose) {
 	c.TimeToExpire = now.Add(ttl)
 }
 
+// republish publishes the states a crash or an outbox failure kept from
+// the outbox (see [PublishLog]).
+func (s *Service) republish(ctx context.Context) error {
+	pl, ok := s.opts.Store.(PublishLog)
+	if !ok || s.opts.Outbox == nil {
+		return nil
+	}
+	l, err := pl.Unpublished(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range l {
+		s.event(ctx, c)
+	}
+	return nil
+}
+
 // event publishes c's state.
 func (s *Service) event(ctx context.Context, c *Compose) {
 	if s.opts.Outbox != nil {
@@ -446,7 +463,11 @@ func (s *Service) event(ctx context.Context, c *Compose) {
 			err = s.opts.Outbox.Publish(context.WithoutCancel(ctx), s.opts.TopicPrefix+Topic, body)
 		}
 		if err != nil {
-			s.log.Error("odcs: publishing a state change failed", "compose", c.ID, "state", c.State.String(), "err", err)
+			s.log.Error("odcs: publishing a state change failed (published again at the next sweep)", "compose", c.ID, "state", c.State.String(), "err", err)
+		} else if pl, ok := s.opts.Store.(PublishLog); ok {
+			if err := pl.MarkPublished(context.WithoutCancel(ctx), c.ID, c.State); err != nil {
+				s.log.Warn("odcs: recording a published state failed (it may be published again)", "compose", c.ID, "err", err)
+			}
 		}
 	}
 	s.mu.Lock()
@@ -552,7 +573,8 @@ func (s *Service) Run(ctx context.Context) error {
 // their directories are deleted, unless a compose that is not removed
 // reuses them; composes generating longer than twice the timeout fail;
 // odcs-<id> directories of removed or unknown composes are deleted. It
-// returns the composes it removed.
+// publishes the states an outbox failure or a crash kept unpublished
+// ([PublishLog]). It returns the composes it removed.
 func (s *Service) Reap(ctx context.Context) ([]int64, error) {
 	now := s.now()
 	expired, _, err := s.opts.Store.List(ctx, &Filter{States: []State{StateDone, StateFailed}, ExpiresBefore: now.Add(time.Second), OrderBy: "id"})
@@ -593,6 +615,9 @@ func (s *Service) Reap(ctx context.Context) ([]int64, error) {
 			}
 			s.event(ctx, c)
 		}
+	}
+	if err := s.republish(ctx); err != nil {
+		return removed, err
 	}
 	return removed, s.removeOrphans(ctx)
 }

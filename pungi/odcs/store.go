@@ -33,6 +33,19 @@ type Store interface {
 	Claim(ctx context.Context, id int64, now time.Time) (bool, error)
 }
 
+// PublishLog is an optional interface of a [Store]: it remembers the last
+// state published for each compose, so that a state change whose message
+// a crash kept from the [Outbox] (the compose and the outbox are written
+// in two transactions) is published when the service next sweeps
+// (at start and with every reaping). Messages are delivered at least
+// once: a crash after publishing and before marking repeats one.
+type PublishLog interface {
+	// MarkPublished records that state was published for compose id.
+	MarkPublished(ctx context.Context, id int64, state State) error
+	// Unpublished returns the composes whose state was not published.
+	Unpublished(ctx context.Context) ([]*Compose, error)
+}
+
 // Filter selects composes; zero fields match anything.
 type Filter struct {
 	IDs            []int64
@@ -87,7 +100,8 @@ func NewSQLStore(ctx context.Context, db *sql.DB, d Dialect) (*SQLStore, error) 
 			removed_by TEXT NOT NULL, packages TEXT NOT NULL, builds TEXT NOT NULL, sigkeys TEXT NOT NULL, arches TEXT NOT NULL,
 			modules TEXT NOT NULL, lookaside_repos TEXT NOT NULL, modular_koji_tags TEXT NOT NULL, flags INTEGER NOT NULL,
 			results INTEGER NOT NULL, koji_event BIGINT NOT NULL, label TEXT NOT NULL, compose_type TEXT NOT NULL,
-			pungi_compose_id TEXT NOT NULL, respin_of TEXT NOT NULL, reused_id BIGINT NOT NULL, seconds_to_live BIGINT NOT NULL)`,
+			pungi_compose_id TEXT NOT NULL, respin_of TEXT NOT NULL, reused_id BIGINT NOT NULL, seconds_to_live BIGINT NOT NULL,
+			published_state INTEGER NOT NULL DEFAULT -1)`,
 		`CREATE INDEX IF NOT EXISTS odcs_composes_state ON odcs_composes (source_type, state)`,
 		`CREATE INDEX IF NOT EXISTS odcs_composes_reused ON odcs_composes (reused_id)`,
 	} {
@@ -310,4 +324,30 @@ func (s *SQLStore) List(ctx context.Context, f *Filter) ([]*Compose, int, error)
 		out = append(out, c)
 	}
 	return out, total, rows.Err()
+}
+
+// MarkPublished implements [PublishLog].
+func (s *SQLStore) MarkPublished(ctx context.Context, id int64, state State) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE odcs_composes SET published_state = ? WHERE id = ?`), int(state), id); err != nil {
+		return fmt.Errorf("odcs: mark compose %d published: %w", id, err)
+	}
+	return nil
+}
+
+// Unpublished implements [PublishLog].
+func (s *SQLStore) Unpublished(ctx context.Context) ([]*Compose, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, `+columns+` FROM odcs_composes WHERE published_state <> state ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("odcs: list unpublished composes: %w", err)
+	}
+	defer rows.Close()
+	var out []*Compose
+	for rows.Next() {
+		c, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("odcs: list unpublished composes: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
