@@ -123,6 +123,11 @@ func TestChaosServeOnPostgres(t *testing.T) {
 	c := newCluster(t, procs, db, append(builderArgs, "--auth", "none",
 		"--allow-yaml", "--allow-component-repository", "--bus", amqpURL, "--topic-prefix", prefix,
 		"--lease-ttl", "2s", "--poll-interval", "100ms", "--jobs", "100"))
+	t.Cleanup(func() {
+		if t.Failed() {
+			c.logTails(t, 100)
+		}
+	})
 	start := time.Now()
 	for i := range modules {
 		c.submit(chaosModule(fmt.Sprintf("chaos%02d", i), repo, comps, 4))
@@ -204,12 +209,6 @@ func TestChaosServeOnPostgres(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	checkPublished(t, st, got, prefix, final)
-	if t.Failed() {
-		for i := range c.addrs {
-			log, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("serve-%d.log", i)))
-			t.Logf("serve %d log:\n%s", i, log)
-		}
-	}
 }
 
 // checkKojiHub checks the hub's record after module builds of comps
