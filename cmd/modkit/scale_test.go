@@ -78,7 +78,7 @@ func TestScaleCurve(t *testing.T) {
 	}
 	var results []result
 	runOne := func(name string, procs int, db string) {
-		args := []string{"--auth", "none", "--allow-yaml", "--poll-interval", "500ms", "--jobs", "5"}
+		args := []string{"--auth", "none", "--allow-yaml", "--allow-component-repository", "--poll-interval", "500ms", "--jobs", "5"}
 		hubURL := ""
 		if builder == "zero" {
 			args = append(args, "--builder", "zero", "--zero-build-time", buildTime, "--platform", "f40")
@@ -102,7 +102,7 @@ func TestScaleCurve(t *testing.T) {
 		// Submits only: this service never runs, its builder is unused.
 		zb, _ := zerobuilder.New(nil)
 		sub, err := orchestrator.NewService(&orchestrator.Options{
-			Store: st, Builder: zb, SCM: fixedSCM{}, Logger: slog.New(slog.DiscardHandler),
+			Store: st, Builder: zb, SCM: fixedSCM{}, Logger: slog.New(slog.DiscardHandler), AllowComponentRepository: true,
 			Source: orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource(platformStreams([]string{"f40"}))),
 		})
 		if err != nil {
