@@ -537,6 +537,9 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 // the builder (a koji import may take minutes).
 func (s *Service) work(ctx context.Context, id int64) {
 	name := moduleLease(id)
+	if c, ok := s.b.(Claimer); ok {
+		c.ModuleClaimed(id)
+	}
 	ctx, cancel := context.WithCancelCause(withLease(ctx, name))
 	defer cancel(nil)
 	go func() {
