@@ -27,8 +27,8 @@ import (
 // PostgreSQL database and RabbitMQ with the koji builder against a kojitest
 // hub in a process of its own (build tasks of 1 s), submits module builds
 // of 20 components in 4 batches, and kills a random serve process with
-// SIGKILL every 4 s (the first three a second apart), restarting it a moment later, until every build is
-// finished. Then: every build is ready; the hub was given one build task
+// SIGKILL every 4 s (the first three a second apart), restarting it a
+// moment later, until every build is finished. Then: every build is ready; the hub was given one build task
 // per component (counted per target and mbs_artifact_name: none submitted
 // twice) and imported each module once; every state change was published
 // at least once and, per module build, in order.
