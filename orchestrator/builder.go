@@ -140,3 +140,12 @@ type Janitor interface {
 type BatchCanceler interface {
 	CancelBatch(ctx context.Context, mb *ModuleBuild, cs []*ComponentBuild) error
 }
+
+// Claimer is implemented by builders that cache what they learnt of a
+// module build's work (kojibuild's scan of existing koji tasks): the
+// service calls ModuleClaimed each time this process starts working on
+// the module build, before its first step, since another process sharing
+// the store may have worked on it in between.
+type Claimer interface {
+	ModuleClaimed(moduleID int64)
+}

@@ -34,7 +34,9 @@
 // on start it picks up every unfinished build and polls the builder for
 // components submitted before a crash. Batches come from resolver.Batches,
 // with module-build-macros alone in batch 1 ([Macros], [MacrosSpec],
-// [DistTag]); a concurrency limit per service applies; a failed component
+// [DistTag]); a concurrency limit per service applies, and
+// [Options.GlobalConcurrency] one across the services sharing a store
+// (slots reserved in the store, [SlotTx]); a failed component
 // fails the module when its batch ends. Several services (processes) may
 // share one store: leases in the store ([Store.Claim]) give each module
 // build, the outbox and the cleanup pollers to one of them at a time, and

@@ -374,15 +374,33 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild, comps []*Com
 		return cmp.Compare(a.Package, b.Package)
 	})
 	s.setHeld(mb.ID, nRunning)
-	var submitted []*ComponentBuild
+	var cands []*ComponentBuild
 	for _, c := range waiting {
 		if !s.acquireSlot(mb.ID) {
 			break
 		}
+		cands = append(cands, c)
+	}
+	slotted := false
+	if len(cands) > 0 && s.opts.GlobalConcurrency > 0 {
+		granted, ok, err := s.reserveSlots(ctx, cands)
+		if err != nil {
+			s.addHeld(mb.ID, -len(cands))
+			return stepWait, err
+		}
+		if ok {
+			slotted = true
+			s.addHeld(mb.ID, -(len(cands) - len(granted)))
+			cands = granted
+		}
+	}
+	var submitted []*ComponentBuild
+	for i, c := range cands {
 		task, err := s.b.Submit(ctx, mb, c)
 		if err != nil {
 			s.addHeld(mb.ID, -1)
 			if ctx.Err() != nil {
+				s.addHeld(mb.ID, -(len(cands) - i - 1))
 				break
 			}
 			c.State = componentState(ComponentFailed)
@@ -405,6 +423,16 @@ func (s *Service) handleBuild(ctx context.Context, mb *ModuleBuild, comps []*Com
 			}
 			if now.State != StateBuild || now.Batch != mb.Batch {
 				return errStale
+			}
+			if slotted {
+				st, _ := tx.(SlotTx)
+				var ids []int64
+				for _, c := range changed {
+					ids = append(ids, c.ID)
+				}
+				if err := st.ReleaseBuildSlots(ctx, ids); err != nil {
+					return err
+				}
 			}
 			for _, c := range changed {
 				if err := s.setComponent(ctx, tx, c, c.State, c.StateReason); err != nil {
@@ -638,6 +666,48 @@ func recordFilteredRPMs(e *resolver.Expansion) error {
 		}
 	}
 	return nil
+}
+
+// reserveSlots takes slots of the global limit in the store for cands
+// (in order) and returns those that got one; ok is false when the store
+// keeps no slots (one process owns it: Concurrency is the limit).
+// Unlike update it wakes nobody: it changes no module build.
+func (s *Service) reserveSlots(ctx context.Context, cands []*ComponentBuild) (granted []*ComponentBuild, ok bool, err error) {
+	err = s.store.Update(ctx, func(tx Tx) error {
+		st, isSlot := tx.(SlotTx)
+		if !isSlot {
+			return nil
+		}
+		ok = true
+		if name, leased := ctx.Value(leaseKey{}).(string); leased {
+			held, err := tx.HoldsLease(ctx, name, s.opts.Holder)
+			if err != nil {
+				return err
+			}
+			if !held {
+				return fmt.Errorf("%w: %s", ErrLeaseLost, name)
+			}
+		}
+		ids := make([]int64, len(cands))
+		for i, c := range cands {
+			ids[i] = c.ID
+		}
+		got, err := st.ReserveBuildSlots(ctx, ids, s.opts.GlobalConcurrency)
+		if err != nil {
+			return err
+		}
+		granted = granted[:0]
+		for _, c := range cands {
+			if slices.Contains(got, c.ID) {
+				granted = append(granted, c)
+			}
+		}
+		return nil
+	})
+	if err != nil || !ok {
+		return cands, ok, err
+	}
+	return granted, true, nil
 }
 
 // acquireSlot takes one of the concurrent-build slots for a component of

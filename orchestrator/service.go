@@ -67,6 +67,14 @@ type Options struct {
 	// several processes share the module builds, and submissions beyond
 	// the capacity wait in init.
 	Concurrency int
+	// GlobalConcurrency is the most components building at once across
+	// all processes sharing the store (MBS's NUM_CONCURRENT_BUILDS, which
+	// counts BUILDING components that were not reused); 0 = no limit
+	// beyond each process's Concurrency. With a store whose transactions
+	// implement [SlotTx] (pgstore) each component takes a slot in the store
+	// before it is submitted; with one that does not (sqlstore, which one
+	// process owns) it caps Concurrency.
+	GlobalConcurrency int
 	// Holder names this process in the store's leases; default
 	// "<hostname>:<pid>:<random>". It must differ between processes
 	// sharing a store.
@@ -198,6 +206,12 @@ func NewService(opts *Options) (*Service, error) {
 	o := *opts
 	if o.Concurrency <= 0 {
 		o.Concurrency = 5
+	}
+	if o.GlobalConcurrency < 0 {
+		o.GlobalConcurrency = 0
+	}
+	if o.GlobalConcurrency > 0 && o.Concurrency > o.GlobalConcurrency {
+		o.Concurrency = o.GlobalConcurrency
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
@@ -523,6 +537,9 @@ func (s *Service) startWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 // the builder (a koji import may take minutes).
 func (s *Service) work(ctx context.Context, id int64) {
 	name := moduleLease(id)
+	if c, ok := s.b.(Claimer); ok {
+		c.ModuleClaimed(id)
+	}
 	ctx, cancel := context.WithCancelCause(withLease(ctx, name))
 	defer cancel(nil)
 	go func() {

@@ -169,3 +169,23 @@ type LogMessageFilter struct {
 	// Limit 0 means no limit.
 	Limit, Offset int
 }
+
+// SlotTx is implemented by the transactions of stores that several
+// service processes share (pgstore), so that [Options.GlobalConcurrency]
+// holds across the processes: a component build takes a slot in the store
+// before it is submitted. The components using slots are those BUILDING
+// (not reused) and those waiting that hold a reservation (a process may
+// have died between reserving and recording the submission: the component
+// may be running in the build system, so it keeps counting until the
+// module build's next worker submits or adopts it).
+type SlotTx interface {
+	// ReserveBuildSlots reserves slots for the waiting component builds
+	// ids, in order, while fewer than limit are used, and returns those
+	// that hold one afterwards (including any reserved before). Two
+	// transactions reserving at once are serialized, so the limit is never
+	// exceeded.
+	ReserveBuildSlots(ctx context.Context, ids []int64, limit int) ([]int64, error)
+	// ReleaseBuildSlots drops the reservations of ids (recorded as
+	// submitted or failed).
+	ReleaseBuildSlots(ctx context.Context, ids []int64) error
+}

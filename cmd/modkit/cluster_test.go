@@ -124,6 +124,18 @@ func (c *cluster) waitUp(i int) {
 	}
 }
 
+// logTails logs the last n lines of each process's log.
+func (c *cluster) logTails(t testing.TB, n int) {
+	for i := range c.addrs {
+		b, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("serve-%d.log", i)))
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(lines) > n {
+			lines = lines[len(lines)-n:]
+		}
+		t.Logf("serve %d log (last %d lines):\n%s", i, len(lines), strings.Join(lines, "\n"))
+	}
+}
+
 // kill stops process i with SIGKILL.
 func (c *cluster) kill(i int) {
 	c.mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/modkit/modkit/internal/kojihub"
 	"github.com/modkit/modkit/orchestrator"
 	"github.com/modkit/modkit/orchestrator/pgstore/pgtest"
 	"github.com/modkit/modkit/orchestrator/sqlstore"
@@ -35,9 +36,10 @@ func (fixedSCM) ReadFile(ctx context.Context, repo, commit, path string) ([]byte
 
 // TestScaleCurve measures module builds per minute of N `modkit serve`
 // processes on one PostgreSQL database (N = MODKIT_SCALE_PROCS, default
-// 1,2,4,8) and of one process on SQLite, with the zero builder's
-// component builds waiting MODKIT_SCALE_BUILD_TIME (default 500ms) and
-// --jobs 5 per process. The module builds (MODKIT_SCALE_MODULES, default
+// 1,2,4,8) and of one process on SQLite, with the koji builder against a
+// kojitest hub in a process of its own (a fresh one per run) whose build
+// tasks wait MODKIT_SCALE_BUILD_TIME (default 500ms), and --jobs 5 per
+// process (MODKIT_SCALE_BUILDER=zero: the zero builder instead). The module builds (MODKIT_SCALE_MODULES, default
 // 48, of 10 components in 2 batches plus module-build-macros) are recorded
 // in init directly in the database while the processes run, so the clock
 // measures the workers: expansion, batch submission, polling, finalizing.
@@ -60,18 +62,31 @@ func TestScaleCurve(t *testing.T) {
 	if v := os.Getenv("MODKIT_SCALE_PROCS"); v != "" {
 		procsList = v
 	}
+	builder := os.Getenv("MODKIT_SCALE_BUILDER")
+	bt, err := time.ParseDuration(buildTime)
+	if err != nil {
+		t.Fatalf("MODKIT_SCALE_BUILD_TIME: %v", err)
+	}
 	type result struct {
 		name      string
 		elapsed   time.Duration
 		perMin    float64
 		stmts     float64
 		xacts     float64
+		kojiCalls float64
 		compBuild int
 	}
 	var results []result
 	runOne := func(name string, procs int, db string) {
-		args := []string{"--auth", "none", "--builder", "zero", "--zero-build-time", buildTime,
-			"--platform", "f40", "--allow-yaml", "--poll-interval", "500ms", "--jobs", "5"}
+		args := []string{"--auth", "none", "--allow-yaml", "--allow-component-repository", "--poll-interval", "500ms", "--jobs", "5"}
+		hubURL := ""
+		if builder == "zero" {
+			args = append(args, "--builder", "zero", "--zero-build-time", buildTime, "--platform", "f40")
+		} else {
+			var kargs []string
+			hubURL, kargs = startKojiHub(t, bt)
+			args = append(args, kargs...)
+		}
 		c := newCluster(t, procs, db, args)
 		ctx := context.Background()
 		var st orchestrator.Store
@@ -87,7 +102,7 @@ func TestScaleCurve(t *testing.T) {
 		// Submits only: this service never runs, its builder is unused.
 		zb, _ := zerobuilder.New(nil)
 		sub, err := orchestrator.NewService(&orchestrator.Options{
-			Store: st, Builder: zb, SCM: fixedSCM{}, Logger: slog.New(slog.DiscardHandler),
+			Store: st, Builder: zb, SCM: fixedSCM{}, Logger: slog.New(slog.DiscardHandler), AllowComponentRepository: true,
 			Source: orchestrator.Sources(orchestrator.NewDBSource(st), resolver.NewSource(platformStreams([]string{"f40"}))),
 		})
 		if err != nil {
@@ -119,7 +134,14 @@ func TestScaleCurve(t *testing.T) {
 				t.Fatalf("%s: module build %d %s (%s)", name, mb.ID, mb.State, mb.StateReason)
 			}
 		}
-		r := result{name: name, elapsed: elapsed, perMin: float64(modules) / elapsed.Minutes(), compBuild: modules * (comps + 1), stmts: -1}
+		r := result{name: name, elapsed: elapsed, perMin: float64(modules) / elapsed.Minutes(), compBuild: modules * (comps + 1), stmts: -1, kojiCalls: -1}
+		if hubURL != "" {
+			hs, err := kojihub.ReadStats(ctx, hubURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.kojiCalls = float64(sum(hs.Calls)) / float64(r.compBuild)
+		}
 		if statsConn != nil {
 			stmts1, xacts1 := pgCounters(ctx, statsConn, db)
 			if stmts0 >= 0 {
@@ -132,8 +154,8 @@ func TestScaleCurve(t *testing.T) {
 		}
 		c.stopAll()
 		results = append(results, r)
-		t.Logf("%-16s %8s  %6.1f module builds/min  %5.1f statements and %4.1f transactions per component build",
-			name, elapsed.Round(10*time.Millisecond), r.perMin, r.stmts, r.xacts)
+		t.Logf("%-16s %8s  %6.1f module builds/min  %5.1f statements, %4.1f transactions and %4.1f koji calls per component build",
+			name, elapsed.Round(10*time.Millisecond), r.perMin, r.stmts, r.xacts, r.kojiCalls)
 	}
 	for _, f := range strings.Split(procsList, ",") {
 		var n int
@@ -144,16 +166,19 @@ func TestScaleCurve(t *testing.T) {
 		runOne("sqlite x1", 1, "")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| store, processes | %d module builds | module builds/min | statements / component build | transactions / component build |\n|---|---|---|---|---|\n", modules)
+	fmt.Fprintf(&b, "\n| store, processes | %d module builds | module builds/min | statements / component build | transactions / component build | koji calls / component build |\n|---|---|---|---|---|---|\n", modules)
 	for _, r := range results {
-		st, xa := "n/a", "n/a"
+		st, xa, kc := "n/a", "n/a", "n/a"
 		if r.stmts >= 0 {
 			st = fmt.Sprintf("%.1f", r.stmts)
 		}
 		if r.xacts > 0 {
 			xa = fmt.Sprintf("%.1f", r.xacts)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.1f | %s | %s |\n", r.name, r.elapsed.Round(10*time.Millisecond), r.perMin, st, xa)
+		if r.kojiCalls >= 0 {
+			kc = fmt.Sprintf("%.1f", r.kojiCalls)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.1f | %s | %s | %s |\n", r.name, r.elapsed.Round(10*time.Millisecond), r.perMin, st, xa, kc)
 	}
 	t.Log(b.String())
 }

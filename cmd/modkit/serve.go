@@ -94,6 +94,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	allowCache := fs.Bool("allow-component-cache", false, "allow components to name their own lookaside cache (inside --scm-allow)")
 	rpmsBase := fs.String("rpms-base", "", "`URL` prepended to a component's name when it has no repository")
 	jobs := fs.Int("jobs", 0, "`N` components built at once (default: the number of CPUs, at least 5 for other builders)")
+	globalJobs := fs.Int("concurrent-builds", 0, "`N` components building at once across all serve processes sharing the --db database (MBS's NUM_CONCURRENT_BUILDS; default: no limit beyond each process's --jobs)")
 	builderName := fs.String("builder", "local", "`NAME`: local (rpmbuild), koji (a koji hub, see --koji-*), or zero (builds nothing; to try the API)")
 	kf := addKojiFlags(fs.FlagSet)
 	baseURL := fs.String("base-url", "", "public `URL` of the server for links (default: from each request)")
@@ -237,7 +238,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		concurrency = 5
 	}
 	opts := &orchestrator.Options{
-		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency,
+		Store: store, Builder: builder, Logger: logger, Concurrency: concurrency, GlobalConcurrency: *globalJobs,
 		Source:               src,
 		DefaultRPMRepository: *rpmsBase,
 		PollInterval:         *pollInterval,

@@ -106,6 +106,19 @@ func (b *Builder) recover(ctx context.Context, mb *orchestrator.ModuleBuild, me 
 	return sc, nil
 }
 
+// ModuleClaimed implements orchestrator.Claimer: it drops the recovery
+// scans of the module build, which another process sharing the store may
+// have changed (submitted builds) since they were read.
+func (b *Builder) ModuleClaimed(moduleID int64) {
+	b.mu.Lock()
+	for k := range b.scans {
+		if k.module == moduleID {
+			delete(b.scans, k)
+		}
+	}
+	b.mu.Unlock()
+}
+
 // forget drops the recovery scans of mb's batches up to batch.
 func (b *Builder) forget(mb *orchestrator.ModuleBuild, batch int) {
 	b.mu.Lock()

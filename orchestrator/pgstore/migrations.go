@@ -102,4 +102,12 @@ var migrations = []string{
 	);`,
 	// 2: the level of a log message (slog's; debug messages come from builders).
 	`ALTER TABLE log_messages ADD COLUMN level INTEGER NOT NULL DEFAULT 0`,
+	// 3: slots of the global concurrency limit reserved by component
+	// builds before their submission (orchestrator.SlotTx), and an index
+	// for counting the building ones.
+	`CREATE TABLE build_slots (
+		component_id BIGINT PRIMARY KEY,
+		time_reserved TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX component_builds_building ON component_builds (id) WHERE state = 0 AND reused_component_id = 0;`,
 }

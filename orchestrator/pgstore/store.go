@@ -777,3 +777,62 @@ func (t *tx) HoldsLease(ctx context.Context, name, holder string) (bool, error) 
 	}
 	return n > 0, nil
 }
+
+// slotLock is the key of the transaction-level advisory lock that
+// serializes the reservations of build slots.
+const slotLock = 0x6d6f646b69740001 // "modkit" 1
+
+// ReserveBuildSlots implements orchestrator.SlotTx: under an advisory lock
+// held until the transaction ends, it counts the slots in use (components
+// BUILDING and not reused, plus waiting components holding a reservation)
+// and reserves slots for ids in order while fewer than limit are used.
+func (t *tx) ReserveBuildSlots(ctx context.Context, ids []int64, limit int) ([]int64, error) {
+	if !t.write {
+		return nil, errors.New("pgstore: ReserveBuildSlots in a read-only transaction")
+	}
+	if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(slotLock)); err != nil {
+		return nil, err
+	}
+	var used int
+	if err := t.queryRow(ctx, `SELECT
+		(SELECT count(*) FROM component_builds WHERE state = 0 AND reused_component_id = 0) +
+		(SELECT count(*) FROM build_slots s JOIN component_builds c ON c.id = s.component_id WHERE c.state IS NULL)`).Scan(&used); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `SELECT component_id FROM build_slots WHERE component_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	var granted, fresh []int64
+	for _, id := range ids {
+		switch {
+		case slices.Contains(held, id):
+			granted = append(granted, id)
+		case used < limit:
+			used++
+			granted = append(granted, id)
+			fresh = append(fresh, id)
+		}
+	}
+	if len(fresh) > 0 {
+		if _, err := t.exec(ctx, `INSERT INTO build_slots (component_id, time_reserved) SELECT unnest($1::bigint[]), now()`, fresh); err != nil {
+			return nil, err
+		}
+	}
+	return granted, nil
+}
+
+// ReleaseBuildSlots implements orchestrator.SlotTx.
+func (t *tx) ReleaseBuildSlots(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := t.exec(ctx, `DELETE FROM build_slots WHERE component_id = ANY($1)`, ids)
+	return err
+}
+
+var _ orchestrator.SlotTx = (*tx)(nil)
