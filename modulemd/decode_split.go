@@ -32,6 +32,7 @@ type chunk struct {
 	kind chunkKind
 	data []byte
 	line int       // 1-based line of data[0] in the stream
+	cut  bool      // chunkDoc: a "---" line follows data in the stream
 	rest io.Reader // chunkFallback: the remaining input, starting at line
 	// primed (chunkFallback) says rest begins with the two synthetic lines
 	// of fallbackPrimer, whose document must be skipped.
@@ -77,6 +78,9 @@ type splitter struct {
 	// once a line alone went past it.
 	limit   int
 	tooLong bool
+	// whole makes the first chunk a fallback: the whole stream is parsed
+	// sequentially (Decoder.wholeSequential).
+	whole bool
 }
 
 // Read blocks start at firstBlockSize and double with each new block up to
@@ -212,6 +216,9 @@ func (s *splitter) next() (chunk, error) {
 		return chunk{kind: chunkEOF}, nil
 	}
 	if s.first && s.line == 1 && s.collectedLen() == 0 && s.off == 0 {
+		if s.whole {
+			return s.fallback(nil), nil
+		}
 		for len(s.buf) < 4 && s.fill() {
 		}
 		if b := s.buf; len(b) >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe || b[0] == 0) ||
@@ -266,6 +273,7 @@ func (s *splitter) next() (chunk, error) {
 		switch {
 		case isMarker(cls, '-'):
 			c := s.emit()
+			c.cut = true
 			s.inDoc = true
 			s.appendLine(l)
 			return c, nil
