@@ -351,7 +351,7 @@ func (d *Decoder) decodeJob(j *job) (res decoded) {
 		// document comes first, then the error, which ends the stream.
 		res = d.convert(n, lineOff, docNum, j.in)
 		res.then = d.syntaxError(rest, lineOff, docNum+1)
-		locateCharError(res.then, data, lineOff)
+		locate(res.then, j.c.inStream(), lineOff)
 		return res
 	}
 	if err != nil {
@@ -363,7 +363,7 @@ func (d *Decoder) decodeJob(j *job) (res decoded) {
 			// for the stream (at the same place: the opening quote).
 			pe.Msg = "YAML syntax error: found unexpected document indicator"
 		}
-		locateCharError(pe, data, lineOff)
+		locate(pe, j.c.inStream(), lineOff)
 		return decoded{fatal: true, err: pe}
 	}
 	return d.convert(n, lineOff, docNum, j.in)
@@ -451,6 +451,23 @@ func (d *Decoder) syntaxError(err error, lineOff, docNum int) *ParseError {
 	}
 	pe.Msg = "YAML syntax error: " + msg
 	return pe
+}
+
+// locate gives pe, an error yaml.v3 reported parsing data (whose first
+// line is line lineOff+1 of the stream), a line and a column.
+func locate(pe *ParseError, data []byte, lineOff int) {
+	locateCharError(pe, data, lineOff)
+	if pe.Column != 0 {
+		return
+	}
+	if errors.Is(pe, ErrSyntax) {
+		locateSyntax(pe, data, lineOff)
+		return
+	}
+	if pe.Line == 0 {
+		pe.Line = lineOff + 1
+	}
+	pe.Column = firstColumn(data, pe.Line-lineOff)
 }
 
 // locateCharError gives a place to the errors yaml.v3's reader reports
@@ -543,8 +560,18 @@ type errCapture struct {
 	utf16    bool // not UTF-8: characters cannot be found by bytes
 }
 
-// keepTail is how many bytes errCapture keeps at least.
-const keepTail = 8 << 10
+// errCapture keeps the whole input up to keepWhole bytes (so that a syntax
+// error can be located by parsing again, see locateSyntax), and past that
+// the last keepTail bytes at least.
+const (
+	keepTail  = 8 << 10
+	keepWhole = 16 << 20
+)
+
+// whole reports whether tail holds the input from its start, as UTF-8.
+func (e *errCapture) whole() bool {
+	return e.started && !e.utf16 && e.tailLine == 1 && e.tailCol
+}
 
 func (e *errCapture) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
@@ -560,7 +587,7 @@ func (e *errCapture) Read(p []byte) (int, error) {
 			}
 		}
 		e.tail = append(e.tail, p[:n]...)
-		if len(e.tail) > 2*keepTail {
+		if len(e.tail) > keepWhole && len(e.tail) > 2*keepTail {
 			cut := len(e.tail) - keepTail
 			e.tailCol = false
 			if i := bytes.LastIndexByte(e.tail[:cut], '\n'); i >= 0 {
@@ -636,6 +663,13 @@ func (s *seqDecoder) next() (doc Document, err error) {
 			}
 			pe := s.d.syntaxError(err, s.lineOff, s.d.docs)
 			s.in.locate(pe, s.lineOff)
+			if pe.Column == 0 {
+				if s.in.whole() {
+					locate(pe, s.in.tail, s.lineOff)
+				} else if pe.Line > 0 {
+					pe.Column = 1
+				}
+			}
 			return nil, pe
 		}
 		res := s.d.convert(&n, s.lineOff, s.d.docs, s.d.in)

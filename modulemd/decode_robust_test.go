@@ -338,16 +338,16 @@ func TestDecodeSplitBeatsSequential(t *testing.T) {
 	head := "document: modulemd-defaults\nversion: 1\ndata:\n"
 	doc1 := "doc 1 line 1:\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: a\n...\n"
 	tests := []struct {
-		name, in   string
+		name, in  string
 		want, seq []string
 	}{
 		{"anchors do not cross documents", "---\n" + head + "  module: &m a\n---\n" + head + "  module: *m\n",
-			[]string{doc1, "error: in.yaml: YAML syntax error: unknown anchor 'm' referenced"},
+			[]string{doc1, "error: in.yaml:10:11: YAML syntax error: unknown anchor 'm' referenced"},
 			[]string{doc1, "doc 2 line 6:\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: a\n...\n"}},
 		{"dash line in a plain scalar", "---\n" + head + "  module: a\n    b\n---\n  c\n" + head + "  module: d\n",
 			[]string{strings.Replace(doc1, "module: a", "module: a b", 1),
-				"error: in.yaml:9:0: YAML syntax error: mapping values are not allowed in this context"},
-			[]string{"error: in.yaml:9:0: YAML syntax error: mapping values are not allowed in this context"}},
+				"error: in.yaml:9:9: YAML syntax error: mapping values are not allowed in this context"},
+			[]string{"error: in.yaml:9:9: YAML syntax error: mapping values are not allowed in this context"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

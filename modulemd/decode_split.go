@@ -39,6 +39,17 @@ type chunk struct {
 	primed bool
 }
 
+// inStream returns the document's text as the stream's parser meets it: when
+// a "---" line follows, with that line, so that an error is located where
+// the stream's parser would find it (an open flow collection or quoted
+// scalar runs into the marker, not into the end of the text).
+func (c chunk) inStream() []byte {
+	if !c.cut {
+		return c.data
+	}
+	return append(c.data[:len(c.data):len(c.data)], "---\n"...)
+}
+
 // fallbackPrimer puts yaml.v3's stream parser into the state it has after a
 // document, so that what follows is judged as libyaml would judge it there
 // (for example content after "..." needs a "---").
