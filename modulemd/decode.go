@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -44,6 +45,12 @@ type Decoder struct {
 	queue   []*pending
 	docs    int // documents queued so far
 	bytes   int // their total size
+	queued  int // the size of the documents in the queue
+	// sem bounds how many documents are parsed at once (GOMAXPROCS).
+	sem chan struct{}
+	// stopped is set when a syntax error ended the stream: documents
+	// after it that are still waiting for a worker are not parsed.
+	stopped atomic.Bool
 	// parallel is set once the stream proved too long to be decoded
 	// sequentially (see smallInput); until then queued documents wait, as
 	// jobs, to be decoded in Decode.
@@ -52,7 +59,10 @@ type Decoder struct {
 	ended    bool
 
 	seq *seqDecoder // set once the splitter fell back to sequential parsing
-	in  *interner   // shared by the workers from the second document on
+	// wholeSequential (tests) hands the whole stream to yaml.v3's own
+	// sequential stream parser, the reference the splitter must agree with.
+	wholeSequential bool
+	in              *interner // shared by the workers from the second document on
 }
 
 // pending is a document in the queue: handed to a worker (ch), still to be
@@ -62,6 +72,7 @@ type pending struct {
 	ch       chan decoded // buffered: workers never block
 	job      *job
 	fallback *chunk
+	size     int // bytes of YAML text (documents only)
 }
 
 // job is the work of decoding one document.
@@ -75,6 +86,9 @@ type decoded struct {
 	doc   Document
 	err   error
 	fatal bool // a syntax error: the stream ends here
+	// then is a syntax error after the document, in the same chunk: it is
+	// returned by the next Decode and ends the stream.
+	then *ParseError
 }
 
 // NewDecoder returns a decoder that reads from r. It reads only as much as
@@ -140,26 +154,31 @@ func (d *Decoder) Decode() (Document, error) {
 		p := d.queue[0]
 		d.queue[0] = nil
 		d.queue = d.queue[1:]
+		d.queued -= p.size
 		if p.fallback != nil {
 			d.seq = newSeqDecoder(d, *p.fallback)
 			continue
 		}
 		var res decoded
 		if p.job != nil {
-			res = d.decodeChunk(p.job.c.data, p.job.c.line-1, p.job.n, p.job.in)
+			res = d.decodeJob(p.job)
 		} else {
 			res = <-p.ch
 		}
-		if res.fatal {
+		if res.fatal || res.then != nil {
 			// A syntax error ends the stream, as it does for libyaml.
 			d.ended = true
+			d.stopped.Store(true)
 			d.fatal = nil
+			if res.then != nil {
+				d.fatal = res.then
+			}
 			for _, q := range d.queue {
 				if q.ch != nil {
 					<-q.ch
 				}
 			}
-			d.queue = nil
+			d.queue, d.queued = nil, 0
 		}
 		return res.doc, res.err
 	}
@@ -192,6 +211,7 @@ func (d *Decoder) start() {
 		return
 	}
 	d.split = newSplitter(in)
+	d.split.whole = d.wholeSequential
 }
 
 func (d *Decoder) wrapRead(err error) error {
@@ -201,8 +221,30 @@ func (d *Decoder) wrapRead(err error) error {
 	return fmt.Errorf("modulemd: reading input: %w", err)
 }
 
+// The window is the documents read ahead of the one Decode returns next:
+// being parsed, waiting for a worker, or parsed and waiting to be returned.
+// It must be deep enough that the workers never run dry while the reader
+// waits for the document at its head (a large one, or the goroutine that
+// reads being descheduled): with 4 documents per core a trace of `modkit
+// query` on the 50 MiB index showed one of two cores idle 20% of the time,
+// with 32 under 2%. It is bounded in documents and in the bytes of their
+// YAML text, so that a stream of huge documents does not read far ahead;
+// at most GOMAXPROCS documents are parsed at once (Decoder.sem), so the
+// YAML trees in memory do not grow with the window.
+const (
+	windowPerProc = 32
+	windowBytes   = 16 << 20
+	minWindow     = 2
+)
+
 // window is how many documents may be in flight at once.
-func window() int { return 4 * runtime.GOMAXPROCS(0) }
+func window() int { return windowPerProc * runtime.GOMAXPROCS(0) }
+
+// room reports whether the window can take another document.
+func (d *Decoder) room(w int) bool {
+	n := len(d.queue)
+	return n < w && (n < minWindow*runtime.GOMAXPROCS(0) || d.queued < windowBytes)
+}
 
 // A stream read to its end within smallInput bytes and smallInputDocs
 // documents is decoded sequentially in Decode: for a few small documents,
@@ -222,7 +264,7 @@ func (d *Decoder) fill() {
 	w := window()
 	// Until the stream proves large, read on past the window: a small
 	// stream is then decoded sequentially.
-	for !d.ended && (len(d.queue) < w || !d.parallel && d.bytes <= smallInput && len(d.queue) < smallInputDocs) {
+	for !d.ended && (d.room(w) || !d.parallel && d.bytes <= smallInput && len(d.queue) < smallInputDocs) {
 		c, err := d.split.next()
 		if err != nil {
 			var pe *ParseError
@@ -251,7 +293,8 @@ func (d *Decoder) fill() {
 				d.in = newInterner(largeInternerBits)
 			}
 			d.bytes += len(c.data)
-			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in}})
+			d.queued += len(c.data)
+			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in}, size: len(c.data)})
 		}
 	}
 	if !d.ended || d.bytes > smallInput {
@@ -261,13 +304,30 @@ func (d *Decoder) fill() {
 	}
 	if d.parallel {
 		// Only the window is in flight; jobs queued beyond it (read ahead
-		// before the stream proved large) start as it moves on.
+		// before the stream proved large) start as it moves on. The
+		// goroutines take turns on the semaphore in the order they were
+		// started, so documents are parsed roughly in stream order.
+		if d.sem == nil {
+			d.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
+		}
 		for _, p := range d.queue[:min(w, len(d.queue))] {
 			if p.job != nil {
 				j := p.job
 				p.job = nil
 				p.ch = make(chan decoded, 1)
-				go func() { p.ch <- d.decodeChunk(j.c.data, j.c.line-1, j.n, j.in) }()
+				go func() {
+					d.sem <- struct{}{}
+					if d.stopped.Load() {
+						// The stream ended at a syntax error before this
+						// document: nobody will read the result.
+						<-d.sem
+						p.ch <- decoded{}
+						return
+					}
+					res := d.decodeJob(j)
+					<-d.sem
+					p.ch <- res
+				}()
 			}
 		}
 	}
@@ -276,21 +336,60 @@ func (d *Decoder) fill() {
 	}
 }
 
-// decodeChunk parses one document; it never panics.
-func (d *Decoder) decodeChunk(data []byte, lineOff, docNum int, in *interner) (res decoded) {
+// decodeJob parses one document; it never panics.
+func (d *Decoder) decodeJob(j *job) (res decoded) {
+	data, lineOff, docNum := j.c.data, j.c.line-1, j.n
 	defer func() {
 		if v := recover(); v != nil {
 			res = decoded{fatal: true, err: &ParseError{File: d.file, Doc: docNum, Line: lineOff + 1,
 				Msg: fmt.Sprintf("the YAML parser failed: %v", v), Err: ErrSyntax}}
 		}
 	}()
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
+	n, rest, err := parseOne(data)
+	if rest != nil {
+		// The document is followed by an error in the stream: the
+		// document comes first, then the error, which ends the stream.
+		res = d.convert(n, lineOff, docNum, j.in)
+		res.then = d.syntaxError(rest, lineOff, docNum+1)
+		locate(res.then, j.c.inStream(), lineOff)
+		return res
+	}
+	if err != nil {
 		pe := d.syntaxError(err, lineOff, docNum)
-		locateCharError(pe, data, lineOff)
+		if j.c.cut && pe.Msg == "YAML syntax error: found unexpected end of stream" {
+			// The chunk ends where the stream goes on with a "---" line, so
+			// the quoted scalar that ran to the chunk's end ran, in the
+			// stream, into that document marker; yaml.v3's scanner says so
+			// for the stream (at the same place: the opening quote).
+			pe.Msg = "YAML syntax error: found unexpected document indicator"
+		}
+		locate(pe, j.c.inStream(), lineOff)
 		return decoded{fatal: true, err: pe}
 	}
-	return d.convert(&n, lineOff, docNum, in)
+	return d.convert(n, lineOff, docNum, j.in)
+}
+
+// parseOne parses data, which the splitter cut as one document, and checks
+// that it is one: a document can end before the chunk does (a root block
+// scalar whose text is not indented, content after a "..." marker), and what
+// follows it is then an error in the stream, which yaml.Unmarshal, reading
+// only the first document, would not see.
+func parseOne(data []byte) (n *yaml.Node, restErr, err error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	n = new(yaml.Node)
+	if err := dec.Decode(n); err != nil && err != io.EOF {
+		return nil, nil, err
+	}
+	var rest yaml.Node
+	switch err := dec.Decode(&rest); {
+	case err == io.EOF:
+		return n, nil, nil
+	case err != nil:
+		return n, err, nil
+	}
+	// The splitter cuts at every "---" line, so a second document cannot
+	// start in a chunk; should one do so, it is not dropped silently.
+	return n, fmt.Errorf("yaml: line %d: found a second document where the splitter found one", rest.Line), nil
 }
 
 func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int, in *interner) decoded {
@@ -352,6 +451,23 @@ func (d *Decoder) syntaxError(err error, lineOff, docNum int) *ParseError {
 	}
 	pe.Msg = "YAML syntax error: " + msg
 	return pe
+}
+
+// locate gives pe, an error yaml.v3 reported parsing data (whose first
+// line is line lineOff+1 of the stream), a line and a column.
+func locate(pe *ParseError, data []byte, lineOff int) {
+	locateCharError(pe, data, lineOff)
+	if pe.Column != 0 {
+		return
+	}
+	if errors.Is(pe, ErrSyntax) {
+		locateSyntax(pe, data, lineOff)
+		return
+	}
+	if pe.Line == 0 {
+		pe.Line = lineOff + 1
+	}
+	pe.Column = firstColumn(data, pe.Line-lineOff)
 }
 
 // locateCharError gives a place to the errors yaml.v3's reader reports
@@ -444,8 +560,18 @@ type errCapture struct {
 	utf16    bool // not UTF-8: characters cannot be found by bytes
 }
 
-// keepTail is how many bytes errCapture keeps at least.
-const keepTail = 8 << 10
+// errCapture keeps the whole input up to keepWhole bytes (so that a syntax
+// error can be located by parsing again, see locateSyntax), and past that
+// the last keepTail bytes at least.
+const (
+	keepTail  = 8 << 10
+	keepWhole = 16 << 20
+)
+
+// whole reports whether tail holds the input from its start, as UTF-8.
+func (e *errCapture) whole() bool {
+	return e.started && !e.utf16 && e.tailLine == 1 && e.tailCol
+}
 
 func (e *errCapture) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
@@ -461,7 +587,7 @@ func (e *errCapture) Read(p []byte) (int, error) {
 			}
 		}
 		e.tail = append(e.tail, p[:n]...)
-		if len(e.tail) > 2*keepTail {
+		if len(e.tail) > keepWhole && len(e.tail) > 2*keepTail {
 			cut := len(e.tail) - keepTail
 			e.tailCol = false
 			if i := bytes.LastIndexByte(e.tail[:cut], '\n'); i >= 0 {
@@ -537,6 +663,13 @@ func (s *seqDecoder) next() (doc Document, err error) {
 			}
 			pe := s.d.syntaxError(err, s.lineOff, s.d.docs)
 			s.in.locate(pe, s.lineOff)
+			if pe.Column == 0 {
+				if s.in.whole() {
+					locate(pe, s.in.tail, s.lineOff)
+				} else if pe.Line > 0 {
+					pe.Column = 1
+				}
+			}
 			return nil, pe
 		}
 		res := s.d.convert(&n, s.lineOff, s.d.docs, s.d.in)

@@ -186,7 +186,11 @@ func (t *interner) get(s string) string {
 	if old := slot.Load(); old != nil && *old == s {
 		return *old
 	}
-	slot.Store(&s)
+	// A copy of the header, so that s itself does not escape: taking its
+	// address would move every call's argument to the heap, hits included.
+	p := new(string)
+	*p = s
+	slot.Store(p)
 	return s
 }
 

@@ -282,3 +282,124 @@ func TestDecoderValidateWith(t *testing.T) {
 		}
 	}
 }
+
+// markerInputs are streams where a line looks like a document marker, or
+// is one where a scalar or collection is still open: in block scalars,
+// quoted scalars, plain multi-line scalars and flow collections, valid and
+// not. The splitter cuts them without parsing, so each must come out as
+// yaml.v3's own stream parser reads them, errors and positions included.
+func markerInputs() map[string]string {
+	def := func(m string) string {
+		return "document: modulemd-defaults\nversion: 1\ndata:\n  module: " + m + "\n"
+	}
+	head := "document: modulemd-defaults\nversion: 1\ndata:\n"
+	return map[string]string{
+		"markers indented in a literal block":  "---\n" + head + "  module: a\n  x: |\n    ---\n    ...\n    --- x\n  stream: s\n---\n" + def("b"),
+		"markers indented in a folded block":   "---\n" + head + "  module: a\n  x: >-\n    text\n\n    ---\n    ...\n---\n" + def("b"),
+		"block scalar then marker":             "---\n" + head + "  module: a\n  x: |\n    text\n---\n" + def("b"),
+		"block scalar with keep then marker":   "---\n" + head + "  module: a\n  x: |+\n    text\n\n---\n" + def("b"),
+		"root block scalar":                    "--- |\ntext at column 0\n---\n" + def("b"),
+		"root block scalar with markers":       "--- |\n  ---\n  ...\n---\n" + def("b"),
+		"dash line in a double-quoted string":  "---\n" + head + "  module: \"a\n---\n  b\"\n---\n" + def("c"),
+		"dots line in a double-quoted string":  "---\n" + head + "  module: \"a\n...\n  b\"\n---\n" + def("c"),
+		"dash line in a single-quoted string":  "---\n" + head + "  module: 'a\n---\n  b'\n---\n" + def("c"),
+		"marker-like text in quoted strings":   "---\n" + head + "  module: \"a\n  --- b\n  ... c\"\n  stream: '---'\n---\n" + def("c"),
+		"dash line in a flow sequence":         "---\n" + head + "  module: a\n  profiles: {s: [x,\n---\n  y]}\n---\n" + def("c"),
+		"dots line in a flow mapping":          "---\n" + head + "  module: a\n  profiles: {s: [x],\n...\n  }\n---\n" + def("c"),
+		"dash with tab":                        "---\t\n" + def("a") + "---\t# c\n" + def("b"),
+		"dash followed by text":                "---\n" + head + "  module: a\n  x:\n    ---x: 1\n---\n" + def("b"),
+		"dashes at column 0 as a key":          "---\n" + head + "  module: a\n---x: 1\n---\n" + def("b"),
+		"content after end marker":             def("a") + "... x\n---\n" + def("b"),
+		"end marker then directive":            def("a") + "...\n%YAML 1.1\n---\n" + def("b"),
+		"end marker in a comment":              def("a") + "# ...\n#---\n---\n" + def("b"),
+		"marker inside a document of errors":   def("a") + "---\n" + head + "  module: [a\n---\n" + def("b"),
+		"unclosed quote at the end":            def("a") + "---\n" + head + "  module: \"a\n",
+		"empty documents between":              def("a") + "---\n---\n...\n---\n" + def("b"),
+		"bad indentation after a marker":       def("a") + "---\n" + head + "  module: a\n stream: s\n---\n" + def("b"),
+		"tab indentation":                      def("a") + "---\n" + head + "\tmodule: a\n---\n" + def("b"),
+		"duplicate key":                        def("a") + "---\n" + head + "  module: a\n  module: b\n---\n" + def("c"),
+		"markers with CRLF":                    strings.ReplaceAll("---\n"+head+"  module: a\n  x: |\n    ---\n---\n"+def("b"), "\n", "\r\n"),
+		"bad flow mapping":                     def("a") + "---\n" + head + "  module: {a: b\n  stream: s\n---\n" + def("c"),
+		"block scalar indicator then dashes":   "---\n" + head + "  module: a\n  x: |\n---\n" + def("b"),
+		"document start with content":          "--- " + strings.ReplaceAll(strings.TrimSuffix(def("a"), "\n"), "\n", "\n") + "\n--- {document: modulemd-defaults, version: 1, data: {module: b}}\n",
+		"long stream with a marker in a block": strings.Repeat("---\n"+head+"  module: a\n  x: |\n    ---\n    ...\n", 200),
+	}
+}
+
+// TestDecodeSplitBeatsSequential covers the two streams where cutting at
+// document markers gives a different result from yaml.v3's sequential
+// stream parser, because the sequential parser is wrong: it resolves an
+// alias to an anchor of an earlier document (anchors are local to their
+// document, and libmodulemd refuses the alias), and it loses a valid
+// document to a syntax error in the next one, which its two-token lookahead
+// reaches before it returns the first (libyaml's does not).
+func TestDecodeSplitBeatsSequential(t *testing.T) {
+	t.Parallel()
+	head := "document: modulemd-defaults\nversion: 1\ndata:\n"
+	doc1 := "doc 1 line 1:\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: a\n...\n"
+	tests := []struct {
+		name, in  string
+		want, seq []string
+	}{
+		{"anchors do not cross documents", "---\n" + head + "  module: &m a\n---\n" + head + "  module: *m\n",
+			[]string{doc1, "error: in.yaml:10:11: YAML syntax error: unknown anchor 'm' referenced"},
+			[]string{doc1, "doc 2 line 6:\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: a\n...\n"}},
+		{"dash line in a plain scalar", "---\n" + head + "  module: a\n    b\n---\n  c\n" + head + "  module: d\n",
+			[]string{strings.Replace(doc1, "module: a", "module: a b", 1),
+				"error: in.yaml:9:9: YAML syntax error: mapping values are not allowed in this context"},
+			[]string{"error: in.yaml:9:9: YAML syntax error: mapping values are not allowed in this context"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, parallel := range []bool{false, true} {
+				dec := NewDecoder(strings.NewReader(tt.in))
+				dec.parallel = parallel
+				dec.SetFile("in.yaml")
+				if d := cmp.Diff(tt.want, decodeSummary(t, dec)); d != "" {
+					t.Errorf("parallel=%v (-want +got):\n%s", parallel, d)
+				}
+			}
+			ref := NewDecoder(strings.NewReader(tt.in))
+			ref.wholeSequential = true
+			ref.SetFile("in.yaml")
+			if d := cmp.Diff(tt.seq, decodeSummary(t, ref)); d != "" {
+				t.Errorf("yaml.v3's sequential parser changed; revisit this test (-old +new):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestDecodeSplitMatchesSequential checks that cutting a stream at its
+// document markers and parsing the documents on their own (in Decode for a
+// small stream, in parallel for a large one) gives exactly what yaml.v3's
+// sequential stream parser gives: the same documents, and the same errors
+// at the same file:line:col.
+func TestDecodeSplitMatchesSequential(t *testing.T) {
+	t.Parallel()
+	inputs := markerInputs()
+	for name, in := range robustInputs() {
+		inputs["robust: "+name] = in
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, strict := range []bool{false, true} {
+				ref := NewDecoder(strings.NewReader(in))
+				ref.wholeSequential = true
+				ref.Strict(strict)
+				ref.SetFile("in.yaml")
+				want := decodeSummary(t, ref)
+				for _, parallel := range []bool{false, true} {
+					dec := NewDecoder(strings.NewReader(in))
+					dec.parallel = parallel
+					dec.Strict(strict)
+					dec.SetFile("in.yaml")
+					if d := cmp.Diff(want, decodeSummary(t, dec)); d != "" {
+						t.Errorf("strict=%v parallel=%v: split decoding differs from sequential decoding (-sequential +split):\n%s", strict, parallel, d)
+					}
+				}
+			}
+		})
+	}
+}

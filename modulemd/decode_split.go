@@ -32,10 +32,22 @@ type chunk struct {
 	kind chunkKind
 	data []byte
 	line int       // 1-based line of data[0] in the stream
+	cut  bool      // chunkDoc: a "---" line follows data in the stream
 	rest io.Reader // chunkFallback: the remaining input, starting at line
 	// primed (chunkFallback) says rest begins with the two synthetic lines
 	// of fallbackPrimer, whose document must be skipped.
 	primed bool
+}
+
+// inStream returns the document's text as the stream's parser meets it: when
+// a "---" line follows, with that line, so that an error is located where
+// the stream's parser would find it (an open flow collection or quoted
+// scalar runs into the marker, not into the end of the text).
+func (c chunk) inStream() []byte {
+	if !c.cut {
+		return c.data
+	}
+	return append(c.data[:len(c.data):len(c.data)], "---\n"...)
 }
 
 // fallbackPrimer puts yaml.v3's stream parser into the state it has after a
@@ -77,6 +89,9 @@ type splitter struct {
 	// once a line alone went past it.
 	limit   int
 	tooLong bool
+	// whole makes the first chunk a fallback: the whole stream is parsed
+	// sequentially (Decoder.wholeSequential).
+	whole bool
 }
 
 // Read blocks start at firstBlockSize and double with each new block up to
@@ -212,6 +227,9 @@ func (s *splitter) next() (chunk, error) {
 		return chunk{kind: chunkEOF}, nil
 	}
 	if s.first && s.line == 1 && s.collectedLen() == 0 && s.off == 0 {
+		if s.whole {
+			return s.fallback(nil), nil
+		}
 		for len(s.buf) < 4 && s.fill() {
 		}
 		if b := s.buf; len(b) >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe || b[0] == 0) ||
@@ -266,6 +284,7 @@ func (s *splitter) next() (chunk, error) {
 		switch {
 		case isMarker(cls, '-'):
 			c := s.emit()
+			c.cut = true
 			s.inDoc = true
 			s.appendLine(l)
 			return c, nil

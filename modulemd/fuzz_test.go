@@ -2,9 +2,14 @@ package modulemd
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoder (lenient and strict). It
@@ -70,4 +75,66 @@ func FuzzDecode(f *testing.F) {
 func dirExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
+}
+
+// FuzzDecodeSplit checks the splitter against yaml.v3's sequential stream
+// parser on arbitrary input: cutting a stream at its document markers and
+// parsing the pieces (in parallel) must give the same documents and the
+// same errors, at the same places. Two differences are allowed, both where
+// the sequential parser is wrong (see TestDecodeSplitBeatsSequential): the
+// split decoder may return documents that the sequential one loses to a
+// syntax error further on (which both then report alike), and it refuses
+// an alias to an anchor of an earlier document.
+func FuzzDecodeSplit(f *testing.F) {
+	for _, in := range markerInputs() {
+		f.Add([]byte(in))
+	}
+	for _, in := range robustInputs() {
+		if len(in) <= 16<<10 {
+			f.Add([]byte(in))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ref := NewDecoder(bytes.NewReader(data))
+		ref.wholeSequential = true
+		ref.SetFile("in.yaml")
+		want := decodeSummary(t, ref)
+		dec := NewDecoder(bytes.NewReader(data))
+		dec.parallel = true
+		dec.SetFile("in.yaml")
+		got := decodeSummary(t, dec)
+		if slices.Equal(want, got) {
+			return
+		}
+		last := func(s []string) string {
+			if len(s) == 0 {
+				return ""
+			}
+			return s[len(s)-1]
+		}
+		if g := last(got); strings.Contains(g, "YAML syntax error: unknown anchor") && bytes.Contains(data, []byte("*")) {
+			return // an alias the sequential parser resolved across documents
+		}
+		if w, g := last(want), last(got); strings.Contains(w, "YAML syntax error") && strings.Contains(g, "YAML syntax error") &&
+			len(got) >= len(want) && slices.Equal(want[:len(want)-1], got[:len(want)-1]) && !errorAfter(g, w) {
+			// Documents before the error that the sequential parser lost,
+			// or an earlier error it did not reach: its lookahead met a
+			// scanner error further on first.
+			return
+		}
+		t.Fatalf("split decoding differs from sequential decoding (-sequential +split):\n%s", cmp.Diff(want, got))
+	})
+}
+
+// errorAfter reports whether error line a ("error: in.yaml:L:C: ...") is at
+// a later place than b.
+func errorAfter(a, b string) bool {
+	pos := func(s string) (int, int) {
+		var l, c int
+		fmt.Sscanf(strings.TrimPrefix(s, "error: in.yaml:"), "%d:%d:", &l, &c)
+		return l, c
+	}
+	al, ac := pos(a)
+	bl, bc := pos(b)
+	return al > bl || al == bl && ac > bc
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // tuneGC sets the garbage collector for a command that loads whole module
@@ -12,16 +14,57 @@ import (
 // while what it keeps grows to about 1.2 times the size; Go's default
 // (collect whenever the heap doubles) then either collects very often while
 // the index is small or lets the heap grow to twice the index. Instead the
-// collector runs rarely (GOGC=400) but keeps the process under a memory
-// limit sized from the input, so peak memory stays near what the data needs
-// and little time goes to collection. A library must not do this (it owns
-// no process); the command does. GOGC or GOMEMLIMIT in the environment win.
+// collector runs only when the heap reaches a memory limit sized from the
+// input (GOGC=off), so peak memory stays near what the data needs and
+// little time goes to collection. Should the live heap outgrow the
+// estimate, watchHeap raises the limit after each collection so that the
+// collector never runs back to back (which a limit the live heap is close
+// to would make it do, with or without GOGC). A library must not do this
+// (it owns no process); the command does. GOGC or GOMEMLIMIT in the
+// environment win.
 func tuneGC(inputBytes int64) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" || inputBytes <= 0 {
 		return
 	}
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(gcMemoryLimit(inputBytes))
+	limit := gcMemoryLimit(inputBytes)
+	debug.SetMemoryLimit(limit)
+	debug.SetGCPercent(-1)
+	watchHeap(limit)
+}
+
+// raisedLimit is the memory limit after a collection left live bytes
+// live under limit: unchanged while the live heap takes up to 3/4 of it,
+// else twice the live heap (the collector's default headroom) plus the
+// base allowance.
+func raisedLimit(live, limit int64) (int64, bool) {
+	if live <= limit/4*3 {
+		return limit, false
+	}
+	return 2*live + 32<<20, true
+}
+
+// gcSentinel is an object whose finalizer runs after each collection.
+type gcSentinel struct{ _ [16]byte }
+
+// watchHeap checks the live heap after every collection (through the
+// finalizer of an unreachable object, re-armed each time) and raises the
+// memory limit as raisedLimit says.
+func watchHeap(limit int64) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var arm func()
+	arm = func() {
+		runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				if l, raised := raisedLimit(int64(sample[0].Value.Uint64()), limit); raised {
+					limit = l
+					debug.SetMemoryLimit(l)
+				}
+			}
+			arm()
+		})
+	}
+	arm()
 }
 
 // gcCommands are the commands tuneGCFor tunes the collector for.
