@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modkit/modkit/internal/sqlq"
 )
 
 // ErrNotFound is returned for a missing event or build.
@@ -99,36 +100,11 @@ func NewSQLStore(ctx context.Context, db *sql.DB, d Dialect) (*SQLStore, error) 
 }
 
 // q rewrites ? placeholders for PostgreSQL.
-func (s *SQLStore) q(query string) string {
-	if s.d != PostgreSQL {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (s *SQLStore) q(query string) string { return sqlq.Rebind(query, s.d == PostgreSQL) }
 
-func toDB(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
+func toDB(t time.Time) int64 { return sqlq.Micros(t) }
 
-func fromDB(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
+func fromDB(us int64) time.Time { return sqlq.Time(us) }
 
 const eventCols = `id, message_id, search_key, event_type_id, state, state_reason, dry_run, requester, time_created, time_done`
 
