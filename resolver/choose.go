@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modkit/modkit/modulemd"
@@ -123,11 +124,13 @@ type Choice struct {
 	// that names no successor.
 	EOL []string
 
-	pool    *modPool
-	active  map[*modulemd.Stream]bool
-	include map[string]bool // NEVRAs of active artifacts
-	exclude map[string]bool // NEVRAs of inactive artifacts
-	names   map[string]bool // package names of active artifacts
+	pool       *modPool
+	active     map[*modulemd.Stream]bool
+	idx        *modulemd.Index
+	filterOnce sync.Once
+	include    map[string]bool // NEVRAs of active artifacts
+	exclude    map[string]bool // NEVRAs of inactive artifacts
+	names      map[string]bool // package names of active artifacts
 }
 
 // IsActive reports whether the build s is active.
@@ -248,7 +251,7 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 	c.Streams, c.Enabled, c.Default, c.PulledIn = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 	c.Contexts = map[string]string{}
 	c.active = map[*modulemd.Stream]bool{}
-	c.include, c.exclude, c.names = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	c.idx = idx
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -267,12 +270,6 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 		default:
 			c.PulledIn[b.Name] = b.Stream
 		}
-		for _, a := range b.Artifacts.RPMs {
-			c.include[a] = true
-			if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
-				c.names[n.Name] = true
-			}
-		}
 		if opts.Obsoletes {
 			if o := idx.Module(b.Name).ActiveObsoletesAt(b.Stream, b.Context, now()); o != nil && o.ObsoletedBy == nil {
 				c.EOL = append(c.EOL, b.Name+":"+b.Stream)
@@ -287,7 +284,24 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 	slices.SortFunc(c.Active, func(a, b *modulemd.Stream) int { return strings.Compare(a.NSVC(), b.NSVC()) })
 	slices.Sort(c.EOL)
 	c.EOL = slices.Compact(c.EOL)
-	for _, s := range idx.Streams() {
+}
+
+// buildFilter computes the package filter on first use: the NEVRAs of
+// active and inactive artifacts and the package names active builds ship.
+func (c *Choice) buildFilter() {
+	c.include, c.exclude, c.names = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, b := range c.Active {
+		for _, a := range b.Artifacts.RPMs {
+			c.include[a] = true
+			if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
+				c.names[n.Name] = true
+			}
+		}
+	}
+	if c.idx == nil {
+		return
+	}
+	for _, s := range c.idx.Streams() {
 		if c.active[s] {
 			continue
 		}
@@ -310,6 +324,7 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 // that is not active, or a non-modular package whose name an active build
 // ships.
 func (c *Choice) Hidden(nevra string) bool {
+	c.filterOnce.Do(c.buildFilter)
 	n, err := modulemd.ParseNEVRA(nevra)
 	if err != nil {
 		return false
