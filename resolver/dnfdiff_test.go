@@ -48,6 +48,9 @@ type scenario struct {
 	packages []string // every NEVRA in the repository
 	labels   map[string]string
 	commands []string
+	// obsoletes: the repository has a modulemd-obsoletes document and dnf
+	// runs with module_obsoletes=True.
+	obsoletes bool
 }
 
 var modNames = []string{"ma", "mb", "mc", "md", "me"}
@@ -201,8 +204,61 @@ data:
 		}
 		sc.commands = append(sc.commands, c)
 	}
+	// Later additions draw from their own generator so that the scenarios
+	// above stay what they were for every seed.
+	r2 := rand.New(rand.NewPCG(seed, 0x5717c4))
+	if r2.IntN(3) == 0 {
+		// switch-to, preferably of a module a command above installed.
+		m := pick(mods)
+		for _, c := range sc.commands {
+			if f := strings.Fields(c); len(f) == 3 && f[1] == "install" && r2.IntN(2) == 0 {
+				m, _, _ = strings.Cut(f[2], ":")
+				m, _, _ = strings.Cut(m, "/")
+			}
+		}
+		c := "module switch-to " + m + ":" + streams[m][r2.IntN(len(streams[m]))]
+		if r2.IntN(4) == 0 {
+			c += "/extra"
+		}
+		sc.commands = append(sc.commands, c)
+	}
 	if r.IntN(4) == 0 {
 		sc.commands = append(sc.commands, "module remove "+pick(mods))
+	}
+	// A third of the scenarios carry one modulemd-obsoletes document and run
+	// with module_obsoletes=True; they start by enabling the obsoleted
+	// stream (dnf obsoletes enabled streams only).
+	r3 := rand.New(rand.NewPCG(seed, 0x0b501e7e))
+	if r3.IntN(3) == 0 {
+		m := mods[r3.IntN(len(mods))]
+		st := streams[m][r3.IntN(len(streams[m]))]
+		var body string
+		switch r3.IntN(5) {
+		case 0, 1: // a successor in the same module
+			to := streams[m][r3.IntN(len(streams[m]))]
+			body = fmt.Sprintf("  obsoleted_by:\n    module: %s\n    stream: \"%s\"\n", m, to)
+		case 2: // a successor in another module
+			o := mods[r3.IntN(len(mods))]
+			body = fmt.Sprintf("  obsoleted_by:\n    module: %s\n    stream: \"%s\"\n", o, streams[o][r3.IntN(len(streams[o]))])
+		case 3: // end of life: no successor; in effect or not yet
+			if r3.IntN(2) == 0 {
+				body = "  eol_date: 2099-01-01T00:00Z\n"
+			}
+		default: // a reset cancels obsoletes: nothing happens
+			body = "  reset: true\n"
+		}
+		sc.yaml += fmt.Sprintf(`---
+document: modulemd-obsoletes
+version: 1
+data:
+  modified: 2020-01-01T00:00Z
+  module: %s
+  stream: "%s"
+  message: "%s:%s is obsolete"
+%s...
+`, m, st, m, st, body)
+		sc.obsoletes = true
+		sc.commands = append([]string{"module enable " + m + ":" + st}, sc.commands...)
 	}
 	return sc
 }
@@ -351,11 +407,12 @@ skip_if_unavailable=False
 reposdir=
 cachedir=%s/cache
 module_platform_id=platform:f99
+module_obsoletes=%s
 
 [repo]
 name=repo
 baseurl=file://%s
-`, dir, repo)), 0o644); err != nil {
+`, dir, map[bool]string{false: "False", true: "True"}[sc.obsoletes], repo)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return &dnfRoot{dir: dir, conf: conf}
@@ -509,7 +566,7 @@ func runScenario(t *testing.T, env *dnfEnv, sc *scenario) bool {
 		t.Fatalf("scenario yaml: %v\n%s", err, sc.yaml)
 	}
 	root := env.root(t, sc)
-	client := &Client{Index: idx, Packages: sc.packages, State: &State{}, Options: &ChooseOptions{Platform: "platform:f99", Arch: "x86_64"}}
+	client := &Client{Index: idx, Packages: sc.packages, State: &State{}, Options: &ChooseOptions{Platform: "platform:f99", Arch: "x86_64", Obsoletes: sc.obsoletes}}
 	ok := true
 	listed := func() ([]string, bool) {
 		_, out := root.dnf(t, "repoquery --qf %{name}-%{epoch}:%{version}-%{release}.%{arch}")
