@@ -368,12 +368,7 @@ func (o *op) enable(name, stream string) {
 // provide its requires.
 func (o *op) enableDependencies(ch *Choice, name, stream string) {
 	u := ch.pool
-	byStream := map[*modulemd.Stream]int{}
-	for id, m := range u.solv {
-		if m.s != nil {
-			byStream[m.s] = id
-		}
-	}
+	byStream := u.idOf
 	var queue []int
 	done := map[int]bool{}
 	for _, b := range ch.Active {

@@ -64,6 +64,7 @@ type modPool struct {
 	// tmpl is the template whose solvables the pool shares (nil when the
 	// pool has its own copy).
 	tmpl *poolTemplate
+	idOf map[*modulemd.Stream]int // solvable id of each build
 }
 
 // newModPool is the pool for idx and state under opts (already validated by
@@ -166,6 +167,7 @@ type poolTemplate struct {
 	platform int
 	defaults map[string]string
 	comp     []int // component of each solvable
+	idOf     map[*modulemd.Stream]int
 	// cnf caches each component's constraints for pools whose solvables
 	// are the template's own (no module disabled), by component.
 	cnf map[int]*cnfCache
@@ -272,6 +274,12 @@ func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTe
 		m.confs = append(m.confs, mdep{prov: u.provides[pkey{m.s.Name, ""}], self: true})
 	}
 	u.components()
+	u.idOf = make(map[*modulemd.Stream]int, len(u.solv))
+	for id, m := range u.solv {
+		if m.s != nil {
+			u.idOf[m.s] = id
+		}
+	}
 	return u
 }
 
@@ -281,7 +289,7 @@ func (t *poolTemplate) instantiate(state *State) *modPool {
 	if state == nil {
 		state = &State{}
 	}
-	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: t.solv, comp: t.comp, varOf: make([]int, len(t.solv)), tmpl: t}
+	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: t.solv, comp: t.comp, varOf: make([]int, len(t.solv)), tmpl: t, idOf: t.idOf}
 	// Builds of disabled modules cannot be installed: only then does the
 	// pool need its own copy of the solvables.
 	cloned := false
