@@ -547,6 +547,14 @@ func (m *Module) Streams() []*Stream {
 	return slices.Clone(m.sorted)
 }
 
+// StreamsInOrder returns the module's streams in the order they were added
+// (file order; a merge adds each index's streams in its order), which is
+// the order libmodulemd's modulemd_module_get_all_streams gives and so the
+// order in which libdnf creates module solvables.
+func (m *Module) StreamsInOrder() []*Stream {
+	return slices.Clone(m.streams)
+}
+
 // Defaults returns the module's defaults, or nil.
 func (m *Module) Defaults() *Defaults { return m.defaults }
 

@@ -2,8 +2,10 @@ package resolver
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modkit/modkit/modulemd"
@@ -19,8 +21,10 @@ type ChooseOptions struct {
 	// Arch is the client's architecture; builds with another non-noarch arch
 	// cannot be installed. Empty accepts every arch.
 	Arch string
-	// Obsoletes applies module_obsoletes: a default or enabled stream with
-	// an active obsoletes naming a successor is replaced by the successor.
+	// Obsoletes applies module_obsoletes as dnf does when it sets up the
+	// sack: an enabled stream with an active obsoletes is replaced by its
+	// successor, or reset when the obsoletes names none (end of life).
+	// Default streams are not obsoleted.
 	Obsoletes bool
 	// Now is the clock for obsoletes activeness; nil means time.Now.
 	Now func() time.Time
@@ -117,14 +121,22 @@ type Choice struct {
 	Result   SolveResult
 	Problems []SolveProblem
 	// Switched maps name:stream to the name:stream that replaced it through
-	// an obsoletes (with ChooseOptions.Obsoletes).
+	// an obsoletes, or to "" when the obsoletes reset the module (with
+	// ChooseOptions.Obsoletes).
 	Switched map[string]string
 	// EOL lists active name:streams with an active end-of-life obsoletes
 	// that names no successor.
 	EOL []string
 
-	pool    *modPool
-	active  map[*modulemd.Stream]bool
+	pool   *modPool
+	active map[*modulemd.Stream]bool
+	idx    *modulemd.Index
+	flt    *choiceFilter
+}
+
+// choiceFilter is the package filter of a Choice, computed on first use.
+type choiceFilter struct {
+	once    sync.Once
 	include map[string]bool // NEVRAs of active artifacts
 	exclude map[string]bool // NEVRAs of inactive artifacts
 	names   map[string]bool // package names of active artifacts
@@ -198,49 +210,62 @@ func chooseWith(t *poolTemplate, idx *modulemd.Index, state *State, opts *Choose
 	return c
 }
 
-// applyObsoletes returns the state with obsoleted enabled or default streams
-// replaced by their successors (module_obsoletes=True).
+// applyObsoletes returns the state with module obsoletes applied
+// (module_obsoletes=True), recording the switches in c.
 func applyObsoletes(idx *modulemd.Index, state *State, opts *ChooseOptions, c *Choice) *State {
 	if !opts.Obsoletes {
 		return state
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	st := state.Clone()
-	defaults := idx.DefaultStreams()
-	for _, name := range idx.ModuleNames() {
-		var stream string
-		switch st.Status(name) {
-		case StatusDisabled:
-			continue
-		case StatusEnabled:
-			stream = st.Enabled(name)
-		default:
-			stream = defaults[name]
-		}
-		if stream == "" {
-			continue
-		}
-		o := idx.Module(name).ActiveObsoletesAt(stream, "", now())
-		if o == nil || o.ObsoletedBy == nil {
-			continue
-		}
-		to := o.ObsoletedBy
-		if st.Status(to.Module) == StatusDisabled {
-			continue
-		}
-		if to.Module != name {
-			// The obsoleted module is reset: its streams leave the solve.
-			e := st.entry(name)
-			e.Status, e.Stream, e.Profiles = StatusDisabled, "", nil
-		}
-		e := st.entry(to.Module)
-		e.Status, e.Stream = StatusEnabled, to.Stream
-		c.Switched[name+":"+stream] = to.Module + ":" + to.Stream
-	}
+	st, switched := obsoleteState(idx, state)
+	maps.Copy(c.Switched, switched)
 	return st
+}
+
+// obsoleteState is libdnf's ModulePackageContainer::applyObsoletes, which
+// dnf runs when it sets up the sack with module_obsoletes=True: for each
+// build in pool order whose stream is enabled, the obsoletes associated
+// with the build (the newest active one for its stream and context, not a
+// reset: [modulemd.Module.StreamObsoletes]) enables its successor and
+// resets the obsoleted module when the successor is another module, unless
+// the successor's module is disabled; an end-of-life obsoletes without a
+// successor resets the module. Default streams are never obsoleted. The
+// changes are in memory: dnf saves them only with a command that saves the
+// module state. It returns the new state and the switches, name:stream to
+// name:stream ("" for a reset).
+func obsoleteState(idx *modulemd.Index, state *State) (*State, map[string]string) {
+	st := state.Clone()
+	switched := map[string]string{}
+	for _, m := range idx.Modules() {
+		for _, b := range m.StreamsInOrder() {
+			if st.Enabled(b.Name) != b.Stream {
+				continue
+			}
+			o := m.StreamObsoletes(b)
+			if o == nil {
+				continue
+			}
+			from := b.Name + ":" + b.Stream
+			if to := o.ObsoletedBy; to != nil {
+				if st.Status(to.Module) == StatusDisabled {
+					continue
+				}
+				e := st.entry(to.Module)
+				if e.Stream != to.Stream || e.Status != StatusEnabled {
+					e.Stream, e.Status, e.Profiles = to.Stream, StatusEnabled, nil
+				}
+				if to.Module != b.Name {
+					r := st.entry(b.Name)
+					r.Status, r.Stream, r.Profiles = StatusDefault, "", nil
+				}
+				switched[from] = to.Module + ":" + to.Stream
+				continue
+			}
+			r := st.entry(b.Name)
+			r.Status, r.Stream, r.Profiles = StatusDefault, "", nil
+			switched[from] = ""
+		}
+	}
+	return st, switched
 }
 
 // fill computes the exported views and the package filter.
@@ -248,7 +273,8 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 	c.Streams, c.Enabled, c.Default, c.PulledIn = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 	c.Contexts = map[string]string{}
 	c.active = map[*modulemd.Stream]bool{}
-	c.include, c.exclude, c.names = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	c.idx = idx
+	c.flt = &choiceFilter{}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -267,12 +293,6 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 		default:
 			c.PulledIn[b.Name] = b.Stream
 		}
-		for _, a := range b.Artifacts.RPMs {
-			c.include[a] = true
-			if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
-				c.names[n.Name] = true
-			}
-		}
 		if opts.Obsoletes {
 			if o := idx.Module(b.Name).ActiveObsoletesAt(b.Stream, b.Context, now()); o != nil && o.ObsoletedBy == nil {
 				c.EOL = append(c.EOL, b.Name+":"+b.Stream)
@@ -287,20 +307,38 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 	slices.SortFunc(c.Active, func(a, b *modulemd.Stream) int { return strings.Compare(a.NSVC(), b.NSVC()) })
 	slices.Sort(c.EOL)
 	c.EOL = slices.Compact(c.EOL)
-	for _, s := range idx.Streams() {
+}
+
+// buildFilter computes the package filter on first use: the NEVRAs of
+// active and inactive artifacts and the package names active builds ship.
+func (c *Choice) buildFilter() {
+	f := c.flt
+	f.include, f.exclude, f.names = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, b := range c.Active {
+		for _, a := range b.Artifacts.RPMs {
+			f.include[a] = true
+			if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
+				f.names[n.Name] = true
+			}
+		}
+	}
+	if c.idx == nil {
+		return
+	}
+	for _, s := range c.idx.Streams() {
 		if c.active[s] {
 			continue
 		}
 		for _, a := range s.Artifacts.RPMs {
-			if !c.include[a] {
-				c.exclude[a] = true
+			if !f.include[a] {
+				f.exclude[a] = true
 			}
 		}
 	}
 	// Demodularized packages of active builds are ordinary packages again.
 	for _, b := range c.Active {
 		for _, d := range b.Demodularized {
-			delete(c.names, d)
+			delete(f.names, d)
 		}
 	}
 }
@@ -310,18 +348,23 @@ func (c *Choice) fill(idx *modulemd.Index, u *modPool, res *solveOutcome, opts *
 // that is not active, or a non-modular package whose name an active build
 // ships.
 func (c *Choice) Hidden(nevra string) bool {
+	if c.flt == nil {
+		return false // a zero Choice: nothing is modular
+	}
+	c.flt.once.Do(c.buildFilter)
+	f := c.flt
 	n, err := modulemd.ParseNEVRA(nevra)
 	if err != nil {
 		return false
 	}
 	full := n.String()
-	if c.include[full] || c.include[nevra] {
+	if f.include[full] || f.include[nevra] {
 		return false
 	}
-	if c.exclude[full] || c.exclude[nevra] {
+	if f.exclude[full] || f.exclude[nevra] {
 		return true
 	}
-	return c.names[n.Name]
+	return f.names[n.Name]
 }
 
 // Filter splits package NEVRAs into those a client sees and those the

@@ -125,13 +125,18 @@ func TestChooseProblemsAndObsoletes(t *testing.T) {
 		!slices.Contains(c.Problems[0].Rules, "nothing provides module(greet:2) needed by module shout:1:20240103000000:5eed0001.noarch") {
 		t.Errorf("problems = %v", c.Problems)
 	}
-	// An obsoletes moves the default stream on.
+	// An obsoletes moves an enabled stream on (libdnf's applyObsoletes);
+	// the default stream stays (dnf 4.14 obsoletes enabled streams only).
 	obs := &modulemd.Obsoletes{MDVersionNumber: 1, Module: "greet", Stream: "1", Message: "use 2",
 		Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), ObsoletedBy: &modulemd.ObsoletedBy{Module: "greet", Stream: "2"}}
 	if err := idx.AddObsoletes(obs); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = Choose(idx, nil, &ChooseOptions{Platform: "platform:f99", Obsoletes: true})
+	if c.Streams["greet"] != "1" || len(c.Switched) != 0 {
+		t.Errorf("default stream obsoleted: %v %v", c.Streams, c.Switched)
+	}
+	c, _ = Choose(idx, enabledState("greet", "1"), &ChooseOptions{Platform: "platform:f99", Obsoletes: true})
 	if c.Streams["greet"] != "2" || c.Switched["greet:1"] != "greet:2" {
 		t.Errorf("obsoletes not applied: %v %v", c.Streams, c.Switched)
 	}

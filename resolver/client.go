@@ -60,7 +60,12 @@ func (c *Client) choose(st *State) (*Choice, error) {
 	if ch := c.cache.memo[key]; ch != nil {
 		return ch, nil
 	}
-	ch := chooseWith(c.cache.tmpl, c.Index, st, opts)
+	// The operations apply the obsoletes once, to the state they start
+	// from (startState); the solves within a command do not (dnf's sack
+	// updates run with update_only).
+	inner := *opts
+	inner.Obsoletes = false
+	ch := chooseWith(c.cache.tmpl, c.Index, st, &inner)
 	if len(c.cache.memo) > 64 {
 		clear(c.cache.memo)
 	}
@@ -168,6 +173,10 @@ type Result struct {
 	// Enabled lists the name:streams the command enables (dnf's "Enabling
 	// module streams").
 	Enabled []string
+	// Switched are the module obsoletes dnf applied when it set up the
+	// sack (Options.Obsoletes): name:stream to its successor, or "" for a
+	// reset.
+	Switched map[string]string
 	// Problems are every problem, blocking or not; Err is non-nil (an
 	// *OpError) when dnf fails.
 	Problems []*Problem
@@ -198,21 +207,45 @@ func (c *Client) begin() (*op, error) {
 	if c.Index == nil {
 		return nil, fmt.Errorf("%w: no index", ErrInput)
 	}
-	ch, err := c.choose(c.State)
+	st, switched := c.startState()
+	ch, err := c.choose(st)
 	if err != nil {
 		return nil, err
 	}
-	o := &op{c: c, st: c.State.Clone(), start: ch, res: &Result{}, defaults: c.Index.DefaultStreams()}
+	o := &op{c: c, st: st.Clone(), start: ch, res: &Result{Switched: switched}, defaults: c.Index.DefaultStreams()}
 	o.solverProblems(ch, "")
 	return o, nil
 }
 
-// Current is the module solve for the client's state as it is.
+// startState is the state dnf works from when it has set up the sack: the
+// persisted state with the module obsoletes applied (with
+// Options.Obsoletes), and the switches they made.
+func (c *Client) startState() (*State, map[string]string) {
+	if c.Options == nil || !c.Options.Obsoletes {
+		return c.State, nil
+	}
+	st, switched := obsoleteState(c.Index, c.State)
+	if len(switched) == 0 {
+		return c.State, nil
+	}
+	return st, switched
+}
+
+// Current is the module solve for the client's state as dnf sees it
+// (obsoletes applied with Options.Obsoletes), as `dnf module list` or
+// `dnf repoquery` shows it.
 func (c *Client) Current() (*Choice, error) {
 	if c.Index == nil {
 		return nil, fmt.Errorf("%w: no index", ErrInput)
 	}
-	return c.choose(c.State)
+	st, switched := c.startState()
+	ch, err := c.choose(st)
+	if err == nil && len(switched) > 0 {
+		cp := *ch
+		cp.Switched = switched
+		return &cp, nil
+	}
+	return ch, err
 }
 
 func (o *op) problem(p *Problem) { o.res.Problems = append(o.res.Problems, p) }
@@ -335,12 +368,7 @@ func (o *op) enable(name, stream string) {
 // provide its requires.
 func (o *op) enableDependencies(ch *Choice, name, stream string) {
 	u := ch.pool
-	byStream := map[*modulemd.Stream]int{}
-	for id, m := range u.solv {
-		if m.s != nil {
-			byStream[m.s] = id
-		}
-	}
+	byStream := u.idOf
 	var queue []int
 	done := map[int]bool{}
 	for _, b := range ch.Active {
@@ -799,12 +827,185 @@ func (c *Client) SwitchTo(args ...string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, ch, blocking, err := o.resolveSpecs(args)
+	// The package names of the builds active before the switch, for the
+	// distro-sync (module_base.switch_to reads them before the new solve).
+	oldNames := map[string]bool{}
+	dicts0 := map[string]bool{}
+	for _, a := range args {
+		s := parseSpec(a)
+		for _, b := range o.query(s) {
+			dicts0[b.Name] = true
+		}
+	}
+	for _, b := range o.start.Active {
+		if dicts0[b.Name] {
+			for _, n := range artifactNames(b) {
+				oldNames[n] = true
+			}
+		}
+	}
+	dicts, ch, blocking, err := o.resolveSpecs(args)
 	if err != nil {
 		return nil, err
 	}
 	o.solverProblems(ch, "")
+	visible, _ := ch.Filter(c.Packages)
+	// Profiles the stream change removed are installed again from the new
+	// stream when it has them; the packages of profiles named in the
+	// argument too.
+	newArtifacts := map[string]bool{}
+	newNames := map[string]bool{}
+	var profileNames []string
+	for _, d := range dicts {
+		for _, name := range sortedKeys(d.streams) {
+			stream := d.streams[name]
+			var active []*modulemd.Stream
+			for _, b := range ch.Active {
+				if b.Name == name && b.Stream == stream && matchesSpec(d.spec, b) {
+					active = append(active, b)
+				}
+			}
+			if len(active) == 0 {
+				o.problem(&Problem{Kind: NotActive, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
+					Message: fmt.Sprintf("No active matches for argument '%s' in module '%s:%s'", d.spec.arg, name, stream)})
+				blocking = true
+				continue
+			}
+			latest := latestBuild(active)
+			var profiles []string
+			if d.spec.profile != "" {
+				for _, p := range sortedKeys(latest.Profiles) {
+					if globMatch(d.spec.profile, p) {
+						profiles = append(profiles, p)
+					}
+				}
+				if len(profiles) == 0 {
+					o.problem(&Problem{Kind: NoProfile, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
+						Message: fmt.Sprintf("Unable to match profile for argument %s", d.spec.arg)})
+					blocking = true
+					continue
+				}
+			} else {
+				for _, p := range c.State.Profiles(name) {
+					if slices.Contains(o.st.Profiles(name), p) {
+						continue
+					}
+					if _, ok := latest.Profiles[p]; !ok {
+						o.problem(&Problem{Kind: NoProfile, Arg: d.spec.arg, Module: name, Stream: stream,
+							Message: fmt.Sprintf("Installed profile '%s' is not available in module '%s' stream '%s'", p, name, stream)})
+						continue
+					}
+					profiles = append(profiles, p)
+				}
+			}
+			for _, p := range profiles {
+				if o.st.Enabled(name) == stream {
+					e := o.st.entry(name)
+					if !slices.Contains(e.Profiles, p) {
+						e.Profiles = append(e.Profiles, p)
+					}
+				}
+				profileNames = append(profileNames, latest.Profiles[p].RPMs...)
+			}
+			for _, b := range active {
+				for _, a := range b.Artifacts.RPMs {
+					newArtifacts[a] = true
+				}
+				for _, n := range artifactNames(b) {
+					newNames[n] = true
+				}
+			}
+		}
+	}
+	installedByName := map[string][]string{}
+	for _, p := range c.Installed {
+		if n, err := modulemd.ParseNEVRA(p); err == nil {
+			installedByName[n.Name] = append(installedByName[n.Name], p)
+		}
+	}
+	visibleByName := map[string][]string{}
+	for _, p := range visible {
+		if n, err := modulemd.ParseNEVRA(p); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
+			visibleByName[n.Name] = append(visibleByName[n.Name], p)
+		}
+	}
+	fromNew := func(l []string) []string {
+		var out []string
+		for _, p := range l {
+			if n, err := modulemd.ParseNEVRA(p); err == nil && newArtifacts[n.String()] {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	// Profile packages not installed yet: the best of the new streams'
+	// artifacts of that name, else of every visible package of the name.
+	var install, remove []string
+	for _, pkg := range profileNames {
+		if len(installedByName[pkg]) > 0 {
+			continue // the distro-sync below decides
+		}
+		q := fromNew(visibleByName[pkg])
+		if len(q) == 0 {
+			q = visibleByName[pkg]
+		}
+		if len(q) == 0 {
+			o.problem(&Problem{Kind: NoPackage, Blocking: true, Message: "No match for package " + pkg})
+			blocking = true
+			continue
+		}
+		install = append(install, bestPackage(q))
+	}
+	// The distro-sync: every installed package of a name the old or new
+	// builds ship goes to the best package of the new streams' artifacts
+	// of that name, else to the best visible package of the name (up or
+	// down); with none visible it stays (dnf removes it only when nothing
+	// the user installed needs it, and the user installed it).
+	names := map[string]bool{}
+	for n := range oldNames {
+		names[n] = true
+	}
+	for n := range newNames {
+		names[n] = true
+	}
+	for _, name := range sortedKeys(names) {
+		inst := installedByName[name]
+		if len(inst) == 0 || len(visibleByName[name]) == 0 {
+			continue
+		}
+		q := fromNew(visibleByName[name])
+		if len(q) == 0 {
+			q = visibleByName[name]
+		}
+		target := bestPackage(q)
+		tn, _ := modulemd.ParseNEVRA(target)
+		for _, p := range inst {
+			if n, err := modulemd.ParseNEVRA(p); err == nil && n.String() == tn.String() {
+				target = ""
+			}
+		}
+		if target == "" {
+			continue
+		}
+		remove = append(remove, inst...)
+		install = append(install, target)
+	}
+	slices.Sort(install)
+	install = slices.Compact(install)
+	slices.Sort(remove)
+	o.res.Install, o.res.Remove = install, remove
 	return o.finish(blocking)
+}
+
+// artifactNames are the binary package names of a build's artifacts.
+func artifactNames(b *modulemd.Stream) []string {
+	var out []string
+	for _, a := range b.Artifacts.RPMs {
+		if n, err := modulemd.ParseNEVRA(a); err == nil && n.Arch != "src" && n.Arch != "nosrc" {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 // InstallPackage is `dnf install NAME`: the best visible package of that

@@ -65,6 +65,17 @@ func sha1Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// appendSortedKeys appends m's keys, sorted, to buf[:0] (no allocation
+// when buf is large enough).
+func appendSortedKeys[V any](buf []string, m map[string]V) []string {
+	buf = buf[:0]
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -50,7 +50,12 @@
 // installed (every version of it is active); the enabled streams are hard
 // requests and the default streams first hard, then wishes; when even the
 // enabled streams fail, the conflicting builds are excluded and everything
-// is retried as wishes. The [Choice] says which streams are active because
+// is retried as wishes. Which of two wishes that cannot hold together
+// libsolv keeps follows from libdnf's job order: one job per build, builds
+// in pool order (modules by name, each module's streams in file order), and
+// libsolv gives up the last weak rule of its proof (best-version rules come
+// after every job rule). With ChooseOptions.Obsoletes, enabled streams are
+// obsoleted first as libdnf's applyObsoletes does. The [Choice] says which streams are active because
 // they are enabled, default or pulled in, the active context of each, the
 // outcome ([SolveResult]) and the problems ([SolveProblem]), and answers the
 // modular filter ([Choice.Hidden]). libsolv's choices are reproduced by unit
@@ -58,8 +63,8 @@
 // decide.
 //
 // [Client] runs dnf's module commands (enable, disable, reset, install with
-// a profile or the default profiles, remove, switch-to, and `dnf install
-// NAME`) over a persisted [State] in /etc/dnf/modules.d format ([ReadState],
+// a profile or the default profiles, remove, switch-to with its
+// distro-sync of the module's installed packages, and `dnf install NAME`) over a persisted [State] in /etc/dnf/modules.d format ([ReadState],
 // [WriteState]) and returns the new state, the package changes and typed
 // problems ([Problem], [*OpError]) that say which argument and whose request
 // (enabled or default stream) they block. A differential test against real

@@ -61,6 +61,10 @@ type modPool struct {
 	platform int // solvable id of the platform, -1 when none
 	comp     []int
 	varOf    []int // solvable id -> variable in its component's CNF
+	// tmpl is the template whose solvables the pool shares (nil when the
+	// pool has its own copy).
+	tmpl *poolTemplate
+	idOf map[*modulemd.Stream]int // solvable id of each build
 }
 
 // newModPool is the pool for idx and state under opts (already validated by
@@ -79,8 +83,9 @@ func newModPool(idx *modulemd.Index, state *State, opts *ChooseOptions) *modPool
 // "name:[s1,s2]", sorted, joined by ";"; "" when there are none.
 func RequiresString(s *modulemd.Stream) string {
 	var parts []string
+	var keys [8]string
 	for _, d := range s.Dependencies {
-		for _, rn := range sortedKeys(d.Requires) {
+		for _, rn := range appendSortedKeys(keys[:0], d.Requires) {
 			if rn == "platform" {
 				continue
 			}
@@ -89,10 +94,17 @@ func RequiresString(s *modulemd.Stream) string {
 				parts = append(parts, rn)
 				continue
 			}
-			l = slices.Clone(l)
-			slices.Sort(l)
+			if !slices.IsSorted(l) {
+				l = slices.Sorted(slices.Values(l))
+			}
 			parts = append(parts, rn+":["+strings.Join(l, ",")+"]")
 		}
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ";")
@@ -102,25 +114,27 @@ func RequiresString(s *modulemd.Stream) string {
 // context, else the context of a static build of the stream with the same
 // requires, else the requires string ("NoRequires" when empty).
 func solvableContexts(streams []*modulemd.Stream) map[*modulemd.Stream]string {
-	out := map[*modulemd.Stream]string{}
+	out := make(map[*modulemd.Stream]string, len(streams))
 	static := map[string]map[string]string{} // N:S -> requires -> context
-	for _, s := range streams {
+	reqs := make([]string, len(streams))
+	for i, s := range streams {
+		reqs[i] = RequiresString(s)
 		if s.StaticContext {
 			out[s] = s.Context
 			ns := s.Name + ":" + s.Stream
 			if static[ns] == nil {
 				static[ns] = map[string]string{}
 			}
-			if _, ok := static[ns][RequiresString(s)]; !ok {
-				static[ns][RequiresString(s)] = s.Context
+			if _, ok := static[ns][reqs[i]]; !ok {
+				static[ns][reqs[i]] = s.Context
 			}
 		}
 	}
-	for _, s := range streams {
+	for i, s := range streams {
 		if s.StaticContext {
 			continue
 		}
-		r := RequiresString(s)
+		r := reqs[i]
 		if c, ok := static[s.Name+":"+s.Stream][r]; ok {
 			out[s] = c
 		} else if r == "" {
@@ -128,6 +142,18 @@ func solvableContexts(streams []*modulemd.Stream) map[*modulemd.Stream]string {
 		} else {
 			out[s] = r
 		}
+	}
+	return out
+}
+
+// poolOrder lists the builds in the order libdnf creates their solvables:
+// modules by name, each module's streams in file order. The order decides
+// which of two default streams that cannot be used together libsolv keeps
+// (see part.run).
+func poolOrder(idx *modulemd.Index) []*modulemd.Stream {
+	var out []*modulemd.Stream
+	for _, m := range idx.Modules() {
+		out = append(out, m.StreamsInOrder()...)
 	}
 	return out
 }
@@ -140,6 +166,19 @@ type poolTemplate struct {
 	provides map[pkey][]int
 	platform int
 	defaults map[string]string
+	comp     []int // component of each solvable
+	idOf     map[*modulemd.Stream]int
+	// cnf caches each component's constraints for pools whose solvables
+	// are the template's own (no module disabled), by component.
+	cnf map[int]*cnfCache
+}
+
+// cnfCache is a component's constraints, built once per template.
+type cnfCache struct {
+	base   [][]int
+	pairs  [][2]int
+	groups [][]int
+	proto  *proto
 }
 
 func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream string) *modPool {
@@ -147,7 +186,7 @@ func newUniverse(idx *modulemd.Index, state *State, arch, platName, platStream s
 }
 
 func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTemplate {
-	all := idx.Streams()
+	all := poolOrder(idx)
 	u := &poolTemplate{idx: idx, provides: make(map[pkey][]int, len(all)), platform: -1, solv: make([]msolv, 0, len(all)+1),
 		defaults: idx.DefaultStreams()}
 	add := func(s *modulemd.Stream, name, stream, context string, ver uint64, a string, usable bool) int {
@@ -165,6 +204,22 @@ func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTe
 		u.platform = add(nil, platName, platStream, "00000000", 0, "noarch", true)
 	}
 	ctx := solvableContexts(all)
+	// Builds share their requirements: each distinct one is built once.
+	single := map[pkey]mdep{}
+	multi := map[string]mdep{}
+	dep := func(rn, st string) mdep {
+		k := pkey{rn, st}
+		d, ok := single[k]
+		if !ok {
+			name := "module(" + rn + ")"
+			if st != "" {
+				name = "module(" + rn + ":" + st + ")"
+			}
+			d = mdep{dep: name, prov: u.provides[k]}
+			single[k] = d
+		}
+		return d
+	}
 	for _, s := range all {
 		a := s.Arch
 		if a == "" {
@@ -173,41 +228,57 @@ func newTemplate(idx *modulemd.Index, arch, platName, platStream string) *poolTe
 		usable := arch == "" || a == "noarch" || a == arch || (a == "i686" && arch == "x86_64")
 		add(s, s.Name, s.Stream, ctx[s], s.Version, a, usable)
 	}
+	var keyBuf [8]string
 	for id := range u.solv {
 		m := &u.solv[id]
 		if m.s == nil {
 			continue
 		}
 		for _, d := range m.s.Dependencies {
-			for _, rn := range sortedKeys(d.Requires) {
+			for _, rn := range appendSortedKeys(keyBuf[:0], d.Requires) {
 				var pos []string
 				for _, st := range d.Requires[rn] {
 					// libdnf treats any stream containing '-' as a negation
 					// of the stream without its first character.
 					if strings.Contains(st, "-") {
-						m.confs = append(m.confs, mdep{dep: "module(" + rn + ":" + st[1:] + ")", prov: u.provides[pkey{rn, st[1:]}]})
+						m.confs = append(m.confs, dep(rn, st[1:]))
 					} else {
 						pos = append(pos, st)
 					}
 				}
 				switch len(pos) {
 				case 0:
-					m.reqs = append(m.reqs, mdep{dep: "module(" + rn + ")", prov: u.provides[pkey{rn, ""}]})
+					m.reqs = append(m.reqs, dep(rn, ""))
 				case 1:
-					m.reqs = append(m.reqs, mdep{dep: "module(" + rn + ":" + pos[0] + ")", prov: u.provides[pkey{rn, pos[0]}]})
+					m.reqs = append(m.reqs, dep(rn, pos[0]))
 				default:
-					var prov []int
 					deps := make([]string, len(pos))
 					for i, st := range pos {
-						prov = append(prov, u.provides[pkey{rn, st}]...)
 						deps[i] = "module(" + rn + ":" + st + ")"
 					}
-					slices.Sort(prov)
-					m.reqs = append(m.reqs, mdep{dep: "(" + strings.Join(deps, " or ") + ")", prov: slices.Compact(prov)})
+					key := "(" + strings.Join(deps, " or ") + ")"
+					d, ok := multi[key]
+					if !ok {
+						var prov []int
+						for _, st := range pos {
+							prov = append(prov, u.provides[pkey{rn, st}]...)
+						}
+						slices.Sort(prov)
+						d = mdep{dep: key, prov: slices.Compact(prov)}
+						multi[key] = d
+					}
+					m.reqs = append(m.reqs, d)
 				}
 			}
 		}
 		m.confs = append(m.confs, mdep{prov: u.provides[pkey{m.s.Name, ""}], self: true})
+	}
+	u.components()
+	u.idOf = make(map[*modulemd.Stream]int, len(u.solv))
+	for id, m := range u.solv {
+		if m.s != nil {
+			u.idOf[m.s] = id
+		}
 	}
 	return u
 }
@@ -218,9 +289,16 @@ func (t *poolTemplate) instantiate(state *State) *modPool {
 	if state == nil {
 		state = &State{}
 	}
-	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: slices.Clone(t.solv)}
+	u := &modPool{provides: t.provides, state: state, platform: t.platform, solv: t.solv, comp: t.comp, varOf: make([]int, len(t.solv)), tmpl: t, idOf: t.idOf}
+	// Builds of disabled modules cannot be installed: only then does the
+	// pool need its own copy of the solvables.
+	cloned := false
 	for id := range u.solv {
-		if s := u.solv[id].s; s != nil && state.Status(s.Name) == StatusDisabled {
+		if s := u.solv[id].s; s != nil && u.solv[id].usable && state.Status(s.Name) == StatusDisabled {
+			if !cloned {
+				u.solv, cloned = slices.Clone(t.solv), true
+				u.tmpl = nil
+			}
 			u.solv[id].usable = false
 		}
 	}
@@ -249,13 +327,13 @@ func (t *poolTemplate) instantiate(state *State) *modPool {
 		}
 		u.jobs = append(u.jobs, mjob{req: "module(" + s.Name + ":" + s.Stream + ")", module: s.Name, stream: s.Stream, enabled: enabled, cands: cands})
 	}
-	u.components()
 	return u
 }
 
 // components splits the solvables into independent parts (joined by
-// requires, conflicts and jobs; the always-installed platform joins nothing).
-func (u *modPool) components() {
+// requires and conflicts, and the builds of each module, which every job's
+// candidates belong to; the always-installed platform joins nothing).
+func (u *poolTemplate) components() {
 	parent := make([]int, len(u.solv))
 	for i := range parent {
 		parent[i] = i
@@ -277,6 +355,7 @@ func (u *modPool) components() {
 		}
 	}
 	lastOfModule := map[string]int{}
+	joined := map[*int]bool{}
 	for id, m := range u.solv {
 		if m.s == nil {
 			continue
@@ -286,27 +365,31 @@ func (u *modPool) components() {
 			union(prev, id)
 		}
 		lastOfModule[m.s.Name] = id
-		for _, d := range m.reqs {
-			for _, p := range d.prov {
-				union(id, p)
+		// Builds share their dependencies' provider lists: each list is
+		// joined once, then the build to its first provider.
+		for _, ds := range [2][]mdep{m.reqs, m.confs} {
+			for _, d := range ds {
+				if d.self || len(d.prov) == 0 {
+					continue
+				}
+				anchor := d.prov[0]
+				if anchor == u.platform {
+					if len(d.prov) == 1 {
+						continue
+					}
+					anchor = d.prov[1]
+				}
+				if !joined[&d.prov[0]] {
+					joined[&d.prov[0]] = true
+					for _, p := range d.prov {
+						union(anchor, p)
+					}
+				}
+				union(id, anchor)
 			}
-		}
-		for _, d := range m.confs {
-			if d.self {
-				continue
-			}
-			for _, p := range d.prov {
-				union(id, p)
-			}
-		}
-	}
-	for _, j := range u.jobs {
-		for _, c := range j.cands[min(1, len(j.cands)):] {
-			union(j.cands[0], c)
 		}
 	}
 	u.comp = make([]int, len(u.solv))
-	u.varOf = make([]int, len(u.solv))
 	for i := range parent {
 		u.comp[i] = find(i)
 	}
@@ -378,7 +461,22 @@ func (p *part) clauses() {
 	for i, id := range p.ids {
 		p.u.varOf[id] = i + 1
 	}
-	p.base, p.pairs, p.groups, p.pairOff, p.groupOff, p.proto = p.base[:0], p.pairs[:0], p.groups[:0], nil, nil, nil
+	p.base, p.pairs, p.groups, p.pairOff, p.groupOff, p.proto = nil, nil, nil, nil, nil, nil
+	t := p.u.tmpl
+	cacheable := t != nil && p.exclu == nil && len(p.ids) > 0
+	if cacheable {
+		if c := t.cnf[p.u.comp[p.ids[0]]]; c != nil {
+			p.base, p.pairs, p.groups, p.proto = c.base, c.pairs, c.groups, c.proto
+			return
+		}
+		defer func() {
+			if t.cnf == nil {
+				t.cnf = map[int]*cnfCache{}
+			}
+			p.proto = p.makeProto()
+			t.cnf[p.u.comp[p.ids[0]]] = &cnfCache{base: p.base, pairs: p.pairs, groups: p.groups, proto: p.proto}
+		}()
+	}
 	byModule := map[string][]int{}
 	var modules []string
 	lit := func(id int) (int, bool) {
@@ -387,29 +485,45 @@ func (p *part) clauses() {
 		}
 		return p.u.varOf[id], false
 	}
+	// The clauses' literals share one backing array: a requires clause per
+	// requirement of every build is most of the work of a solve.
+	size := 0
 	for _, id := range p.ids {
-		m := p.u.solv[id]
+		for _, d := range p.u.solv[id].reqs {
+			size += len(d.prov) + 1
+		}
+	}
+	lits := make([]int, 0, size+len(p.ids))
+	clause := func(start int) []int { return lits[start:len(lits):len(lits)] }
+	for _, id := range p.ids {
+		m := &p.u.solv[id]
 		x := p.u.varOf[id]
 		if !m.usable || p.exclu[id] {
-			p.base = append(p.base, []int{-x})
+			start := len(lits)
+			lits = append(lits, -x)
+			p.base = append(p.base, clause(start))
 			continue
 		}
-		if len(byModule[m.s.Name]) == 0 {
+		g, seen := byModule[m.s.Name]
+		if !seen {
 			modules = append(modules, m.s.Name)
 		}
-		byModule[m.s.Name] = append(byModule[m.s.Name], x)
+		byModule[m.s.Name] = append(g, x)
 		for _, d := range m.reqs {
-			cl := []int{-x}
+			start := len(lits)
+			lits = append(lits, -x)
 			sat := false
 			for _, q := range d.prov {
 				if l, plat := lit(q); plat {
 					sat = true
-				} else if !p.exclu[q] {
-					cl = append(cl, l)
+				} else if p.exclu == nil || !p.exclu[q] {
+					lits = append(lits, l)
 				}
 			}
-			if !sat {
-				p.base = append(p.base, cl)
+			if sat {
+				lits = lits[:start]
+			} else {
+				p.base = append(p.base, clause(start))
 			}
 		}
 		for _, d := range m.confs {
@@ -577,10 +691,27 @@ func (p *part) makeProto() *proto {
 			}
 		}
 	}
+	// occ in one backing array: count, then fill.
+	count := make([]int, len(pr.occ)+1)
+	for _, c := range pr.clauses {
+		for _, l := range c {
+			count[litIndex(l)+1]++
+		}
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	flat := make([]int, count[len(count)-1])
+	next := slices.Clone(count[:len(count)-1])
 	for ci, c := range pr.clauses {
 		for _, l := range c {
-			pr.occ[litIndex(l)] = append(pr.occ[litIndex(l)], ci)
+			li := litIndex(l)
+			flat[next[li]] = ci
+			next[li]++
 		}
+	}
+	for li := range pr.occ {
+		pr.occ[li] = flat[count[li]:count[li+1]:count[li+1]]
 	}
 	return pr
 }
@@ -789,27 +920,33 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 	if !p.sat(cons...) {
 		return nil, nil, false
 	}
-	// Wishes that cannot all hold: libsolv propagates the requests with one
-	// candidate (after best-version pruning) first and disables the last
-	// weak rule of each proof of unsolvability, so single-candidate wishes
-	// win over the others, and among each kind the earlier ones win.
+	// Wishes that cannot all hold. libdnf adds one weak job per build, in
+	// pool order, so a stream's first job sits at its first build. When
+	// libsolv proves the jobs unsolvable it disables the last weak rule of
+	// the proof: the rule with the highest id. Job rules are numbered in job
+	// order and the best rules of forcebest jobs (a job whose candidates
+	// include an older version of one solvable name) come after every job
+	// rule. So a job with a best rule gives way before any without, and
+	// within each kind the later job gives way: keeping the jobs in the
+	// reverse order (plain ones first, then those with a best rule, each in
+	// job order) while they still have a model gives the same choice.
 	kept = map[int]bool{}
 	e := p.engine(cons)
 	if !e.propagate() {
 		return nil, nil, false
 	}
-	var units, others []int
+	var plain, withBest []int
 	for _, ji := range p.jobs {
 		switch {
 		case hard(ji):
 			kept[ji] = true
-		case len(p.jobClause(ji, best)) == 1:
-			units = append(units, ji)
+		case best && len(p.jobClause(ji, true)) < len(p.jobClause(ji, false)):
+			withBest = append(withBest, ji)
 		default:
-			others = append(others, ji)
+			plain = append(plain, ji)
 		}
 	}
-	for _, ji := range append(units, others...) {
+	for _, ji := range append(plain, withBest...) {
 		cl := p.jobClause(ji, best)
 		var ok bool
 		if e, ok = p.accepts(e, cl); ok {
