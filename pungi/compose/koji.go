@@ -682,8 +682,13 @@ func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64,
 }
 
 // Fetch downloads the files (four at a time) into dir/<sigkey or
-// "unsigned">/<file name>, computing their SHA-256.
+// "unsigned">/<file name>, computing their SHA-256. The copies of koji
+// RPMs are chosen by Sigkeys first (a *SigkeyError names every RPM
+// without an allowed copy), unless a compose already chose them.
 func (k *KojiSource) Fetch(ctx context.Context, files []*RPMFile, dir string) error {
+	if err := k.chooseCopies(ctx, files); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}

@@ -530,6 +530,7 @@ func (s *Service) Run(ctx context.Context) error {
 			defer wg.Done()
 			for id := range work {
 				s.generate(ctx, id)
+				s.wake() // a worker is free: dispatch what waits
 			}
 		}()
 	}
@@ -549,6 +550,7 @@ func (s *Service) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("odcs: listing waiting composes failed", "err", err)
 		}
+		var retry <-chan time.Time
 	dispatch:
 		for _, c := range waiting {
 			select {
@@ -556,7 +558,10 @@ func (s *Service) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return nil
 			default:
-				break dispatch // every worker is busy: try again later
+				// Every worker is busy (or not started yet): a free
+				// worker wakes the loop, and it looks again soon anyway.
+				retry = time.After(250 * time.Millisecond)
+				break dispatch
 			}
 		}
 		select {
@@ -564,6 +569,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-s.kick:
 		case <-t.C:
+		case <-retry:
 		}
 	}
 }
