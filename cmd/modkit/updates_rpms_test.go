@@ -280,7 +280,7 @@ func testUpdatesPushRPMs(t *testing.T, w *pushWorld) {
 		err := run(context.Background(), []string{"updates", "push", "--bodhi", w.bodhiURL, "--koji-hub", w.hubURL, "--koji-user", w.kojiUser,
 			"--koji-password-file", pw, "--koji-topurl", w.topURL, "--release", w.rel, "--request", "testing",
 			"--repo", filepath.Join(t.TempDir(), "signed"), "--arch", rpmArch(), "--sigkey", "0123abcd"}, nil, &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), "is not signed with any of the keys 0123abcd") {
+		if err == nil || !strings.Contains(err.Error(), "not signed with any of the keys 0123abcd") {
 			t.Errorf("push with --sigkey 0123abcd: %v, want a refusal naming the key", err)
 		}
 	}
