@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -175,12 +176,12 @@ func testSigkeys(t *testing.T, f *kojiFixture, sfx string) {
 		wantFile map[string]string // file name → signed copy it must equal
 		missing  []string          // RPMs the compose must name
 	}{
-		{"preferred key first", "[" + keyB + ", " + keyA + "]", keyB, keyA, map[string]string{binName: binB, srcName: srcA}, nil},
-		{"key order respected", "[" + keyA + ", " + keyB + "]", keyA, keyA, map[string]string{binName: binA, srcName: srcA}, nil},
-		{"recorded key without a signed copy gives way", "[" + strings.ToUpper(keyD) + ", " + keyA + "]", keyA, keyA, map[string]string{binName: binA}, nil},
-		{"unsigned allowed after the keys", "[" + keyB + ", null]", keyB, "", map[string]string{binName: binB, srcName: src}, nil},
+		{"preferred key first", yamlList(keyB, keyA), keyB, keyA, map[string]string{binName: binB, srcName: srcA}, nil},
+		{"key order respected", yamlList(keyA, keyB), keyA, keyA, map[string]string{binName: binA, srcName: srcA}, nil},
+		{"recorded key without a signed copy gives way", yamlList(strings.ToUpper(keyD), keyA), keyA, keyA, map[string]string{binName: binA}, nil},
+		{"unsigned allowed after the keys", strings.TrimSuffix(yamlList(keyB), "]") + ", null]", keyB, "", map[string]string{binName: binB, srcName: src}, nil},
 		{"no key the hub has", "[0badc0de]", "", "", nil, []string{name + "-0:1.0-" + m.release() + ".noarch", name + "-0:1.0-" + m.release() + ".src"}},
-		{"only B: the source RPM is missing", "[" + keyB + "]", "", "", nil, []string{name + "-0:1.0-" + m.release() + ".src"}},
+		{"only B: the source RPM is missing", yamlList(keyB), "", "", nil, []string{name + "-0:1.0-" + m.release() + ".src"}},
 	}
 	for i, c := range cases {
 		cfg := writeConfig(t, dir, `release: {name: Signed, short: Signed, version: "`+string(rune('1'+i))+`"}
@@ -238,4 +239,14 @@ target_dir: out
 			t.Errorf("%s: rpms.json sigkeys (-want +got):\n%s", c.name, diff)
 		}
 	}
+}
+
+// yamlList writes keys as a YAML flow list of quoted strings: a key id of
+// digits only (gpg makes them at random) would otherwise be a number.
+func yamlList(keys ...string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = strconv.Quote(k)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
