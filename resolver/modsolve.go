@@ -635,11 +635,16 @@ func (p *part) sat(extra ...[]int) bool {
 	for _, c := range e.allClauses() {
 		cs = append(cs, solver.AtLeast1(c...))
 	}
+	// At most one build of a module, as clauses: gophersat 1.4's
+	// cardinality constraints mixed with clauses can yield models that
+	// break them (seed 96 of the dnf differential test: two builds of ma
+	// installed at once made an impossible request look solvable).
+	next := len(p.ids) + 1
 	for _, g := range e.groups {
-		cs = append(cs, solver.AtMost1(g...))
+		next = atMostOne(&cs, g, next)
 	}
 	// Every variable must occur for gophersat to size its model.
-	for i := 1; i <= len(p.ids); i++ {
+	for i := 1; i < next; i++ {
 		cs = append(cs, solver.AtLeast1(i, -i))
 	}
 	pb := solver.ParseCardConstrs(cs)
@@ -647,6 +652,30 @@ func (p *part) sat(extra ...[]int) bool {
 		return false
 	}
 	return solver.New(pb).Solve() == solver.Sat
+}
+
+// atMostOne appends clauses that allow at most one of the variables g:
+// pairwise for small groups, else Sinz's sequential counter with auxiliary
+// variables numbered from next. It returns the next free variable.
+func atMostOne(cs *[]solver.CardConstr, g []int, next int) int {
+	if len(g) <= 6 {
+		for i := range g {
+			for j := i + 1; j < len(g); j++ {
+				*cs = append(*cs, solver.AtLeast1(-g[i], -g[j]))
+			}
+		}
+		return next
+	}
+	// s_i (variable next+i) holds when one of g[0..i] is true.
+	for i, x := range g {
+		si := next + i
+		*cs = append(*cs, solver.AtLeast1(-x, si))
+		if i > 0 {
+			prev := next + i - 1
+			*cs = append(*cs, solver.AtLeast1(-prev, si), solver.AtLeast1(-x, -prev))
+		}
+	}
+	return next + len(g)
 }
 
 // engine is a unit propagator over the component's clauses and groups.
