@@ -975,7 +975,8 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 			plain = append(plain, ji)
 		}
 	}
-	for _, ji := range append(plain, withBest...) {
+	order := p.propagationDrops(cons, append(plain, withBest...), best)
+	for _, ji := range order {
 		cl := p.jobClause(ji, best)
 		var ok bool
 		if e, ok = p.accepts(e, cl); ok {
@@ -1017,6 +1018,39 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 		}
 	}
 	return T, kept, true
+}
+
+// propagationDrops removes the wishes libsolv gives up on before it makes
+// any decision: with every wish added, unit propagation alone (libsolv's
+// level 1: jobs with one possible candidate, requirements that leave one
+// provider) may already conflict. The proof of such a conflict involves the
+// last wish of the shortest prefix of order whose propagation conflicts, and
+// no later one, so that wish has the highest rule id in the proof and is
+// disabled; libsolv then starts again. Seed 97 of the dnf differential test:
+// defaults ma:1, mc:1 (needs ma:3 and mb:1) and md:3 (whose one usable build
+// needs mb); propagating md:3 rules out every ma:3 build mc:1 could use, so
+// dnf drops md:3 and then mc:1, and only ma:1 stays active, although keeping
+// md:3 and dropping mc:1 alone would have worked. It returns the wishes
+// kept, in order.
+func (p *part) propagationDrops(cons [][]int, order []int, best bool) []int {
+	order = slices.Clone(order)
+	for {
+		e := p.engine(cons)
+		if !e.propagate() {
+			return order
+		}
+		drop := -1
+		for k, ji := range order {
+			if !e.add(p.jobClause(ji, best)) {
+				drop = k
+				break
+			}
+		}
+		if drop < 0 {
+			return order
+		}
+		order = slices.Delete(order, drop, drop+1)
+	}
 }
 
 // greedy makes the choices of run by unit propagation alone: each job, then
