@@ -685,6 +685,9 @@ type engine struct {
 	extraOcc map[int][]int // literal -> indexes into extra
 	val      []int8        // 1 true, -1 false, 0 unassigned
 	queue    []int         // assigned literals to propagate
+	// trail lists the variables assigned while tracking (tryAdd).
+	trail    []int
+	tracking bool
 }
 
 // proto is the part of an engine that depends only on the component's
@@ -785,6 +788,30 @@ func (e *engine) add(c []int) bool {
 	return e.check(c) && e.drain()
 }
 
+// tryAdd adds c and propagates it; on a conflict it undoes both and
+// reports false.
+func (e *engine) tryAdd(c []int) bool {
+	e.trail = e.trail[:0]
+	e.tracking = true
+	ok := e.add(c)
+	e.tracking = false
+	if ok {
+		return true
+	}
+	for _, v := range e.trail {
+		e.val[v] = 0
+	}
+	e.queue = e.queue[:0]
+	ci := len(e.extra) - 1
+	e.extra = e.extra[:ci]
+	for _, l := range c {
+		if o := e.extraOcc[l]; len(o) > 0 && o[len(o)-1] == ci {
+			e.extraOcc[l] = o[:len(o)-1]
+		}
+	}
+	return false
+}
+
 // accepts reports whether the constraints so far plus c have a model; on
 // true it returns the engine with c added.
 func (p *part) accepts(e *engine, c []int) (*engine, bool) {
@@ -825,6 +852,9 @@ func (e *engine) assign(l int) bool {
 		e.val[l] = 1
 	} else {
 		e.val[-l] = -1
+	}
+	if e.tracking {
+		e.trail = append(e.trail, max(l, -l))
 	}
 	e.queue = append(e.queue, l)
 	return true
@@ -1032,25 +1062,22 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 // dnf drops md:3 and then mc:1, and only ma:1 stays active, although keeping
 // md:3 and dropping mc:1 alone would have worked. It returns the wishes
 // kept, in order.
+//
+// Starting again re-adds the same prefix and reaches the same propagated
+// state (a conflict-free unit propagation has one fixpoint), so one pass
+// that undoes a conflicting wish and goes on is the same.
 func (p *part) propagationDrops(cons [][]int, order []int, best bool) []int {
-	order = slices.Clone(order)
-	for {
-		e := p.engine(cons)
-		if !e.propagate() {
-			return order
-		}
-		drop := -1
-		for k, ji := range order {
-			if !e.add(p.jobClause(ji, best)) {
-				drop = k
-				break
-			}
-		}
-		if drop < 0 {
-			return order
-		}
-		order = slices.Delete(order, drop, drop+1)
+	e := p.engine(cons)
+	if !e.propagate() {
+		return order
 	}
+	var kept []int
+	for _, ji := range order {
+		if e.tryAdd(p.jobClause(ji, best)) {
+			kept = append(kept, ji)
+		}
+	}
+	return kept
 }
 
 // greedy makes the choices of run by unit propagation alone: each job, then
