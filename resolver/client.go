@@ -367,13 +367,25 @@ func (o *op) enable(name, stream string) {
 // requested streams is enabled with, transitively, the active builds that
 // provide its requires.
 func (o *op) enableDependencies(ch *Choice, name, stream string) {
-	u := ch.pool
-	byStream := u.idOf
-	var queue []int
-	done := map[int]bool{}
+	var builds []*modulemd.Stream
 	for _, b := range ch.Active {
 		if b.Name == name && b.Stream == stream {
-			queue = append(queue, byStream[b])
+			builds = append(builds, b)
+		}
+	}
+	o.enableTree(ch, builds)
+}
+
+// enableTree is libdnf's enableDependencyTree over the given active builds:
+// each is enabled with, transitively, the active builds that provide its
+// requires.
+func (o *op) enableTree(ch *Choice, builds []*modulemd.Stream) {
+	u := ch.pool
+	var queue []int
+	done := map[int]bool{}
+	for _, b := range builds {
+		if ch.active[b] {
+			queue = append(queue, u.idOf[b])
 		}
 	}
 	for len(queue) > 0 {
@@ -1031,8 +1043,11 @@ func (c *Client) InstallPackage(name string) (*Result, error) {
 	return o.finish(false)
 }
 
-// enableForPackages is libdnf's requiresModuleEnablement: installing an
-// artifact of an active build whose stream is not enabled enables it.
+// enableForPackages is dnf's sack.set_modules_enabled_by_pkgset:
+// libdnf's requiresModuleEnablement (the active builds of streams not
+// enabled that carry an artifact being installed), then
+// enableDependencyTree over those builds, so the active builds they require
+// are enabled too.
 func (o *op) enableForPackages(ch *Choice, pkgs []string) {
 	set := map[string]bool{}
 	for _, p := range pkgs {
@@ -1040,15 +1055,17 @@ func (o *op) enableForPackages(ch *Choice, pkgs []string) {
 			set[n.String()] = true
 		}
 	}
+	var builds []*modulemd.Stream
 	for _, b := range ch.Active {
 		if o.st.Enabled(b.Name) == b.Stream {
 			continue
 		}
 		for _, a := range b.Artifacts.RPMs {
 			if set[a] {
-				o.enable(b.Name, b.Stream)
+				builds = append(builds, b)
 				break
 			}
 		}
 	}
+	o.enableTree(ch, builds)
 }

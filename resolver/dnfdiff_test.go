@@ -49,6 +49,15 @@ import (
 // 54, 61, 63, 65, 76, 80 (12 of 12). Seeds 13 and 30 (two default streams
 // that cannot be used together) agree since the model follows libsolv's
 // rule: the job with the highest rule id in the proof gives way.
+//
+// Seeds 78, 96 and 97 (branch dnf3) agree since: the at-most-one-build
+// constraints reach gophersat as clauses (its AtMost1 let two ma builds in
+// and seed 96's impossible request looked solvable); installing a package
+// enables the dependency tree of the builds it enables (seed 78); and
+// defaults whose propagation alone conflicts give way first, as libsolv's
+// level-1 proofs make them (seed 97). TestDNFSeedRegressions keeps the three
+// checked without dnf. Runs after these changes: seeds 1..64 (64 of 64) and
+// 65..123 (59 of 59) agree.
 
 // scenario is one generated case.
 type scenario struct {

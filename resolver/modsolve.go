@@ -635,11 +635,16 @@ func (p *part) sat(extra ...[]int) bool {
 	for _, c := range e.allClauses() {
 		cs = append(cs, solver.AtLeast1(c...))
 	}
+	// At most one build of a module, as clauses: gophersat 1.4's
+	// cardinality constraints mixed with clauses can yield models that
+	// break them (seed 96 of the dnf differential test: two builds of ma
+	// installed at once made an impossible request look solvable).
+	next := len(p.ids) + 1
 	for _, g := range e.groups {
-		cs = append(cs, solver.AtMost1(g...))
+		next = atMostOne(&cs, g, next)
 	}
 	// Every variable must occur for gophersat to size its model.
-	for i := 1; i <= len(p.ids); i++ {
+	for i := 1; i < next; i++ {
 		cs = append(cs, solver.AtLeast1(i, -i))
 	}
 	pb := solver.ParseCardConstrs(cs)
@@ -649,6 +654,30 @@ func (p *part) sat(extra ...[]int) bool {
 	return solver.New(pb).Solve() == solver.Sat
 }
 
+// atMostOne appends clauses that allow at most one of the variables g:
+// pairwise for small groups, else Sinz's sequential counter with auxiliary
+// variables numbered from next. It returns the next free variable.
+func atMostOne(cs *[]solver.CardConstr, g []int, next int) int {
+	if len(g) <= 6 {
+		for i := range g {
+			for j := i + 1; j < len(g); j++ {
+				*cs = append(*cs, solver.AtLeast1(-g[i], -g[j]))
+			}
+		}
+		return next
+	}
+	// s_i (variable next+i) holds when one of g[0..i] is true.
+	for i, x := range g {
+		si := next + i
+		*cs = append(*cs, solver.AtLeast1(-x, si))
+		if i > 0 {
+			prev := next + i - 1
+			*cs = append(*cs, solver.AtLeast1(-prev, si), solver.AtLeast1(-x, -prev))
+		}
+	}
+	return next + len(g)
+}
+
 // engine is a unit propagator over the component's clauses and groups.
 type engine struct {
 	*proto
@@ -656,6 +685,9 @@ type engine struct {
 	extraOcc map[int][]int // literal -> indexes into extra
 	val      []int8        // 1 true, -1 false, 0 unassigned
 	queue    []int         // assigned literals to propagate
+	// trail lists the variables assigned while tracking (tryAdd).
+	trail    []int
+	tracking bool
 }
 
 // proto is the part of an engine that depends only on the component's
@@ -756,6 +788,30 @@ func (e *engine) add(c []int) bool {
 	return e.check(c) && e.drain()
 }
 
+// tryAdd adds c and propagates it; on a conflict it undoes both and
+// reports false.
+func (e *engine) tryAdd(c []int) bool {
+	e.trail = e.trail[:0]
+	e.tracking = true
+	ok := e.add(c)
+	e.tracking = false
+	if ok {
+		return true
+	}
+	for _, v := range e.trail {
+		e.val[v] = 0
+	}
+	e.queue = e.queue[:0]
+	ci := len(e.extra) - 1
+	e.extra = e.extra[:ci]
+	for _, l := range c {
+		if o := e.extraOcc[l]; len(o) > 0 && o[len(o)-1] == ci {
+			e.extraOcc[l] = o[:len(o)-1]
+		}
+	}
+	return false
+}
+
 // accepts reports whether the constraints so far plus c have a model; on
 // true it returns the engine with c added.
 func (p *part) accepts(e *engine, c []int) (*engine, bool) {
@@ -796,6 +852,9 @@ func (e *engine) assign(l int) bool {
 		e.val[l] = 1
 	} else {
 		e.val[-l] = -1
+	}
+	if e.tracking {
+		e.trail = append(e.trail, max(l, -l))
 	}
 	e.queue = append(e.queue, l)
 	return true
@@ -946,7 +1005,8 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 			plain = append(plain, ji)
 		}
 	}
-	for _, ji := range append(plain, withBest...) {
+	order := p.propagationDrops(cons, append(plain, withBest...), best)
+	for _, ji := range order {
 		cl := p.jobClause(ji, best)
 		var ok bool
 		if e, ok = p.accepts(e, cl); ok {
@@ -988,6 +1048,36 @@ func (p *part) run(hard func(ji int) bool, best bool) (installed []int, kept map
 		}
 	}
 	return T, kept, true
+}
+
+// propagationDrops removes the wishes libsolv gives up on before it makes
+// any decision: with every wish added, unit propagation alone (libsolv's
+// level 1: jobs with one possible candidate, requirements that leave one
+// provider) may already conflict. The proof of such a conflict involves the
+// last wish of the shortest prefix of order whose propagation conflicts, and
+// no later one, so that wish has the highest rule id in the proof and is
+// disabled; libsolv then starts again. Seed 97 of the dnf differential test:
+// defaults ma:1, mc:1 (needs ma:3 and mb:1) and md:3 (whose one usable build
+// needs mb); propagating md:3 rules out every ma:3 build mc:1 could use, so
+// dnf drops md:3 and then mc:1, and only ma:1 stays active, although keeping
+// md:3 and dropping mc:1 alone would have worked. It returns the wishes
+// kept, in order.
+//
+// Starting again re-adds the same prefix and reaches the same propagated
+// state (a conflict-free unit propagation has one fixpoint), so one pass
+// that undoes a conflicting wish and goes on is the same.
+func (p *part) propagationDrops(cons [][]int, order []int, best bool) []int {
+	e := p.engine(cons)
+	if !e.propagate() {
+		return order
+	}
+	var kept []int
+	for _, ji := range order {
+		if e.tryAdd(p.jobClause(ji, best)) {
+			kept = append(kept, ji)
+		}
+	}
+	return kept
 }
 
 // greedy makes the choices of run by unit propagation alone: each job, then
