@@ -586,12 +586,7 @@ func (c *Client) Install(args ...string) (*Result, error) {
 	for _, d := range dicts {
 		for _, name := range sortedKeys(d.streams) {
 			stream := d.streams[name]
-			var active []*modulemd.Stream
-			for _, b := range ch.Active {
-				if b.Name == name && b.Stream == stream && matchesSpec(d.spec, b) {
-					active = append(active, b)
-				}
-			}
+			active := activeMatches(ch, d.spec, name, stream)
 			if len(active) == 0 {
 				o.problem(&Problem{Kind: NotActive, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
 					Message: fmt.Sprintf("All matches for argument '%s' in module '%s:%s' are not active", d.spec.arg, name, stream)})
@@ -601,11 +596,7 @@ func (c *Client) Install(args ...string) (*Result, error) {
 			latest := latestBuild(active)
 			var profiles []string
 			if d.spec.profile != "" {
-				for _, p := range sortedKeys(latest.Profiles) {
-					if globMatch(d.spec.profile, p) {
-						profiles = append(profiles, p)
-					}
-				}
+				profiles = globProfiles(latest, d.spec.profile)
 				if len(profiles) == 0 {
 					o.problem(&Problem{Kind: NoProfile, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
 						Message: fmt.Sprintf("Unable to match profile for argument %s", d.spec.arg)})
@@ -696,6 +687,29 @@ func (o *op) newPackages(pkgs []string) []string {
 		out = append(out, p)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// activeMatches returns the active builds of name:stream that spec s
+// matches.
+func activeMatches(ch *Choice, s spec, name, stream string) []*modulemd.Stream {
+	var out []*modulemd.Stream
+	for _, b := range ch.Active {
+		if b.Name == name && b.Stream == stream && matchesSpec(s, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// globProfiles returns b's profiles matching the glob pattern, sorted.
+func globProfiles(b *modulemd.Stream, pattern string) []string {
+	var out []string
+	for _, p := range sortedKeys(b.Profiles) {
+		if globMatch(pattern, p) {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 
@@ -871,12 +885,7 @@ func (c *Client) SwitchTo(args ...string) (*Result, error) {
 	for _, d := range dicts {
 		for _, name := range sortedKeys(d.streams) {
 			stream := d.streams[name]
-			var active []*modulemd.Stream
-			for _, b := range ch.Active {
-				if b.Name == name && b.Stream == stream && matchesSpec(d.spec, b) {
-					active = append(active, b)
-				}
-			}
+			active := activeMatches(ch, d.spec, name, stream)
 			if len(active) == 0 {
 				o.problem(&Problem{Kind: NotActive, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
 					Message: fmt.Sprintf("No active matches for argument '%s' in module '%s:%s'", d.spec.arg, name, stream)})
@@ -886,11 +895,7 @@ func (c *Client) SwitchTo(args ...string) (*Result, error) {
 			latest := latestBuild(active)
 			var profiles []string
 			if d.spec.profile != "" {
-				for _, p := range sortedKeys(latest.Profiles) {
-					if globMatch(d.spec.profile, p) {
-						profiles = append(profiles, p)
-					}
-				}
+				profiles = globProfiles(latest, d.spec.profile)
 				if len(profiles) == 0 {
 					o.problem(&Problem{Kind: NoProfile, Arg: d.spec.arg, Module: name, Stream: stream, Blocking: true,
 						Message: fmt.Sprintf("Unable to match profile for argument %s", d.spec.arg)})
