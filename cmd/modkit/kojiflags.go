@@ -114,7 +114,7 @@ func (k *kojiFlags) settings() (kojiSettings, error) {
 		}
 	}
 	if s["server"] == "" {
-		return nil, fmt.Errorf("--builder koji needs the hub: --koji-hub URL or server in --koji-config")
+		return nil, fmt.Errorf("koji needs the hub: --koji-hub URL or server in --koji-config")
 	}
 	return s, nil
 }

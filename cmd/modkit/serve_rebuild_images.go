@@ -37,9 +37,6 @@ func (f rebuildFlags) imageOptions(ctx context.Context, kf *kojiFlags) (*rebuild
 	if *f.img.mode != "dry-run" && *f.img.mode != "on" {
 		return nil, usageError("serve: --rebuild-images must be off, dry-run or on, not %q", *f.img.mode)
 	}
-	if *f.mode == "off" {
-		return nil, usageError("serve: --rebuild-images needs --rebuilds dry-run or on")
-	}
 	ks, err := kf.settings()
 	if err != nil {
 		return nil, usageError("serve: --rebuild-images reads image builds from koji: %v", err)

@@ -33,6 +33,9 @@ type rebuildFlags struct {
 func withRebuilds(ctx context.Context, f rebuildFlags, kf *kojiFlags, h http.Handler, svc *orchestrator.Service, stateDir, dbURL string, logger *slog.Logger, auth rebuildAuth, bus *amqpbus.Bus) (http.Handler, func(), error) {
 	switch *f.mode {
 	case "off":
+		if f.img != nil && *f.img.mode != "off" {
+			return nil, nil, usageError("serve: --rebuild-images needs --rebuilds dry-run or on")
+		}
 		return h, func() {}, nil
 	case "dry-run", "on":
 	default:
