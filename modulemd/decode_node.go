@@ -328,6 +328,29 @@ func (r *docReader) str(n *yaml.Node, path string) (string, bool) {
 	return r.in.get(n.Value), true
 }
 
+// strField is r.str(f.v, path+"."+f.key) without building the path unless
+// a problem needs it.
+func (r *docReader) strField(f entry, path string) string {
+	if n := f.v; n != nil && n.Kind == yaml.ScalarNode {
+		r.atJoin(path, f.key, n)
+		return r.in.get(n.Value)
+	}
+	s, _ := r.str(f.v, join(path, f.key))
+	return s
+}
+
+// boolField is r.bool(f.v, path+"."+f.key) without building the path unless
+// a problem needs it.
+func (r *docReader) boolField(f entry, path string) bool {
+	if n := f.v; n != nil && n.Kind == yaml.ScalarNode {
+		if v, msg := parseBool(n.Value); msg == "" {
+			r.atJoin(path, f.key, n)
+			return v
+		}
+	}
+	return r.bool(f.v, join(path, f.key))
+}
+
 // scalar returns the scalar n, or reports what was expected.
 func (r *docReader) scalar(n *yaml.Node, path, what string) *yaml.Node {
 	n = r.deref(n, path)
@@ -400,6 +423,66 @@ func (r *docReader) date(n *yaml.Node, path string) Date {
 // scalar is the empty set). The result is sorted and deduplicated; nil when
 // empty.
 func (r *docReader) set(n *yaml.Node, path string) []string {
+	return r.setIn(n, path, "")
+}
+
+// setField is r.set(f.v, path+"."+f.key) without building the path unless
+// a problem needs it.
+func (r *docReader) setField(f entry, path string) []string {
+	return r.setIn(f.v, path, f.key)
+}
+
+// setIn reads the set at parent.key (at parent when key is empty). The
+// positions of the set and its members are recorded by hash, continuing
+// the parent's hash instead of hashing the whole path for every member.
+func (r *docReader) setIn(n *yaml.Node, parent, key string) []string {
+	path := func() string {
+		if key == "" {
+			return parent
+		}
+		return join(parent, key)
+	}
+	if n == nil || n.Kind != yaml.SequenceNode && n.Kind != yaml.ScalarNode ||
+		key == "" && eagerPath(parent) || key != "" && (parent == "" || parent == "data") {
+		return r.setSlow(n, path())
+	}
+	var h uint32
+	if key == "" {
+		h = pathHash(parent)
+	} else {
+		h = joinHash(pathHash(parent), key)
+	}
+	r.pos.push(h, Position{Line: n.Line + r.lineOff, Column: n.Column})
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value == "" {
+			return nil
+		}
+		r.pos.push(joinHash(h, n.Value), Position{Line: n.Line + r.lineOff, Column: n.Column})
+		return []string{r.in.get(n.Value)}
+	case yaml.SequenceNode:
+		out := make([]string, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				if c = r.deref(c, path()); c == nil {
+					continue
+				}
+				if c.Kind != yaml.ScalarNode {
+					r.fail(c, path(), ErrType, "expected a list of strings, got %s in the list", kindName(c))
+					continue
+				}
+			}
+			r.pos.push(joinHash(h, c.Value), Position{Line: c.Line + r.lineOff, Column: c.Column})
+			out = append(out, r.in.get(c.Value))
+		}
+		return sortedSet(out)
+	}
+	return nil // unreachable: n is a scalar or a sequence
+}
+
+// setSlow is set for the uncommon cases: aliases, eagerly recorded paths,
+// values of the wrong kind.
+func (r *docReader) setSlow(n *yaml.Node, path string) []string {
 	n = r.deref(n, path)
 	if n == nil {
 		return nil
@@ -458,7 +541,7 @@ func (r *docReader) rpmsSet(n *yaml.Node, path string) []string {
 	var out []string
 	for _, e := range r.mapEntries(n, path, "a mapping with the key rpms") {
 		if e.key == "rpms" {
-			out = r.set(e.v, path+".rpms")
+			out = r.setField(e, path)
 			continue
 		}
 		r.unknown(e, path, []string{"rpms"})

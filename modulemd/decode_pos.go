@@ -2,7 +2,6 @@ package modulemd
 
 import (
 	"hash/maphash"
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -18,8 +17,10 @@ import (
 //     into positions.at;
 //   - every other path is packed into 8 bytes: a 32-bit FNV-1a hash of the
 //     path, the line relative to the document start (20 bits, saturating)
-//     and the column (12 bits, saturating), in a slice sorted by hash that
-//     pos() searches when at has no entry.
+//     and the column (12 bits, saturating), in a slice in document order
+//     that pos() searches when at has no entry (only to locate a problem,
+//     so a linear search from the end costs less than sorting every
+//     document's entries).
 //
 // A hash collision can at worst attach a wrong location to a message.
 
@@ -34,28 +35,28 @@ const (
 )
 
 func pathHash(path string) uint32 {
-	h := uint32(fnvOffset32)
-	for i := 0; i < len(path); i++ {
-		h ^= uint32(path[i])
+	return fnvAppend(fnvOffset32, path)
+}
+
+// fnvAppend continues the FNV-1a hash h over s.
+func fnvAppend(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
 		h *= fnvPrime32
 	}
 	return h
 }
 
-// pathHashJoin is pathHash(path + "." + key).
-func pathHashJoin(path, key string) uint32 {
-	h := uint32(fnvOffset32)
-	for i := 0; i < len(path); i++ {
-		h ^= uint32(path[i])
-		h *= fnvPrime32
-	}
+// joinHash is pathHash(path + "." + key) given h = pathHash(path).
+func joinHash(h uint32, key string) uint32 {
 	h ^= '.'
 	h *= fnvPrime32
-	for i := 0; i < len(key); i++ {
-		h ^= uint32(key[i])
-		h *= fnvPrime32
-	}
-	return h
+	return fnvAppend(h, key)
+}
+
+// pathHashJoin is pathHash(path + "." + key).
+func pathHashJoin(path, key string) uint32 {
+	return joinHash(pathHash(path), key)
 }
 
 func (e posEntry) hash() uint32 { return uint32(e >> 32) }
@@ -122,28 +123,17 @@ func (p *positions) release() {
 	}
 }
 
-// seal sorts the hashed positions for lookup, keeping the last record of a
-// path (the decoder reads duplicate keys last-wins), and moves them from
-// the scratch slice to one of exact size.
+// seal moves the hashed positions from the scratch slice to one of exact
+// size. They stay in document order: lookup, which only locating a problem
+// needs, searches from the end, so the last record of a path wins as the
+// decoder reads duplicate keys (last-wins).
 func (p *positions) seal() {
 	if p.hashed == nil {
 		return
 	}
-	// Entries sort by hash, then line and column, so the last of a run of
-	// equal hashes is the path's last occurrence (duplicate keys are read
-	// last-wins).
-	slices.Sort(p.hashed)
-	// Keep the last of equal hashes.
-	out := p.hashed[:0]
-	for i, e := range p.hashed {
-		if i+1 < len(p.hashed) && p.hashed[i+1].hash() == e.hash() {
-			continue
-		}
-		out = append(out, e)
-	}
-	exact := make([]posEntry, len(out))
-	copy(exact, out)
-	scratch := out[:0]
+	exact := make([]posEntry, len(p.hashed))
+	copy(exact, p.hashed)
+	scratch := p.hashed[:0]
 	p.hashed = exact
 	scratchPool.Put(&scratch)
 }
@@ -194,25 +184,17 @@ func (t *interner) get(s string) string {
 	return s
 }
 
-// lookup finds path among the hashed positions.
+// lookup finds path among the hashed positions: its last record.
 func (p *positions) lookup(path string) (Position, bool) {
 	if len(p.hashed) == 0 {
 		return Position{}, false
 	}
 	h := pathHash(path)
-	i, ok := slices.BinarySearchFunc(p.hashed, h, func(e posEntry, h uint32) int {
-		switch {
-		case e.hash() < h:
-			return -1
-		case e.hash() > h:
-			return 1
+	for i := len(p.hashed) - 1; i >= 0; i-- {
+		if e := p.hashed[i]; e.hash() == h {
+			rel := int(e>>columnBits) & (1<<relLineBits - 1)
+			return Position{Line: p.src.Line + rel, Column: int(e) & (1<<columnBits - 1)}, true
 		}
-		return 0
-	})
-	if !ok {
-		return Position{}, false
 	}
-	e := p.hashed[i]
-	rel := int(e>>columnBits) & (1<<relLineBits - 1)
-	return Position{Line: p.src.Line + rel, Column: int(e) & (1<<columnBits - 1)}, true
+	return Position{}, false
 }

@@ -179,9 +179,9 @@ func (r *docReader) license(n *yaml.Node, path string, content bool) License {
 	for _, e := range r.entries(m, path) {
 		switch {
 		case e.key == "module":
-			l.Module = r.set(e.v, path+".module")
+			l.Module = r.setField(e, path)
 		case e.key == "content" && content:
-			l.Content = r.set(e.v, path+".content")
+			l.Content = r.setField(e, path)
 		default:
 			r.unknown(e, path, allowed)
 		}
@@ -282,14 +282,13 @@ func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
 func (r *docReader) references(n *yaml.Node, path string) References {
 	var refs References
 	for _, e := range r.mapEntries(n, path, "references") {
-		fp := path + "." + e.key
 		switch e.key {
 		case "community":
-			refs.Community, _ = r.str(e.v, fp)
+			refs.Community = r.strField(e, path)
 		case "documentation":
-			refs.Documentation, _ = r.str(e.v, fp)
+			refs.Documentation = r.strField(e, path)
 		case "tracker":
-			refs.Tracker, _ = r.str(e.v, fp)
+			refs.Tracker = r.strField(e, path)
 		default:
 			r.unknown(e, path, referencesKeys)
 		}
@@ -308,14 +307,13 @@ func (r *docReader) profile(e entry, pp string) (Profile, bool) {
 		return pr, false
 	}
 	for _, f := range r.entries(pm, pp) {
-		fp := pp + "." + f.key
 		switch f.key {
 		case "description":
-			pr.Description, _ = r.str(f.v, fp)
+			pr.Description = r.strField(f, pp)
 		case "rpms":
-			pr.RPMs = r.set(f.v, fp)
+			pr.RPMs = r.setField(f, pp)
 		case "default":
-			pr.Default = r.bool(f.v, fp)
+			pr.Default = r.boolField(f, pp)
 		default:
 			r.unknown(f, pp, profileKeys)
 		}
@@ -394,32 +392,31 @@ func (r *docReader) rpmComponent(e entry, cp string) (*RPMComponent, bool) {
 	}
 	c := &RPMComponent{}
 	for _, f := range r.entries(cm, cp) {
-		fp := cp + "." + f.key
 		switch f.key {
 		case "rationale":
-			c.Rationale, _ = r.str(f.v, fp)
+			c.Rationale = r.strField(f, cp)
 		case "name":
-			c.Name, _ = r.str(f.v, fp)
+			c.Name = r.strField(f, cp)
 		case "repository":
-			c.Repository, _ = r.str(f.v, fp)
+			c.Repository = r.strField(f, cp)
 		case "cache":
-			c.Cache, _ = r.str(f.v, fp)
+			c.Cache = r.strField(f, cp)
 		case "ref":
-			c.Ref, _ = r.str(f.v, fp)
+			c.Ref = r.strField(f, cp)
 		case "buildroot":
-			c.Buildroot = r.bool(f.v, fp)
+			c.Buildroot = r.boolField(f, cp)
 		case "srpm-buildroot":
-			c.SRPMBuildroot = r.bool(f.v, fp)
+			c.SRPMBuildroot = r.boolField(f, cp)
 		case "buildorder":
-			c.BuildOrder = r.buildorder(f.v, fp)
+			c.BuildOrder = r.buildorder(f.v, cp+"."+f.key)
 		case "buildafter":
-			c.BuildAfter = r.set(f.v, fp)
+			c.BuildAfter = r.setField(f, cp)
 		case "buildonly":
-			c.Buildonly = r.bool(f.v, fp)
+			c.Buildonly = r.boolField(f, cp)
 		case "arches":
-			c.Arches = r.set(f.v, fp)
+			c.Arches = r.setField(f, cp)
 		case "multilib":
-			c.Multilib = r.set(f.v, fp)
+			c.Multilib = r.setField(f, cp)
 		default:
 			r.unknown(f, cp, rpmCompKeys)
 		}
@@ -442,18 +439,17 @@ func (r *docReader) moduleComponent(e entry, cp string) (*ModuleComponent, bool)
 	}
 	c := &ModuleComponent{}
 	for _, f := range r.entries(cm, cp) {
-		fp := cp + "." + f.key
 		switch f.key {
 		case "rationale":
-			c.Rationale, _ = r.str(f.v, fp)
+			c.Rationale = r.strField(f, cp)
 		case "repository":
-			c.Repository, _ = r.str(f.v, fp)
+			c.Repository = r.strField(f, cp)
 		case "ref":
-			c.Ref, _ = r.str(f.v, fp)
+			c.Ref = r.strField(f, cp)
 		case "buildorder":
-			c.BuildOrder = r.buildorder(f.v, fp)
+			c.BuildOrder = r.buildorder(f.v, cp+"."+f.key)
 		case "buildonly":
-			c.Buildonly = r.bool(f.v, fp)
+			c.Buildonly = r.boolField(f, cp)
 		default:
 			r.unknown(f, cp, moduleCompKeys)
 		}
@@ -472,12 +468,11 @@ func (r *docReader) artifacts(n *yaml.Node, path string, v2 bool) Artifacts {
 		allowed = allowed[:1]
 	}
 	for _, e := range r.entries(m, path) {
-		fp := path + "." + e.key
 		switch {
 		case e.key == "rpms":
-			a.RPMs = r.set(e.v, fp)
+			a.RPMs = r.setField(e, path)
 		case e.key == "rpm-map" && v2:
-			a.RPMMap = r.rpmMap(e.v, fp)
+			a.RPMMap = r.rpmMap(e.v, path+"."+e.key)
 		default:
 			r.unknown(e, path, allowed)
 		}
@@ -507,25 +502,24 @@ func (r *docReader) rpmMap(n *yaml.Node, path string) map[string]map[string]RPMM
 			var ent RPMMapEntry
 			var seen [6]bool
 			for _, f := range r.entries(em, cp) {
-				fp := cp + "." + f.key
 				switch f.key {
 				case "name":
-					ent.Name, _ = r.str(f.v, fp)
+					ent.Name = r.strField(f, cp)
 					seen[0] = true
 				case "epoch":
-					ent.Epoch, _ = r.uint64(f.v, fp)
+					ent.Epoch, _ = r.uint64(f.v, cp+"."+f.key)
 					seen[1] = true
 				case "version":
-					ent.Version, _ = r.str(f.v, fp)
+					ent.Version = r.strField(f, cp)
 					seen[2] = true
 				case "release":
-					ent.Release, _ = r.str(f.v, fp)
+					ent.Release = r.strField(f, cp)
 					seen[3] = true
 				case "arch":
-					ent.Arch, _ = r.str(f.v, fp)
+					ent.Arch = r.strField(f, cp)
 					seen[4] = true
 				case "nevra":
-					ent.NEVRA, _ = r.str(f.v, fp)
+					ent.NEVRA = r.strField(f, cp)
 					seen[5] = true
 				default:
 					r.unknown(f, cp, rpmMapKeys)

@@ -315,14 +315,22 @@ data:
 		t.Errorf("Source() = %+v; want %+v", got, want)
 	}
 	for path, want := range map[string]Position{
-		"data.name":                               {5, 9},
-		"data.components.rpms.foo.buildorder":     {42, 21},
-		"data.components.rpms.bar":                {47, 7},
-		"data.artifacts.rpms.bar-0:1-1.x86_64":    {51, 12},
-		"data.dependencies.1.requires.platform":   {25, 17},
-		"data.profiles.p.rpms.y":                  {28, 35},
-		"data.artifacts.rpm-map.sha256.abc.epoch": {54, 33},
-		"data.components.rpms.nosuch.buildorder":  {39, 7}, // nearest recorded ancestor
+		"data.name":                                {5, 9},
+		"data.components.rpms.foo.buildorder":      {42, 21},
+		"data.components.rpms.bar":                 {47, 7},
+		"data.artifacts.rpms.bar-0:1-1.x86_64":     {51, 12},
+		"data.dependencies.1.requires.platform":    {25, 17},
+		"data.profiles.p.rpms.y":                   {28, 35},
+		"data.artifacts.rpm-map.sha256.abc.epoch":  {54, 33},
+		"data.components.rpms.nosuch.buildorder":   {39, 7}, // nearest recorded ancestor
+		"data.profiles.p.description":              {28, 22},
+		"data.profiles.p.default":                  {28, 48},
+		"data.profiles.p.rpms":                     {28, 31},
+		"data.references.community":                {26, 27},
+		"data.components.rpms.foo.arches.i686":     {44, 17},
+		"data.components.rpms.foo.rationale":       {41, 20},
+		"data.components.rpms.bar.buildonly":       {47, 40},
+		"data.components.rpms.bar.multilib.x86_64": {47, 57},
 	} {
 		if got := s.pos.pos(path); got != want {
 			t.Errorf("position of %s = %v; want %v", path, got, want)
