@@ -211,7 +211,7 @@ func keyed[T any](r *docReader, n *yaml.Node, path, what, dupFormat string, read
 			}
 		}
 		if v, ok := read(r, e, p); ok {
-			out[e.key] = v
+			out[r.in.get(e.key)] = v
 		}
 	}
 	return out
@@ -272,7 +272,10 @@ func (r *docReader) entries(m *yaml.Node, path string) []entry {
 			r.fail(k, path, ErrType, "expected a scalar key, got %s", kindName(k))
 			continue
 		}
-		out = append(out, entry{key: r.in.get(k.Value), kn: k, v: m.Content[i+1]})
+		// The key is not interned here: most keys are field names,
+		// matched and dropped; what keeps a key (keyed, maps of maps)
+		// interns it.
+		out = append(out, entry{key: k.Value, kn: k, v: m.Content[i+1]})
 	}
 	return out
 }

@@ -187,7 +187,7 @@ func (r *docReader) translationEntry(e entry, lp string) (TranslationEntry, bool
 					if te.Profiles == nil {
 						te.Profiles = make(map[string]string)
 					}
-					te.Profiles[g.key] = s
+					te.Profiles[r.in.get(g.key)] = s
 				}
 			}
 		default:

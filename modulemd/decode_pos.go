@@ -61,22 +61,42 @@ func pathHashJoin(path, key string) uint32 {
 
 func (e posEntry) hash() uint32 { return uint32(e >> 32) }
 
-// eagerPath reports the paths kept in positions.at.
-func eagerPath(path string) bool {
+// eagerPaths are the paths kept in positions.at, by index.
+var eagerPaths = [...]string{"document", "version", "data", "data.name", "data.stream", "data.context", "data.summary", "data.description"}
+
+// eagerIndex returns the index of path in eagerPaths, or -1.
+func eagerIndex(path string) int {
 	switch path {
-	case "document", "version", "data", "data.name", "data.stream", "data.context", "data.summary", "data.description":
-		return true
+	case "document":
+		return 0
+	case "version":
+		return 1
+	case "data":
+		return 2
+	case "data.name":
+		return 3
+	case "data.stream":
+		return 4
+	case "data.context":
+		return 5
+	case "data.summary":
+		return 6
+	case "data.description":
+		return 7
 	}
-	return false
+	return -1
 }
+
+// eagerPath reports the paths kept in positions.at.
+func eagerPath(path string) bool { return eagerIndex(path) >= 0 }
 
 // has reports whether the decoder recorded path (the field was present).
 func (p *positions) has(path string) bool {
 	if p == nil {
 		return false
 	}
-	if _, ok := p.at[path]; ok {
-		return true
+	if i := eagerIndex(path); i >= 0 {
+		return p.at[i].Line != 0
 	}
 	_, ok := p.lookup(path)
 	return ok

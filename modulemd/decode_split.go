@@ -195,10 +195,14 @@ func isMarker(l []byte, c byte) bool {
 	return len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r' || l[3] == '\n'
 }
 
+// blankOrComment reports whether l is empty, spaces or a comment. A tab
+// in the indentation is not blank: outside a document libyaml (and
+// yaml.v3) refuse a line that starts with one, so such a line goes to
+// yaml.v3 to judge.
 func blankOrComment(l []byte) bool {
 	for _, c := range l {
 		switch c {
-		case ' ', '\t':
+		case ' ':
 			continue
 		case '#', '\r', '\n':
 			return true
@@ -238,6 +242,9 @@ func (s *splitter) next() (chunk, error) {
 		}
 	}
 	for {
+		if s.inDoc && !s.owned && !s.crLF {
+			s.skipPlainLines()
+		}
 		l := s.nextLine()
 		if l == nil {
 			s.done = true
@@ -250,8 +257,10 @@ func (s *splitter) next() (chunk, error) {
 			if s.inDoc {
 				return s.emit(), nil
 			}
-			if hasDirective(s.collected()) {
-				// A directive with no document after it: let yaml.v3 say so.
+			if rest := s.collected(); hasDirective(rest) || hasBadChar(rest) {
+				// A directive with no document after it, or a character
+				// YAML does not allow in the comments after the last
+				// document: let yaml.v3 say so.
 				return s.fallback(nil), nil
 			}
 			return chunk{kind: chunkEOF}, nil
@@ -267,8 +276,13 @@ func (s *splitter) next() (chunk, error) {
 			switch {
 			case isMarker(cls, '-'):
 				s.inDoc = true
+			case isMarker(cls, '.') && s.first:
+				// A document end before any document: libyaml refuses
+				// it, as yaml.v3 does.
+				return s.fallback(l), nil
 			case isMarker(cls, '.'):
-				// A stray document end: keep the line count, drop the marker.
+				// A stray document end after a document (libyaml skips
+				// it): keep the line count, drop the marker.
 				s.appendCopy([]byte("\n"))
 				continue
 			case len(cls) > 0 && cls[0] == '%':
@@ -303,6 +317,32 @@ func (s *splitter) next() (chunk, error) {
 	}
 }
 
+// skipPlainLines adds to the document being collected, in one step, the
+// complete lines ahead that cannot end it: those not starting with '-', '.'
+// or '%' (next looks at every other line one by one). It is only called
+// inside a document that is a slice of the read block (not owned) and
+// when the input holds no '\r', so the lines need no other check.
+func (s *splitter) skipPlainLines() {
+	b := s.buf[s.off:]
+	room := s.limit - s.curLen
+	n, lines := 0, 0
+	for n < len(b) && n <= room && b[n] != '-' && b[n] != '.' && b[n] != '%' {
+		i := bytes.IndexByte(b[n:], '\n')
+		if i < 0 {
+			break
+		}
+		n += i + 1
+		lines++
+	}
+	if n > room {
+		return // let next find the document too long, line by line
+	}
+	s.off += n
+	s.scan = max(s.scan, s.off)
+	s.curLen += n
+	s.line += lines
+}
+
 // limitError reports a document over the size limit, starting at the
 // current document (or at the line being read, outside one).
 func (s *splitter) limitError() *ParseError {
@@ -320,6 +360,13 @@ func formatSize(n int) string {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// hasBadChar reports whether b holds a character YAML does not allow in a
+// stream (findBadChar).
+func hasBadChar(b []byte) bool {
+	_, _, _, bad := findBadChar(b)
+	return bad
 }
 
 func hasDirective(b []byte) bool {

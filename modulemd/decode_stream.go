@@ -255,7 +255,7 @@ func (r *docReader) dependenciesV1(n *yaml.Node, path string) []Dependency {
 			deps := make(map[string][]string)
 			for _, f := range r.entries(sm, dp) {
 				if st, ok := r.str(f.v, dp+"."+f.key); ok {
-					deps[f.key] = []string{st}
+					deps[r.in.get(f.key)] = []string{st}
 				}
 			}
 			if e.key == "buildrequires" {
@@ -530,7 +530,7 @@ func (r *docReader) rpmMap(n *yaml.Node, path string) map[string]map[string]RPMM
 					r.fail(em, cp+"."+rpmMapKeys[i], ErrMissingField, "rpm-map entry has no %s; expected name, epoch, version, release, arch and nevra", rpmMapKeys[i])
 				}
 			}
-			inner[c.key] = ent
+			inner[r.in.get(c.key)] = ent
 		}
 		if len(inner) == 0 {
 			continue
@@ -538,7 +538,7 @@ func (r *docReader) rpmMap(n *yaml.Node, path string) map[string]map[string]RPMM
 		if out == nil {
 			out = make(map[string]map[string]RPMMapEntry)
 		}
-		out[e.key] = inner
+		out[r.in.get(e.key)] = inner
 	}
 	return out
 }

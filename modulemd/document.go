@@ -45,7 +45,8 @@ type Position struct {
 // a location for semantic problems. It is nil for documents built in code.
 type positions struct {
 	src Source
-	at  map[string]Position
+	// at holds the positions of eagerPaths, by index (Line 0: not seen).
+	at [len(eagerPaths)]Position
 	// warnings are lint findings only the decoder can see (for example a
 	// buildorder written as 18446744073709551615); Lint reports them.
 	warnings []Warning
@@ -61,8 +62,8 @@ func (p *positions) pos(path string) Position {
 		return Position{}
 	}
 	for q := path; q != ""; {
-		if at, ok := p.at[q]; ok {
-			return at
+		if i := eagerIndex(q); i >= 0 && p.at[i].Line != 0 {
+			return p.at[i]
 		}
 		if at, ok := p.lookup(q); ok {
 			return at
@@ -84,10 +85,9 @@ func (p *positions) source() Source {
 }
 
 func (p *positions) set(path string, at Position) {
-	if p.at == nil {
-		p.at = make(map[string]Position)
+	if i := eagerIndex(path); i >= 0 {
+		p.at[i] = at
 	}
-	p.at[path] = at
 }
 
 func lastDot(s string) int {

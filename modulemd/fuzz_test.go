@@ -115,6 +115,23 @@ func FuzzDecodeSplit(f *testing.F) {
 		if g := last(got); strings.Contains(g, "YAML syntax error: unknown anchor") && bytes.Contains(data, []byte("*")) {
 			return // an alias the sequential parser resolved across documents
 		}
+		if w, g := last(want), last(got); len(got) == len(want) && slices.Equal(want[:len(want)-1], got[:len(got)-1]) &&
+			strings.Contains(w, ": YAML syntax error: ") && errorMessage(w) == errorMessage(g) {
+			// The same syntax error, located differently: the sequential
+			// parser's mark for an error at the start of a later document
+			// can point into an earlier one; the split parse locates it
+			// in the document's own text.
+			return
+		}
+		if w, g := last(want), last(got); strings.Contains(w, "YAML syntax error") && charError(g) || strings.Contains(g, "YAML syntax error") && charError(w) {
+			// Two real errors, one of them a character yaml.v3's reader
+			// refuses: its reader checks the characters of each block it
+			// reads, so which error comes first depends on how the input
+			// was cut into reads, not on the document.
+			if len(got) == len(want) && slices.Equal(want[:len(want)-1], got[:len(got)-1]) {
+				return
+			}
+		}
 		if w, g := last(want), last(got); strings.Contains(w, "YAML syntax error") && strings.Contains(g, "YAML syntax error") &&
 			len(got) >= len(want) && slices.Equal(want[:len(want)-1], got[:len(want)-1]) && !errorAfter(g, w) {
 			// Documents before the error that the sequential parser lost,
@@ -124,6 +141,20 @@ func FuzzDecodeSplit(f *testing.F) {
 		}
 		t.Fatalf("split decoding differs from sequential decoding (-sequential +split):\n%s", cmp.Diff(want, got))
 	})
+}
+
+// errorMessage is error line e without its "error: FILE:L:C: " prefix.
+func errorMessage(e string) string {
+	if i := strings.Index(e, ": YAML syntax error: "); i >= 0 {
+		return e[i:]
+	}
+	return e
+}
+
+// charError reports whether error line e is about a character YAML does
+// not allow (findBadChar).
+func charError(e string) bool {
+	return strings.Contains(e, "YAML syntax error: invalid UTF-8") || strings.Contains(e, "YAML syntax error: control character")
 }
 
 // errorAfter reports whether error line a ("error: in.yaml:L:C: ...") is at
