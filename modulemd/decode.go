@@ -394,7 +394,9 @@ func parseOne(data []byte) (n *yaml.Node, restErr, err error) {
 
 func (d *Decoder) convert(n *yaml.Node, lineOff, docNum int, in *interner) decoded {
 	r := docReader{file: d.file, doc: docNum, lineOff: lineOff, strict: d.strict, in: in}
+	r.takeEnts()
 	doc, err := r.decodeNode(n)
+	r.releaseEnts()
 	if err != nil {
 		r.pos.release()
 		return decoded{err: err}

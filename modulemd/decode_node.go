@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -30,12 +31,14 @@ type docReader struct {
 	pos  *positions
 	in   *interner // may be nil
 
-	// xmdTop and xmdSegs are the path of the xmd value being read.
+	// xmdTop is the path of the xmd value being read (with the segments
+	// in scratch.segs).
 	xmdTop  string
-	xmdSegs []xmdSeg
-	// xmdBuf receives the encoding of the xmd value being read; xmdTmp is
-	// scratch space for sorting mapping entries.
-	xmdBuf, xmdTmp []byte
+	scratch *xmdScratch // taken from xmdScratchPool while reading xmd
+	// ents is the slab entries carves its results from; entsBox is the
+	// pool's holder for it.
+	ents    []entry
+	entsBox *[]entry
 
 	aliasBudget int
 	sizes       map[*yaml.Node]int // memoized alias target sizes
@@ -261,8 +264,12 @@ type entry struct {
 
 // entries lists the pairs of mapping m in order, resolving aliased keys.
 // Keys that are not scalars are reported and left out.
+//
+// The entries are carved from r.ents, one slab per document (reused across
+// documents through entsPool), instead of a slice per mapping: the result
+// must not be kept after the document is read.
 func (r *docReader) entries(m *yaml.Node, path string) []entry {
-	out := make([]entry, 0, len(m.Content)/2)
+	start := len(r.ents)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := r.deref(m.Content[i], path)
 		if k == nil {
@@ -275,9 +282,32 @@ func (r *docReader) entries(m *yaml.Node, path string) []entry {
 		// The key is not interned here: most keys are field names,
 		// matched and dropped; what keeps a key (keyed, maps of maps)
 		// interns it.
-		out = append(out, entry{key: k.Value, kn: k, v: m.Content[i+1]})
+		r.ents = append(r.ents, entry{key: k.Value, kn: k, v: m.Content[i+1]})
 	}
-	return out
+	end := len(r.ents)
+	return r.ents[start:end:end]
+}
+
+// entsPool recycles the entry slabs of docReader.ents.
+var entsPool = sync.Pool{New: func() any { return new([]entry) }}
+
+// maxPooledEnts bounds the slab kept for reuse.
+const maxPooledEnts = 1 << 14
+
+// takeEnts gives r a slab for entries; releaseEnts returns it.
+func (r *docReader) takeEnts() {
+	r.entsBox = entsPool.Get().(*[]entry)
+	r.ents = (*r.entsBox)[:0]
+}
+
+func (r *docReader) releaseEnts() {
+	if r.entsBox == nil || cap(r.ents) > maxPooledEnts {
+		return
+	}
+	clear(r.ents) // drop the references to this document's nodes
+	*r.entsBox = r.ents[:0]
+	entsPool.Put(r.entsBox)
+	r.entsBox, r.ents = nil, nil
 }
 
 // unknown handles a key the format does not define at path: an ErrUnknownKey

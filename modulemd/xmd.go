@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -376,30 +377,62 @@ func (r *docReader) xmd(n *yaml.Node, path string) XMD {
 		return XMD{}
 	}
 	r.at(path, n)
-	r.xmdTop, r.xmdSegs = path, r.xmdSegs[:0]
-	r.xmdBuf = r.xmdBuf[:0]
+	sc := xmdScratchPool.Get().(*xmdScratch)
+	sc.reset()
+	r.xmdTop, r.scratch = path, sc
+	defer func() {
+		r.scratch = nil
+		if cap(sc.buf) <= maxPooledXMDScratch {
+			xmdScratchPool.Put(sc)
+		}
+	}()
 	if !r.xmdAt(n, 0) {
 		return XMD{}
 	}
-	return XMD{enc: string(r.xmdBuf)}
+	return XMD{enc: string(sc.buf)}
+}
+
+// xmdScratch is the working space of reading one xmd value, reused across
+// documents (decoding a large index reads thousands of them).
+type xmdScratch struct {
+	segs []xmdSeg // the path below xmdTop
+	// buf receives the encoding; tmp is where a mapping's entries are
+	// sorted.
+	buf, tmp []byte
+	// ents and spans are stacks: each mapping being read uses the part
+	// from where it started, and truncates them back when done.
+	ents  []entry
+	spans []xmdSpan
+}
+
+// maxPooledXMDScratch is the largest buffer kept for reuse; the scratch of
+// an unusually large xmd value is left to the collector.
+const maxPooledXMDScratch = 1 << 20
+
+var xmdScratchPool = sync.Pool{New: func() any { return new(xmdScratch) }}
+
+func (sc *xmdScratch) reset() {
+	sc.segs, sc.buf, sc.tmp = sc.segs[:0], sc.buf[:0], sc.tmp[:0]
+	clear(sc.ents[:cap(sc.ents)]) // drop references to the last document's nodes
+	sc.ents, sc.spans = sc.ents[:0], sc.spans[:0]
 }
 
 // xmdPath spells out the path of the xmd value being read, for errors and
 // the rare aliased node.
 func (r *docReader) xmdPath() string {
-	return spellXMDPath(r.xmdTop, r.xmdSegs)
+	return spellXMDPath(r.xmdTop, r.scratch.segs)
 }
 
 // xmdSpan is a mapping entry being encoded: its key and where its encoded
-// value lies in docReader.xmdBuf.
+// value lies in the scratch buffer.
 type xmdSpan struct {
 	key        string
 	start, end int
 }
 
-// xmdAt appends the encoding of the xmd value at the path r.xmdTop +
-// r.xmdSegs to r.xmdBuf; it reports false when the value is unusable (an
-// error was recorded).
+// xmdAt appends the encoding of the xmd value at the path r.xmdTop + the
+// scratch segments to the scratch buffer; it reports false when the value
+// is unusable (an error was recorded).
 func (r *docReader) xmdAt(n *yaml.Node, depth int) bool {
 	if n != nil && n.Kind == yaml.AliasNode {
 		n = r.deref(n, r.xmdPath())
@@ -407,6 +440,7 @@ func (r *docReader) xmdAt(n *yaml.Node, depth int) bool {
 	if n == nil {
 		return false
 	}
+	sc := r.scratch
 	if depth >= maxXMDDepth {
 		r.limitHit = true
 		r.fail(n, r.xmdPath(), ErrLimit, "xmd is nested more than %d levels deep", maxXMDDepth)
@@ -416,28 +450,28 @@ func (r *docReader) xmdAt(n *yaml.Node, depth int) bool {
 	case yaml.ScalarNode:
 		switch n.Value {
 		case "TRUE":
-			r.xmdBuf = append(r.xmdBuf, xmdEncTrue)
+			sc.buf = append(sc.buf, xmdEncTrue)
 		case "FALSE":
-			r.xmdBuf = append(r.xmdBuf, xmdEncFalse)
+			sc.buf = append(sc.buf, xmdEncFalse)
 		default:
-			r.xmdBuf = append(r.xmdBuf, xmdEncString)
-			r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(n.Value)))
-			r.xmdBuf = append(r.xmdBuf, n.Value...)
+			sc.buf = append(sc.buf, xmdEncString)
+			sc.buf = binary.AppendUvarint(sc.buf, uint64(len(n.Value)))
+			sc.buf = append(sc.buf, n.Value...)
 		}
 		return true
 	case yaml.MappingNode:
 		return r.xmdMapping(n, depth)
 	case yaml.SequenceNode:
-		r.xmdBuf = append(r.xmdBuf, xmdEncList)
-		r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(n.Content)))
+		sc.buf = append(sc.buf, xmdEncList)
+		sc.buf = binary.AppendUvarint(sc.buf, uint64(len(n.Content)))
 		ok := true
 		for i, c := range n.Content {
 			if r.limitHit {
 				return false
 			}
-			r.xmdSegs = append(r.xmdSegs, xmdSeg{index: i})
+			sc.segs = append(sc.segs, xmdSeg{index: i})
 			ok = r.xmdAt(c, depth+1) && ok
-			r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
+			sc.segs = sc.segs[:len(sc.segs)-1]
 		}
 		return ok
 	}
@@ -449,7 +483,7 @@ func (r *docReader) xmdAt(n *yaml.Node, depth int) bool {
 // (so that problems are reported in that order), then the entries are
 // rewritten sorted by key, the last of duplicate keys winning.
 func (r *docReader) xmdMapping(n *yaml.Node, depth int) bool {
-	var ents []entry
+	sc := r.scratch
 	simple := true
 	for i := 0; i < len(n.Content); i += 2 {
 		if n.Content[i].Kind != yaml.ScalarNode {
@@ -457,34 +491,43 @@ func (r *docReader) xmdMapping(n *yaml.Node, depth int) bool {
 			break
 		}
 	}
+	// This mapping's entries and spans are sc.ents[eb:] and sc.spans[sb:]
+	// (indexes, not slices: the values read below push onto both stacks
+	// and may move them).
+	eb, sb := len(sc.ents), len(sc.spans)
+	defer func() {
+		clear(sc.ents[eb:])
+		sc.ents, sc.spans = sc.ents[:eb], sc.spans[:sb]
+	}()
 	if simple {
-		ents = make([]entry, 0, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			ents = append(ents, entry{key: n.Content[i].Value, kn: n.Content[i], v: n.Content[i+1]})
+			sc.ents = append(sc.ents, entry{key: n.Content[i].Value, kn: n.Content[i], v: n.Content[i+1]})
 		}
 	} else {
-		ents = r.entries(n, r.xmdPath())
+		sc.ents = append(sc.ents, r.entries(n, r.xmdPath())...)
 	}
-	start := len(r.xmdBuf)
-	spans := make([]xmdSpan, 0, len(ents))
+	count := len(sc.ents) - eb
+	start := len(sc.buf)
 	ok := true
 	sorted := true
-	for i, e := range ents {
+	for i := range count {
 		if r.limitHit {
 			return false
 		}
-		r.xmdSegs = append(r.xmdSegs, xmdSeg{key: e.key, index: -1})
-		vs := len(r.xmdBuf)
+		e := sc.ents[eb+i]
+		sc.segs = append(sc.segs, xmdSeg{key: e.key, index: -1})
+		vs := len(sc.buf)
 		ok = r.xmdAt(e.v, depth+1) && ok
-		r.xmdSegs = r.xmdSegs[:len(r.xmdSegs)-1]
-		spans = append(spans, xmdSpan{key: e.key, start: vs - start, end: len(r.xmdBuf) - start})
-		if i > 0 && e.key <= ents[i-1].key {
+		sc.segs = sc.segs[:len(sc.segs)-1]
+		sc.spans = append(sc.spans, xmdSpan{key: e.key, start: vs - start, end: len(sc.buf) - start})
+		if i > 0 && e.key <= sc.ents[eb+i-1].key {
 			sorted = false
 		}
 	}
 	if !ok {
 		return false
 	}
+	spans := sc.spans[sb:]
 	if !sorted {
 		slices.SortStableFunc(spans, func(a, b xmdSpan) int { return strings.Compare(a.key, b.key) })
 		// Keep the last of equal keys.
@@ -497,13 +540,13 @@ func (r *docReader) xmdMapping(n *yaml.Node, depth int) bool {
 		}
 		spans = out
 	}
-	r.xmdTmp = append(r.xmdTmp[:0], r.xmdBuf[start:]...)
-	r.xmdBuf = append(r.xmdBuf[:start], xmdEncMap)
-	r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(spans)))
+	sc.tmp = append(sc.tmp[:0], sc.buf[start:]...)
+	sc.buf = append(sc.buf[:start], xmdEncMap)
+	sc.buf = binary.AppendUvarint(sc.buf, uint64(len(spans)))
 	for _, sp := range spans {
-		r.xmdBuf = binary.AppendUvarint(r.xmdBuf, uint64(len(sp.key)))
-		r.xmdBuf = append(r.xmdBuf, sp.key...)
-		r.xmdBuf = append(r.xmdBuf, r.xmdTmp[sp.start:sp.end]...)
+		sc.buf = binary.AppendUvarint(sc.buf, uint64(len(sp.key)))
+		sc.buf = append(sc.buf, sp.key...)
+		sc.buf = append(sc.buf, sc.tmp[sp.start:sp.end]...)
 	}
 	return true
 }
