@@ -39,6 +39,9 @@ type docReader struct {
 	// pool's holder for it.
 	ents    []entry
 	entsBox *[]entry
+	// lastParent and lastParentHash memoize pathHash for atJoin.
+	lastParent     string
+	lastParentHash uint32
 
 	aliasBudget int
 	sizes       map[*yaml.Node]int // memoized alias target sizes
@@ -72,7 +75,21 @@ func (r *docReader) at(path string, n *yaml.Node) {
 
 // atJoin is r.at(path+"."+key, n) without building the path.
 func (r *docReader) atJoin(path, key string, n *yaml.Node) {
-	r.pos.recordJoin(path, key, Position{Line: n.Line + r.lineOff, Column: n.Column})
+	at := Position{Line: n.Line + r.lineOff, Column: n.Column}
+	if path == "" || path == "data" {
+		r.pos.recordJoin(path, key, at)
+		return
+	}
+	r.pos.push(joinHash(r.parentHash(path), key), at)
+}
+
+// parentHash is pathHash(path), remembered for the last path asked: the
+// fields of one mapping come one after another with the same parent.
+func (r *docReader) parentHash(path string) uint32 {
+	if path != r.lastParent {
+		r.lastParent, r.lastParentHash = path, pathHash(path)
+	}
+	return r.lastParentHash
 }
 
 // warn records a decode-time lint finding.
@@ -483,7 +500,7 @@ func (r *docReader) setIn(n *yaml.Node, parent, key string) []string {
 	if key == "" {
 		h = pathHash(parent)
 	} else {
-		h = joinHash(pathHash(parent), key)
+		h = joinHash(r.parentHash(parent), key)
 	}
 	r.pos.push(h, Position{Line: n.Line + r.lineOff, Column: n.Column})
 	switch n.Kind {
