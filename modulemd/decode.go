@@ -63,6 +63,10 @@ type Decoder struct {
 	// sequential stream parser, the reference the splitter must agree with.
 	wholeSequential bool
 	in              *interner // shared by the workers from the second document on
+	// useLocal is set once the stream proves long: from then on each job
+	// borrows one of the unshared interners in locals.
+	useLocal bool
+	locals   chan *interner
 }
 
 // pending is a document in the queue: handed to a worker (ch), still to be
@@ -80,6 +84,9 @@ type job struct {
 	c  chunk
 	n  int // document number
 	in *interner
+	// local: the job takes an interner of its own from Decoder.locals
+	// for as long as it runs (in is nil then).
+	local bool
 }
 
 type decoded struct {
@@ -290,11 +297,12 @@ func (d *Decoder) fill() {
 			case 2:
 				d.in = newInterner(smallInternerBits)
 			case largeInternerAt:
-				d.in = newInterner(largeInternerBits)
+				d.useLocal = true
+				d.locals = make(chan *interner, runtime.GOMAXPROCS(0)+1)
 			}
 			d.bytes += len(c.data)
 			d.queued += len(c.data)
-			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in}, size: len(c.data)})
+			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in, local: d.useLocal}, size: len(c.data)})
 		}
 	}
 	if !d.ended || d.bytes > smallInput {
@@ -339,6 +347,21 @@ func (d *Decoder) fill() {
 // decodeJob parses one document; it never panics.
 func (d *Decoder) decodeJob(j *job) (res decoded) {
 	data, lineOff, docNum := j.c.data, j.c.line-1, j.n
+	if j.local {
+		var in *interner
+		select {
+		case in = <-d.locals:
+		default:
+			in = newLocalInterner(largeInternerBits)
+		}
+		j.in = in
+		defer func() {
+			select {
+			case d.locals <- in:
+			default:
+			}
+		}()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			res = decoded{fatal: true, err: &ParseError{File: d.file, Doc: docNum, Line: lineOff + 1,

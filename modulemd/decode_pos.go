@@ -160,16 +160,29 @@ func (p *positions) seal() {
 
 // interner deduplicates the short strings of the documents one Decoder
 // reads (names, refs, arches, xmd values repeat across streams), which
-// roughly halves the memory a large index takes. It is a lock-free
-// direct-mapped cache: a miss just replaces the slot.
+// roughly halves the memory a large index takes. It is a direct-mapped
+// cache: a miss just replaces the slot.
 //
-// The decoder starts with a small interner and replaces it by a large one
-// once the stream proves long (see Decoder.fill), so that a file of a few
-// documents does not pay for zeroing and scanning 640 KiB of slots.
+// The decoder starts with a small interner the workers share (lock-free,
+// with atomic slots) and, once the stream proves long (see Decoder.fill),
+// gives each running document a large unshared one instead (local), so
+// that a file of a few documents does not pay for zeroing and scanning
+// 1 MiB of slots, and the workers of a long one neither box every missed
+// string for an atomic store nor pull each other's slots between caches.
+// A string repeated in documents decoded by different workers is kept
+// once per worker at most.
 type interner struct {
 	seed  maphash.Seed
 	slots []atomic.Pointer[string]
 	mask  uint64 // len(slots)-1
+	// local holds the strings themselves, for an interner only one
+	// goroutine uses at a time (no atomics, no boxed string per miss).
+	local []string
+}
+
+// newLocalInterner returns an unshared interner of 1<<bits slots.
+func newLocalInterner(bits int) *interner {
+	return &interner{seed: maphash.MakeSeed(), local: make([]string, 1<<bits), mask: 1<<bits - 1}
 }
 
 // Interner sizes: the small one serves the first documents of a stream,
@@ -190,6 +203,14 @@ func newInterner(bits int) *interner {
 
 func (t *interner) get(s string) string {
 	if t == nil || len(s) == 0 || len(s) > 65536 {
+		return s
+	}
+	if t.local != nil {
+		slot := &t.local[maphash.String(t.seed, s)&t.mask]
+		if *slot == s {
+			return *slot
+		}
+		*slot = s
 		return s
 	}
 	slot := &t.slots[maphash.String(t.seed, s)&t.mask]
