@@ -48,6 +48,9 @@ type Options struct {
 	Koji *koji.Client
 	// HTTP downloads koji files; nil means a default client.
 	HTTP *http.Client
+	// KojiCache overrides the configuration's koji cache_dir (see
+	// KojiSource.CacheDir).
+	KojiCache string
 	// OpenStore opens the orchestrator store of a local state directory
 	// (cmd/modkit opens SQLite); needed for a config with local.
 	OpenStore func(ctx context.Context, stateDir string) (orchestrator.Store, error)
@@ -436,7 +439,10 @@ func (r *run) openSources(ctx context.Context) error {
 		}
 		ks := &KojiSource{Client: c, Sigkeys: r.cfg.Sigkeys, HTTP: r.opts.HTTP}
 		if r.cfg.Koji != nil {
-			ks.TopURL, ks.Event = r.cfg.Koji.TopURL, r.cfg.Koji.Event
+			ks.TopURL, ks.Event, ks.CacheDir = r.cfg.Koji.TopURL, r.cfg.Koji.Event, r.cfg.Koji.CacheDir
+		}
+		if r.opts.KojiCache != "" {
+			ks.CacheDir = r.opts.KojiCache
 		}
 		if ks.TopURL == "" {
 			ks.TopURL = strings.TrimSuffix(strings.TrimRight(hub, "/"), "/kojihub") + "/kojifiles"
@@ -569,6 +575,13 @@ func (r *run) pkgset(ctx context.Context) error {
 			r.sel[v.UID()][a] = keep
 		}
 		r.progress("pkgset", "variant %s: %d module builds", v.UID(), len(builds))
+	}
+	if r.koji != nil && r.koji.CacheDir != "" {
+		st := r.koji.CacheStats()
+		r.progress("pkgset", "koji cache %s: %d module builds read from it, %d stored", r.koji.CacheDir, st.Hits, st.Stored)
+		if st.Err != nil {
+			r.warn("koji cache %s not written (the compose goes on without it): %v", r.koji.CacheDir, st.Err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -36,6 +36,13 @@ type KojiSource struct {
 	Sigkeys []string
 	// HTTP downloads files; nil means a client with a 5-minute timeout.
 	HTTP *http.Client
+	// CacheDir, when set, keeps what the hub and the top URL say about
+	// complete module builds (build info, per-arch modulemd files, their
+	// RPM components and the RPM builds behind them) in this directory, so
+	// that later composes (nightlies) ask the hub only which builds a tag
+	// holds. Builds are immutable once complete; tag contents, signatures
+	// and RPM files are never cached. Composes may share the directory.
+	CacheDir string
 
 	once      sync.Once
 	onceErr   error
@@ -44,6 +51,118 @@ type KojiSource struct {
 	builds    map[int64]*koji.Build
 	sources   map[int64][]koji.RPM
 	converted map[int64]*Build
+
+	cacheOnce  sync.Once
+	cache      *kojiCache
+	cacheErr   error
+	recs       map[int64]*cachedModule
+	unstored   map[int64]*koji.Build // build info from getBuild not in the cache yet
+	cacheStats CacheStats
+}
+
+// CacheStats counts what the koji cache (CacheDir) did.
+type CacheStats struct {
+	// Hits are module builds read from the cache, Stored those written
+	// to it.
+	Hits, Stored int
+	// Err is the first error writing to the cache (a compose goes on
+	// without it).
+	Err error
+}
+
+// CacheStats reports what the koji cache did so far.
+func (k *KojiSource) CacheStats() CacheStats {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.cacheStats
+}
+
+// openCache opens CacheDir (nil without one).
+func (k *KojiSource) openCache() (*kojiCache, error) {
+	k.cacheOnce.Do(func() {
+		if k.CacheDir != "" {
+			k.cache, k.cacheErr = openKojiCache(k.CacheDir, k.Client.URL())
+		}
+	})
+	return k.cache, k.cacheErr
+}
+
+// cachedModule returns the cached record of module build id (nil when the
+// cache is off or does not hold it), reading each file once.
+func (k *KojiSource) cachedModule(c *kojiCache, id int64) *cachedModule {
+	if c == nil {
+		return nil
+	}
+	k.mu.Lock()
+	rec, ok := k.recs[id]
+	k.mu.Unlock()
+	if ok {
+		return rec
+	}
+	rec = c.load(id)
+	k.mu.Lock()
+	if k.recs == nil {
+		k.recs = map[int64]*cachedModule{}
+	}
+	k.recs[id] = rec
+	if rec != nil {
+		k.cacheStats.Hits++
+	}
+	k.mu.Unlock()
+	return rec
+}
+
+// storeListed writes the build info of the builds that identities asked
+// the hub for and that no compose read yet (older versions in a tag), so
+// that a later listing of the tag needs no getBuild for them.
+func (k *KojiSource) storeListed() {
+	if k.cache == nil {
+		return
+	}
+	k.mu.Lock()
+	var list []*koji.Build
+	for _, kb := range k.unstored {
+		list = append(list, kb)
+	}
+	k.unstored = nil
+	k.mu.Unlock()
+	for _, kb := range list {
+		rec := &cachedModule{Format: kojiCacheFormat, Hub: k.Client.URL(), Build: cacheableBuild(kb)}
+		err := k.cache.store(rec)
+		k.mu.Lock()
+		if err != nil && k.cacheStats.Err == nil {
+			k.cacheStats.Err = err
+		}
+		k.mu.Unlock()
+	}
+}
+
+// storeModule writes the record of a complete module build read from the
+// hub: files are its per-arch modulemd archives (with their text and
+// components), count its modulemd*.txt archives.
+func (k *KojiSource) storeModule(c *kojiCache, kb *koji.Build, count int, files []*archFile) {
+	rec := &cachedModule{Format: kojiCacheFormat, Hub: k.Client.URL(), Build: cacheableBuild(kb), Archives: true, ModulemdFiles: count}
+	k.mu.Lock()
+	delete(k.unstored, kb.ID)
+	seen := map[int64]bool{}
+	for _, f := range files {
+		rec.Arches = append(rec.Arches, cachedArch{Arch: f.arch, ArchiveID: f.id, Filename: f.name, Modulemd: string(f.text), RPMs: f.rpms})
+		for _, r := range f.rpms {
+			if rb, ok := k.builds[r.BuildID]; ok && !seen[r.BuildID] {
+				seen[r.BuildID] = true
+				rec.RPMBuilds = append(rec.RPMBuilds, cachedRPMBuilds{Build: cacheableBuild(rb), Sources: k.sources[r.BuildID]})
+			}
+		}
+	}
+	k.mu.Unlock()
+	err := c.store(rec)
+	k.mu.Lock()
+	if err == nil {
+		k.cacheStats.Stored++
+	} else if k.cacheStats.Err == nil {
+		k.cacheStats.Err = err
+	}
+	k.mu.Unlock()
 }
 
 func (k *KojiSource) Name() string { return "koji " + k.Client.URL() }
@@ -112,11 +231,25 @@ func (k *KojiSource) Find(ctx context.Context, spec ModuleSpec) ([]*Build, error
 // build info says (name, stream, version, context, content tag); builds
 // without module typeinfo, or not complete, are left out.
 func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
+	cache, err := k.openCache()
+	if err != nil {
+		return nil, err
+	}
+	full := slices.Clone(kbs)
 	var need []int
 	for i, kb := range kbs {
-		if kb.Extra == nil {
-			need = append(need, i)
+		if kb.Extra != nil {
+			continue
 		}
+		// A listing without extra (the cache is on): the typeinfo of a
+		// cached build comes from the cache, of the others from getBuild.
+		if rec := k.cachedModule(cache, kb.ID); rec != nil {
+			c := *kb
+			c.Extra = rec.Build.Extra
+			full[i] = &c
+			continue
+		}
+		need = append(need, i)
 	}
 	got := make([]koji.Build, len(need))
 	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
@@ -124,9 +257,20 @@ func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Buil
 	}, got); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
-	full := slices.Clone(kbs)
 	for j, i := range need {
 		full[i] = &got[j]
+	}
+	if cache != nil {
+		k.mu.Lock()
+		if k.unstored == nil {
+			k.unstored = map[int64]*koji.Build{}
+		}
+		for j := range got {
+			if got[j].State == koji.BuildComplete && got[j].ModuleInfo() != nil {
+				k.unstored[got[j].ID] = &got[j]
+			}
+		}
+		k.mu.Unlock()
 	}
 	var out []*Build
 	for i, kb := range full {
@@ -158,6 +302,7 @@ func (k *KojiSource) Load(ctx context.Context, builds []*Build) ([]*Build, error
 	if _, err := k.convertMany(ctx, kbs); err != nil {
 		return nil, err
 	}
+	k.storeListed()
 	var out []*Build
 	for _, b := range builds {
 		if b.koji == nil {
@@ -196,7 +341,10 @@ func (k *KojiSource) taggedIdentities(ctx context.Context, tag string) ([]*Build
 	if err != nil {
 		return nil, err
 	}
-	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module", Extra: true})
+	// With the cache on, the listing leaves out the builds' extra (each
+	// holds the whole modulemd): the cache or getBuild supplies it for
+	// the builds it lacks.
+	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module", Extra: k.CacheDir == ""})
 	if err != nil {
 		return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
 	}
@@ -280,10 +428,24 @@ func multicall[T any](ctx context.Context, c *koji.Client, n int, call func(m *k
 	return nil
 }
 
+// archFile is one modulemd.<arch>.txt archive of a module build being
+// read.
+type archFile struct {
+	mod    int // index into the module builds
+	arch   string
+	id     int64  // archive id
+	name   string // file name
+	text   []byte // the file (from the cache, or once downloaded)
+	cached bool   // text and rpms came from the cache
+	st     *modulemd.Stream
+	rpms   []koji.RPM
+}
+
 // convertMany reads koji module builds: their typeinfo, their
 // modulemd.<arch>.txt archives and the RPMs of each arch, batching the hub
-// calls in multicalls. Builds Pungi skips (no module typeinfo, only one
-// modulemd file) are left out.
+// calls in multicalls, or from the koji cache (CacheDir) for the builds it
+// holds. Builds Pungi skips (no module typeinfo, only one modulemd file)
+// are left out.
 func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
 	out := make([]*Build, len(kbs))
 	var todo []int
@@ -296,10 +458,23 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		}
 	}
 	k.mu.Unlock()
-	// Full build info (extra) where the listing lacked it.
+	cache, err := k.openCache()
+	if err != nil {
+		return nil, err
+	}
+	// Full build info (extra) where the listing lacked it, from the cache
+	// or the hub.
 	full := make([]*koji.Build, len(kbs))
+	recs := make([]*cachedModule, len(kbs))
 	var need []int
 	for _, i := range todo {
+		if rec := k.cachedModule(cache, kbs[i].ID); rec != nil {
+			full[i] = &rec.Build
+			if rec.Archives {
+				recs[i] = rec
+			}
+			continue
+		}
 		full[i] = kbs[i]
 		if kbs[i].Extra == nil {
 			need = append(need, i)
@@ -320,22 +495,23 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			mods = append(mods, i)
 		}
 	}
-	archives := make([][]koji.Archive, len(mods))
-	if err := multicall(ctx, k.Client, len(mods), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("listArchives", koji.Kwargs{"buildID": full[mods[j]].ID, "type": "module"})
+	// The archives of the builds the cache does not hold.
+	var ask []int // indexes into mods
+	for j, i := range mods {
+		if recs[i] == nil {
+			ask = append(ask, j)
+		}
+	}
+	archives := make([][]koji.Archive, len(ask))
+	if err := multicall(ctx, k.Client, len(ask), func(m *koji.Multicall, x int) *koji.Future[any] {
+		return m.Call("listArchives", koji.Kwargs{"buildID": full[mods[ask[x]]].ID, "type": "module"})
 	}, archives); err != nil {
 		return nil, fmt.Errorf("compose: koji listArchives: %w", err)
 	}
-	type archFile struct {
-		mod  int // index into mods
-		arch string
-		a    koji.Archive
-		st   *modulemd.Stream
-		rpms []koji.RPM
-	}
 	var files []*archFile
 	counts := make([]int, len(mods))
-	for j, as := range archives {
+	for x, as := range archives {
+		j := ask[x]
 		for _, a := range as {
 			if !strings.HasPrefix(a.Filename, "modulemd.") || !strings.HasSuffix(a.Filename, ".txt") {
 				continue
@@ -345,14 +521,23 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			if arch == "" || arch == "txt" || arch == "src" || strings.Contains(arch, ".") {
 				continue
 			}
-			files = append(files, &archFile{mod: j, arch: arch, a: a})
+			files = append(files, &archFile{mod: j, arch: arch, id: a.ID, name: a.Filename})
 		}
 	}
-	// The components of every per-arch archive (one multicall), while the
-	// per-arch metadata is downloaded and parsed, eight files at a time.
+	for j, i := range mods {
+		if rec := recs[i]; rec != nil {
+			counts[j] = rec.ModulemdFiles
+			for _, ca := range rec.Arches {
+				files = append(files, &archFile{mod: j, arch: ca.Arch, id: ca.ArchiveID, name: ca.Filename, text: []byte(ca.Modulemd), rpms: ca.RPMs, cached: true})
+			}
+		}
+	}
+	// The components of every per-arch archive the cache does not hold
+	// (one multicall), while the per-arch metadata is downloaded (or read
+	// from the cache) and parsed, eight files at a time.
 	var useful []*archFile
 	for _, f := range files {
-		if counts[f.mod] > 1 {
+		if counts[f.mod] > 1 && !f.cached {
 			useful = append(useful, f)
 		}
 	}
@@ -360,7 +545,7 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	compsErr := make(chan error, 1)
 	go func() {
 		compsErr <- multicall(ctx, k.Client, len(useful), func(m *koji.Multicall, j int) *koji.Future[any] {
-			return m.Call("listRPMs", koji.Kwargs{"imageID": useful[j].a.ID})
+			return m.Call("listRPMs", koji.Kwargs{"imageID": useful[j].id})
 		}, comps)
 	}()
 	var wg sync.WaitGroup
@@ -376,10 +561,13 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			b := full[mods[f.mod]]
-			data, err := k.get(ctx, k.fileURL(b, "files/module/"+f.a.Filename))
+			var err error
+			if f.text == nil {
+				f.text, err = k.get(ctx, k.fileURL(b, "files/module/"+f.name))
+			}
 			if err == nil {
 				var docs []modulemd.Document
-				if docs, err = modulemd.Parse(data); err == nil {
+				if docs, err = modulemd.Parse(f.text); err == nil {
 					for _, d := range docs {
 						if st, ok := d.(*modulemd.Stream); ok {
 							f.st = st
@@ -391,8 +579,12 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 				}
 			}
 			if err != nil {
+				where := f.name
+				if f.cached {
+					where += " (from the koji cache " + cache.dir + ")"
+				}
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("compose: koji build %s: %s: %w", b.NVR, f.a.Filename, err))
+				errs = append(errs, fmt.Errorf("compose: koji build %s: %s: %w", b.NVR, where, err))
 				mu.Unlock()
 			}
 		}()
@@ -404,18 +596,36 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	live := useful
-	// The RPM builds behind the components, and their source RPMs.
+	for j := range useful {
+		useful[j].rpms = comps[j]
+	}
+	// The RPM builds behind the components, and their source RPMs: from
+	// the cache records, then from the hub.
 	k.mu.Lock()
 	if k.builds == nil {
 		k.builds = map[int64]*koji.Build{}
 		k.sources = map[int64][]koji.RPM{}
 	}
+	for _, i := range mods {
+		if recs[i] == nil {
+			continue
+		}
+		for _, rb := range recs[i].RPMBuilds {
+			if _, ok := k.builds[rb.Build.ID]; !ok {
+				b := rb.Build
+				k.builds[b.ID], k.sources[b.ID] = &b, rb.Sources
+			}
+		}
+	}
 	var ids []int64
-	for j := range live {
-		live[j].rpms = comps[j]
-		for _, r := range comps[j] {
-			if _, ok := k.builds[r.BuildID]; !ok && !slices.Contains(ids, r.BuildID) {
+	seenID := map[int64]bool{}
+	for _, f := range files {
+		if counts[f.mod] <= 1 {
+			continue
+		}
+		for _, r := range f.rpms {
+			if _, ok := k.builds[r.BuildID]; !ok && !seenID[r.BuildID] {
+				seenID[r.BuildID] = true
 				ids = append(ids, r.BuildID)
 			}
 		}
@@ -441,14 +651,19 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	k.mu.Unlock()
 	// Assemble.
 	byMod := map[int][]*archFile{}
-	for _, f := range live {
-		byMod[f.mod] = append(byMod[f.mod], f)
+	for _, f := range files {
+		if counts[f.mod] > 1 {
+			byMod[f.mod] = append(byMod[f.mod], f)
+		}
 	}
 	for j, i := range mods {
+		kb := full[i]
+		if cache != nil && recs[i] == nil {
+			k.storeModule(cache, kb, counts[j], byMod[j])
+		}
 		if counts[j] <= 1 {
 			continue
 		}
-		kb := full[i]
 		info := kb.ModuleInfo()
 		version, err := strconv.ParseUint(info.Version, 10, 64)
 		if err != nil {
