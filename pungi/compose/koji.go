@@ -252,9 +252,7 @@ func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Buil
 		need = append(need, i)
 	}
 	got := make([]koji.Build, len(need))
-	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", kbs[need[j]].ID)
-	}, got); err != nil {
+	if err := multicall(ctx, k.Client, "getBuild", len(need), func(j int) []any { return []any{kbs[need[j]].ID} }, got); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
 	for j, i := range need {
@@ -402,30 +400,52 @@ func (k *KojiSource) Builds(ctx context.Context, kbs ...*koji.Build) ([]*Build, 
 // batchSize bounds the calls of one multicall request.
 const batchSize = 400
 
-// multicall runs one call per item in multicall batches and decodes each
-// result into out[i].
-func multicall[T any](ctx context.Context, c *koji.Client, n int, call func(m *koji.Multicall, i int) *koji.Future[any], out []T) error {
+// multicall runs method once per item (args(i) its arguments) in
+// multicall batches and decodes each result into out[i]; narrow row
+// types (archiveRow, rpmRow) are decoded straight from the answer.
+func multicall[T any](ctx context.Context, c *koji.Client, method string, n int, args func(i int) []any, out []T) error {
 	if n == 0 {
 		return nil
 	}
-	m := c.NewMulticall()
-	futs := make([]*koji.Future[any], n)
+	all := make([][]any, n)
 	for i := range n {
-		futs[i] = call(m, i)
+		all[i] = args(i)
 	}
-	if err := m.Do(ctx, &koji.MulticallOptions{BatchSize: batchSize}); err != nil {
-		return err
-	}
-	for i, f := range futs {
-		v, err := f.Result()
-		if err != nil {
-			return err
+	return koji.MulticallEach(ctx, c, method, all, out, &koji.MulticallOptions{BatchSize: batchSize})
+}
+
+// archiveRow is what a compose reads of a listArchives answer.
+type archiveRow struct {
+	ID       int64  `xmlrpc:"id"`
+	Filename string `xmlrpc:"filename"`
+}
+
+// rpmRow is what a compose reads of a listRPMs answer.
+type rpmRow struct {
+	ID      int64  `xmlrpc:"id"`
+	Name    string `xmlrpc:"name"`
+	Version string `xmlrpc:"version"`
+	Release string `xmlrpc:"release"`
+	Arch    string `xmlrpc:"arch"`
+	Epoch   any    `xmlrpc:"epoch"` // nil or an integer
+	BuildID int64  `xmlrpc:"build_id"`
+}
+
+// rpms converts listRPMs rows.
+func rpms(rows []rpmRow) ([]koji.RPM, error) {
+	out := make([]koji.RPM, len(rows))
+	for i, r := range rows {
+		out[i] = koji.RPM{ID: r.ID, Name: r.Name, Version: r.Version, Release: r.Release, Arch: r.Arch, BuildID: r.BuildID}
+		switch e := r.Epoch.(type) {
+		case nil:
+		case int64:
+			n := int(e)
+			out[i].Epoch = &n
+		default:
+			return nil, fmt.Errorf("rpm %d (%s): epoch %v is not an integer", r.ID, r.Name, e)
 		}
-		if err := koji.DecodeValue(v, &out[i]); err != nil {
-			return err
-		}
 	}
-	return nil
+	return out, nil
 }
 
 // archFile is one modulemd.<arch>.txt archive of a module build being
@@ -481,9 +501,7 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		}
 	}
 	got := make([]koji.Build, len(need))
-	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", kbs[need[j]].ID)
-	}, got); err != nil {
+	if err := multicall(ctx, k.Client, "getBuild", len(need), func(j int) []any { return []any{kbs[need[j]].ID} }, got); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
 	for j, i := range need {
@@ -502,9 +520,9 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			ask = append(ask, j)
 		}
 	}
-	archives := make([][]koji.Archive, len(ask))
-	if err := multicall(ctx, k.Client, len(ask), func(m *koji.Multicall, x int) *koji.Future[any] {
-		return m.Call("listArchives", koji.Kwargs{"buildID": full[mods[ask[x]]].ID, "type": "module"})
+	archives := make([][]archiveRow, len(ask))
+	if err := multicall(ctx, k.Client, "listArchives", len(ask), func(x int) []any {
+		return []any{koji.Kwargs{"buildID": full[mods[ask[x]]].ID, "type": "module"}}
 	}, archives); err != nil {
 		return nil, fmt.Errorf("compose: koji listArchives: %w", err)
 	}
@@ -541,11 +559,11 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			useful = append(useful, f)
 		}
 	}
-	comps := make([][]koji.RPM, len(useful))
+	comps := make([][]rpmRow, len(useful))
 	compsErr := make(chan error, 1)
 	go func() {
-		compsErr <- multicall(ctx, k.Client, len(useful), func(m *koji.Multicall, j int) *koji.Future[any] {
-			return m.Call("listRPMs", koji.Kwargs{"imageID": useful[j].id})
+		compsErr <- multicall(ctx, k.Client, "listRPMs", len(useful), func(j int) []any {
+			return []any{koji.Kwargs{"imageID": useful[j].id}}
 		}, comps)
 	}()
 	var wg sync.WaitGroup
@@ -597,7 +615,11 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		return nil, err
 	}
 	for j := range useful {
-		useful[j].rpms = comps[j]
+		rs, err := rpms(comps[j])
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji listRPMs of %s: %w", useful[j].name, err)
+		}
+		useful[j].rpms = rs
 	}
 	// The RPM builds behind the components, and their source RPMs: from
 	// the cache records, then from the hub.
@@ -632,23 +654,25 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	}
 	k.mu.Unlock()
 	rbs := make([]koji.Build, len(ids))
-	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", ids[j])
-	}, rbs); err != nil {
+	if err := multicall(ctx, k.Client, "getBuild", len(ids), func(j int) []any { return []any{ids[j]} }, rbs); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
-	srcs := make([][]koji.RPM, len(ids))
-	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("listRPMs", koji.Kwargs{"buildID": ids[j], "arches": []string{"src", "nosrc"}})
+	srcs := make([][]rpmRow, len(ids))
+	if err := multicall(ctx, k.Client, "listRPMs", len(ids), func(j int) []any {
+		return []any{koji.Kwargs{"buildID": ids[j], "arches": []string{"src", "nosrc"}}}
 	}, srcs); err != nil {
 		return nil, fmt.Errorf("compose: koji listRPMs: %w", err)
 	}
-	k.mu.Lock()
 	for j, id := range ids {
+		rs, err := rpms(srcs[j])
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji listRPMs of build %d: %w", id, err)
+		}
+		k.mu.Lock()
 		k.builds[id] = &rbs[j]
-		k.sources[id] = srcs[j]
+		k.sources[id] = rs
+		k.mu.Unlock()
 	}
-	k.mu.Unlock()
 	// Assemble.
 	byMod := map[int][]*archFile{}
 	for _, f := range files {
@@ -806,8 +830,8 @@ func (k *KojiSource) chooseCopies(ctx context.Context, files []*RPMFile) error {
 			Sigkey string `xmlrpc:"sigkey"`
 		}
 		sigs := make([][]sig, len(ids))
-		if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-			return m.Call("queryRPMSigs", koji.Kwargs{"rpm_id": ids[j]})
+		if err := multicall(ctx, k.Client, "queryRPMSigs", len(ids), func(j int) []any {
+			return []any{koji.Kwargs{"rpm_id": ids[j]}}
 		}, sigs); err != nil {
 			return fmt.Errorf("compose: koji queryRPMSigs: %w", err)
 		}
