@@ -144,17 +144,24 @@ func (k *KojiSource) storeModule(c *kojiCache, kb *koji.Build, count int, files 
 	rec := &cachedModule{Format: kojiCacheFormat, Hub: k.Client.URL(), Build: cacheableBuild(kb), Archives: true, ModulemdFiles: count}
 	k.mu.Lock()
 	delete(k.unstored, kb.ID)
+	// A draft build gets another release when it is promoted: neither it
+	// nor a module built from drafts is kept.
+	draft := kb.Draft
 	seen := map[int64]bool{}
 	for _, f := range files {
 		rec.Arches = append(rec.Arches, cachedArch{Arch: f.arch, ArchiveID: f.id, Filename: f.name, Modulemd: string(f.text), RPMs: f.rpms})
 		for _, r := range f.rpms {
 			if rb, ok := k.builds[r.BuildID]; ok && !seen[r.BuildID] {
 				seen[r.BuildID] = true
+				draft = draft || rb.Draft
 				rec.RPMBuilds = append(rec.RPMBuilds, cachedRPMBuilds{Build: cacheableBuild(rb), Sources: k.sources[r.BuildID]})
 			}
 		}
 	}
 	k.mu.Unlock()
+	if draft {
+		return
+	}
 	err := c.store(rec)
 	k.mu.Lock()
 	if err == nil {
@@ -264,7 +271,7 @@ func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Buil
 			k.unstored = map[int64]*koji.Build{}
 		}
 		for j := range got {
-			if got[j].State == koji.BuildComplete && got[j].ModuleInfo() != nil {
+			if got[j].State == koji.BuildComplete && !got[j].Draft && got[j].ModuleInfo() != nil {
 				k.unstored[got[j].ID] = &got[j]
 			}
 		}

@@ -22,7 +22,9 @@ import (
 // not change (its archives, their components and its RPMs are fixed at
 // import), so a repeated compose (a nightly) reads these from disk and
 // asks the hub only which builds the tag holds. What can change is not
-// cached: tag contents, signatures (queryRPMSigs), the RPM files.
+// cached: tag contents, signatures (queryRPMSigs), the RPM files, and
+// draft builds (promoting one changes its release) or modules built from
+// them.
 //
 // Layout: DIR/v1/<first 16 hex digits of sha256(hub URL)>/module-<build
 // id>.json, each file the SHA-256 of its JSON body on the first line and
@@ -36,6 +38,7 @@ const kojiCacheFormat = 1
 // kojiCache is an open cache directory for one hub.
 type kojiCache struct {
 	dir string
+	hub string // the hub's URL, as records carry it
 }
 
 // cachedModule is the record of one complete module build.
@@ -77,7 +80,7 @@ func openKojiCache(root, hub string) (*kojiCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("compose: koji cache: %w", err)
 	}
-	return &kojiCache{dir: dir}, nil
+	return &kojiCache{dir: dir, hub: hub}, nil
 }
 
 func (c *kojiCache) path(id int64) string {
@@ -92,7 +95,7 @@ func (c *kojiCache) load(id int64) *cachedModule {
 		return nil
 	}
 	rec, err := decodeCacheRecord(data)
-	if err != nil || rec.Build.ID != id {
+	if err != nil || rec.Build.ID != id || rec.Hub != c.hub {
 		return nil
 	}
 	return rec
@@ -112,7 +115,7 @@ func decodeCacheRecord(data []byte) (*cachedModule, error) {
 	if err := json.Unmarshal(body, &rec); err != nil {
 		return nil, err
 	}
-	if rec.Format != kojiCacheFormat || rec.Build.State != koji.BuildComplete || rec.Build.ModuleInfo() == nil {
+	if rec.Format != kojiCacheFormat || rec.Build.State != koji.BuildComplete || rec.Build.Draft || rec.Build.ModuleInfo() == nil {
 		return nil, errors.New("not a record of a complete module build")
 	}
 	return &rec, nil
