@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 
 	"errors"
 	"fmt"
@@ -1230,12 +1231,16 @@ func (r *run) treeinfo(j *repoJob) error {
 }
 
 func fileSHA256(p string) (string, error) {
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return "", err
 	}
-	s := sha256.Sum256(data)
-	return hex.EncodeToString(s[:]), nil
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // latestLink points <target>/latest-SHORT-VERSION[-BASE...] at the compose.

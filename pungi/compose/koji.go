@@ -1015,6 +1015,26 @@ func (k *KojiSource) download(ctx context.Context, f *RPMFile, c rpmCopy, dir st
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
+	// A top URL on a mounted koji volume (file://): the file is linked, as
+	// Pungi links from the volume (its hardlink-or-copy), and only read for
+	// its checksum; it is copied when it cannot be linked (another file
+	// system). A missing file stays os.ErrNotExist (the next copy is
+	// tried).
+	if p, ok := strings.CutPrefix(c.URL, "file://"); ok {
+		err := os.Link(p, dst)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
+		}
+		if err == nil {
+			sum, err := fileSHA256(dst)
+			if err != nil {
+				os.Remove(dst)
+				return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
+			}
+			f.Path, f.SHA256, f.Sigkey, f.URL = dst, sum, c.Sigkey, c.URL
+			return nil
+		}
+	}
 	// The download directory belongs to this compose alone: a file is
 	// written in place and removed when the download fails.
 	out, err := os.Create(dst)

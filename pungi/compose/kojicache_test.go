@@ -218,3 +218,48 @@ func FuzzDecodeCacheRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestKojiFileTopURLLinks composes from a top URL on the local file
+// system (a mounted koji volume): the packages are links to the volume's
+// files, as Pungi links them, and the compose is the same as over HTTP.
+func TestKojiFileTopURLLinks(t *testing.T) {
+	t.Parallel()
+	testenv_RequireRPM(t)
+	ctx := context.Background()
+	arch := hostArch()
+	f := newKojiFixture(t)
+	if _, err := f.client.CreateTag(ctx, "volume", nil); err != nil {
+		t.Fatal(err)
+	}
+	f.tag(t, "volume", f.importModule(t, fixtureModules[0], []string{arch}))
+	var results []*Result
+	for i, top := range []string{f.topURL, "file://" + f.top} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(`<variants><variant id="V" name="V" type="variant"><arches><arch>`+arch+
+			`</arch></arches><modules><module>*</module><kojitag>volume</kojitag></modules></variant></variants>`), 0o644)
+		cfg := writeConfig(t, dir, fmt.Sprintf("release: {name: V, short: V, version: \"%d\"}\nvariants_file: variants.xml\nkoji: {url: %s, topurl: %s}\ntarget_dir: out\n", i, f.url(), top))
+		res, err := Run(ctx, cfg, &Options{Koji: f.client, NoLatestLink: true})
+		if err != nil {
+			t.Fatalf("topurl %s: %v", top, err)
+		}
+		results = append(results, res)
+	}
+	if diff := cmp.Diff(results[0].Modules, results[1].Modules); diff != "" {
+		t.Errorf("http and file top URLs select differently:\n%s", diff)
+	}
+	pkgs, _ := filepath.Glob(filepath.Join(results[1].Dir, "compose", "V", arch, "os", "Packages", "*", "*.rpm"))
+	if len(pkgs) == 0 {
+		t.Fatal("no packages in the compose")
+	}
+	for _, p := range pkgs {
+		src, _ := filepath.Glob(filepath.Join(f.top, "packages", "*", "*", "*", "*", filepath.Base(p)))
+		if len(src) != 1 {
+			t.Fatalf("%s: not found once in the top directory: %v", filepath.Base(p), src)
+		}
+		a, err1 := os.Stat(p)
+		b, err2 := os.Stat(src[0])
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			t.Errorf("%s is not a link to %s", p, src[0])
+		}
+	}
+}
