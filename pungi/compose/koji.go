@@ -149,12 +149,12 @@ func (k *KojiSource) storeModule(c *kojiCache, kb *koji.Build, count int, files 
 	draft := kb.Draft
 	seen := map[int64]bool{}
 	for _, f := range files {
-		rec.Arches = append(rec.Arches, cachedArch{Arch: f.arch, ArchiveID: f.id, Filename: f.name, Modulemd: string(f.text), RPMs: f.rpms})
+		rec.Arches = append(rec.Arches, cachedArch{Arch: f.arch, ArchiveID: f.id, Filename: f.name, Modulemd: string(f.text), RPMs: toCachedRPMs(f.rpms)})
 		for _, r := range f.rpms {
 			if rb, ok := k.builds[r.BuildID]; ok && !seen[r.BuildID] {
 				seen[r.BuildID] = true
 				draft = draft || rb.Draft
-				rec.RPMBuilds = append(rec.RPMBuilds, cachedRPMBuilds{Build: cacheableBuild(rb), Sources: k.sources[r.BuildID]})
+				rec.RPMBuilds = append(rec.RPMBuilds, cachedRPMBuilds{Build: cacheableBuild(rb), Sources: toCachedRPMs(k.sources[r.BuildID])})
 			}
 		}
 	}
@@ -553,7 +553,7 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		if rec := recs[i]; rec != nil {
 			counts[j] = rec.ModulemdFiles
 			for _, ca := range rec.Arches {
-				files = append(files, &archFile{mod: j, arch: ca.Arch, id: ca.ArchiveID, name: ca.Filename, text: []byte(ca.Modulemd), rpms: ca.RPMs, cached: true})
+				files = append(files, &archFile{mod: j, arch: ca.Arch, id: ca.ArchiveID, name: ca.Filename, text: []byte(ca.Modulemd), rpms: fromCachedRPMs(ca.RPMs), cached: true})
 			}
 		}
 	}
@@ -642,7 +642,7 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		for _, rb := range recs[i].RPMBuilds {
 			if _, ok := k.builds[rb.Build.ID]; !ok {
 				b := rb.Build
-				k.builds[b.ID], k.sources[b.ID] = &b, rb.Sources
+				k.builds[b.ID], k.sources[b.ID] = &b, fromCachedRPMs(rb.Sources)
 			}
 		}
 	}

@@ -65,13 +65,40 @@ type cachedArch struct {
 	ArchiveID int64      `json:"archive_id"`
 	Filename  string     `json:"filename"`
 	Modulemd  string     `json:"modulemd"`
-	RPMs      []koji.RPM `json:"rpms"`
+	RPMs      []cachedRPM `json:"rpms"`
 }
 
 // cachedRPMBuilds is an RPM build behind components, with its source RPMs.
 type cachedRPMBuilds struct {
 	Build   koji.Build `json:"build"`
-	Sources []koji.RPM `json:"sources"`
+	Sources []cachedRPM `json:"sources"`
+}
+
+// cachedRPM is what a compose reads of a koji RPM.
+type cachedRPM struct {
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Release string `json:"release"`
+	Epoch   *int   `json:"epoch"`
+	Arch    string `json:"arch"`
+	BuildID int64  `json:"build_id"`
+}
+
+func toCachedRPMs(rs []koji.RPM) []cachedRPM {
+	out := make([]cachedRPM, len(rs))
+	for i, r := range rs {
+		out[i] = cachedRPM{ID: r.ID, Name: r.Name, Version: r.Version, Release: r.Release, Epoch: r.Epoch, Arch: r.Arch, BuildID: r.BuildID}
+	}
+	return out
+}
+
+func fromCachedRPMs(rs []cachedRPM) []koji.RPM {
+	out := make([]koji.RPM, len(rs))
+	for i, r := range rs {
+		out[i] = koji.RPM{ID: r.ID, Name: r.Name, Version: r.Version, Release: r.Release, Epoch: r.Epoch, Arch: r.Arch, BuildID: r.BuildID}
+	}
+	return out
 }
 
 func openKojiCache(root, hub string) (*kojiCache, error) {
