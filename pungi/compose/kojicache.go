@@ -61,16 +61,16 @@ type cachedModule struct {
 
 // cachedArch is one modulemd.<arch>.txt archive.
 type cachedArch struct {
-	Arch      string     `json:"arch"`
-	ArchiveID int64      `json:"archive_id"`
-	Filename  string     `json:"filename"`
-	Modulemd  string     `json:"modulemd"`
+	Arch      string      `json:"arch"`
+	ArchiveID int64       `json:"archive_id"`
+	Filename  string      `json:"filename"`
+	Modulemd  string      `json:"modulemd"`
 	RPMs      []cachedRPM `json:"rpms"`
 }
 
 // cachedRPMBuilds is an RPM build behind components, with its source RPMs.
 type cachedRPMBuilds struct {
-	Build   koji.Build `json:"build"`
+	Build   koji.Build  `json:"build"`
 	Sources []cachedRPM `json:"sources"`
 }
 
