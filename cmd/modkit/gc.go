@@ -87,13 +87,13 @@ func tuneGCFor(args []string) {
 const composeGCPercent = 400
 
 // tuneComposeGC sets the collector for modkit compose. A compose's live
-// heap is small (the chosen builds' metadata: about 30 MB for 200 module
-// builds × 3 arches) while it allocates short-lived garbage all along
-// (decoding the hub's XML-RPC answers and the modulemd files), so with
-// Go's default the collector runs dozens of times and takes about a fifth
-// of modkit's CPU time. Letting the heap grow to five times the live data
-// before collecting takes that share to a few percent for a peak of about
-// 150 MB on that compose. GOGC or GOMEMLIMIT in the environment win.
+// heap is small (under 10 MB for 200 module builds × 3 arches) while it
+// allocates short-lived garbage all along (decoding the hub's XML-RPC
+// answers and the modulemd files), so with Go's default the collector
+// runs every few megabytes. Letting the heap grow to five times the live
+// data first cut modkit's CPU time in that compose by about 30% for a peak
+// RSS of 54 MB instead of 38 MB (BENCHMARKS.md). GOGC or GOMEMLIMIT in the
+// environment win.
 func tuneComposeGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
