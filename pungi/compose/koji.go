@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -890,41 +891,72 @@ func (k *KojiSource) httpClient() *http.Client {
 	return k.HTTP
 }
 
-// get reads a (small) file from the top URL.
+// get reads a (small) file from the top URL, into one buffer of the
+// announced size.
 func (k *KojiSource) get(ctx context.Context, u string) ([]byte, error) {
-	var buf strings.Builder
-	if _, err := k.copyURL(ctx, u, &buf); err != nil {
+	if p, ok := strings.CutPrefix(u, "file://"); ok {
+		return os.ReadFile(p)
+	}
+	resp, err := k.open(ctx, u)
+	if err != nil {
 		return nil, err
 	}
-	return []byte(buf.String()), nil
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n < 64<<20 {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
+// copyBufs are the buffers of copyURL (one per download worker at a time).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64, error) {
+	var r io.Reader
 	if p, ok := strings.CutPrefix(u, "file://"); ok {
 		f, err := os.Open(p)
 		if err != nil {
 			return 0, err
 		}
 		defer f.Close()
-		return io.Copy(w, f)
+		r = f
+	} else {
+		resp, err := k.open(ctx, u)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		r = resp.Body
 	}
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(w, r, *buf)
+}
+
+// open GETs u; a status other than 200 is an error (wrapping
+// os.ErrNotExist for 404).
+func (k *KojiSource) open(ctx context.Context, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := k.httpClient().Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
 		err := fmt.Errorf("GET %s: %s", u, resp.Status)
 		if resp.StatusCode == http.StatusNotFound {
 			err = fmt.Errorf("%w (%w)", err, os.ErrNotExist)
 		}
-		return 0, err
+		return nil, err
 	}
-	return io.Copy(w, resp.Body)
+	return resp, nil
 }
 
 // Fetch downloads the files (four at a time) into dir/<sigkey or
