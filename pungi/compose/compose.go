@@ -634,8 +634,12 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 		if err != nil {
 			return nil, err
 		}
+		have := make(map[string]bool, len(loaded))
+		for _, l := range loaded {
+			have[l.NSVC()] = true
+		}
 		for _, b := range chosen {
-			if !slices.ContainsFunc(loaded, func(l *Build) bool { return l.NSVC() == b.NSVC() }) {
+			if !have[b.NSVC()] {
 				r.warn("variant %s: module build %s (%s) has no per-arch modulemd files (too old for a compose); left out, as Pungi leaves it out", v.UID(), b.NSVC(), b.Origin)
 			}
 		}
