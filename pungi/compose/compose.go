@@ -833,6 +833,7 @@ func (r *run) gather() ([]*repoJob, error) {
 		jobs = append(jobs, src)
 	}
 	// Link the packages into the trees.
+	made := map[string]bool{} // Packages/<letter> directories created
 	for _, j := range jobs {
 		slices.SortFunc(j.rpms, func(a, b *RPMFile) int { return strings.Compare(a.FileName(), b.FileName()) })
 		j.rpms = slices.CompactFunc(j.rpms, func(a, b *RPMFile) bool { return a.FileName() == b.FileName() })
@@ -844,7 +845,14 @@ func (r *run) gather() ([]*repoJob, error) {
 			if f.Path == "" {
 				return nil, fmt.Errorf("compose: %s was not downloaded", f.FileName())
 			}
-			if err := linkOrCopy(f.Path, filepath.Join(dir, "Packages", packageSubdir(f), f.FileName())); err != nil {
+			sub := filepath.Join(dir, "Packages", packageSubdir(f))
+			if !made[sub] {
+				if err := os.MkdirAll(sub, 0o755); err != nil {
+					return nil, fmt.Errorf("compose: %w", err)
+				}
+				made[sub] = true
+			}
+			if err := linkFile(f.Path, filepath.Join(sub, f.FileName())); err != nil {
 				return nil, fmt.Errorf("compose: %w", err)
 			}
 		}
