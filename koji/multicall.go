@@ -308,3 +308,34 @@ func multicallInto[T any](ctx context.Context, c *Client, method string, args []
 	}
 	return nil
 }
+
+// CallInto runs one call and decodes its result into out, straight from
+// the answer for a type kolo/xmlrpc decodes alike (see [MulticallEach]),
+// else through the value tree as [Client.Call] does. Faults and errors are
+// those of Client.Call.
+func CallInto[T any](ctx context.Context, c *Client, method string, args []any, out *T) error {
+	body, err := xmlrpcx.EncodeCall(method, args...)
+	if err != nil {
+		return fmt.Errorf("koji: %s: %w", method, err)
+	}
+	type direct struct{ v *T }
+	decode := func(b []byte) (any, error) {
+		var v T
+		if xmlrpcx.DecodeResponseDirect(b, &v) == nil {
+			return direct{&v}, nil
+		}
+		return xmlrpcx.DecodeResponse(b)
+	}
+	anon := c.anonymousRead(method)
+	v, err := c.send(ctx, method, readOnly(method), callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
+	}, decode)
+	if err != nil {
+		return err
+	}
+	if d, ok := v.(direct); ok {
+		*out = *d.v
+		return nil
+	}
+	return unmarshal(method, v, out)
+}

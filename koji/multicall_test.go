@@ -168,3 +168,37 @@ func TestMulticallEach(t *testing.T) {
 		t.Error("len(out) != len(args) accepted")
 	}
 }
+
+// TestCallInto checks a single call decoded straight into a narrow type
+// against the value tree, and that faults are Client.Call's.
+func TestCallInto(t *testing.T) {
+	t.Parallel()
+	_, c := setup(t)
+	ctx := t.Context()
+	seedBuilds(t, c)
+	type row struct {
+		BuildID int64          `xmlrpc:"build_id"`
+		NVR     string         `xmlrpc:"nvr"`
+		Epoch   any            `xmlrpc:"epoch"`
+		TagName string         `xmlrpc:"tag_name"`
+		Extra   map[string]any `xmlrpc:"extra"`
+	}
+	args := []any{"dest", koji.Kwargs{"extra": true}}
+	var direct, viaTree []row
+	check(t, koji.CallInto(ctx, c, "listTagged", args, &direct))
+	check(t, c.Call(ctx, "listTagged", &viaTree, args...))
+	if diff := cmp.Diff(viaTree, direct); diff != "" || len(direct) != 2 {
+		t.Errorf("CallInto differs from Call (-tree +direct):\n%s", diff)
+	}
+	var builds []koji.Build // not direct-decodable: the value tree
+	check(t, koji.CallInto(ctx, c, "listTagged", args, &builds))
+	if len(builds) != 2 || builds[0].CompletionTime.IsZero() {
+		t.Errorf("builds = %+v", builds)
+	}
+	var f *koji.Fault
+	errCall := c.Call(ctx, "listTagged", &viaTree, "no-such-tag")
+	errInto := koji.CallInto(ctx, c, "listTagged", []any{"no-such-tag"}, &direct)
+	if !errors.As(errInto, &f) || errInto.Error() != errCall.Error() {
+		t.Errorf("CallInto fault %v, Call fault %v", errInto, errCall)
+	}
+}
