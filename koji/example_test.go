@@ -100,6 +100,36 @@ func ExampleMulticall() {
 	// 1
 }
 
+func ExampleMulticallEach() {
+	hub, c := exampleHub()
+	defer hub.Close()
+	ctx := context.Background()
+	for _, name := range []string{"base", "updates"} {
+		if _, err := c.CreateTag(ctx, name, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Only the members read; kolo/xmlrpc fills the rows straight from the
+	// hub's answer.
+	type tagRow struct {
+		ID     int64  `xmlrpc:"id"`
+		Name   string `xmlrpc:"name"`
+		Locked bool   `xmlrpc:"locked"`
+	}
+	args := [][]any{{"base"}, {"updates"}}
+	rows := make([]tagRow, len(args))
+	if err := koji.MulticallEach(ctx, c, "getTag", args, rows, &koji.MulticallOptions{BatchSize: 400}); err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rows {
+		fmt.Println(r.Name, r.Locked)
+	}
+	// Output:
+	// base false
+	// updates false
+}
+
 func ExampleFault() {
 	hub, c := exampleHub()
 	defer hub.Close()

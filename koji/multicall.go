@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/modkit/modkit/internal/xmlrpcx"
 )
@@ -229,3 +230,112 @@ func (c *Client) runBatch(ctx context.Context, batch []*pendingCall) error {
 // DecodeValue stores a raw value tree (from [Multicall.Call]) in out using
 // `xmlrpc` struct tags.
 func DecodeValue(v any, out any) error { return xmlrpcx.Unmarshal(v, out) }
+
+// MulticallEach runs method once per element of args (each call's
+// arguments, ending in [Kwargs] for keyword arguments) in multicall
+// batches, and decodes the i-th result into out[i] (len(out) must equal
+// len(args)). It returns the first call's fault or the first batch's
+// error. For a T that kolo/xmlrpc can decode directly
+// ([xmlrpcx.DirectDecodable]: no pointers, no time.Time, one member name
+// per field) a batch's answer is decoded straight into T, which takes
+// about a quarter less CPU time than [Multicall.Call] and [DecodeValue];
+// a batch holding a fault, and any other T, go through the value tree as
+// DecodeValue does, with the same result.
+func MulticallEach[T any](ctx context.Context, c *Client, method string, args [][]any, out []T, opts *MulticallOptions) error {
+	if len(out) != len(args) {
+		return fmt.Errorf("koji: MulticallEach %s: %d results for %d calls", method, len(out), len(args))
+	}
+	size := len(args)
+	if opts != nil && opts.BatchSize > 0 {
+		size = opts.BatchSize
+	}
+	for start := 0; start < len(args); start += size {
+		end := min(start+size, len(args))
+		if err := multicallInto(ctx, c, method, args[start:end], out[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func multicallInto[T any](ctx context.Context, c *Client, method string, args [][]any, out []T) error {
+	list := make([]map[string]any, len(args))
+	for i, a := range args {
+		if a == nil {
+			a = []any{}
+		}
+		list[i] = map[string]any{"methodName": method, "params": a}
+	}
+	body, err := xmlrpcx.EncodeCall("multiCall", list)
+	if err != nil {
+		return fmt.Errorf("koji: multiCall: %w", err)
+	}
+	decode := func(b []byte) (any, error) {
+		var direct [][]T
+		if xmlrpcx.DecodeResponseDirect(b, &direct) == nil && len(direct) == len(args) &&
+			!slices.ContainsFunc(direct, func(r []T) bool { return len(r) != 1 }) {
+			return direct, nil
+		}
+		return xmlrpcx.DecodeResponse(b)
+	}
+	v, err := c.send(ctx, "multiCall", readOnly(method), callOpts{anonymous: c.anonymousRead(method)}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
+	}, decode)
+	if err != nil {
+		return err
+	}
+	if direct, ok := v.([][]T); ok {
+		for i, r := range direct {
+			out[i] = r[0]
+		}
+		return nil
+	}
+	results, ok := v.([]any)
+	if !ok || len(results) != len(args) {
+		return fmt.Errorf("koji: multiCall: got %T with %d results for %d calls", v, len(results), len(args))
+	}
+	for i, r := range results {
+		if f, ok := xmlrpcx.FaultFromValue(r); ok {
+			return toFault(method, f)
+		}
+		one, ok := r.([]any)
+		if !ok || len(one) != 1 {
+			return fmt.Errorf("koji: multiCall: %s: malformed result %T", method, r)
+		}
+		if err := xmlrpcx.Unmarshal(one[0], &out[i]); err != nil {
+			return fmt.Errorf("koji: %s: decode result: %w", method, err)
+		}
+	}
+	return nil
+}
+
+// CallInto runs one call and decodes its result into out, straight from
+// the answer for a type kolo/xmlrpc decodes alike (see [MulticallEach]),
+// else through the value tree as [Client.Call] does. Faults and errors are
+// those of Client.Call.
+func CallInto[T any](ctx context.Context, c *Client, method string, args []any, out *T) error {
+	body, err := xmlrpcx.EncodeCall(method, args...)
+	if err != nil {
+		return fmt.Errorf("koji: %s: %w", method, err)
+	}
+	type direct struct{ v *T }
+	decode := func(b []byte) (any, error) {
+		var v T
+		if xmlrpcx.DecodeResponseDirect(b, &v) == nil {
+			return direct{&v}, nil
+		}
+		return xmlrpcx.DecodeResponse(b)
+	}
+	anon := c.anonymousRead(method)
+	v, err := c.send(ctx, method, readOnly(method), callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
+	}, decode)
+	if err != nil {
+		return err
+	}
+	if d, ok := v.(direct); ok {
+		*out = *d.v
+		return nil
+	}
+	return unmarshal(method, v, out)
+}

@@ -713,3 +713,51 @@ func TestRealHubBuilds(t *testing.T) {
 		}
 	})
 }
+
+// TestRealHubMulticallEach checks that the real hub's answers (pretty
+// printed, with <nil/> members) decode straight into narrow rows exactly
+// as through the value tree, and that a fault in a batch is reported.
+func TestRealHubMulticallEach(t *testing.T) {
+	t.Parallel()
+	h := needRealHub(t)
+	ctx := t.Context()
+	admin := h.admin(t)
+	var names []string
+	for range 3 {
+		name := unique("mce")
+		must[int64](t)(admin.CreateTag(ctx, name, nil))
+		names = append(names, name)
+	}
+	type row struct {
+		ID     int64          `xmlrpc:"id"`
+		Name   string         `xmlrpc:"name"`
+		Perm   any            `xmlrpc:"perm"` // nil here
+		Locked bool           `xmlrpc:"locked"`
+		Arches any            `xmlrpc:"arches"`
+		Extra  map[string]any `xmlrpc:"extra"`
+	}
+	args := [][]any{{names[0]}, {names[1]}, {names[2]}}
+	direct := make([]row, len(args))
+	check(t, koji.MulticallEach(ctx, admin, "getTag", args, direct, &koji.MulticallOptions{BatchSize: 2}))
+	mc := admin.NewMulticall()
+	var futs []*koji.Future[any]
+	for _, a := range args {
+		futs = append(futs, mc.Call("getTag", a...))
+	}
+	check(t, mc.Do(ctx, nil))
+	for i, f := range futs {
+		var viaTree row
+		check(t, koji.DecodeValue(must[any](t)(f.Result()), &viaTree))
+		if diff := cmp.Diff(viaTree, direct[i]); diff != "" {
+			t.Errorf("getTag %s: direct decoding differs (-tree +direct):\n%s", names[i], diff)
+		}
+		if direct[i].Name != names[i] || direct[i].ID == 0 || direct[i].Perm != nil {
+			t.Errorf("row %+v", direct[i])
+		}
+	}
+	var f *koji.Fault
+	bad := [][]any{{names[0]}, {names[1], koji.Kwargs{"bogus": true}}}
+	if err := koji.MulticallEach(ctx, admin, "getTag", bad, make([]row, 2), nil); !errors.As(err, &f) {
+		t.Errorf("fault in a batch = %v", err)
+	}
+}

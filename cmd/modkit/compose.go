@@ -38,6 +38,7 @@ func runCompose(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	config := fs.String("config", "", "compose configuration `FILE` (YAML)")
 	kojiURL := fs.String("koji", "", "koji hub `URL` (overrides koji.url of the configuration)")
 	target := fs.String("target-dir", "", "write the compose under `DIR` (overrides target_dir)")
+	kojiCache := fs.String("koji-cache", "", "keep complete koji module builds' metadata in `DIR` for later composes (overrides koji.cache_dir)")
 	var old dirList
 	fs.Var(&old, "old-composes", "`DIR` of older composes whose unchanged repodata is reused (repeatable)")
 	var arches dirList
@@ -74,7 +75,7 @@ func runCompose(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	start := time.Now()
 	opts := &compose.Options{
-		TargetDir: *target, KojiURL: *kojiURL, Arches: arches, StateDir: *stateDir, OldComposes: old, NoLatestLink: *noLatest, Jobs: *jobs, Logger: logger,
+		TargetDir: *target, KojiURL: *kojiURL, KojiCache: *kojiCache, Arches: arches, StateDir: *stateDir, OldComposes: old, NoLatestLink: *noLatest, Jobs: *jobs, Logger: logger,
 		OpenStore: func(ctx context.Context, stateDir string) (orchestrator.Store, error) {
 			db := filepath.Join(stateDir, "modkit.db")
 			if _, err := os.Stat(db); err != nil {

@@ -78,6 +78,28 @@ func tuneGCFor(args []string) {
 	if len(args) > 0 && gcCommands[args[0]] {
 		tuneGC(inputSize(args[1:]))
 	}
+	if len(args) > 0 && args[0] == "compose" {
+		tuneComposeGC()
+	}
+}
+
+// composeGCPercent is the collector's GOGC for modkit compose.
+const composeGCPercent = 400
+
+// tuneComposeGC sets the collector for modkit compose. A compose's live
+// heap is small (under 10 MB for 200 module builds × 3 arches) while it
+// allocates short-lived garbage all along (decoding the hub's XML-RPC
+// answers and the modulemd files), so with Go's default the collector
+// runs every few megabytes. Letting the heap grow to five times the live
+// data first cut modkit's CPU time in that compose by about an eighth
+// (0.78 s to 0.68 s, alternating runs) for a peak RSS of 54 MB instead of
+// 35 MB (BENCHMARKS.md). GOGC or GOMEMLIMIT in the
+// environment win.
+func tuneComposeGC() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetGCPercent(composeGCPercent)
 }
 
 // gcMemoryLimit is the soft memory limit for inputs of n bytes. It is soft:

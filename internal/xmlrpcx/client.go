@@ -102,10 +102,17 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		b, _ := io.ReadAll(io.LimitReader(hresp.Body, 1024))
 		return nil, &HTTPError{StatusCode: hresp.StatusCode, Status: hresp.Status, Body: string(b)}
 	}
-	body, err := io.ReadAll(io.LimitReader(hresp.Body, limit+1))
+	// A reply of known length is read into one buffer of that size, not
+	// grown by doubling (koji's multicall answers run to megabytes).
+	var buf bytes.Buffer
+	if n := hresp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(hresp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("xmlrpcx: read response: %w", err)
 	}
+	body := buf.Bytes()
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("xmlrpcx: response larger than %d bytes", limit)
 	}

@@ -156,7 +156,9 @@ func (h *Hub) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		resp = h.handleCall(r, method, params)
 	}
+	// As koji's WSGI handler does, every answer carries its length.
 	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
 	w.Write(resp)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -233,7 +235,11 @@ func procCPU(pid int) time.Duration {
 // %modkit is modkit's CPU time as a share of the wall time, %modkit-cpu
 // its share of all the CPU time spent. MODKIT_BENCH_BUILDS changes the
 // number of builds; MODKIT_BENCH_CPUPROFILE=FILE writes a CPU profile of
-// the composes only (not of the fixture).
+// the composes only (not of the fixture). MODKIT_BENCH_KOJI_CACHE=1
+// measures repeated composes with a koji cache (filled by one compose
+// before the timer starts); without it every compose starts cold.
+// MODKIT_BENCH_TOPURL=file reads the hub's files from its top directory
+// (file://, as from a mounted koji volume) instead of over HTTP.
 func BenchmarkCompose200x3(b *testing.B) {
 	n := 200
 	if s := os.Getenv("MODKIT_BENCH_BUILDS"); s != "" {
@@ -243,11 +249,25 @@ func BenchmarkCompose200x3(b *testing.B) {
 	f := benchFixture(b, n, arches)
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "variants.xml"), []byte(`<variants><variant id="Bench" name="Bench" type="variant"><arches><arch>x86_64</arch><arch>aarch64</arch><arch>s390x</arch></arches><modules><module>*</module><kojitag>`+f.benchTag+`</kojitag></modules></variant></variants>`), 0o644)
-	cfgText := fmt.Sprintf("release: {name: Bench, short: Bench, version: \"1\"}\nvariants_file: variants.xml\nkoji: {url: %s, topurl: %s}\ntarget_dir: out\n", f.url(), f.topURL)
+	topURL := f.topURL
+	if os.Getenv("MODKIT_BENCH_TOPURL") == "file" {
+		topURL = "file://" + f.top // a mounted koji volume: RPMs are linked
+	}
+	cfgText := fmt.Sprintf("release: {name: Bench, short: Bench, version: \"1\"}\nvariants_file: variants.xml\nkoji: {url: %s, topurl: %s}\ntarget_dir: out\n", f.url(), topURL)
 	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(cfgText), 0o644)
 	cfg, err := LoadConfig(filepath.Join(dir, "compose.yaml"))
 	if err != nil {
 		b.Fatal(err)
+	}
+	var cacheDir string
+	if os.Getenv("MODKIT_BENCH_KOJI_CACHE") == "1" {
+		cacheDir = b.TempDir()
+		c, _ := koji.NewClient(f.url())
+		res, err := Run(context.Background(), cfg, &Options{Koji: c, NoLatestLink: true, KojiCache: cacheDir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		os.RemoveAll(res.Dir)
 	}
 	var total, tools, modkitCPU, toolsCPU, hubCPU time.Duration
 	var phases = map[string]time.Duration{}
@@ -266,7 +286,7 @@ func BenchmarkCompose200x3(b *testing.B) {
 		hub0 := procCPU(f.hubPID)
 		// A fresh client each time: nothing cached between composes.
 		c, _ := koji.NewClient(f.url())
-		res, err := Run(context.Background(), cfg, &Options{Koji: c, NoLatestLink: true})
+		res, err := Run(context.Background(), cfg, &Options{Koji: c, NoLatestLink: true, KojiCache: cacheDir})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -301,12 +321,36 @@ func BenchmarkCompose200x3(b *testing.B) {
 	b.Logf("per compose: wall %.2fs, createrepo_c/modifyrepo_c running %.2fs; CPU: modkit %.2fs, createrepo_c/modifyrepo_c %.2fs, hub %.2fs; phases: %s",
 		per(total), per(tools), per(modkitCPU), per(toolsCPU), per(hubCPU), strings.Join(parts, ", "))
 	if cli := os.Getenv("MODKIT_BENCH_CLI"); cli != "" {
-		// The whole process as a user runs it.
-		t0 := time.Now()
-		out, err := exec.Command(cli, "compose", "--config", filepath.Join(dir, "compose.yaml"), "--quiet", "--no-latest-link").CombinedOutput()
-		if err != nil {
-			b.Fatalf("%s compose: %v\n%s", cli, err, out)
+		// The whole process as a user runs it, three times (with
+		// --koji-cache on the benchmark's cache when it has one): the
+		// compose's own timing (--json) and the process's peak memory.
+		for range 3 {
+			args := []string{"compose", "--config", filepath.Join(dir, "compose.yaml"), "--quiet", "--no-latest-link", "--json"}
+			if cacheDir != "" {
+				args = append(args, "--koji-cache", cacheDir)
+			}
+			cmd := exec.Command(cli, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			hub0 := procCPU(f.hubPID)
+			t0 := time.Now()
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("%s compose: %v\n%s", cli, err, stderr.Bytes())
+			}
+			wall := time.Since(t0)
+			var res Result
+			if err := json.Unmarshal(out, &res); err != nil {
+				b.Fatalf("%s compose --json: %v", cli, err)
+			}
+			var maxRSS int64
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				maxRSS = ru.Maxrss / 1024
+			}
+			t := res.Timing
+			b.Logf("modkit compose (whole process): wall %.2fs (compose %.2fs), createrepo_c/modifyrepo_c running %.2fs; CPU: modkit %.2fs (%.1f%% of the compose's wall), createrepo_c/modifyrepo_c %.2fs, hub %.2fs; peak RSS %d MB (createrepo_c's included)",
+				wall.Seconds(), t.Total.Seconds(), t.Tools.Seconds(), t.CPU.Seconds(), 100*t.CPU.Seconds()/t.Total.Seconds(), t.ToolsCPU.Seconds(), (procCPU(f.hubPID) - hub0).Seconds(), maxRSS)
+			os.RemoveAll(res.Dir)
 		}
-		b.Logf("modkit compose (whole process): %.2fs\n%s", time.Since(t0).Seconds(), out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ type Options struct {
 	Koji *koji.Client
 	// HTTP downloads koji files; nil means a default client.
 	HTTP *http.Client
+	// KojiCache overrides the configuration's koji cache_dir (see
+	// KojiSource.CacheDir).
+	KojiCache string
 	// OpenStore opens the orchestrator store of a local state directory
 	// (cmd/modkit opens SQLite); needed for a config with local.
 	OpenStore func(ctx context.Context, stateDir string) (orchestrator.Store, error)
@@ -436,7 +440,10 @@ func (r *run) openSources(ctx context.Context) error {
 		}
 		ks := &KojiSource{Client: c, Sigkeys: r.cfg.Sigkeys, HTTP: r.opts.HTTP}
 		if r.cfg.Koji != nil {
-			ks.TopURL, ks.Event = r.cfg.Koji.TopURL, r.cfg.Koji.Event
+			ks.TopURL, ks.Event, ks.CacheDir = r.cfg.Koji.TopURL, r.cfg.Koji.Event, r.cfg.Koji.CacheDir
+		}
+		if r.opts.KojiCache != "" {
+			ks.CacheDir = r.opts.KojiCache
 		}
 		if ks.TopURL == "" {
 			ks.TopURL = strings.TrimSuffix(strings.TrimRight(hub, "/"), "/kojihub") + "/kojifiles"
@@ -570,6 +577,13 @@ func (r *run) pkgset(ctx context.Context) error {
 		}
 		r.progress("pkgset", "variant %s: %d module builds", v.UID(), len(builds))
 	}
+	if r.koji != nil && r.koji.CacheDir != "" {
+		st := r.koji.CacheStats()
+		r.progress("pkgset", "koji cache %s: %d module builds read from it, %d stored", r.koji.CacheDir, st.Hits, st.Stored)
+		if st.Err != nil {
+			r.warn("koji cache %s not written (the compose goes on without it): %v", r.koji.CacheDir, st.Err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -620,8 +634,12 @@ func (r *run) selectFor(ctx context.Context, v *Variant) ([]*Build, error) {
 		if err != nil {
 			return nil, err
 		}
+		have := make(map[string]bool, len(loaded))
+		for _, l := range loaded {
+			have[l.NSVC()] = true
+		}
 		for _, b := range chosen {
-			if !slices.ContainsFunc(loaded, func(l *Build) bool { return l.NSVC() == b.NSVC() }) {
+			if !have[b.NSVC()] {
 				r.warn("variant %s: module build %s (%s) has no per-arch modulemd files (too old for a compose); left out, as Pungi leaves it out", v.UID(), b.NSVC(), b.Origin)
 			}
 		}
@@ -815,6 +833,7 @@ func (r *run) gather() ([]*repoJob, error) {
 		jobs = append(jobs, src)
 	}
 	// Link the packages into the trees.
+	made := map[string]bool{} // Packages/<letter> directories created
 	for _, j := range jobs {
 		slices.SortFunc(j.rpms, func(a, b *RPMFile) int { return strings.Compare(a.FileName(), b.FileName()) })
 		j.rpms = slices.CompactFunc(j.rpms, func(a, b *RPMFile) bool { return a.FileName() == b.FileName() })
@@ -826,7 +845,14 @@ func (r *run) gather() ([]*repoJob, error) {
 			if f.Path == "" {
 				return nil, fmt.Errorf("compose: %s was not downloaded", f.FileName())
 			}
-			if err := linkOrCopy(f.Path, filepath.Join(dir, "Packages", packageSubdir(f), f.FileName())); err != nil {
+			sub := filepath.Join(dir, "Packages", packageSubdir(f))
+			if !made[sub] {
+				if err := os.MkdirAll(sub, 0o755); err != nil {
+					return nil, fmt.Errorf("compose: %w", err)
+				}
+				made[sub] = true
+			}
+			if err := linkFile(f.Path, filepath.Join(sub, f.FileName())); err != nil {
 				return nil, fmt.Errorf("compose: %w", err)
 			}
 		}
@@ -1217,12 +1243,16 @@ func (r *run) treeinfo(j *repoJob) error {
 }
 
 func fileSHA256(p string) (string, error) {
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return "", err
 	}
-	s := sha256.Sum256(data)
-	return hex.EncodeToString(s[:]), nil
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // latestLink points <target>/latest-SHORT-VERSION[-BASE...] at the compose.

@@ -112,6 +112,9 @@ type KojiConfig struct {
 	TopURL     string   `yaml:"topurl"`
 	Event      int64    `yaml:"event"`
 	ModuleTags []string `yaml:"module_tags"`
+	// CacheDir keeps complete builds' answers across composes (see
+	// KojiSource.CacheDir); relative to the configuration file.
+	CacheDir string `yaml:"cache_dir"`
 }
 
 // LocalConfig is the local-builds source.
@@ -299,6 +302,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.OldComposes[i] = abs(cfg.OldComposes[i])
 	}
 	cfg.TargetDir = abs(cfg.TargetDir)
+	if cfg.Koji != nil {
+		cfg.Koji.CacheDir = abs(cfg.Koji.CacheDir)
+	}
 	for i, r := range cfg.ExtraFiles {
 		for a := range r.Files {
 			for j := range r.Files[a] {

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/xmlrpcx"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/modulemd"
 )
@@ -36,6 +38,13 @@ type KojiSource struct {
 	Sigkeys []string
 	// HTTP downloads files; nil means a client with a 5-minute timeout.
 	HTTP *http.Client
+	// CacheDir, when set, keeps what the hub and the top URL say about
+	// complete module builds (build info, per-arch modulemd files, their
+	// RPM components and the RPM builds behind them) in this directory, so
+	// that later composes (nightlies) ask the hub only which builds a tag
+	// holds. Builds are immutable once complete; tag contents, signatures
+	// and RPM files are never cached. Composes may share the directory.
+	CacheDir string
 
 	once      sync.Once
 	onceErr   error
@@ -44,6 +53,125 @@ type KojiSource struct {
 	builds    map[int64]*koji.Build
 	sources   map[int64][]koji.RPM
 	converted map[int64]*Build
+
+	cacheOnce  sync.Once
+	cache      *kojiCache
+	cacheErr   error
+	recs       map[int64]*cachedModule
+	unstored   map[int64]*koji.Build // build info from getBuild not in the cache yet
+	cacheStats CacheStats
+}
+
+// CacheStats counts what the koji cache (CacheDir) did.
+type CacheStats struct {
+	// Hits are module builds read from the cache, Stored those written
+	// to it.
+	Hits, Stored int
+	// Err is the first error writing to the cache (a compose goes on
+	// without it).
+	Err error
+}
+
+// CacheStats reports what the koji cache did so far.
+func (k *KojiSource) CacheStats() CacheStats {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.cacheStats
+}
+
+// openCache opens CacheDir (nil without one).
+func (k *KojiSource) openCache() (*kojiCache, error) {
+	k.cacheOnce.Do(func() {
+		if k.CacheDir != "" {
+			k.cache, k.cacheErr = openKojiCache(k.CacheDir, k.Client.URL())
+		}
+	})
+	return k.cache, k.cacheErr
+}
+
+// cachedModule returns the cached record of module build id (nil when the
+// cache is off or does not hold it), reading each file once.
+func (k *KojiSource) cachedModule(c *kojiCache, id int64) *cachedModule {
+	if c == nil {
+		return nil
+	}
+	k.mu.Lock()
+	rec, ok := k.recs[id]
+	k.mu.Unlock()
+	if ok {
+		return rec
+	}
+	rec = c.load(id)
+	k.mu.Lock()
+	if k.recs == nil {
+		k.recs = map[int64]*cachedModule{}
+	}
+	k.recs[id] = rec
+	if rec != nil {
+		k.cacheStats.Hits++
+	}
+	k.mu.Unlock()
+	return rec
+}
+
+// storeListed writes the build info of the builds that identities asked
+// the hub for and that no compose read yet (older versions in a tag), so
+// that a later listing of the tag needs no getBuild for them.
+func (k *KojiSource) storeListed() {
+	if k.cache == nil {
+		return
+	}
+	k.mu.Lock()
+	var list []*koji.Build
+	for _, kb := range k.unstored {
+		list = append(list, kb)
+	}
+	k.unstored = nil
+	k.mu.Unlock()
+	for _, kb := range list {
+		rec := &cachedModule{Format: kojiCacheFormat, Hub: k.Client.URL(), Build: cacheableBuild(kb)}
+		err := k.cache.store(rec)
+		k.mu.Lock()
+		if err != nil && k.cacheStats.Err == nil {
+			k.cacheStats.Err = err
+		}
+		k.mu.Unlock()
+	}
+}
+
+// storeModule writes the record of a complete module build read from the
+// hub: files are its per-arch modulemd archives (with their text and
+// components), count its modulemd*.txt archives.
+func (k *KojiSource) storeModule(c *kojiCache, kb *koji.Build, count int, files []*archFile) {
+	rec := &cachedModule{Format: kojiCacheFormat, Hub: k.Client.URL(), Build: cacheableBuild(kb), Archives: true, ModulemdFiles: count}
+	k.mu.Lock()
+	delete(k.unstored, kb.ID)
+	// A draft build gets another release when it is promoted: neither it
+	// nor a module built from drafts is kept.
+	draft := kb.Draft
+	seen := map[int64]bool{}
+	for _, f := range files {
+		rec.Arches = append(rec.Arches, cachedArch{Arch: f.arch, ArchiveID: f.id, Filename: f.name, Modulemd: string(f.text), RPMs: toCachedRPMs(f.rpms)})
+		for _, r := range f.rpms {
+			if rb, ok := k.builds[r.BuildID]; ok && !seen[r.BuildID] {
+				seen[r.BuildID] = true
+				draft = draft || rb.Draft
+				rec.RPMBuilds = append(rec.RPMBuilds, cachedRPMBuilds{Build: cacheableBuild(rb), Sources: toCachedRPMs(k.sources[r.BuildID])})
+			}
+		}
+	}
+	k.mu.Unlock()
+	if draft {
+		return
+	}
+	err := c.store(rec)
+	k.mu.Lock()
+	if err == nil {
+		k.cacheStats.Stored++
+	} else if k.cacheStats.Err == nil {
+		k.cacheStats.Err = err
+	}
+	k.mu.Unlock()
 }
 
 func (k *KojiSource) Name() string { return "koji " + k.Client.URL() }
@@ -112,21 +240,44 @@ func (k *KojiSource) Find(ctx context.Context, spec ModuleSpec) ([]*Build, error
 // build info says (name, stream, version, context, content tag); builds
 // without module typeinfo, or not complete, are left out.
 func (k *KojiSource) identities(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
-	var need []int
-	for i, kb := range kbs {
-		if kb.Extra == nil {
-			need = append(need, i)
-		}
-	}
-	got := make([]koji.Build, len(need))
-	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", kbs[need[j]].ID)
-	}, got); err != nil {
-		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	cache, err := k.openCache()
+	if err != nil {
+		return nil, err
 	}
 	full := slices.Clone(kbs)
+	var need []int
+	for i, kb := range kbs {
+		if kb.Extra != nil {
+			continue
+		}
+		// A listing without extra (the cache is on): the typeinfo of a
+		// cached build comes from the cache, of the others from getBuild.
+		if rec := k.cachedModule(cache, kb.ID); rec != nil {
+			c := *kb
+			c.Extra = rec.Build.Extra
+			full[i] = &c
+			continue
+		}
+		need = append(need, i)
+	}
+	got := make([]koji.Build, len(need))
+	if err := multicall(ctx, k.Client, "getBuild", len(need), func(j int) []any { return []any{kbs[need[j]].ID} }, got); err != nil {
+		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
+	}
 	for j, i := range need {
 		full[i] = &got[j]
+	}
+	if cache != nil {
+		k.mu.Lock()
+		if k.unstored == nil {
+			k.unstored = map[int64]*koji.Build{}
+		}
+		for j := range got {
+			if got[j].State == koji.BuildComplete && !got[j].Draft && got[j].ModuleInfo() != nil {
+				k.unstored[got[j].ID] = &got[j]
+			}
+		}
+		k.mu.Unlock()
 	}
 	var out []*Build
 	for i, kb := range full {
@@ -158,6 +309,7 @@ func (k *KojiSource) Load(ctx context.Context, builds []*Build) ([]*Build, error
 	if _, err := k.convertMany(ctx, kbs); err != nil {
 		return nil, err
 	}
+	k.storeListed()
 	var out []*Build
 	for _, b := range builds {
 		if b.koji == nil {
@@ -196,9 +348,22 @@ func (k *KojiSource) taggedIdentities(ctx context.Context, tag string) ([]*Build
 	if err != nil {
 		return nil, err
 	}
-	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module", Extra: true})
-	if err != nil {
+	// With the cache on, the listing leaves out the builds' extra (each
+	// holds the whole modulemd): the cache or getBuild supplies it for
+	// the builds it lacks.
+	kw := koji.Kwargs{"event": ev, "inherit": true, "type": "module"}
+	if k.CacheDir == "" {
+		kw["extra"] = true
+	}
+	var rows []taggedRow
+	if err := koji.CallInto(ctx, k.Client, "listTagged", []any{koji.Name(tag), kw}, &rows); err != nil {
 		return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
+	}
+	tagged := make([]koji.Build, len(rows))
+	for i, r := range rows {
+		if tagged[i], err = r.build(); err != nil {
+			return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
+		}
 	}
 	depth := map[string]int{tag: 0}
 	if chain, err := k.Client.GetFullInheritance(ctx, koji.Name(tag), &koji.FullInheritanceOptions{Event: ev}); err == nil {
@@ -254,36 +419,120 @@ func (k *KojiSource) Builds(ctx context.Context, kbs ...*koji.Build) ([]*Build, 
 // batchSize bounds the calls of one multicall request.
 const batchSize = 400
 
-// multicall runs one call per item in multicall batches and decodes each
-// result into out[i].
-func multicall[T any](ctx context.Context, c *koji.Client, n int, call func(m *koji.Multicall, i int) *koji.Future[any], out []T) error {
+// multicall runs method once per item (args(i) its arguments) in
+// multicall batches and decodes each result into out[i]; narrow row
+// types (archiveRow, rpmRow) are decoded straight from the answer.
+func multicall[T any](ctx context.Context, c *koji.Client, method string, n int, args func(i int) []any, out []T) error {
 	if n == 0 {
 		return nil
 	}
-	m := c.NewMulticall()
-	futs := make([]*koji.Future[any], n)
+	all := make([][]any, n)
 	for i := range n {
-		futs[i] = call(m, i)
+		all[i] = args(i)
 	}
-	if err := m.Do(ctx, &koji.MulticallOptions{BatchSize: batchSize}); err != nil {
-		return err
+	return koji.MulticallEach(ctx, c, method, all, out, &koji.MulticallOptions{BatchSize: batchSize})
+}
+
+// archiveRow is what a compose reads of a listArchives answer.
+type archiveRow struct {
+	ID       int64  `xmlrpc:"id"`
+	Filename string `xmlrpc:"filename"`
+}
+
+// rpmRow is what a compose reads of a listRPMs answer.
+type rpmRow struct {
+	ID      int64  `xmlrpc:"id"`
+	Name    string `xmlrpc:"name"`
+	Version string `xmlrpc:"version"`
+	Release string `xmlrpc:"release"`
+	Arch    string `xmlrpc:"arch"`
+	Epoch   any    `xmlrpc:"epoch"` // nil or an integer
+	BuildID int64  `xmlrpc:"build_id"`
+}
+
+// taggedRow is what a compose reads of a listTagged answer.
+type taggedRow struct {
+	BuildID         int64          `xmlrpc:"build_id"`
+	Name            string         `xmlrpc:"name"`
+	Version         string         `xmlrpc:"version"`
+	Release         string         `xmlrpc:"release"`
+	Epoch           any            `xmlrpc:"epoch"` // nil or an integer
+	NVR             string         `xmlrpc:"nvr"`
+	State           int            `xmlrpc:"state"`
+	CompletionTS    any            `xmlrpc:"completion_ts"` // epoch seconds, or nil
+	CompletionTime  any            `xmlrpc:"completion_time"`
+	CreationEventID int64          `xmlrpc:"creation_event_id"`
+	Draft           bool           `xmlrpc:"draft"`
+	VolumeName      string         `xmlrpc:"volume_name"`
+	OwnerName       string         `xmlrpc:"owner_name"`
+	Extra           map[string]any `xmlrpc:"extra"`
+	TagID           int64          `xmlrpc:"tag_id"`
+	TagName         string         `xmlrpc:"tag_name"`
+	TagEvent        int64          `xmlrpc:"create_event"`
+}
+
+// build converts a listTagged row as koji.Build's decoding does.
+func (r taggedRow) build() (koji.Build, error) {
+	b := koji.Build{ID: r.BuildID, Name: r.Name, Version: r.Version, Release: r.Release, NVR: r.NVR, State: koji.BuildState(r.State),
+		CreationEventID: r.CreationEventID, Draft: r.Draft, VolumeName: r.VolumeName, OwnerName: r.OwnerName, Extra: r.Extra,
+		TagID: r.TagID, TagName: r.TagName, TagEvent: r.TagEvent}
+	switch e := r.Epoch.(type) {
+	case nil:
+	case int64:
+		n := int(e)
+		b.Epoch = &n
+	default:
+		return b, fmt.Errorf("build %s: epoch %v is not an integer", r.NVR, e)
 	}
-	for i, f := range futs {
-		v, err := f.Result()
+	ts := r.CompletionTS
+	if ts == nil {
+		ts = r.CompletionTime
+	}
+	if ts != nil {
+		t, err := xmlrpcx.ParseTime(ts)
 		if err != nil {
-			return err
+			return b, fmt.Errorf("build %s: completion time: %w", r.NVR, err)
 		}
-		if err := koji.DecodeValue(v, &out[i]); err != nil {
-			return err
+		b.CompletionTime = t
+	}
+	return b, nil
+}
+
+// rpms converts listRPMs rows.
+func rpms(rows []rpmRow) ([]koji.RPM, error) {
+	out := make([]koji.RPM, len(rows))
+	for i, r := range rows {
+		out[i] = koji.RPM{ID: r.ID, Name: r.Name, Version: r.Version, Release: r.Release, Arch: r.Arch, BuildID: r.BuildID}
+		switch e := r.Epoch.(type) {
+		case nil:
+		case int64:
+			n := int(e)
+			out[i].Epoch = &n
+		default:
+			return nil, fmt.Errorf("rpm %d (%s): epoch %v is not an integer", r.ID, r.Name, e)
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// archFile is one modulemd.<arch>.txt archive of a module build being
+// read.
+type archFile struct {
+	mod    int // index into the module builds
+	arch   string
+	id     int64  // archive id
+	name   string // file name
+	text   []byte // the file (from the cache, or once downloaded)
+	cached bool   // text and rpms came from the cache
+	st     *modulemd.Stream
+	rpms   []koji.RPM
 }
 
 // convertMany reads koji module builds: their typeinfo, their
 // modulemd.<arch>.txt archives and the RPMs of each arch, batching the hub
-// calls in multicalls. Builds Pungi skips (no module typeinfo, only one
-// modulemd file) are left out.
+// calls in multicalls, or from the koji cache (CacheDir) for the builds it
+// holds. Builds Pungi skips (no module typeinfo, only one modulemd file)
+// are left out.
 func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Build, error) {
 	out := make([]*Build, len(kbs))
 	var todo []int
@@ -296,19 +545,30 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		}
 	}
 	k.mu.Unlock()
-	// Full build info (extra) where the listing lacked it.
+	cache, err := k.openCache()
+	if err != nil {
+		return nil, err
+	}
+	// Full build info (extra) where the listing lacked it, from the cache
+	// or the hub.
 	full := make([]*koji.Build, len(kbs))
+	recs := make([]*cachedModule, len(kbs))
 	var need []int
 	for _, i := range todo {
+		if rec := k.cachedModule(cache, kbs[i].ID); rec != nil {
+			full[i] = &rec.Build
+			if rec.Archives {
+				recs[i] = rec
+			}
+			continue
+		}
 		full[i] = kbs[i]
 		if kbs[i].Extra == nil {
 			need = append(need, i)
 		}
 	}
 	got := make([]koji.Build, len(need))
-	if err := multicall(ctx, k.Client, len(need), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", kbs[need[j]].ID)
-	}, got); err != nil {
+	if err := multicall(ctx, k.Client, "getBuild", len(need), func(j int) []any { return []any{kbs[need[j]].ID} }, got); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
 	for j, i := range need {
@@ -320,22 +580,23 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			mods = append(mods, i)
 		}
 	}
-	archives := make([][]koji.Archive, len(mods))
-	if err := multicall(ctx, k.Client, len(mods), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("listArchives", koji.Kwargs{"buildID": full[mods[j]].ID, "type": "module"})
+	// The archives of the builds the cache does not hold.
+	var ask []int // indexes into mods
+	for j, i := range mods {
+		if recs[i] == nil {
+			ask = append(ask, j)
+		}
+	}
+	archives := make([][]archiveRow, len(ask))
+	if err := multicall(ctx, k.Client, "listArchives", len(ask), func(x int) []any {
+		return []any{koji.Kwargs{"buildID": full[mods[ask[x]]].ID, "type": "module"}}
 	}, archives); err != nil {
 		return nil, fmt.Errorf("compose: koji listArchives: %w", err)
 	}
-	type archFile struct {
-		mod  int // index into mods
-		arch string
-		a    koji.Archive
-		st   *modulemd.Stream
-		rpms []koji.RPM
-	}
 	var files []*archFile
 	counts := make([]int, len(mods))
-	for j, as := range archives {
+	for x, as := range archives {
+		j := ask[x]
 		for _, a := range as {
 			if !strings.HasPrefix(a.Filename, "modulemd.") || !strings.HasSuffix(a.Filename, ".txt") {
 				continue
@@ -345,22 +606,31 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 			if arch == "" || arch == "txt" || arch == "src" || strings.Contains(arch, ".") {
 				continue
 			}
-			files = append(files, &archFile{mod: j, arch: arch, a: a})
+			files = append(files, &archFile{mod: j, arch: arch, id: a.ID, name: a.Filename})
 		}
 	}
-	// The components of every per-arch archive (one multicall), while the
-	// per-arch metadata is downloaded and parsed, eight files at a time.
+	for j, i := range mods {
+		if rec := recs[i]; rec != nil {
+			counts[j] = rec.ModulemdFiles
+			for _, ca := range rec.Arches {
+				files = append(files, &archFile{mod: j, arch: ca.Arch, id: ca.ArchiveID, name: ca.Filename, text: []byte(ca.Modulemd), rpms: fromCachedRPMs(ca.RPMs), cached: true})
+			}
+		}
+	}
+	// The components of every per-arch archive the cache does not hold
+	// (one multicall), while the per-arch metadata is downloaded (or read
+	// from the cache) and parsed, eight files at a time.
 	var useful []*archFile
 	for _, f := range files {
-		if counts[f.mod] > 1 {
+		if counts[f.mod] > 1 && !f.cached {
 			useful = append(useful, f)
 		}
 	}
-	comps := make([][]koji.RPM, len(useful))
+	comps := make([][]rpmRow, len(useful))
 	compsErr := make(chan error, 1)
 	go func() {
-		compsErr <- multicall(ctx, k.Client, len(useful), func(m *koji.Multicall, j int) *koji.Future[any] {
-			return m.Call("listRPMs", koji.Kwargs{"imageID": useful[j].a.ID})
+		compsErr <- multicall(ctx, k.Client, "listRPMs", len(useful), func(j int) []any {
+			return []any{koji.Kwargs{"imageID": useful[j].id}}
 		}, comps)
 	}()
 	var wg sync.WaitGroup
@@ -376,10 +646,13 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			b := full[mods[f.mod]]
-			data, err := k.get(ctx, k.fileURL(b, "files/module/"+f.a.Filename))
+			var err error
+			if f.text == nil {
+				f.text, err = k.get(ctx, k.fileURL(b, "files/module/"+f.name))
+			}
 			if err == nil {
 				var docs []modulemd.Document
-				if docs, err = modulemd.Parse(data); err == nil {
+				if docs, err = modulemd.Parse(f.text); err == nil {
 					for _, d := range docs {
 						if st, ok := d.(*modulemd.Stream); ok {
 							f.st = st
@@ -391,8 +664,12 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 				}
 			}
 			if err != nil {
+				where := f.name
+				if f.cached {
+					where += " (from the koji cache " + cache.dir + ")"
+				}
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("compose: koji build %s: %s: %w", b.NVR, f.a.Filename, err))
+				errs = append(errs, fmt.Errorf("compose: koji build %s: %s: %w", b.NVR, where, err))
 				mu.Unlock()
 			}
 		}()
@@ -404,51 +681,80 @@ func (k *KojiSource) convertMany(ctx context.Context, kbs []*koji.Build) ([]*Bui
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	live := useful
-	// The RPM builds behind the components, and their source RPMs.
+	for j := range useful {
+		rs, err := rpms(comps[j])
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji listRPMs of %s: %w", useful[j].name, err)
+		}
+		useful[j].rpms = rs
+	}
+	// The RPM builds behind the components, and their source RPMs: from
+	// the cache records, then from the hub.
 	k.mu.Lock()
 	if k.builds == nil {
 		k.builds = map[int64]*koji.Build{}
 		k.sources = map[int64][]koji.RPM{}
 	}
+	for _, i := range mods {
+		if recs[i] == nil {
+			continue
+		}
+		for _, rb := range recs[i].RPMBuilds {
+			if _, ok := k.builds[rb.Build.ID]; !ok {
+				b := rb.Build
+				k.builds[b.ID], k.sources[b.ID] = &b, fromCachedRPMs(rb.Sources)
+			}
+		}
+	}
 	var ids []int64
-	for j := range live {
-		live[j].rpms = comps[j]
-		for _, r := range comps[j] {
-			if _, ok := k.builds[r.BuildID]; !ok && !slices.Contains(ids, r.BuildID) {
+	seenID := map[int64]bool{}
+	for _, f := range files {
+		if counts[f.mod] <= 1 {
+			continue
+		}
+		for _, r := range f.rpms {
+			if _, ok := k.builds[r.BuildID]; !ok && !seenID[r.BuildID] {
+				seenID[r.BuildID] = true
 				ids = append(ids, r.BuildID)
 			}
 		}
 	}
 	k.mu.Unlock()
 	rbs := make([]koji.Build, len(ids))
-	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("getBuild", ids[j])
-	}, rbs); err != nil {
+	if err := multicall(ctx, k.Client, "getBuild", len(ids), func(j int) []any { return []any{ids[j]} }, rbs); err != nil {
 		return nil, fmt.Errorf("compose: koji getBuild: %w", err)
 	}
-	srcs := make([][]koji.RPM, len(ids))
-	if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-		return m.Call("listRPMs", koji.Kwargs{"buildID": ids[j], "arches": []string{"src", "nosrc"}})
+	srcs := make([][]rpmRow, len(ids))
+	if err := multicall(ctx, k.Client, "listRPMs", len(ids), func(j int) []any {
+		return []any{koji.Kwargs{"buildID": ids[j], "arches": []string{"src", "nosrc"}}}
 	}, srcs); err != nil {
 		return nil, fmt.Errorf("compose: koji listRPMs: %w", err)
 	}
-	k.mu.Lock()
 	for j, id := range ids {
+		rs, err := rpms(srcs[j])
+		if err != nil {
+			return nil, fmt.Errorf("compose: koji listRPMs of build %d: %w", id, err)
+		}
+		k.mu.Lock()
 		k.builds[id] = &rbs[j]
-		k.sources[id] = srcs[j]
+		k.sources[id] = rs
+		k.mu.Unlock()
 	}
-	k.mu.Unlock()
 	// Assemble.
 	byMod := map[int][]*archFile{}
-	for _, f := range live {
-		byMod[f.mod] = append(byMod[f.mod], f)
+	for _, f := range files {
+		if counts[f.mod] > 1 {
+			byMod[f.mod] = append(byMod[f.mod], f)
+		}
 	}
 	for j, i := range mods {
+		kb := full[i]
+		if cache != nil && recs[i] == nil {
+			k.storeModule(cache, kb, counts[j], byMod[j])
+		}
 		if counts[j] <= 1 {
 			continue
 		}
-		kb := full[i]
 		info := kb.ModuleInfo()
 		version, err := strconv.ParseUint(info.Version, 10, 64)
 		if err != nil {
@@ -591,8 +897,8 @@ func (k *KojiSource) chooseCopies(ctx context.Context, files []*RPMFile) error {
 			Sigkey string `xmlrpc:"sigkey"`
 		}
 		sigs := make([][]sig, len(ids))
-		if err := multicall(ctx, k.Client, len(ids), func(m *koji.Multicall, j int) *koji.Future[any] {
-			return m.Call("queryRPMSigs", koji.Kwargs{"rpm_id": ids[j]})
+		if err := multicall(ctx, k.Client, "queryRPMSigs", len(ids), func(j int) []any {
+			return []any{koji.Kwargs{"rpm_id": ids[j]}}
 		}, sigs); err != nil {
 			return fmt.Errorf("compose: koji queryRPMSigs: %w", err)
 		}
@@ -644,41 +950,72 @@ func (k *KojiSource) httpClient() *http.Client {
 	return k.HTTP
 }
 
-// get reads a (small) file from the top URL.
+// get reads a (small) file from the top URL, into one buffer of the
+// announced size.
 func (k *KojiSource) get(ctx context.Context, u string) ([]byte, error) {
-	var buf strings.Builder
-	if _, err := k.copyURL(ctx, u, &buf); err != nil {
+	if p, ok := strings.CutPrefix(u, "file://"); ok {
+		return os.ReadFile(p)
+	}
+	resp, err := k.open(ctx, u)
+	if err != nil {
 		return nil, err
 	}
-	return []byte(buf.String()), nil
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n < 64<<20 {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
+// copyBufs are the buffers of copyURL (one per download worker at a time).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 func (k *KojiSource) copyURL(ctx context.Context, u string, w io.Writer) (int64, error) {
+	var r io.Reader
 	if p, ok := strings.CutPrefix(u, "file://"); ok {
 		f, err := os.Open(p)
 		if err != nil {
 			return 0, err
 		}
 		defer f.Close()
-		return io.Copy(w, f)
+		r = f
+	} else {
+		resp, err := k.open(ctx, u)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		r = resp.Body
 	}
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(w, r, *buf)
+}
+
+// open GETs u; a status other than 200 is an error (wrapping
+// os.ErrNotExist for 404).
+func (k *KojiSource) open(ctx context.Context, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := k.httpClient().Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
 		err := fmt.Errorf("GET %s: %s", u, resp.Status)
 		if resp.StatusCode == http.StatusNotFound {
 			err = fmt.Errorf("%w (%w)", err, os.ErrNotExist)
 		}
-		return 0, err
+		return nil, err
 	}
-	return io.Copy(w, resp.Body)
+	return resp, nil
 }
 
 // Fetch downloads the files (four at a time) into dir/<sigkey or
@@ -768,6 +1105,26 @@ func (k *KojiSource) download(ctx context.Context, f *RPMFile, c rpmCopy, dir st
 	dst := filepath.Join(dir, sub, f.FileName())
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("compose: %w", err)
+	}
+	// A top URL on a mounted koji volume (file://): the file is linked, as
+	// Pungi links from the volume (its hardlink-or-copy), and only read for
+	// its checksum; it is copied when it cannot be linked (another file
+	// system). A missing file stays os.ErrNotExist (the next copy is
+	// tried).
+	if p, ok := strings.CutPrefix(c.URL, "file://"); ok {
+		err := os.Link(p, dst)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
+		}
+		if err == nil {
+			sum, err := fileSHA256(dst)
+			if err != nil {
+				os.Remove(dst)
+				return fmt.Errorf("compose: downloading %s: %w", f.FileName(), err)
+			}
+			f.Path, f.SHA256, f.Sigkey, f.URL = dst, sum, c.Sigkey, c.URL
+			return nil
+		}
 	}
 	// The download directory belongs to this compose alone: a file is
 	// written in place and removed when the download fails.

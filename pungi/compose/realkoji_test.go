@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -86,5 +87,34 @@ func TestComposeFromRealKoji(t *testing.T) {
 	out := dnfModuleCheck(t, osDir, "module list", "module install hello"+sfx+":2/default", "rpm -qa")
 	if !strings.Contains(out, "hello"+sfx+"-2.0-1.module+c0000002.noarch") {
 		t.Errorf("dnf did not install hello:2 from the compose:\n%s", out)
+	}
+
+	// With a koji cache: the listing without extra and getBuild (first
+	// compose), then the records alone (second) select the same builds
+	// and write the same modules.yaml as the compose above.
+	cache := t.TempDir()
+	modulesYAML := func(res *Result) []byte {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(res.Dir, "compose", "Modular", arch, "os", "repodata", "*-modules.yaml*"))
+		if len(files) != 1 {
+			t.Fatalf("modules.yaml in %s: %v", res.Dir, files)
+		}
+		data, _ := os.ReadFile(files[0])
+		return data
+	}
+	for _, run := range []string{"filling the cache", "from the cache"} {
+		cres, err := Run(ctx, cfg, &Options{KojiCache: cache, NoLatestLink: true})
+		if err != nil {
+			t.Fatalf("%s: %v", run, err)
+		}
+		if diff := cmp.Diff(res.Modules, cres.Modules); diff != "" {
+			t.Errorf("%s: selection differs (-uncached +cached):\n%s", run, diff)
+		}
+		if !bytes.Equal(modulesYAML(res), modulesYAML(cres)) {
+			t.Errorf("%s: modules.yaml differs from the uncached compose's", run)
+		}
+	}
+	if recs, _ := filepath.Glob(filepath.Join(cache, "v1", "*", "module-*.json")); len(recs) != 4 {
+		t.Errorf("cache records %v, want the 4 builds tagged at the event", recs)
 	}
 }

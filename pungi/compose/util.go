@@ -92,6 +92,11 @@ func linkOrCopy(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
+	return linkFile(src, dst)
+}
+
+// linkFile is linkOrCopy into an existing directory.
+func linkFile(src, dst string) error {
 	if err := os.Link(src, dst); err == nil || os.IsExist(err) {
 		return nil
 	}
