@@ -14,52 +14,58 @@ import (
 // while what it keeps grows to about 1.2 times the size; Go's default
 // (collect whenever the heap doubles) then either collects very often while
 // the index is small or lets the heap grow to twice the index. Instead the
-// collector runs only when the heap reaches a memory limit sized from the
-// input (GOGC=off), so peak memory stays near what the data needs and
-// little time goes to collection. Should the live heap outgrow the
-// estimate, watchHeap raises the limit after each collection so that the
-// collector never runs back to back (which a limit the live heap is close
-// to would make it do, with or without GOGC). A library must not do this
-// (it owns no process); the command does. GOGC or GOMEMLIMIT in the
-// environment win.
+// collector runs when the heap reaches a goal sized from the input
+// (heapGoal): after each collection, watchHeap sets GOGC to the headroom
+// left between the live heap and that goal (gcPercent), so peak memory
+// stays near what the data needs and little time goes to collection.
+//
+// GOGC is used rather than a memory limit of the same size (GOGC=off with
+// GOMEMLIMIT, which this command used before): at a memory limit the
+// runtime returns freed pages to the system after every collection and
+// then faults them back in, which cost about 5% more CPU time for the same
+// peak memory (BENCHMARKS.md). Should the live heap outgrow the goal,
+// gcPercent keeps the heap growing by half of it, so the collector never
+// runs back to back. A library must not do this (it owns no process); the
+// command does. GOGC or GOMEMLIMIT in the environment win.
 func tuneGC(inputBytes int64) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" || inputBytes <= 0 {
 		return
 	}
-	limit := gcMemoryLimit(inputBytes)
-	debug.SetMemoryLimit(limit)
-	debug.SetGCPercent(-1)
-	watchHeap(limit)
+	goal := heapGoal(inputBytes)
+	debug.SetGCPercent(gcPercent(minHeap, goal))
+	watchHeap(goal)
 }
 
-// raisedLimit is the memory limit after a collection left live bytes
-// live under limit: unchanged while the live heap takes up to 3/4 of it,
-// else twice the live heap (the collector's default headroom) plus the
-// base allowance.
-func raisedLimit(live, limit int64) (int64, bool) {
-	if live <= limit/4*3 {
-		return limit, false
-	}
-	return 2*live + 32<<20, true
+// minHeap is the Go runtime's smallest heap goal (4 MiB), taken as the live
+// heap before the first collection.
+const minHeap = 4 << 20
+
+// minGCPercent bounds gcPercent from below once the live heap nears or
+// passes the goal.
+const minGCPercent = 50
+
+// gcPercent is the GOGC that makes the next collection start when the heap
+// reaches goal, given live bytes after the last one: the headroom over the
+// live heap as a percentage of it, at least minGCPercent.
+func gcPercent(live, goal int64) int {
+	live = max(live, minHeap)
+	return int(max(100*(goal-live)/live, minGCPercent))
 }
 
 // gcSentinel is an object whose finalizer runs after each collection.
 type gcSentinel struct{ _ [16]byte }
 
 // watchHeap checks the live heap after every collection (through the
-// finalizer of an unreachable object, re-armed each time) and raises the
-// memory limit as raisedLimit says.
-func watchHeap(limit int64) {
+// finalizer of an unreachable object, re-armed each time) and sets GOGC as
+// gcPercent says.
+func watchHeap(goal int64) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var arm func()
 	arm = func() {
 		runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
 			metrics.Read(sample)
 			if sample[0].Value.Kind() == metrics.KindUint64 {
-				if l, raised := raisedLimit(int64(sample[0].Value.Uint64()), limit); raised {
-					limit = l
-					debug.SetMemoryLimit(l)
-				}
+				debug.SetGCPercent(gcPercent(int64(sample[0].Value.Uint64()), goal))
 			}
 			arm()
 		})
@@ -102,10 +108,11 @@ func tuneComposeGC() {
 	debug.SetGCPercent(composeGCPercent)
 }
 
-// gcMemoryLimit is the soft memory limit for inputs of n bytes. It is soft:
-// when the data needs more, the runtime exceeds it rather than stall.
-func gcMemoryLimit(n int64) int64 {
-	return 32<<20 + 2*n
+// heapGoal is the heap size at which the collector runs for inputs of n
+// bytes: twice the input plus 10 MiB (the loaded index takes about 1.2
+// times the input; the rest is room for the YAML parser's garbage).
+func heapGoal(n int64) int64 {
+	return 10<<20 + 2*n
 }
 
 // inputSize sums the sizes of the regular files among args; it is 0 when
