@@ -5,22 +5,24 @@ import "testing"
 func TestGCPercent(t *testing.T) {
 	t.Parallel()
 	const mib = 1 << 20
-	goal := heapGoal(50 * mib) // the 50 MiB index: 110 MiB
+	goal := heapGoal(40 * mib)
+	if goal != 100*mib {
+		t.Fatalf("heapGoal(40 MiB) = %d MiB; want 100 MiB", goal/mib)
+	}
 	tests := []struct {
 		live int64
 		want int
 	}{
-		{0, 2650},           // before the first collection: from the 4 MiB minimum heap
-		{10 * mib, 1000},    // early: collect at 110 MiB
-		{55 * mib, 100},     // half way
-		{70 * mib, 57},      // late: the headroom shrinks
-		{80 * mib, 50},      // near the goal: grow by half at least
-		{500 * mib, 50},     // far past it
-		{goal, 50},          // at it
-		{goal - mib, 50},    // just under it
-		{goal / 2, 100},     // exactly half
+		{0, 2400},           // before the first collection: from the 4 MiB minimum heap
+		{minHeap / 2, 2400}, // below the minimum heap
+		{10 * mib, 900},     // early: collect at 100 MiB
 		{goal / 4, 300},     // a quarter
-		{minHeap / 2, 2650}, // below the minimum heap
+		{goal / 2, 100},     // half way
+		{60 * mib, 66},      // late: the headroom shrinks
+		{70 * mib, 50},      // near the goal: grow by half at least
+		{goal - mib, 50},    // just under it
+		{goal, 50},          // at it
+		{500 * mib, 50},     // far past it
 	}
 	for _, tt := range tests {
 		if got := gcPercent(tt.live, goal); got != tt.want {
