@@ -51,7 +51,6 @@ func main() {
 	tuneGCFor(os.Args[1:])
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	profStop()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
