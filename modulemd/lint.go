@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Lint codes reported by [Lint] and [Index.Lint]. The decoder adds its own
@@ -165,6 +168,40 @@ func (l *linter) component(kind, prefix, name, rationale string, order int64) {
 	}
 }
 
+// lintBatch is how many documents a lintAll worker takes at a time.
+const lintBatch = 64
+
+// lintAll lints docs, on up to GOMAXPROCS goroutines for a large index
+// (each document's findings depend on it alone), and returns the findings
+// per document in order.
+func lintAll(docs []Document) [][]Warning {
+	res := make([][]Warning, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), (len(docs)+lintBatch-1)/lintBatch)
+	if workers <= 1 {
+		for i, d := range docs {
+			res[i] = Lint(d)
+		}
+		return res
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(lintBatch)) - lintBatch
+				if start >= len(docs) {
+					return
+				}
+				for i := start; i < min(start+lintBatch, len(docs)); i++ {
+					res[i] = Lint(docs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return res
+}
+
 // Lint reports the findings of [Lint] for every document of the index, in
 // [Index.Documents] order, followed by checks across documents: a default
 // stream or default profile that no stream of the module has, and
@@ -172,8 +209,8 @@ func (l *linter) component(kind, prefix, name, rationale string, order int64) {
 // (defaults-only repositories) are not cross-checked.
 func (idx *Index) Lint() []Warning {
 	var out []Warning
-	for _, d := range idx.Documents() {
-		out = append(out, Lint(d)...)
+	for _, ws := range lintAll(idx.Documents()) {
+		out = append(out, ws...)
 	}
 	for _, m := range idx.Modules() {
 		if len(m.streams) == 0 {

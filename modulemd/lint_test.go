@@ -1,6 +1,7 @@
 package modulemd
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,5 +70,33 @@ func TestLintMistakes(t *testing.T) {
 				t.Errorf("Lint codes (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestIndexLintOrder checks that an index large enough to be linted in
+// parallel reports every document's findings in Documents order, as linting
+// them one by one does.
+func TestIndexLintOrder(t *testing.T) {
+	t.Parallel()
+	idx := NewIndex(nil)
+	for i := range 5*lintBatch + 7 {
+		s := newTestStream(fmt.Sprintf("m%03d", i), "s", uint64(i+1), "c", "x86_64")
+		if i%3 != 0 {
+			s.Summary = fmt.Sprintf("summary %d ", i) // a finding on two of three
+		}
+		if err := idx.AddStream(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []Warning
+	for _, d := range idx.Documents() {
+		want = append(want, Lint(d)...)
+	}
+	if len(want) == 0 {
+		t.Fatal("no findings to compare")
+	}
+	got := idx.Lint()
+	if d := cmp.Diff(want, got[:min(len(got), len(want))]); d != "" || len(got) < len(want) {
+		t.Errorf("Index.Lint per-document findings (-sequential +parallel):\n%s", d)
 	}
 }
