@@ -276,9 +276,10 @@ func (s *splitter) next() (chunk, error) {
 			switch {
 			case isMarker(cls, '-'):
 				s.inDoc = true
-			case isMarker(cls, '.') && s.first:
-				// A document end before any document: libyaml refuses
-				// it, as yaml.v3 does.
+			case isMarker(cls, '.') && (s.first || !blankOrComment(cls[3:])):
+				// A document end before any document, or one with
+				// content after it: libyaml refuses both, as yaml.v3
+				// does.
 				return s.fallback(l), nil
 			case isMarker(cls, '.'):
 				// A stray document end after a document (libyaml skips
