@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -62,11 +63,10 @@ type Decoder struct {
 	// wholeSequential (tests) hands the whole stream to yaml.v3's own
 	// sequential stream parser, the reference the splitter must agree with.
 	wholeSequential bool
-	in              *interner // shared by the workers from the second document on
-	// useLocal is set once the stream proves long: from then on each job
-	// borrows one of the unshared interners in locals.
-	useLocal bool
-	locals   chan *interner
+	// interners holds the interners not lent to a document (see
+	// borrowInterner); made with the first one.
+	interners     chan *interner
+	internersOnce sync.Once
 }
 
 // pending is a document in the queue: handed to a worker (ch), still to be
@@ -81,12 +81,11 @@ type pending struct {
 
 // job is the work of decoding one document.
 type job struct {
-	c  chunk
-	n  int // document number
-	in *interner
-	// local: the job takes an interner of its own from Decoder.locals
-	// for as long as it runs (in is nil then).
-	local bool
+	c chunk
+	n int // document number
+	// internBits is the size of the interner the document borrows while
+	// it is decoded (internerBits; 0: none).
+	internBits int
 }
 
 type decoded struct {
@@ -261,9 +260,49 @@ const (
 	smallInputDocs = 256
 )
 
-// largeInternerAt is the document from which a stream's strings go to the
-// large interner; the documents before it share a small one.
+// largeInternerAt is the document from which a stream's documents borrow
+// large interners; the ones before it (but the first) small ones.
 const largeInternerAt = 32
+
+// internerBits is the size of the interner document n (1-based) of a
+// stream borrows: none for the first, then small, then large.
+func internerBits(n int) int {
+	switch {
+	case n < 2:
+		return 0
+	case n < largeInternerAt:
+		return smallInternerBits
+	}
+	return largeInternerBits
+}
+
+// borrowInterner lends an interner of at least 1<<bits slots to one
+// document being decoded (nil for bits 0); returnInterner takes it back.
+// At most one interner per document decoded at once is made.
+func (d *Decoder) borrowInterner(bits int) *interner {
+	if bits == 0 {
+		return nil
+	}
+	d.internersOnce.Do(func() { d.interners = make(chan *interner, runtime.GOMAXPROCS(0)+1) })
+	select {
+	case in := <-d.interners:
+		if len(in.slots) >= 1<<bits {
+			return in
+		}
+	default:
+	}
+	return newInterner(bits)
+}
+
+func (d *Decoder) returnInterner(in *interner) {
+	if in == nil {
+		return
+	}
+	select {
+	case d.interners <- in:
+	default:
+	}
+}
 
 // fill queues chunks until the window is full or the input ends, and hands
 // them to workers unless the whole input turned out small.
@@ -293,16 +332,9 @@ func (d *Decoder) fill() {
 			d.ended = true
 		case chunkDoc:
 			d.docs++
-			switch d.docs {
-			case 2:
-				d.in = newInterner(smallInternerBits)
-			case largeInternerAt:
-				d.useLocal = true
-				d.locals = make(chan *interner, runtime.GOMAXPROCS(0)+1)
-			}
 			d.bytes += len(c.data)
 			d.queued += len(c.data)
-			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, in: d.in, local: d.useLocal}, size: len(c.data)})
+			d.queue = append(d.queue, &pending{job: &job{c: c, n: d.docs, internBits: internerBits(d.docs)}, size: len(c.data)})
 		}
 	}
 	if !d.ended || d.bytes > smallInput {
@@ -347,21 +379,8 @@ func (d *Decoder) fill() {
 // decodeJob parses one document; it never panics.
 func (d *Decoder) decodeJob(j *job) (res decoded) {
 	data, lineOff, docNum := j.c.data, j.c.line-1, j.n
-	if j.local {
-		var in *interner
-		select {
-		case in = <-d.locals:
-		default:
-			in = newLocalInterner(largeInternerBits)
-		}
-		j.in = in
-		defer func() {
-			select {
-			case d.locals <- in:
-			default:
-			}
-		}()
-	}
+	in := d.borrowInterner(j.internBits)
+	defer d.returnInterner(in)
 	defer func() {
 		if v := recover(); v != nil {
 			res = decoded{fatal: true, err: &ParseError{File: d.file, Doc: docNum, Line: lineOff + 1,
@@ -372,7 +391,7 @@ func (d *Decoder) decodeJob(j *job) (res decoded) {
 	if rest != nil {
 		// The document is followed by an error in the stream: the
 		// document comes first, then the error, which ends the stream.
-		res = d.convert(n, lineOff, docNum, j.in)
+		res = d.convert(n, lineOff, docNum, in)
 		res.then = d.syntaxError(rest, lineOff, docNum+1)
 		locate(res.then, j.c.inStream(), lineOff)
 		return res
@@ -389,7 +408,7 @@ func (d *Decoder) decodeJob(j *job) (res decoded) {
 		locate(pe, j.c.inStream(), lineOff)
 		return decoded{fatal: true, err: pe}
 	}
-	return d.convert(n, lineOff, docNum, j.in)
+	return d.convert(n, lineOff, docNum, in)
 }
 
 // parseOne parses data, which the splitter cut as one document, and checks
@@ -697,7 +716,9 @@ func (s *seqDecoder) next() (doc Document, err error) {
 			}
 			return nil, pe
 		}
-		res := s.d.convert(&n, s.lineOff, s.d.docs, s.d.in)
+		in := s.d.borrowInterner(internerBits(s.d.docs))
+		res := s.d.convert(&n, s.lineOff, s.d.docs, in)
+		s.d.returnInterner(in)
 		return res.doc, res.err
 	}
 }

@@ -77,7 +77,7 @@ func (r *docReader) at(path string, n *yaml.Node) {
 func (r *docReader) atJoin(path, key string, n *yaml.Node) {
 	at := Position{Line: n.Line + r.lineOff, Column: n.Column}
 	if path == "" || path == "data" {
-		r.pos.recordJoin(path, key, at)
+		r.pos.record(join(path, key), at) // may be an eager path
 		return
 	}
 	r.pos.push(joinHash(r.parentHash(path), key), at)

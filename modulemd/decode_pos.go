@@ -3,7 +3,6 @@ package modulemd
 import (
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 )
 
 // Decoded documents remember where each field was found so that validation
@@ -54,11 +53,6 @@ func joinHash(h uint32, key string) uint32 {
 	return fnvAppend(h, key)
 }
 
-// pathHashJoin is pathHash(path + "." + key).
-func pathHashJoin(path, key string) uint32 {
-	return joinHash(pathHash(path), key)
-}
-
 func (e posEntry) hash() uint32 { return uint32(e >> 32) }
 
 // eagerPaths are the paths kept in positions.at, by index.
@@ -66,23 +60,10 @@ var eagerPaths = [...]string{"document", "version", "data", "data.name", "data.s
 
 // eagerIndex returns the index of path in eagerPaths, or -1.
 func eagerIndex(path string) int {
-	switch path {
-	case "document":
-		return 0
-	case "version":
-		return 1
-	case "data":
-		return 2
-	case "data.name":
-		return 3
-	case "data.stream":
-		return 4
-	case "data.context":
-		return 5
-	case "data.summary":
-		return 6
-	case "data.description":
-		return 7
+	for i, p := range eagerPaths {
+		if p == path {
+			return i
+		}
 	}
 	return -1
 }
@@ -124,16 +105,6 @@ func (p *positions) push(h uint32, at Position) {
 	p.hashed = append(p.hashed, posEntry(uint64(h)<<32|uint64(rel)<<columnBits|uint64(col)))
 }
 
-// recordJoin is record(path+"."+key, at), building the path only when it
-// is one of the eager ones.
-func (p *positions) recordJoin(path, key string, at Position) {
-	if path == "" || path == "data" {
-		p.record(path+"."+key, at)
-		return
-	}
-	p.push(pathHashJoin(path, key), at)
-}
-
 // release returns the scratch slice of a document that failed to decode.
 func (p *positions) release() {
 	if p != nil && p.hashed != nil {
@@ -163,30 +134,21 @@ func (p *positions) seal() {
 // roughly halves the memory a large index takes. It is a direct-mapped
 // cache: a miss just replaces the slot.
 //
-// The decoder starts with a small interner the workers share (lock-free,
-// with atomic slots) and, once the stream proves long (see Decoder.fill),
-// gives each running document a large unshared one instead (local), so
-// that a file of a few documents does not pay for zeroing and scanning
-// 1 MiB of slots, and the workers of a long one neither box every missed
-// string for an atomic store nor pull each other's slots between caches.
-// A string repeated in documents decoded by different workers is kept
-// once per worker at most.
+// An interner serves one document at a time: the decoder lends one to each
+// document being decoded (Decoder.borrowInterner), so workers neither
+// synchronize on it nor pull each other's slots between caches. A string
+// repeated in documents decoded by different workers is kept once per
+// worker at most. The first document of a stream gets none and the next
+// ones small interners, so that a file of a few documents does not pay for
+// zeroing and scanning 1 MiB of slots (internerBits).
 type interner struct {
 	seed  maphash.Seed
-	slots []atomic.Pointer[string]
+	slots []string
 	mask  uint64 // len(slots)-1
-	// local holds the strings themselves, for an interner only one
-	// goroutine uses at a time (no atomics, no boxed string per miss).
-	local []string
 }
 
-// newLocalInterner returns an unshared interner of 1<<bits slots.
-func newLocalInterner(bits int) *interner {
-	return &interner{seed: maphash.MakeSeed(), local: make([]string, 1<<bits), mask: 1<<bits - 1}
-}
-
-// Interner sizes: the small one serves the first documents of a stream,
-// the large one the rest (64Ki slots).
+// Interner sizes: small ones serve the first documents of a stream, large
+// ones the rest (64Ki slots).
 const (
 	smallInternerBits = 10
 	largeInternerBits = 16
@@ -194,34 +156,18 @@ const (
 
 // newInterner returns an interner of 1<<bits string slots.
 func newInterner(bits int) *interner {
-	return &interner{
-		seed:  maphash.MakeSeed(),
-		slots: make([]atomic.Pointer[string], 1<<bits),
-		mask:  1<<bits - 1,
-	}
+	return &interner{seed: maphash.MakeSeed(), slots: make([]string, 1<<bits), mask: 1<<bits - 1}
 }
 
 func (t *interner) get(s string) string {
 	if t == nil || len(s) == 0 || len(s) > 65536 {
 		return s
 	}
-	if t.local != nil {
-		slot := &t.local[maphash.String(t.seed, s)&t.mask]
-		if *slot == s {
-			return *slot
-		}
-		*slot = s
-		return s
-	}
 	slot := &t.slots[maphash.String(t.seed, s)&t.mask]
-	if old := slot.Load(); old != nil && *old == s {
-		return *old
+	if *slot == s {
+		return *slot
 	}
-	// A copy of the header, so that s itself does not escape: taking its
-	// address would move every call's argument to the heap, hits included.
-	p := new(string)
-	*p = s
-	slot.Store(p)
+	*slot = s
 	return s
 }
 

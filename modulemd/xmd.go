@@ -399,9 +399,8 @@ type xmdScratch struct {
 	// buf receives the encoding; tmp is where a mapping's entries are
 	// sorted.
 	buf, tmp []byte
-	// ents and spans are stacks: each mapping being read uses the part
-	// from where it started, and truncates them back when done.
-	ents  []entry
+	// spans is a stack: each mapping being read uses the part from where
+	// it started, and truncates it back when done.
 	spans []xmdSpan
 }
 
@@ -413,8 +412,7 @@ var xmdScratchPool = sync.Pool{New: func() any { return new(xmdScratch) }}
 
 func (sc *xmdScratch) reset() {
 	sc.segs, sc.buf, sc.tmp = sc.segs[:0], sc.buf[:0], sc.tmp[:0]
-	clear(sc.ents[:cap(sc.ents)]) // drop references to the last document's nodes
-	sc.ents, sc.spans = sc.ents[:0], sc.spans[:0]
+	sc.spans = sc.spans[:0]
 }
 
 // xmdPath spells out the path of the xmd value being read, for errors and
@@ -491,36 +489,34 @@ func (r *docReader) xmdMapping(n *yaml.Node, depth int) bool {
 			break
 		}
 	}
-	// This mapping's entries and spans are sc.ents[eb:] and sc.spans[sb:]
-	// (indexes, not slices: the values read below push onto both stacks
-	// and may move them).
-	eb, sb := len(sc.ents), len(sc.spans)
-	defer func() {
-		clear(sc.ents[eb:])
-		sc.ents, sc.spans = sc.ents[:eb], sc.spans[:sb]
-	}()
+	// The entries come from the document's slab (docReader.entries); this
+	// mapping's spans are sc.spans[sb:] (an index, not a slice: the values
+	// read below push onto the stack and may move it).
+	var ents []entry
 	if simple {
+		eb := len(r.ents)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			sc.ents = append(sc.ents, entry{key: n.Content[i].Value, kn: n.Content[i], v: n.Content[i+1]})
+			r.ents = append(r.ents, entry{key: n.Content[i].Value, kn: n.Content[i], v: n.Content[i+1]})
 		}
+		ents = r.ents[eb:len(r.ents):len(r.ents)]
 	} else {
-		sc.ents = append(sc.ents, r.entries(n, r.xmdPath())...)
+		ents = r.entries(n, r.xmdPath())
 	}
-	count := len(sc.ents) - eb
+	sb := len(sc.spans)
+	defer func() { sc.spans = sc.spans[:sb] }()
 	start := len(sc.buf)
 	ok := true
 	sorted := true
-	for i := range count {
+	for i, e := range ents {
 		if r.limitHit {
 			return false
 		}
-		e := sc.ents[eb+i]
 		sc.segs = append(sc.segs, xmdSeg{key: e.key, index: -1})
 		vs := len(sc.buf)
 		ok = r.xmdAt(e.v, depth+1) && ok
 		sc.segs = sc.segs[:len(sc.segs)-1]
 		sc.spans = append(sc.spans, xmdSpan{key: e.key, start: vs - start, end: len(sc.buf) - start})
-		if i > 0 && e.key <= sc.ents[eb+i-1].key {
+		if i > 0 && e.key <= ents[i-1].key {
 			sorted = false
 		}
 	}
