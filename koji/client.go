@@ -138,6 +138,8 @@ type callOpts struct {
 	anonymous bool                      // send no session headers
 	prepare   func(*http.Request) error // last-minute request hook
 	noRenew   bool                      // do not renew an expired session
+	// decode decodes the answer; nil is xmlrpcx.DecodeResponse.
+	decode func([]byte) (any, error)
 }
 
 // call sends method with positional args and, if k is not empty, a
@@ -163,6 +165,10 @@ func (c *Client) do(ctx context.Context, method string, args []any, o callOpts) 
 	if c.anonymousRead(method) {
 		o.anonymous = true
 	}
+	decode := o.decode
+	if decode == nil {
+		decode = xmlrpcx.DecodeResponse
+	}
 	return c.send(ctx, method, readOnly(method), o, func(sess *Session, callnum int64) *xmlrpcx.Request {
 		return &xmlrpcx.Request{
 			URL:     c.hubURL + o.path,
@@ -170,7 +176,7 @@ func (c *Client) do(ctx context.Context, method string, args []any, o callOpts) 
 			Header:  sessionHeader(sess, callnum),
 			Prepare: o.prepare,
 		}
-	}, xmlrpcx.DecodeResponse)
+	}, decode)
 }
 
 // send runs the retry and renewal loop around one logical request. build

@@ -185,46 +185,72 @@ func (m *Multicall) Do(ctx context.Context, opts *MulticallOptions) error {
 }
 
 func (c *Client) runBatch(ctx context.Context, batch []*pendingCall) error {
-	list := make([]map[string]any, len(batch))
-	safe, anon := true, true
+	methods := make([]string, len(batch))
+	params := make([][]any, len(batch))
 	for i, p := range batch {
-		args := p.params
-		if args == nil {
-			args = []any{}
-		}
-		list[i] = map[string]any{"methodName": p.method, "params": args}
-		safe = safe && readOnly(p.method)
-		anon = anon && c.anonymousRead(p.method)
+		methods[i], params[i] = p.method, p.params
 	}
-	body, err := xmlrpcx.EncodeCall("multiCall", list)
-	if err != nil {
-		return fmt.Errorf("koji: multiCall: %w", err)
-	}
-	v, err := c.send(ctx, "multiCall", safe, callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
-		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
-	}, xmlrpcx.DecodeResponse)
+	v, err := c.sendMulticall(ctx, methods, params, xmlrpcx.DecodeResponse)
 	if err != nil {
 		return err
 	}
-	results, ok := v.([]any)
-	if !ok || len(results) != len(batch) {
-		return fmt.Errorf("koji: multiCall: got %T with %d results for %d calls", v, len(results), len(batch))
+	results, err := multicallResults(v, len(batch))
+	if err != nil {
+		return err
 	}
 	for i, r := range results {
 		p := batch[i]
 		p.done = true
-		if f, ok := xmlrpcx.FaultFromValue(r); ok {
-			p.err = toFault(p.method, f)
-			continue
-		}
-		one, ok := r.([]any)
-		if !ok || len(one) != 1 {
-			p.err = fmt.Errorf("koji: multiCall: %s: malformed result %T", p.method, r)
-			continue
-		}
-		p.v = one[0]
+		p.v, p.err = multicallResult(p.method, r)
 	}
 	return nil
+}
+
+// sendMulticall sends one multiCall of methods[i] with params[i] and
+// decodes the answer with decode. It is read-only (retried, anonymous)
+// when every method is.
+func (c *Client) sendMulticall(ctx context.Context, methods []string, params [][]any, decode func([]byte) (any, error)) (any, error) {
+	list := make([]map[string]any, len(methods))
+	safe, anon := true, true
+	for i, m := range methods {
+		args := params[i]
+		if args == nil {
+			args = []any{}
+		}
+		list[i] = map[string]any{"methodName": m, "params": args}
+		safe = safe && readOnly(m)
+		anon = anon && c.anonymousRead(m)
+	}
+	body, err := xmlrpcx.EncodeCall("multiCall", list)
+	if err != nil {
+		return nil, fmt.Errorf("koji: multiCall: %w", err)
+	}
+	return c.send(ctx, "multiCall", safe, callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
+		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
+	}, decode)
+}
+
+// multicallResults checks that a multiCall answer (a value tree) holds n
+// results.
+func multicallResults(v any, n int) ([]any, error) {
+	results, ok := v.([]any)
+	if !ok || len(results) != n {
+		return nil, fmt.Errorf("koji: multiCall: got %T with %d results for %d calls", v, len(results), n)
+	}
+	return results, nil
+}
+
+// multicallResult is one call's value in a multiCall answer: a fault, or
+// a one-element list holding the value.
+func multicallResult(method string, r any) (any, error) {
+	if f, ok := xmlrpcx.FaultFromValue(r); ok {
+		return nil, toFault(method, f)
+	}
+	one, ok := r.([]any)
+	if !ok || len(one) != 1 {
+		return nil, fmt.Errorf("koji: multiCall: %s: malformed result %T", method, r)
+	}
+	return one[0], nil
 }
 
 // DecodeValue stores a raw value tree (from [Multicall.Call]) in out using
@@ -259,17 +285,6 @@ func MulticallEach[T any](ctx context.Context, c *Client, method string, args []
 }
 
 func multicallInto[T any](ctx context.Context, c *Client, method string, args [][]any, out []T) error {
-	list := make([]map[string]any, len(args))
-	for i, a := range args {
-		if a == nil {
-			a = []any{}
-		}
-		list[i] = map[string]any{"methodName": method, "params": a}
-	}
-	body, err := xmlrpcx.EncodeCall("multiCall", list)
-	if err != nil {
-		return fmt.Errorf("koji: multiCall: %w", err)
-	}
 	decode := func(b []byte) (any, error) {
 		var direct [][]T
 		if xmlrpcx.DecodeResponseDirect(b, &direct) == nil && len(direct) == len(args) &&
@@ -278,9 +293,11 @@ func multicallInto[T any](ctx context.Context, c *Client, method string, args []
 		}
 		return xmlrpcx.DecodeResponse(b)
 	}
-	v, err := c.send(ctx, "multiCall", readOnly(method), callOpts{anonymous: c.anonymousRead(method)}, func(sess *Session, callnum int64) *xmlrpcx.Request {
-		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
-	}, decode)
+	methods := make([]string, len(args))
+	for i := range methods {
+		methods[i] = method
+	}
+	v, err := c.sendMulticall(ctx, methods, args, decode)
 	if err != nil {
 		return err
 	}
@@ -290,19 +307,16 @@ func multicallInto[T any](ctx context.Context, c *Client, method string, args []
 		}
 		return nil
 	}
-	results, ok := v.([]any)
-	if !ok || len(results) != len(args) {
-		return fmt.Errorf("koji: multiCall: got %T with %d results for %d calls", v, len(results), len(args))
+	results, err := multicallResults(v, len(args))
+	if err != nil {
+		return err
 	}
 	for i, r := range results {
-		if f, ok := xmlrpcx.FaultFromValue(r); ok {
-			return toFault(method, f)
+		one, err := multicallResult(method, r)
+		if err != nil {
+			return err
 		}
-		one, ok := r.([]any)
-		if !ok || len(one) != 1 {
-			return fmt.Errorf("koji: multiCall: %s: malformed result %T", method, r)
-		}
-		if err := xmlrpcx.Unmarshal(one[0], &out[i]); err != nil {
+		if err := xmlrpcx.Unmarshal(one, &out[i]); err != nil {
 			return fmt.Errorf("koji: %s: decode result: %w", method, err)
 		}
 	}
@@ -314,10 +328,6 @@ func multicallInto[T any](ctx context.Context, c *Client, method string, args []
 // else through the value tree as [Client.Call] does. Faults and errors are
 // those of Client.Call.
 func CallInto[T any](ctx context.Context, c *Client, method string, args []any, out *T) error {
-	body, err := xmlrpcx.EncodeCall(method, args...)
-	if err != nil {
-		return fmt.Errorf("koji: %s: %w", method, err)
-	}
 	type direct struct{ v *T }
 	decode := func(b []byte) (any, error) {
 		var v T
@@ -326,10 +336,7 @@ func CallInto[T any](ctx context.Context, c *Client, method string, args []any, 
 		}
 		return xmlrpcx.DecodeResponse(b)
 	}
-	anon := c.anonymousRead(method)
-	v, err := c.send(ctx, method, readOnly(method), callOpts{anonymous: anon}, func(sess *Session, callnum int64) *xmlrpcx.Request {
-		return &xmlrpcx.Request{URL: c.hubURL, Body: body, Header: sessionHeader(sess, callnum)}
-	}, decode)
+	v, err := c.do(ctx, method, args, callOpts{decode: decode})
 	if err != nil {
 		return err
 	}
