@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modkit/modkit/internal/xmlrpcx"
 	"github.com/modkit/modkit/koji"
 	"github.com/modkit/modkit/modulemd"
 )
@@ -351,19 +350,9 @@ func (k *KojiSource) taggedIdentities(ctx context.Context, tag string) ([]*Build
 	// With the cache on, the listing leaves out the builds' extra (each
 	// holds the whole modulemd): the cache or getBuild supplies it for
 	// the builds it lacks.
-	kw := koji.Kwargs{"event": ev, "inherit": true, "type": "module"}
-	if k.CacheDir == "" {
-		kw["extra"] = true
-	}
-	var rows []taggedRow
-	if err := koji.CallInto(ctx, k.Client, "listTagged", []any{koji.Name(tag), kw}, &rows); err != nil {
+	tagged, err := k.Client.ListTagged(ctx, koji.Name(tag), &koji.ListTaggedOptions{Event: ev, Inherit: true, Type: "module", Extra: k.CacheDir == ""})
+	if err != nil {
 		return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
-	}
-	tagged := make([]koji.Build, len(rows))
-	for i, r := range rows {
-		if tagged[i], err = r.build(); err != nil {
-			return nil, fmt.Errorf("compose: koji listTagged %s (event %d): %w", tag, ev, err)
-		}
 	}
 	depth := map[string]int{tag: 0}
 	if chain, err := k.Client.GetFullInheritance(ctx, koji.Name(tag), &koji.FullInheritanceOptions{Event: ev}); err == nil {
@@ -448,54 +437,6 @@ type rpmRow struct {
 	Arch    string `xmlrpc:"arch"`
 	Epoch   any    `xmlrpc:"epoch"` // nil or an integer
 	BuildID int64  `xmlrpc:"build_id"`
-}
-
-// taggedRow is what a compose reads of a listTagged answer.
-type taggedRow struct {
-	BuildID         int64          `xmlrpc:"build_id"`
-	Name            string         `xmlrpc:"name"`
-	Version         string         `xmlrpc:"version"`
-	Release         string         `xmlrpc:"release"`
-	Epoch           any            `xmlrpc:"epoch"` // nil or an integer
-	NVR             string         `xmlrpc:"nvr"`
-	State           int            `xmlrpc:"state"`
-	CompletionTS    any            `xmlrpc:"completion_ts"` // epoch seconds, or nil
-	CompletionTime  any            `xmlrpc:"completion_time"`
-	CreationEventID int64          `xmlrpc:"creation_event_id"`
-	Draft           bool           `xmlrpc:"draft"`
-	VolumeName      string         `xmlrpc:"volume_name"`
-	OwnerName       string         `xmlrpc:"owner_name"`
-	Extra           map[string]any `xmlrpc:"extra"`
-	TagID           int64          `xmlrpc:"tag_id"`
-	TagName         string         `xmlrpc:"tag_name"`
-	TagEvent        int64          `xmlrpc:"create_event"`
-}
-
-// build converts a listTagged row as koji.Build's decoding does.
-func (r taggedRow) build() (koji.Build, error) {
-	b := koji.Build{ID: r.BuildID, Name: r.Name, Version: r.Version, Release: r.Release, NVR: r.NVR, State: koji.BuildState(r.State),
-		CreationEventID: r.CreationEventID, Draft: r.Draft, VolumeName: r.VolumeName, OwnerName: r.OwnerName, Extra: r.Extra,
-		TagID: r.TagID, TagName: r.TagName, TagEvent: r.TagEvent}
-	switch e := r.Epoch.(type) {
-	case nil:
-	case int64:
-		n := int(e)
-		b.Epoch = &n
-	default:
-		return b, fmt.Errorf("build %s: epoch %v is not an integer", r.NVR, e)
-	}
-	ts := r.CompletionTS
-	if ts == nil {
-		ts = r.CompletionTime
-	}
-	if ts != nil {
-		t, err := xmlrpcx.ParseTime(ts)
-		if err != nil {
-			return b, fmt.Errorf("build %s: completion time: %w", r.NVR, err)
-		}
-		b.CompletionTime = t
-	}
-	return b, nil
 }
 
 // rpms converts listRPMs rows.
