@@ -148,29 +148,16 @@ func decodeCacheRecord(data []byte) (*cachedModule, error) {
 	return &rec, nil
 }
 
-// store writes rec atomically (a temporary file renamed into place).
+// store writes rec atomically (writeFileAtomic): the SHA-256 of the body
+// on the first line, the JSON body after it.
 func (c *kojiCache) store(rec *cachedModule) error {
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(body)
-	tmp, err := os.CreateTemp(c.dir, ".module-*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.WriteString(hex.EncodeToString(sum[:]) + "\n")
-	if err == nil {
-		_, err = tmp.Write(body)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), c.path(rec.Build.ID))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	data := append([]byte(hex.EncodeToString(sum[:])+"\n"), body...)
+	if err := writeFileAtomic(c.path(rec.Build.ID), data); err != nil {
 		return fmt.Errorf("compose: koji cache: %w", err)
 	}
 	return nil
