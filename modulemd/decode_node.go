@@ -484,7 +484,8 @@ func (r *docReader) setField(f entry, path string) []string {
 
 // setIn reads the set at parent.key (at parent when key is empty). The
 // positions of the set and its members are recorded by hash, continuing
-// the parent's hash instead of hashing the whole path for every member.
+// the parent's hash instead of hashing the whole path for every member;
+// the path itself is spelled out only for a problem (or an eager path).
 func (r *docReader) setIn(n *yaml.Node, parent, key string) []string {
 	path := func() string {
 		if key == "" {
@@ -492,77 +493,52 @@ func (r *docReader) setIn(n *yaml.Node, parent, key string) []string {
 		}
 		return join(parent, key)
 	}
-	if n == nil || n.Kind != yaml.SequenceNode && n.Kind != yaml.ScalarNode ||
-		key == "" && eagerPath(parent) || key != "" && (parent == "" || parent == "data") {
-		return r.setSlow(n, path())
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = r.deref(n, path())
 	}
-	var h uint32
-	if key == "" {
-		h = pathHash(parent)
-	} else {
-		h = joinHash(r.parentHash(parent), key)
-	}
-	r.pos.push(h, Position{Line: n.Line + r.lineOff, Column: n.Column})
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.Value == "" {
-			return nil
-		}
-		r.pos.push(joinHash(h, n.Value), Position{Line: n.Line + r.lineOff, Column: n.Column})
-		return []string{r.in.get(n.Value)}
-	case yaml.SequenceNode:
-		out := make([]string, 0, len(n.Content))
-		for _, c := range n.Content {
-			if c.Kind != yaml.ScalarNode {
-				if c = r.deref(c, path()); c == nil {
-					continue
-				}
-				if c.Kind != yaml.ScalarNode {
-					r.fail(c, path(), ErrType, "expected a list of strings, got %s in the list", kindName(c))
-					continue
-				}
-			}
-			r.pos.push(joinHash(h, c.Value), Position{Line: c.Line + r.lineOff, Column: c.Column})
-			out = append(out, r.in.get(c.Value))
-		}
-		return sortedSet(out)
-	}
-	return nil // unreachable: n is a scalar or a sequence
-}
-
-// setSlow is set for the uncommon cases: aliases, eagerly recorded paths,
-// values of the wrong kind.
-func (r *docReader) setSlow(n *yaml.Node, path string) []string {
-	n = r.deref(n, path)
 	if n == nil {
 		return nil
 	}
-	r.at(path, n)
-	switch n.Kind {
-	case yaml.ScalarNode:
+	if n.Kind != yaml.ScalarNode && n.Kind != yaml.SequenceNode {
+		r.fail(n, path(), ErrType, "expected a list of strings, got %s", kindName(n))
+		return nil
+	}
+	var h uint32
+	at := Position{Line: n.Line + r.lineOff, Column: n.Column}
+	switch {
+	case key == "" && eagerPath(parent), key != "" && (parent == "" || parent == "data"):
+		p := path()
+		r.pos.record(p, at)
+		h = pathHash(p)
+	case key == "":
+		h = pathHash(parent)
+		r.pos.push(h, at)
+	default:
+		h = joinHash(r.parentHash(parent), key)
+		r.pos.push(h, at)
+	}
+	if n.Kind == yaml.ScalarNode {
 		if n.Value == "" {
 			return nil
 		}
-		r.atJoin(path, n.Value, n)
+		r.pos.push(joinHash(h, n.Value), at)
 		return []string{r.in.get(n.Value)}
-	case yaml.SequenceNode:
-		out := make([]string, 0, len(n.Content))
-		for _, c := range n.Content {
-			c = r.deref(c, path)
-			if c == nil {
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			if c = r.deref(c, path()); c == nil {
 				continue
 			}
 			if c.Kind != yaml.ScalarNode {
-				r.fail(c, path, ErrType, "expected a list of strings, got %s in the list", kindName(c))
+				r.fail(c, path(), ErrType, "expected a list of strings, got %s in the list", kindName(c))
 				continue
 			}
-			r.atJoin(path, c.Value, c)
-			out = append(out, r.in.get(c.Value))
 		}
-		return sortedSet(out)
+		r.pos.push(joinHash(h, c.Value), Position{Line: c.Line + r.lineOff, Column: c.Column})
+		out = append(out, r.in.get(c.Value))
 	}
-	r.fail(n, path, ErrType, "expected a list of strings, got %s", kindName(n))
-	return nil
+	return sortedSet(out)
 }
 
 // sortedSet sorts s by bytes and removes duplicates; nil when empty.
